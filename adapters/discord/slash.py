@@ -1,0 +1,153 @@
+"""Slash commands: names, descriptions and typed options, each a thin call into ``Commands``.
+
+Reads (/latest, /expand, /sources, /ask, /help, /feeds, /subscriptions) answer only the
+person who asked, so a channel stays calm; changes (/subscribe, /unsubscribe, /addfeed, /removefeed)
+answer in the channel so its members see what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.cards import Card
+from bot.commands import COMMANDS, Commands, Invocation
+
+Work = Callable[[Invocation], Awaitable[Card]]
+_DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
+MIN_OUTLETS = app_commands.Range[int, 1, 50]
+
+
+class Responder(Protocol):
+    """What the slash commands need from the adapter."""
+
+    commands: Commands
+
+    async def answer(
+        self, interaction: discord.Interaction[Any], name: str, work: Work, *, ephemeral: bool
+    ) -> None: ...
+
+    async def topic_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]: ...
+
+    async def story_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]: ...
+
+
+def describe(name: str) -> str:
+    return _DESCRIPTIONS.get(name, name)[:100]
+
+
+def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
+    """The application commands, bound to the responder ``r``."""
+    c = r.commands
+    manage = discord.Permissions(manage_channels=True)
+
+    @app_commands.command(name="subscribe", description=describe("subscribe"))
+    @app_commands.describe(
+        topic='Words to follow, e.g. iraq, "al asad" OR baghdad, iraq -football',
+        breaking_only="Only post breaking stories",
+        min_outlets="Post a story only once this many outlets report it (default 2)",
+    )
+    async def subscribe(
+        interaction: discord.Interaction[Any],
+        topic: str,
+        breaking_only: bool = False,
+        min_outlets: MIN_OUTLETS = 2,
+    ) -> None:
+        await r.answer(
+            interaction,
+            "subscribe",
+            lambda inv: c.subscribe(
+                inv, topic, breaking_only=breaking_only, min_outlets=min_outlets
+            ),
+            ephemeral=False,
+        )
+
+    @app_commands.command(name="unsubscribe", description=describe("unsubscribe"))
+    @app_commands.describe(topic="A topic this channel follows")
+    @app_commands.autocomplete(topic=r.topic_choices)
+    async def unsubscribe(interaction: discord.Interaction[Any], topic: str) -> None:
+        await r.answer(
+            interaction, "unsubscribe", lambda inv: c.unsubscribe(inv, topic), ephemeral=False
+        )
+
+    @app_commands.command(name="subscriptions", description=describe("subscriptions"))
+    async def subscriptions(interaction: discord.Interaction[Any]) -> None:
+        await r.answer(interaction, "subscriptions", c.subscriptions, ephemeral=True)
+
+    @app_commands.command(name="latest", description=describe("latest"))
+    @app_commands.describe(topic="Only stories about this (optional)")
+    async def latest(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
+        await r.answer(interaction, "latest", lambda inv: c.latest(inv, topic), ephemeral=True)
+
+    @app_commands.command(name="expand", description=describe("expand"))
+    @app_commands.describe(story="Story id, e.g. k7q2", section="Section number or heading")
+    @app_commands.autocomplete(story=r.story_choices)
+    async def expand(
+        interaction: discord.Interaction[Any], story: str, section: str | None = None
+    ) -> None:
+        await r.answer(
+            interaction, "expand", lambda inv: c.expand(inv, story, section), ephemeral=True
+        )
+
+    @app_commands.command(name="sources", description=describe("sources"))
+    @app_commands.describe(story="Story id, e.g. k7q2")
+    @app_commands.autocomplete(story=r.story_choices)
+    async def sources(interaction: discord.Interaction[Any], story: str) -> None:
+        await r.answer(interaction, "sources", lambda inv: c.sources(inv, story), ephemeral=True)
+
+    @app_commands.command(name="ask", description=describe("ask"))
+    @app_commands.describe(story="Story id, e.g. k7q2", question="What you want to know")
+    @app_commands.autocomplete(story=r.story_choices)
+    async def ask(
+        interaction: discord.Interaction[Any],
+        story: str,
+        question: app_commands.Range[str, 1, 500],
+    ) -> None:
+        await r.answer(interaction, "ask", lambda inv: c.ask(inv, story, question), ephemeral=True)
+
+    @app_commands.command(name="addfeed", description=describe("addfeed"))
+    @app_commands.describe(url="Address of a site or its RSS/Atom feed")
+    async def addfeed(interaction: discord.Interaction[Any], url: str) -> None:
+        await r.answer(interaction, "addfeed", lambda inv: c.add_feed(inv, url), ephemeral=False)
+
+    @app_commands.command(name="removefeed", description=describe("removefeed"))
+    @app_commands.describe(url="The feed address, as /feeds shows it")
+    async def removefeed(interaction: discord.Interaction[Any], url: str) -> None:
+        await r.answer(
+            interaction, "removefeed", lambda inv: c.remove_feed(inv, url), ephemeral=False
+        )
+
+    @app_commands.command(name="feeds", description=describe("feeds"))
+    async def feeds(interaction: discord.Interaction[Any]) -> None:
+        await r.answer(interaction, "feeds", c.feeds, ephemeral=True)
+
+    @app_commands.command(name="help", description=describe("help"))
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await r.answer(interaction, "help", c.help, ephemeral=True)
+
+    built: list[app_commands.Command[Any, Any, Any]] = [
+        subscribe,
+        unsubscribe,
+        subscriptions,
+        latest,
+        expand,
+        sources,
+        ask,
+        addfeed,
+        feeds,
+        help_,
+    ]
+    for command in built:
+        # Usable in servers and in DMs with the bot; changes need Manage Channels by default
+        # (server admins can widen that in Integrations), and Commands checks again at run time.
+        command.allowed_contexts = app_commands.AppCommandContext(guild=True, dm_channel=True)
+        if command.name in ("subscribe", "unsubscribe", "addfeed", "removefeed"):
+            command.default_permissions = manage
+    return built

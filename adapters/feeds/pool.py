@@ -1,0 +1,114 @@
+"""The parse process pool: keeps feedparser's CPU time and memory off the event loop.
+
+A hostile feed can make a parser spin or allocate; in a separate process it cannot stall
+the loop, an address-space limit bounds what it can allocate, and a hard deadline kills
+the worker (a thread could not be killed) and starts a fresh pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import FeedParseError
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """TOML [parse]."""
+
+    workers: int = 0  # 0: one per CPU, at most 4
+    timeout_s: float = 20.0
+    memory_limit_mb: int = 1024  # 0: no limit
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes <= 0:
+        return
+    try:
+        import resource  # noqa: PLC0415 - POSIX only, so imported where it is needed
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        return
+
+
+def _worker_count(configured: int) -> int:
+    if configured > 0:
+        return configured
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class WorkerCrashError(RuntimeError):
+    """A worker process died (killed by the memory limit or a crash in C code)."""
+
+
+class ParsePool:
+    """Runs picklable functions in worker processes with a per-call deadline."""
+
+    def __init__(self, config: PoolConfig) -> None:
+        self._config = config
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn: forking a process that runs an event loop and threads is unsafe.
+            self._executor = ProcessPoolExecutor(
+                max_workers=_worker_count(self._config.workers),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_limit_memory,
+                initargs=(self._config.memory_limit_mb,),
+            )
+        return self._executor
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker. A hang or crash becomes FeedParseError."""
+        try:
+            return await self.run_raw(fn, *args)
+        except TimeoutError as err:
+            raise FeedParseError(
+                f"parsing took longer than {self._config.timeout_s:g} s and was stopped"
+            ) from err
+        except WorkerCrashError as err:
+            raise FeedParseError("the parser ran out of memory or crashed") from err
+        except MemoryError as err:
+            raise FeedParseError("the parser ran out of memory") from err
+        except RecursionError as err:
+            raise FeedParseError("the feed nests too deeply to parse") from err
+
+    async def run_raw(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker; TimeoutError after the deadline (the worker is
+        killed), WorkerCrashError if the process died, else whatever ``fn`` raised."""
+        loop = asyncio.get_running_loop()
+        executor = self._pool()
+        future = loop.run_in_executor(executor, fn, *args)
+        try:
+            return await asyncio.wait_for(future, self._config.timeout_s)
+        except TimeoutError:
+            self._kill(executor)
+            raise
+        except BrokenProcessPool as err:
+            self._kill(executor)
+            raise WorkerCrashError(str(err)) from err
+
+    def _kill(self, executor: ProcessPoolExecutor) -> None:
+        """Stop a pool whose worker hangs; other calls in flight fail and are retried later."""
+        if self._executor is executor:
+            self._executor = None
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)

@@ -1,0 +1,318 @@
+"""The LLM summariser: any OpenAI-compatible endpoint through the official ``openai`` client.
+
+OpenAI, Ollama, vLLM and llama.cpp's server all speak Chat Completions. The model's
+output is parsed robustly and then grounded in code (``bot.grounding``); when the
+call is over budget, times out, fails, or too little survives grounding, the
+extractive summary is used instead, and the reason is logged and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from adapters.llm_prompt import (
+    PROMPT_VERSION,
+    answer_messages,
+    draft_from_json,
+    estimate_tokens,
+    find_json_object,
+    parse_answer,
+    summary_messages,
+    utc_day,
+)
+from bot.domain import Answer, Article, Section, Story, Summary
+from bot.extractive import summary_cache_key
+from bot.grounding import GroundingResult, ground, number_sources
+from bot.ports import Clock, Summarizer
+from bot.sentences import content_words, derive_heading, idf_weights
+
+log = logging.getLogger("newsbot.llm")
+
+JSON_MODES = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """TOML ``[llm]``. The key comes from ``OPENAI_API_KEY`` (not needed locally)."""
+
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    timeout_s: float = 30.0  # per request
+    max_retries: int = 2  # the client's own retries (429 with retry-after, 5xx)
+    max_concurrency: int = 2  # requests in flight at once
+    daily_token_budget: int = 200_000  # prompt + completion tokens per UTC day; 0 = no limit
+    json_mode: str = "auto"  # "auto" (try, then remember), "on", "off"
+    max_input_tokens: int = 3_000  # article text per story, trimmed at sentence ends
+    max_output_tokens: int = 900
+    temperature: float = 0.2
+    min_sentences: int = 3  # fewer grounded sentences than this: use the extractive summary
+    cache_size: int = 256  # summaries kept in memory, keyed by articles+prompt+model
+
+
+@dataclass
+class LLMStats:
+    """Counters for metrics: calls, tokens, fallbacks and drops by reason."""
+
+    calls: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_hits: int = 0
+    summaries: int = 0  # summaries written by the model (after grounding)
+    answers: int = 0
+    kept: int = 0  # sentences that passed grounding
+    wrappers_stripped: int = 0  # replies with chatter or fences around the JSON
+    fallbacks: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+class _Fallback(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LLMSummarizer:
+    """A :class:`bot.ports.Summarizer` backed by a chat model, grounded in code."""
+
+    def __init__(
+        self,
+        config: LLMConfig,
+        *,
+        fallback: Summarizer,
+        api_key: str | None,
+        clock: Clock,
+    ) -> None:
+        if config.json_mode not in JSON_MODES:
+            raise ValueError(f"llm.json_mode must be one of {', '.join(JSON_MODES)}")
+        self.config = config
+        self.stats = LLMStats()
+        self._fallback = fallback
+        self._clock = clock
+        # Local servers ignore the key, but the client insists on having one.
+        self._client = AsyncOpenAI(
+            api_key=api_key or "no-key-needed",
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=config.max_retries,
+        )
+        self._slots = asyncio.Semaphore(max(1, config.max_concurrency))
+        self._json_ok: bool | None = {"on": True, "off": False}.get(config.json_mode)
+        self._cache: OrderedDict[str, Summary] = OrderedDict()
+        self._day = ""
+        self._spent = 0
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    # ------------------------------------------------------------ summaries
+
+    async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+        key = summary_cache_key(articles, prompt_version=PROMPT_VERSION, model=self.config.model)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            self.stats.cache_hits += 1
+            return replace(cached, story_id=story.id, story_version=story.version)
+        try:
+            summary = await self._summarize_with_model(story, articles)
+        except _Fallback as fb:
+            self.stats.fallbacks[fb.reason] += 1
+            log.warning(
+                "llm.fallback reason=%s story=%s model=%s", fb.reason, story.id, self.config.model
+            )
+            return await self._fallback.summarize(story, articles)
+        self._cache[key] = summary
+        while len(self._cache) > self.config.cache_size:
+            self._cache.popitem(last=False)
+        return summary
+
+    async def _summarize_with_model(self, story: Story, articles: Sequence[Article]) -> Summary:
+        if not articles:
+            raise _Fallback("no_articles")
+        sources = number_sources(articles)
+        messages = summary_messages(articles, sources, self.config.max_input_tokens)
+        data = await self._complete_json(messages, story.id)
+        draft = draft_from_json(data, story.id)
+        if draft is None:
+            raise _Fallback("malformed")
+        result = ground(draft, articles)
+        self.stats.dropped.update(result.dropped)
+        summary = await self._finish(story, articles, result)
+        self.stats.kept += result.kept
+        self.stats.summaries += 1
+        log.info(
+            "llm.summary story=%s model=%s kept=%d dropped=%d",
+            story.id,
+            self.config.model,
+            result.kept,
+            sum(result.dropped.values()),
+        )
+        return summary
+
+    async def _finish(
+        self, story: Story, articles: Sequence[Article], result: GroundingResult
+    ) -> Summary:
+        """Shape what survived grounding; too little, and the extractive summary wins."""
+        draft = result.summary
+        lede = draft.lede[:3]
+        sections = [s for s in draft.sections if s.sentences]
+        if not lede and sections:
+            first = sections[0]
+            lede = first.sentences[:1]
+            sections[0] = Section(first.heading, first.sentences[1:])
+            sections = [s for s in sections if s.sentences]
+        total = len(lede) + sum(len(s.sentences) for s in sections)
+        if not sections or total < self.config.min_sentences:
+            raise _Fallback("ungrounded")
+        texts = [s.text for s in lede] + [x.text for s in sections for x in s.sentences]
+        idf = idf_weights([content_words(t) for t in texts])
+        named: list[Section] = []
+        used: set[str] = set()
+        for section in sections[:5]:
+            heading = section.heading or derive_heading(
+                [s.text for s in section.sentences], idf, avoid=used
+            )
+            used.update(content_words(heading))
+            named.append(Section(heading, section.sentences[:4]))
+        headline = draft.headline
+        if not headline:
+            headline = (await self._fallback.summarize(story, articles)).headline
+        return replace(
+            draft,
+            story_id=story.id,
+            story_version=story.version,
+            headline=headline,
+            lede=lede,
+            sections=tuple(named),
+            written_by=f"llm:{self.config.model}",
+        )
+
+    # ------------------------------------------------------------ answers
+
+    async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
+        try:
+            return await self._answer_with_model(story, articles, question)
+        except _Fallback as fb:
+            self.stats.fallbacks[fb.reason] += 1
+            log.warning("llm.fallback reason=%s story=%s kind=answer", fb.reason, story.id)
+        return await self._fallback.answer(story, articles, question)
+
+    async def _answer_with_model(
+        self, story: Story, articles: Sequence[Article], question: str
+    ) -> Answer:
+        if not articles or not question.strip():
+            raise _Fallback("no_question")
+        sources = number_sources(articles)
+        messages = answer_messages(articles, sources, self.config.max_input_tokens, question)
+        data = await self._complete_json(messages, story.id)
+        found, sentences = parse_answer(data)
+        if not found:
+            closest = await self._fallback.answer(story, articles, question)
+            return Answer(closest.sentences, found=False)
+        draft = Summary(story.id, "", sentences[:3], (), ())
+        result = ground(draft, articles)
+        self.stats.dropped.update(result.dropped)
+        if not result.summary.lede:
+            raise _Fallback("ungrounded")
+        self.stats.kept += result.kept
+        self.stats.answers += 1
+        return Answer(result.summary.lede, found=True)
+
+    # ------------------------------------------------------------ the call
+
+    def _reserve(self, messages: list[dict[str, str]]) -> None:
+        """Refuse a call that would overrun today's token budget."""
+        day = utc_day(self._clock.now())
+        if day != self._day:
+            self._day, self._spent = day, 0
+        budget = self.config.daily_token_budget
+        needed = sum(estimate_tokens(m["content"]) for m in messages)
+        if budget > 0 and self._spent + needed + self.config.max_output_tokens > budget:
+            raise _Fallback("budget")
+
+    async def _complete_json(self, messages: list[dict[str, str]], story_id: str) -> dict[str, Any]:
+        self._reserve(messages)
+        content = await self._call(messages, story_id)
+        data, wrapped = find_json_object(content)
+        if data is None:
+            raise _Fallback("malformed")
+        if wrapped:
+            self.stats.wrappers_stripped += 1
+        return data
+
+    async def _call(self, messages: list[dict[str, str]], story_id: str) -> str:
+        # An overall deadline too: retries and a slowly dripping body must not hold a
+        # pipeline slot much longer than the configured timeout allows.
+        deadline = self.config.timeout_s * (self.config.max_retries + 1) + 10
+        async with self._slots:
+            try:
+                async with asyncio.timeout(deadline):
+                    return await self._request(messages)
+            except _Fallback:
+                raise
+            except (TimeoutError, openai.APITimeoutError) as err:
+                self.stats.failures += 1
+                raise _Fallback("timeout") from err
+            except openai.RateLimitError as err:
+                self.stats.failures += 1
+                raise _Fallback("rate_limited") from err
+            except openai.APIStatusError as err:
+                self.stats.failures += 1
+                log.info("llm.error story=%s status=%d", story_id, err.status_code)
+                raise _Fallback("server_error" if err.status_code >= 500 else "refused") from err
+            except openai.APIConnectionError as err:
+                self.stats.failures += 1
+                raise _Fallback("connection") from err
+            except openai.OpenAIError as err:
+                self.stats.failures += 1
+                raise _Fallback("client_error") from err
+            except (ValueError, KeyError, TypeError) as err:
+                # A 200 whose body is not a chat completion (bad JSON, wrong fields).
+                self.stats.failures += 1
+                raise _Fallback("bad_response") from err
+
+    async def _request(self, messages: list[dict[str, str]]) -> str:
+        use_json = self._json_ok is not False
+        try:
+            return await self._create(messages, json_mode=use_json)
+        except (openai.BadRequestError, openai.UnprocessableEntityError):
+            if self.config.json_mode != "auto" or not use_json:
+                raise
+            # The endpoint refused JSON mode; remember it and ask for plain text.
+            self._json_ok = False
+            log.info("llm.json_mode supported=false model=%s", self.config.model)
+            return await self._create(messages, json_mode=False)
+
+    async def _create(self, messages: list[dict[str, str]], *, json_mode: bool) -> str:
+        extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_mode else {}
+        self.stats.calls += 1
+        response = await self._client.chat.completions.create(
+            model=self.config.model,
+            messages=messages,  # type: ignore[arg-type]
+            temperature=self.config.temperature,
+            max_tokens=self.config.max_output_tokens,
+            **extra,
+        )
+        if json_mode and self._json_ok is None:
+            self._json_ok = True
+        content = response.choices[0].message.content if response.choices else None
+        usage = response.usage
+        prompt = (
+            usage.prompt_tokens if usage else sum(estimate_tokens(m["content"]) for m in messages)
+        )
+        completion = usage.completion_tokens if usage else estimate_tokens(content or "")
+        self.stats.prompt_tokens += prompt
+        self.stats.completion_tokens += completion
+        self._spent += prompt + completion
+        if not content:
+            raise _Fallback("empty")
+        return content

@@ -1,0 +1,185 @@
+"""The Telegram adapter: a python-telegram-bot ``Application`` inside newsbot's event loop.
+
+Long polling by default; in webhook mode our own aiohttp route receives the updates
+(checking Telegram's secret-token header) and feeds them to the application's queue.
+PTB is built without a rate limiter on purpose: a 429 must reach the delivery stage,
+which owns retries, instead of being retried silently here.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram import error as tg
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.handlers import Handlers
+from adapters.telegram.messenger import TelegramMessenger
+from bot.commands import COMMANDS, Commands
+from bot.errors import ConfigError
+
+log = logging.getLogger("newsbot.telegram")
+
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "my_chat_member")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+MAX_HANDLER_ERRORS = 100
+SORRY = "Something went wrong on my side; please try again in a minute."
+
+
+class TelegramAdapter:
+    """Owns the bot's connection to Telegram; ``messenger`` is what the delivery stage uses."""
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        *,
+        token: str,
+        commands: Commands,
+        webhook_secret: str | None = None,
+        concurrent_updates: int = 4,
+    ) -> None:
+        config.validate(token=token, webhook_secret=webhook_secret)
+        self.config = config
+        self._secret = webhook_secret or ""
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(config.base_url)
+            .connect_timeout(config.connect_timeout_s)
+            .read_timeout(config.read_timeout_s)
+            .write_timeout(config.read_timeout_s)
+            .get_updates_connect_timeout(config.connect_timeout_s)
+            .get_updates_read_timeout(config.poll_timeout_s + config.read_timeout_s)
+            .concurrent_updates(concurrent_updates)
+        )
+        if config.mode == "webhook":
+            builder = builder.updater(None)
+        self.app: Application = builder.build()  # type: ignore[type-arg]
+        self.messenger = TelegramMessenger(
+            self.app.bot,
+            max_inline_wait_s=config.max_inline_wait_s,
+            on_migrate=commands.move_destination,
+        )
+        self.handlers = Handlers(commands, self.messenger)
+        self.handlers.register(self.app)
+        self.app.add_error_handler(self._on_error)
+        # Errors raised by handlers, newest last, so tests and health checks can see them.
+        self.handler_errors: list[BaseException] = []
+        self._runner: web.AppRunner | None = None
+        self._started = False
+
+    async def start(self) -> None:
+        """Connect, register the commands and start receiving updates."""
+        try:
+            await self.app.initialize()
+        except tg.InvalidToken as err:
+            raise ConfigError(
+                "NEWSBOT_TELEGRAM_TOKEN was rejected by Telegram (getMe failed)."
+            ) from err
+        except tg.TelegramError as err:
+            raise ConfigError(
+                f"telegram.base_url {self.config.base_url!r} could not be reached: {err.message}"
+            ) from err
+        bot = self.app.bot
+        log.info("event=telegram.connected bot=%s id=%s mode=%s", bot.username, bot.id,
+                 self.config.mode)  # fmt: skip
+        await self._set_commands()
+        await self.app.start()
+        self._started = True
+        if self.config.mode == "webhook":
+            await self._start_webhook()
+        else:
+            updater = self.app.updater
+            if updater is None:  # pragma: no cover - built with an updater in polling mode
+                raise ConfigError("telegram.mode is polling but no updater was built.")
+            await updater.start_polling(
+                timeout=dtm.timedelta(seconds=self.config.poll_timeout_s),
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=self.config.drop_pending_updates,
+                error_callback=self._on_poll_error,
+            )
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self._started:
+            await self.app.stop()
+            self._started = False
+        await self.app.shutdown()
+        log.info("event=telegram.stopped")
+
+    async def _set_commands(self) -> None:
+        commands = [BotCommand(info.name, info.description[:256]) for info in COMMANDS]
+        try:
+            await self.app.bot.set_my_commands(commands)
+        except tg.TelegramError as err:
+            # The bot works without the menu; say so instead of refusing to start.
+            log.warning("event=telegram.commands_not_set reason=%r", err.message)
+
+    # ------------------------------------------------------------ webhook
+
+    async def _start_webhook(self) -> None:
+        cfg = self.config
+        web_app = web.Application(client_max_size=cfg.webhook_max_body_bytes)
+        web_app.router.add_post(cfg.webhook_path, self._on_webhook)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, cfg.webhook_listen, cfg.webhook_port)
+        await site.start()
+        try:
+            await self.app.bot.set_webhook(
+                url=cfg.webhook_url,
+                secret_token=self._secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=cfg.drop_pending_updates,
+            )
+        except tg.TelegramError as err:
+            raise ConfigError(
+                f"telegram.webhook_url was refused by Telegram: {err.message}"
+            ) from err
+        log.info(
+            "event=telegram.webhook_listening listen=%s port=%d path=%s",
+            cfg.webhook_listen, cfg.webhook_port, cfg.webhook_path,
+        )  # fmt: skip
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            log.warning("event=telegram.webhook_refused remote=%s", request.remote)
+            return web.Response(status=403)
+        try:
+            data = json.loads(await request.read())
+            update = Update.de_json(data, self.app.bot)
+        except (ValueError, TypeError, KeyError) as err:
+            log.warning("event=telegram.webhook_bad_body reason=%r", str(err)[:200])
+            return web.Response(status=400)
+        await self.app.update_queue.put(update)
+        return web.Response(status=200)
+
+    # ------------------------------------------------------------ errors
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        err = context.error
+        if err is None:
+            return
+        log.error("event=telegram.handler_error error=%s", type(err).__name__, exc_info=err)
+        self.handler_errors.append(err)
+        del self.handler_errors[:-MAX_HANDLER_ERRORS]
+        if isinstance(update, Update) and update.effective_message is not None:
+            message = update.effective_message
+            try:
+                await message.reply_text(SORRY, do_quote=True)
+            except tg.TelegramError as reply_err:
+                log.warning("event=telegram.sorry_failed reason=%r", reply_err.message)
+
+    def _on_poll_error(self, err: tg.TelegramError) -> None:
+        log.warning("event=telegram.poll_error error=%s reason=%r", type(err).__name__, err.message)

@@ -1,0 +1,250 @@
+"""Feed watcher throughput on a loopback farm: prints one JSON object.
+
+5,000 feeds on several fake hosts (127.0.0.2-11) served by a separate process, so the
+bot's event loop is measured alone: about 60% answer 304, 30% return an unchanged body
+without validators, 10% change every cycle. Each cycle advances a fixed clock by
+``interval_s`` and polls what is due, through the real fetcher, process-pool parser and
+watcher. An asyncio ticker measures loop lag while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gzip
+import json
+import multiprocessing
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aiohttp import web  # noqa: E402
+
+from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher  # noqa: E402
+from adapters.feeds.parse import timed_parse  # noqa: E402
+from adapters.feeds.pool import ParsePool, PoolConfig  # noqa: E402
+from bot.clock import FixedClock  # noqa: E402
+from bot.domain import Article, Feed, NewArticle, ParsedFeed  # noqa: E402
+from bot.errors import FeedParseError  # noqa: E402
+from bot.watcher import Watcher, WatcherConfig  # noqa: E402
+
+FEEDS = 5000
+HOSTS = [f"127.0.0.{n}" for n in range(2, 12)]
+CYCLES = 4
+INTERVAL_S = 300.0
+
+
+def feed_body(n: int, version: int) -> bytes:
+    items = "".join(
+        f"<item><title>Feed {n} story {version}-{i} about events</title>"
+        f"<link>https://news{n % 50}.example.com/{n}/{version}/{i}</link>"
+        f"<guid>{n}-{version}-{i}</guid><pubDate>Mon, 05 Jan 2026 {i % 24:02d}:00:00 GMT"
+        f"</pubDate><description>Paragraph about story {i} of feed {n}, version {version},"
+        " with a few sentences of description as real feeds carry.</description></item>"
+        for i in range(15)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Feed {n}</title><link>https://example.com/{n}</link>{items}</channel></rss>"
+    ).encode()
+
+
+def run_farm(port: int, ready: Any, stats: Any) -> None:
+    """The farm process: one aiohttp site per host address, all on ``port``."""
+    cycle = {"n": 0}
+    sent = {"bytes": 0}
+    cache: dict[tuple[int, int], bytes] = {}
+
+    def gz(n: int, version: int) -> bytes:
+        key = (n, version)
+        if key not in cache:
+            cache[key] = gzip.compress(feed_body(n, version), 6)
+        return cache[key]
+
+    async def handle(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        kind = n % 10
+        version = cycle["n"] if kind == 9 else 0
+        headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+        if kind < 6:
+            etag = f'"{n}-{version}"'
+            headers["ETag"] = etag
+            if request.headers.get("If-None-Match") == etag:
+                return web.Response(status=304, headers=headers)
+        if kind == 9:
+            headers["ETag"] = f'"{n}-{version}"'
+        body = gz(n, version)
+        sent["bytes"] += len(body)
+        return web.Response(body=body, headers=headers)
+
+    async def control(request: web.Request) -> web.Response:
+        if request.method == "POST":
+            cycle["n"] = int(await request.text())
+            sent["bytes"] = 0
+        return web.json_response({"bytes": sent["bytes"]})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/f/{n}", handle)
+        app.router.add_route("*", "/control", control)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        for host in HOSTS:
+            await web.TCPSite(runner, host, port, backlog=1024).start()
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+class MemoryStore:
+    def __init__(self, feeds: list[Feed]) -> None:
+        self.feeds = {f.id: f for f in feeds}
+        self.urls: set[str] = set()
+        self.next_id = 1
+
+    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
+        due = [f for f in self.feeds.values() if f.next_check_at is None or f.next_check_at <= now]
+        return due[:limit]
+
+    async def list_feeds(self) -> list[Feed]:
+        return list(self.feeds.values())
+
+    async def save_feed_state(self, feed: Feed) -> None:
+        self.feeds[feed.id] = feed
+
+    async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
+        stored = []
+        for new in articles:
+            if new.url not in self.urls:
+                self.urls.add(new.url)
+                stored.append(Article(id=self.next_id, **dataclasses.asdict(new)))
+                self.next_id += 1
+        return stored
+
+
+class TimedParser:
+    """The production parse function in the production pool, timing feedparser itself."""
+
+    def __init__(self) -> None:
+        self.pool = ParsePool(PoolConfig(workers=2))
+        self.parse_ms = 0.0
+        self.parsed_bytes = 0
+
+    async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+        ms, feed, reason = await self.pool.run(timed_parse, body, url)
+        self.parse_ms += ms
+        self.parsed_bytes += len(body)
+        if feed is None:
+            raise FeedParseError(reason or "rejected")
+        return feed  # type: ignore[no-any-return]
+
+
+async def ticker(lags: list[float], stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        before = loop.time()
+        await asyncio.sleep(0.01)
+        lags.append((loop.time() - before - 0.01) * 1000)
+
+
+async def control(fetcher: HttpFeedFetcher, port: int, cycle: int | None) -> int:
+    page = await fetcher.fetch_page(f"http://{HOSTS[0]}:{port}/control", allow_private=True)
+    if cycle is not None:
+        session = fetcher._session(True)
+        async with session.post(f"http://{HOSTS[0]}:{port}/control", data=str(cycle)) as resp:
+            await resp.read()
+    return int(json.loads(page.body)["bytes"])
+
+
+async def bench(port: int) -> dict[str, Any]:
+    feeds = [
+        Feed(id=n + 1, url=f"http://{HOSTS[n % len(HOSTS)]}:{port}/f/{n}", name=f"F{n}",
+             allow_private=True)
+        for n in range(FEEDS)
+    ]  # fmt: skip
+    store = MemoryStore(feeds)
+    fetcher = HttpFeedFetcher(
+        FetchConfig(per_host_concurrency=24, per_host_gap_s=0, total_concurrency=400)
+    )
+    parser = TimedParser()
+    clock = FixedClock(datetime(2026, 1, 5, tzinfo=UTC))
+    config = WatcherConfig(
+        interval_s=INTERVAL_S, batch_size=FEEDS, concurrency=240, per_host_concurrency=24
+    )
+    watcher = Watcher(store, fetcher, parser, clock, config)  # type: ignore[arg-type]
+    await parser.pool.run(abs, 0)  # start workers outside the measurement
+    lags: list[float] = []
+    stop = asyncio.Event()
+    tick = asyncio.create_task(ticker(lags, stop))
+    cycles = []
+    polled_total = 0
+    started = time.perf_counter()
+    for cycle in range(CYCLES):
+        await control(fetcher, port, cycle)
+        parsed_before = parser.parsed_bytes
+        t0 = time.perf_counter()
+        report = await watcher.poll_due()
+        seconds = time.perf_counter() - t0
+        wire = await control(fetcher, port, None)
+        polled_total += report.polled + report.failed
+        cycles.append(
+            {
+                "polled": report.polled,
+                "failed": report.failed,
+                "not_modified": report.not_modified,
+                "unchanged": report.unchanged,
+                "new_articles": len(report.new_articles),
+                "seconds": round(seconds, 2),
+                "wire_bytes": wire,
+                "parsed_bytes": parser.parsed_bytes - parsed_before,
+            }
+        )
+        clock.advance(INTERVAL_S)
+    wall = time.perf_counter() - started
+    stop.set()
+    await tick
+    await fetcher.close()
+    await parser.pool.close()
+    lags.sort()
+    first = cycles[0]["wire_bytes"] or 1
+    later = [c["wire_bytes"] for c in cycles[1:]]
+    return {
+        "benchmark": "feeds",
+        "feeds": FEEDS,
+        "hosts": len(HOSTS),
+        "cycles": CYCLES,
+        "feeds_per_min": round(polled_total / wall * 60),
+        "loop_lag_p99_ms": round(lags[int(len(lags) * 0.99)], 1) if lags else None,
+        "loop_lag_max_ms": round(lags[-1], 1) if lags else None,
+        "parse_share": round(parser.parse_ms / 1000 / wall, 3),
+        "bytes_first_cycle": first,
+        "bytes_later_cycles": later,
+        "later_over_first_max": round(max(later) / first, 3),
+        "per_cycle": cycles,
+    }
+
+
+def main() -> None:
+    port = 18000 + (int(time.time()) % 1000)
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    stats = context.Queue()
+    farm = context.Process(target=run_farm, args=(port, ready, stats), daemon=True)
+    farm.start()
+    try:
+        if not ready.wait(30):
+            raise SystemExit("the feed farm did not start")
+        print(json.dumps(asyncio.run(bench(port))))
+    finally:
+        farm.kill()
+        farm.join()
+
+
+if __name__ == "__main__":
+    main()

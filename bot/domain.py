@@ -1,0 +1,272 @@
+"""Domain values shared by every stage of the pipeline.
+
+All are frozen dataclasses; all datetimes are timezone-aware UTC. Storage maps its
+rows to these before they leave ``storage/``; adapters translate platform objects to
+and from them, so nothing platform-specific crosses into ``bot/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Platform = Literal["console", "telegram", "discord"]
+PLATFORMS: tuple[Platform, ...] = ("console", "telegram", "discord")
+
+
+# ---------------------------------------------------------------- feeds
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed the bot watches, with its polling state."""
+
+    id: int
+    url: str
+    name: str
+    allow_private: bool = False
+    enabled: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    next_check_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    items_seen: int = 0
+    added_by: str | None = None  # a Destination key for user-added feeds; None = operator
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """What the watcher asks the fetcher for: one conditional GET."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The answer to a fetch. ``body`` is None on 304."""
+
+    url: str  # the final URL after redirects
+    status: int
+    body: bytes | None
+    headers: Mapping[str, str]
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed item as the parser saw it, already turned into plain text."""
+
+    title: str
+    url: str | None
+    guid: str | None
+    text: str
+    published: datetime | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A usable feed. ``warning`` is set when it was bozo but still usable."""
+
+    title: str | None
+    entries: tuple[ParsedEntry, ...]
+    ttl_s: int | None = None
+    warning: str | None = None
+
+
+# ---------------------------------------------------------------- articles and stories
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article about to be stored (after dedupe), without its id yet."""
+
+    feed_id: int
+    outlet: str
+    url: str  # canonical
+    guid: str | None
+    title: str
+    text: str
+    published: datetime
+    fetched_at: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: int
+    feed_id: int
+    outlet: str
+    url: str
+    guid: str | None
+    title: str
+    text: str
+    published: datetime
+    fetched_at: datetime
+    content_hash: str
+    story_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A group of articles about one event. ``id`` is short, stable and typeable."""
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    article_ids: tuple[int, ...]
+    outlets: tuple[str, ...]  # distinct independent outlets, in order of first report
+    headline: str = ""
+    breaking_at: datetime | None = None
+    version: int = 1  # bumps when the summary must be regenerated
+    merged_into: str | None = None
+
+    @property
+    def outlet_count(self) -> int:
+        return len(self.outlets)
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of a summary and the numbers of the sources that support it."""
+
+    text: str
+    cites: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A numbered source of a summary (numbers start at 1)."""
+
+    number: int
+    outlet: str
+    title: str
+    url: str
+    published: datetime
+    article_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DatedEvent:
+    """A row of the small table of related dated events."""
+
+    when: str
+    what: Sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a summariser produces for one story version."""
+
+    story_id: str
+    headline: str
+    lede: tuple[Sentence, ...]
+    sections: tuple[Section, ...]
+    sources: tuple[SourceRef, ...]
+    key_facts: tuple[Sentence, ...] = ()
+    events: tuple[DatedEvent, ...] = ()
+    written_by: str = "extractive"
+    story_version: int = 1
+    what_changed: Sentence | None = None
+
+    def source(self, number: int) -> SourceRef | None:
+        for ref in self.sources:
+            if ref.number == number:
+                return ref
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer to a question about a story, from its sources only."""
+
+    sentences: tuple[Sentence, ...]
+    found: bool  # False: the sources do not say; ``sentences`` are the closest they come
+
+
+# ---------------------------------------------------------------- people and delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where posts go: a chat, optionally a thread or forum topic inside it."""
+
+    platform: Platform
+    chat_id: str
+    thread_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}:{self.thread_id or ''}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Destination:
+        platform, chat_id, thread_id = key.split(":", 2)
+        if platform not in PLATFORMS:
+            raise ValueError(f"unknown platform {platform!r}")
+        return cls(platform, chat_id, thread_id or None)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    destination: Destination
+    topic: str
+    breaking_only: bool = False
+    min_outlets: int = 2
+    paused: bool = False
+    created_at: datetime | None = None
+
+
+DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]
+DeliveryKind = Literal["post", "edit", "reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A platform's id of a message we posted, so it can be edited or replied to."""
+
+    destination: Destination
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One row of the outbox: a story version owed to one subscription."""
+
+    id: int
+    subscription_id: int
+    destination: Destination
+    story_id: str
+    story_version: int
+    kind: DeliveryKind = "post"
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    message_id: str | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,242 @@
+"""The news pipeline, stage by stage:
+
+    poll (watcher) → parse → dedupe → store → cluster → summarise → match → enqueue
+
+``deliver`` runs separately (``bot.delivery``) from the outbox this fills, so a crash
+between stages loses nothing: articles are stored before they are clustered, stories
+before they are summarised, and deliveries are rows before anything is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Protocol
+
+from bot.breaking import BreakingConfig, breaking_since
+from bot.clustering import ClusterConfig, ClusterDoc, StoryClusterer
+from bot.domain import Article, Story
+from bot.errors import SummaryError
+from bot.matching import match_subscriptions
+from bot.ports import Clock, Storage, Summarizer
+from bot.story_ids import new_story_id
+
+log = logging.getLogger("newsbot.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class StoriesConfig:
+    """TOML section [stories]."""
+
+    min_outlets_to_post: int = (
+        2  # a story is summarised and posted once this many outlets report it
+    )
+
+
+class ArticleSource(Protocol):
+    """The poll stage (``bot.watcher.Watcher``): returns newly stored articles."""
+
+    async def poll_due(self) -> object: ...
+
+
+@dataclass(slots=True)
+class CycleReport:
+    new_articles: int = 0
+    stories_changed: int = 0
+    stories_summarised: int = 0
+    deliveries_enqueued: int = 0
+    summary_failures: int = 0
+    changed: list[str] = field(default_factory=list)
+
+
+def cluster_doc(article: Article) -> ClusterDoc:
+    return ClusterDoc(
+        article_id=article.id,
+        outlet=article.outlet,
+        title=article.title,
+        text=article.text,
+        published=article.published,
+    )
+
+
+class Pipeline:
+    """Owns the clusterer's in-memory state; one instance per process that clusters."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        summarizer: Summarizer,
+        clock: Clock,
+        clustering: ClusterConfig | None = None,
+        breaking: BreakingConfig | None = None,
+        stories: StoriesConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.storage = storage
+        self.summarizer = summarizer
+        self.clock = clock
+        self.clustering = clustering or ClusterConfig()
+        self.breaking = breaking or BreakingConfig()
+        self.stories = stories or StoriesConfig()
+        self.rng = rng or random.Random()
+        self._known_ids: set[str] = set()
+        self.clusterer = StoryClusterer(self.clustering, self._new_id)
+
+    def _new_id(self) -> str:
+        story_id = new_story_id(self.rng, lambda candidate: candidate in self._known_ids)
+        self._known_ids.add(story_id)
+        return story_id
+
+    async def restore(self) -> int:
+        """Rebuild clustering state from the stored window after a restart."""
+        self._known_ids = await self.storage.story_ids()
+        since = self.clock.now() - timedelta(hours=self.clustering.window_hours)
+        articles = await self.storage.recent_articles(since)
+        loose: list[Article] = []
+        for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            if article.story_id is None:
+                loose.append(article)  # stored but not clustered before a crash
+            else:
+                self.clusterer.restore(cluster_doc(article), article.story_id)
+        if loose:
+            await self.process(loose)
+        log.info("pipeline.restored articles=%d unclustered=%d", len(articles), len(loose))
+        return len(articles)
+
+    async def process(self, articles: Sequence[Article]) -> CycleReport:
+        """Cluster, summarise, match and enqueue newly stored articles."""
+        report = CycleReport(new_articles=len(articles))
+        if not articles:
+            return report
+        changed = await self.cluster(articles)
+        report.stories_changed = len(changed)
+        report.changed = [s.id for s in changed]
+        subscriptions = await self.storage.active_subscriptions()
+        for story in changed:
+            if story.outlet_count < self.stories.min_outlets_to_post:
+                continue
+            summarised = await self.summarise(story)
+            if summarised is None:
+                report.summary_failures += 1
+                continue
+            current, story_articles = summarised
+            report.stories_summarised += 1
+            wanted = match_subscriptions(current, story_articles, subscriptions)
+            report.deliveries_enqueued += await self.storage.enqueue_deliveries(current, wanted)
+        log.info(
+            "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
+            report.new_articles,
+            report.stories_changed,
+            report.stories_summarised,
+            report.deliveries_enqueued,
+        )
+        return report
+
+    async def cluster(self, articles: Sequence[Article]) -> list[Story]:
+        """Assign each article to a story (in publication order) and persist the stories."""
+        added: dict[str, list[int]] = defaultdict(list)
+        merged_into: dict[str, str] = {}
+        for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            assignment = self.clusterer.add(cluster_doc(article))
+            added[assignment.story_id].append(article.id)
+            for gone in assignment.merged:
+                merged_into[gone] = assignment.story_id
+                added[assignment.story_id].extend(added.pop(gone, []))
+                log.info("story.merged gone=%s into=%s", gone, assignment.story_id)
+
+        def survivor(story_id: str) -> str:
+            seen = set()
+            while story_id in merged_into and story_id not in seen:
+                seen.add(story_id)
+                story_id = merged_into[story_id]
+            return story_id
+
+        for gone in merged_into:
+            old = await self.storage.get_story(gone)
+            if old is not None and old.id == gone:
+                added[survivor(gone)].extend(old.article_ids)
+                await self.storage.save_story(
+                    replace(old, merged_into=survivor(gone), article_ids=())
+                )
+        changed: list[Story] = []
+        for story_id, new_ids in added.items():
+            if story_id in merged_into:
+                continue
+            changed.append(await self._update_story(story_id, new_ids))
+        return changed
+
+    async def _update_story(self, story_id: str, new_ids: Sequence[int]) -> Story:
+        existing = await self.storage.get_story(story_id)
+        ids = sorted(set(existing.article_ids if existing else ()) | set(new_ids))
+        articles = await self.storage.get_articles(ids)
+        first_seen: dict[str, Article] = {}
+        for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            first_seen.setdefault(article.outlet, article)
+        independent = self.clusterer.independent_outlets(story_id)
+        outlets = independent if independent else tuple(first_seen)
+        if existing:
+            # Outlets that left the clusterer's window still count for this story.
+            outlets = tuple(dict.fromkeys((*existing.outlets, *outlets)))
+        reports = [
+            (outlet, first_seen[outlet].published) for outlet in outlets if outlet in first_seen
+        ]
+        breaking_at = existing.breaking_at if existing else None
+        if breaking_at is None:
+            breaking_at = breaking_since(reports, self.breaking)
+        version = 1
+        if existing is not None:
+            grew = len(outlets) > existing.outlet_count
+            version = existing.version + 1 if grew else existing.version
+        story = Story(
+            id=story_id,
+            created_at=min(a.published for a in articles),
+            updated_at=max(a.published for a in articles),
+            article_ids=tuple(ids),
+            outlets=outlets,
+            headline=existing.headline if existing and existing.headline else articles[0].title,
+            breaking_at=breaking_at,
+            version=version,
+        )
+        await self.storage.save_story(story)
+        event = "story.created" if existing is None else "story.updated"
+        log.info(
+            "%s story=%s articles=%d outlets=%d version=%d breaking=%s",
+            event,
+            story.id,
+            len(ids),
+            len(outlets),
+            version,
+            breaking_at is not None,
+        )
+        return story
+
+    async def summarise(self, story: Story) -> tuple[Story, list[Article]] | None:
+        """Summarise the story version unless that version already has a summary."""
+        articles = await self.storage.get_articles(story.article_ids)
+        current = await self.storage.get_summary(story.id)
+        if current is not None and current.story_version == story.version:
+            return story, articles
+        try:
+            summary = await self.summarizer.summarize(story, articles)
+        except SummaryError as err:
+            log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
+            return None
+        summary = replace(summary, story_id=story.id, story_version=story.version)
+        await self.storage.save_summary(summary)
+        if summary.headline and summary.headline != story.headline:
+            story = replace(story, headline=summary.headline)
+            await self.storage.save_story(story)
+        log.info(
+            "story.summarised story=%s version=%d by=%s sections=%d sources=%d",
+            story.id,
+            story.version,
+            summary.written_by,
+            len(summary.sections),
+            len(summary.sources),
+        )
+        return story, articles

@@ -1,0 +1,206 @@
+"""Ports: the small Protocols the core calls and the adapters and storage implement.
+
+Invariants for every port: datetimes are timezone-aware UTC; values crossing a port
+are the frozen dataclasses of ``bot.domain`` and ``bot.cards``; errors raised are
+those of ``bot.errors`` (implementations wrap library errors with ``raise ... from``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.cards import Card
+from bot.domain import (
+    Answer,
+    Article,
+    Delivery,
+    Destination,
+    Feed,
+    FetchRequest,
+    FetchResult,
+    MessageRef,
+    NewArticle,
+    ParsedFeed,
+    Story,
+    Subscription,
+    Summary,
+)
+
+
+class Clock(Protocol):
+    """The only source of "now" for the core, so decisions are testable."""
+
+    def now(self) -> datetime:
+        """Current time, timezone-aware UTC."""
+        ...
+
+
+class FeedFetcher(Protocol):
+    """Fetches feed documents over the network. Implemented in ``adapters.feeds``."""
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """One conditional GET. Called by the watcher for each due feed.
+
+        Returns the result for 200 and 304. Raises ``FetchError`` for anything else
+        (``UnsafeURLError`` for a refused address, ``transient`` says whether to retry).
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release connections. Called once at shutdown."""
+        ...
+
+
+class FeedParser(Protocol):
+    """Turns a fetched body into entries. Implemented in ``adapters.feeds``."""
+
+    async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+        """Parse off the event loop. Raises ``FeedParseError`` with a reason in words."""
+        ...
+
+
+class Summarizer(Protocol):
+    """Writes a grounded summary of one story. Extractive in the core, LLM in adapters."""
+
+    async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+        """Called by the pipeline once per story version. Raises ``SummaryError``."""
+        ...
+
+    async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
+        """Answer only from the story's articles. Called by ``/ask``."""
+        ...
+
+
+class Messenger(Protocol):
+    """Sends cards to one platform. Implemented by each chat adapter."""
+
+    platform: str
+
+    async def send(self, destination: Destination, card: Card, *, nonce: str) -> MessageRef:
+        """Post a new message. ``nonce`` is deterministic per delivery so that a platform
+        with idempotency keys can drop a resend. Raises ``DeliveryError`` subclasses."""
+        ...
+
+    async def edit(self, ref: MessageRef, card: Card) -> None:
+        """Replace a message we posted. Raises ``DeliveryError`` subclasses."""
+        ...
+
+    async def reply(self, ref: MessageRef, card: Card, *, nonce: str) -> MessageRef:
+        """Post ``card`` as a reply to (or in a thread under) ``ref``."""
+        ...
+
+
+class FeedStore(Protocol):
+    async def upsert_feed(
+        self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
+    ) -> Feed:
+        """Add a feed or return the existing one with that URL (configured and user feeds)."""
+        ...
+
+    async def list_feeds(self) -> list[Feed]: ...
+
+    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
+        """Enabled feeds whose ``next_check_at`` is unset or not after ``now``."""
+        ...
+
+    async def save_feed_state(self, feed: Feed) -> None:
+        """Persist the polling state fields of ``feed`` (matched by id)."""
+        ...
+
+    async def remove_feed(self, feed_id: int) -> None: ...
+
+
+class ArticleStore(Protocol):
+    async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
+        """Store the articles not seen before (same canonical URL or same feed+guid are
+        duplicates) and return only the newly stored ones, with ids."""
+        ...
+
+    async def get_articles(self, ids: Sequence[int]) -> list[Article]: ...
+
+    async def recent_articles(self, since: datetime) -> list[Article]:
+        """Articles published or fetched since ``since``, oldest first (clustering restore)."""
+        ...
+
+    async def set_article_story(self, article_id: int, story_id: str) -> None: ...
+
+
+class StoryStore(Protocol):
+    async def save_story(self, story: Story) -> None:
+        """Insert or replace a story by id."""
+        ...
+
+    async def get_story(self, story_id: str) -> Story | None:
+        """The story, following ``merged_into`` to the surviving story."""
+        ...
+
+    async def recent_stories(self, limit: int, *, min_outlets: int = 1) -> list[Story]:
+        """Newest first by ``updated_at``; merged stories are left out."""
+        ...
+
+    async def story_ids(self) -> set[str]:
+        """Every story id ever used, so a new id never reuses an old one."""
+        ...
+
+    async def save_summary(self, summary: Summary) -> None: ...
+
+    async def get_summary(self, story_id: str) -> Summary | None:
+        """The newest summary of the story, or None if it was never summarised."""
+        ...
+
+
+class SubscriptionStore(Protocol):
+    async def add_subscription(
+        self, destination: Destination, topic: str, *, breaking_only: bool, min_outlets: int
+    ) -> tuple[Subscription, bool]:
+        """Subscribe; returns the subscription and whether it was new."""
+        ...
+
+    async def remove_subscription(self, destination: Destination, topic: str) -> bool: ...
+
+    async def subscriptions_for(self, destination: Destination) -> list[Subscription]: ...
+
+    async def active_subscriptions(self) -> list[Subscription]: ...
+
+    async def set_paused(self, destination: Destination, paused: bool) -> int:
+        """Pause or resume every subscription of a destination; returns how many changed."""
+        ...
+
+    async def move_destination(self, old: Destination, new: Destination) -> int:
+        """Point every subscription of ``old`` at ``new`` (a group that changed its id)."""
+        ...
+
+
+class DeliveryStore(Protocol):
+    async def enqueue_deliveries(self, story: Story, subscriptions: Sequence[Subscription]) -> int:
+        """One outbox row per (subscription, story); existing pairs are left alone.
+        Returns how many rows were created."""
+        ...
+
+    async def pending_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Rows due for a first or repeated attempt, oldest first; paused subscriptions wait."""
+        ...
+
+    async def mark_delivered(self, delivery_id: int, message_id: str) -> None: ...
+
+    async def mark_failed(
+        self, delivery_id: int, reason: str, *, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt; ``retry_at=None`` makes it final (dead letter)."""
+        ...
+
+    async def mark_unconfirmed(self, delivery_id: int, reason: str) -> None:
+        """The send may or may not have arrived; never retried (at-most-once)."""
+        ...
+
+    async def message_refs(self, story_id: str) -> list[MessageRef]:
+        """Where a story was posted (for edits of living stories)."""
+        ...
+
+
+class Storage(FeedStore, ArticleStore, StoryStore, SubscriptionStore, DeliveryStore, Protocol):
+    """Everything the core persists. One implementation per database in ``storage/``."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,82 @@
+"""The job runner: runs the pipeline and the dispatcher until asked to stop.
+
+This is one of the two places allowed to catch broadly (the other is ``__main__``): a
+failed cycle is logged and the next one runs, so the bot never silently stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.delivery import Dispatcher
+from bot.domain import Article
+from bot.pipeline import Pipeline
+
+log = logging.getLogger("newsbot.runner")
+
+
+class PollReportLike(Protocol):
+    @property
+    def new_articles(self) -> list[Article]: ...
+
+
+class Poller(Protocol):
+    async def poll_due(self) -> PollReportLike: ...
+
+    async def next_due_in(self) -> float: ...
+
+
+@dataclass(slots=True)
+class RunStats:
+    cycles: int = 0
+    failures: int = 0
+    articles: int = 0
+    sent: int = 0
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        watcher: Poller,
+        pipeline: Pipeline,
+        dispatcher: Dispatcher,
+        tick_s: float = 1.0,
+    ) -> None:
+        self.watcher = watcher
+        self.pipeline = pipeline
+        self.dispatcher = dispatcher
+        self.tick_s = tick_s
+        self.stats = RunStats()
+
+    async def cycle(self) -> None:
+        """One pass: poll due feeds, process what arrived, send what is owed."""
+        report = await self.watcher.poll_due()
+        self.stats.articles += len(report.new_articles)
+        await self.pipeline.process(report.new_articles)
+        sent = await self.dispatcher.dispatch_once()
+        self.stats.sent += sent.sent
+        self.stats.cycles += 1
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Cycle until ``stop`` is set; the cycle in flight is finished, never cut."""
+        await self.pipeline.restore()
+        log.info("runner.started")
+        while not stop.is_set():
+            try:
+                await self.cycle()
+            except Exception:  # the runner must outlive any one failed cycle
+                self.stats.failures += 1
+                log.exception("runner.cycle_failed failures=%d", self.stats.failures)
+            try:
+                wait = max(0.05, min(self.tick_s, await self.watcher.next_due_in()))
+            except Exception:  # same reason: keep running, the next cycle retries
+                log.exception("runner.schedule_failed")
+                wait = self.tick_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+        log.info("runner.stopped cycles=%d failures=%d", self.stats.cycles, self.stats.failures)

@@ -1,0 +1,12 @@
+"""Persistence: SQLAlchemy 2.0 async on SQLite (default) or PostgreSQL.
+
+``open_storage(url)`` connects, applies Alembic migrations up to head and returns a
+``SqlStorage`` implementing ``bot.ports.Storage``.
+"""
+
+from __future__ import annotations
+
+from storage.engine import create_engine_for, migrate, open_storage
+from storage.sql import SqlStorage
+
+__all__ = ["SqlStorage", "create_engine_for", "migrate", "open_storage"]

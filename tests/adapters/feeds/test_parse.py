@@ -1,0 +1,186 @@
+"""The parse path on hostile and odd inputs: no file or network access, bombs refused."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from adapters.feeds.parse import FeedparserParser, parse_feed_bytes
+from adapters.feeds.pool import ParsePool, PoolConfig
+from bot.errors import FeedParseError
+from tests.fakes.feed_server import FeedServer, Route, rss
+
+URL = "https://news.example.com/feed"
+XML = {"content-type": "application/rss+xml; charset=utf-8"}
+
+
+def test_plain_text_with_entities_unescaped_and_markup_removed() -> None:
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T &amp; Co</title>
+    <ttl>15</ttl>
+    <item><title>Caf&#233; &amp; bar</title><link>/story/1?utm_source=x</link>
+    <description>&lt;p&gt;Hello &lt;b&gt;world&lt;/b&gt; &amp;amp; more&lt;/p&gt;
+    &lt;script&gt;alert(1)&lt;/script&gt;</description>
+    <pubDate>Tue, 06 Jan 2026 08:30:00 +0200</pubDate><author>ed@example.com (Ed)</author>
+    </item></channel></rss>"""
+    feed = parse_feed_bytes(body, XML, URL)
+    assert feed.title == "T & Co"
+    assert feed.ttl_s == 15 * 60
+    assert feed.warning is None
+    (entry,) = feed.entries
+    assert entry.title == "Café & bar"
+    assert entry.text == "Hello world & more"
+    assert entry.url == "https://news.example.com/story/1?utm_source=x"
+    assert entry.published is not None
+    assert entry.published.isoformat() == "2026-01-06T06:30:00+00:00"
+    assert entry.author is not None
+
+
+def test_entries_are_capped() -> None:
+    items = [(f"Item {i}", f"https://example.com/{i}") for i in range(50)]
+    assert len(parse_feed_bytes(rss(items), XML, URL, max_entries=7).entries) == 7
+
+
+def test_a_body_that_is_a_file_path_reads_nothing(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(rss([("Leaked", "https://example.com/leak")]))
+    with pytest.raises(FeedParseError):
+        parse_feed_bytes(str(secret).encode(), XML, URL)
+
+
+async def test_a_body_that_is_a_url_fetches_nothing() -> None:
+    async with FeedServer() as server:
+        url = server.add("/feed", Route(rss([("Fetched", "https://example.com/f")])))
+        with pytest.raises(FeedParseError):
+            parse_feed_bytes(url.encode(), XML, URL)
+        assert server.requests["/feed"] == 0
+
+
+def test_external_entities_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0")
+    body = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY xxe SYSTEM "file://{secret}">\n]>\n'
+        "<rss><channel><item><title>&xxe;</title><link>https://e.com/1</link></item>"
+        "</channel></rss>"
+    ).encode()
+    with pytest.raises(FeedParseError, match="external"):
+        parse_feed_bytes(body, XML, URL)
+
+
+def test_billion_laughs_is_refused_fast() -> None:
+    lines = ['<!ENTITY lol "lol">']
+    for level in range(1, 10):
+        previous = f"&lol{level - 1};" if level > 1 else "&lol;"
+        lines.append(f'<!ENTITY lol{level} "{previous * 10}">')
+    body = (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + "\n".join(lines) + "\n]>\n"
+        "<rss><channel><item><title>&lol9;</title><link>https://e.com/1</link></item>"
+        "</channel></rss>"
+    ).encode()
+    started = time.monotonic()
+    with pytest.raises(FeedParseError, match="billion-laughs"):
+        parse_feed_bytes(body, XML, URL)
+    assert time.monotonic() - started < 1
+
+
+def test_quadratic_blowup_is_refused_with_bounded_memory() -> None:
+    blob = "A" * 50_000
+    refs = "&a;" * 50_000
+    body = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{blob}">\n]>\n'
+        f"<rss><channel><item><title>x</title><description>{refs}</description>"
+        "<link>https://e.com/1</link></item></channel></rss>"
+    ).encode()
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(FeedParseError, match="quadratic"):
+            parse_feed_bytes(body, XML, URL)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 1
+    assert peak < 20 * 1024 * 1024
+
+
+def test_a_few_harmless_internal_entities_still_work() -> None:
+    body = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY org "Example News">\n]>\n'
+        b"<rss version='2.0'><channel><title>&org;</title><item><title>By &org;</title>"
+        b"<link>https://e.com/1</link></item></channel></rss>"
+    )
+    feed = parse_feed_bytes(body, XML, URL)
+    assert feed.entries[0].title == "By Example News"
+
+
+def test_wrong_declared_charset_is_used_with_a_warning() -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        "<item><title>Caf\u00e9</title><link>https://e.com/1</link></item></channel></rss>"
+    ).encode("latin-1")
+    feed = parse_feed_bytes(body, XML, URL)
+    assert len(feed.entries) == 1
+    assert feed.warning is not None
+
+
+def test_non_xml_content_type_is_used_with_a_warning() -> None:
+    feed = parse_feed_bytes(rss([("One", "https://e.com/1")]), {"content-type": "text/html"}, URL)
+    assert len(feed.entries) == 1
+    assert feed.warning == "the server did not label the feed as XML"
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<!DOCTYPE html><html><body><p>Welcome</p></body></html>", "HTML page"),
+        (b'{"hello": "world"}', "JSON"),
+        (b"\x00\x01\x02 binary junk \xff\xfe", "not a recognisable"),
+    ],
+)
+def test_unusable_bodies_are_rejected_in_words(body: bytes, words: str) -> None:
+    with pytest.raises(FeedParseError, match=words):
+        parse_feed_bytes(body, XML, URL)
+
+
+def test_javascript_links_are_dropped() -> None:
+    feed = parse_feed_bytes(rss([("Bad", "javascript:alert(1)")]), XML, URL)
+    assert feed.entries[0].url is None
+
+
+async def test_parser_runs_in_the_pool_and_closes() -> None:
+    parser = FeedparserParser(PoolConfig(workers=1, timeout_s=30))
+    try:
+        feed = await parser.parse(rss([("One", "https://e.com/1")]), XML, URL)
+        with pytest.raises(FeedParseError, match="HTML"):
+            await parser.parse(b"<html><body>hi</body></html>", XML, URL)
+    finally:
+        await parser.close()
+    assert feed.entries[0].title == "One"
+
+
+async def test_a_hanging_parse_is_killed_and_the_pool_recovers() -> None:
+    # The deadline also covers starting a worker, so it is generous for a loaded machine.
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=2))
+    try:
+        started = time.monotonic()
+        with pytest.raises(FeedParseError, match="longer than"):
+            await pool.run(time.sleep, 60)
+        assert time.monotonic() - started < 10
+        assert await pool.run(abs, -3) == 3
+    finally:
+        await pool.close()
+
+
+async def test_a_runaway_allocation_hits_the_memory_limit() -> None:
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=30, memory_limit_mb=300))
+    try:
+        with pytest.raises(FeedParseError, match="memory"):
+            await pool.run(bytearray, 2 * 1024 * 1024 * 1024)
+        assert await pool.run(abs, -4) == 4
+    finally:
+        await pool.close()

@@ -1,0 +1,90 @@
+"""Test data builders: real values through the real storage, no mocks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.domain import Article, NewArticle, Story, Summary
+from bot.extractive import ExtractiveSummarizer
+from bot.ports import Storage
+
+FLOOD = (
+    (
+        "Harbour Herald",
+        "River Tessel bursts its banks in Marrowby",
+        "The River Tessel burst its banks in Marrowby on Saturday after 140 millimetres of rain. "
+        "Police closed all three road bridges into the town centre. "
+        "Emergency crews went door to door in the Eastbank district.",
+    ),
+    (
+        "Valley Courier",
+        "Marrowby flood forces 300 from their homes",
+        "About 300 people left their homes in Marrowby as the River Tessel flooded Eastbank. "
+        "Inspector Carla Venn said two rest centres had opened at the Marrowby leisure centre. "
+        "The Met Office warned that more rain would fall on Sunday.",
+    ),
+    (
+        "Capital Ledger",
+        "Government sends aid to flooded Marrowby",
+        "The government released 4 million in emergency aid for Marrowby after the River Tessel "
+        "flood. Two people died in the flooding, police confirmed. "
+        "Army engineers began inspecting the three closed bridges.",
+    ),
+)
+
+
+def new_article(
+    feed_id: int, outlet: str, title: str, text: str, published: datetime, *, slug: str
+) -> NewArticle:
+    return NewArticle(
+        feed_id=feed_id,
+        outlet=outlet,
+        url=f"https://{outlet.lower().replace(' ', '-')}.example/{slug}",
+        guid=None,
+        title=title,
+        text=text,
+        published=published,
+        fetched_at=published,
+        content_hash=hashlib.sha256((title + text).encode()).hexdigest(),
+    )
+
+
+async def seed_articles(
+    storage: Storage, now: datetime, reports: Sequence[tuple[str, str, str]] = FLOOD
+) -> list[Article]:
+    stored: list[Article] = []
+    for i, (outlet, title, text) in enumerate(reports):
+        feed = await storage.upsert_feed(f"https://{i}.example/feed", outlet)
+        when = now - timedelta(minutes=30 - 5 * i)
+        stored += await storage.add_articles(
+            [
+                new_article(
+                    feed.id, outlet, title, text, when, slug=f"story-{i}-{abs(hash(title)) % 9999}"
+                )
+            ]
+        )
+    return stored
+
+
+async def seed_story(
+    storage: Storage,
+    now: datetime,
+    story_id: str = "k7q2",
+    reports: Sequence[tuple[str, str, str]] = FLOOD,
+) -> tuple[Story, Summary]:
+    """A stored, summarised multi-outlet story."""
+    articles = await seed_articles(storage, now, reports)
+    story = Story(
+        id=story_id,
+        created_at=articles[0].published,
+        updated_at=articles[-1].published,
+        article_ids=tuple(a.id for a in articles),
+        outlets=tuple(dict.fromkeys(a.outlet for a in articles)),
+        headline=articles[0].title,
+    )
+    await storage.save_story(story)
+    summary = await ExtractiveSummarizer().summarize(story, articles)
+    await storage.save_summary(summary)
+    return story, summary

@@ -1,0 +1,170 @@
+"""The storage contract, run on every backend (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import Destination, Story
+from bot.errors import StorageError
+from storage import SqlStorage
+from tests.factories import new_article, seed_story
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+CHAT = Destination("telegram", "-100123", None)
+THREAD = Destination("discord", "555", "777")
+
+
+async def test_upsert_feed_returns_the_same_feed_for_the_same_url(store: SqlStorage) -> None:
+    first = await store.upsert_feed("https://a.example/rss", "A")
+    again = await store.upsert_feed("https://a.example/rss", "A renamed")
+    assert again.id == first.id
+    assert again.name == "A renamed"
+    assert [f.url for f in await store.list_feeds()] == ["https://a.example/rss"]
+
+
+async def test_due_feeds_honours_next_check_and_enabled(store: SqlStorage) -> None:
+    a = await store.upsert_feed("https://a.example/rss", "A")
+    b = await store.upsert_feed("https://b.example/rss", "B")
+    c = await store.upsert_feed("https://c.example/rss", "C")
+    await store.save_feed_state(replace(a, next_check_at=NOW + timedelta(minutes=5)))
+    await store.save_feed_state(replace(b, next_check_at=NOW - timedelta(minutes=5)))
+    await store.save_feed_state(replace(c, enabled=False))
+    due = await store.due_feeds(NOW, 10)
+    assert [f.name for f in due] == ["B"]
+
+
+async def test_feed_state_round_trips_with_aware_utc_datetimes(store: SqlStorage) -> None:
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+    saved = replace(
+        feed,
+        etag='W/"abc"',
+        last_modified="Tue, 24 Nov 2026 10:00:00 GMT",
+        last_success_at=NOW,
+        last_error="timed out after 30 s",
+        consecutive_failures=2,
+        items_seen=14,
+    )
+    await store.save_feed_state(saved)
+    (loaded,) = await store.list_feeds()
+    assert loaded.etag == 'W/"abc"'
+    assert loaded.last_success_at == NOW
+    assert loaded.last_success_at is not None
+    assert loaded.last_success_at.tzinfo is not None
+    assert (loaded.consecutive_failures, loaded.items_seen) == (2, 14)
+
+
+async def test_naive_datetimes_are_refused(store: SqlStorage) -> None:
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+    with pytest.raises(StorageError, match="naive"):
+        await store.save_feed_state(replace(feed, last_success_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+
+
+async def test_add_articles_drops_duplicate_urls_and_guids(store: SqlStorage) -> None:
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+    first = new_article(feed.id, "A", "Title", "Text", NOW, slug="one")
+    same_url = replace(first, title="Other title")
+    same_guid_a = replace(new_article(feed.id, "A", "T2", "X", NOW, slug="two"), guid="g-1")
+    same_guid_b = replace(new_article(feed.id, "A", "T3", "Y", NOW, slug="three"), guid="g-1")
+    stored = await store.add_articles([first, same_url, same_guid_a])
+    assert [a.title for a in stored] == ["Title", "T2"]
+    assert await store.add_articles([same_guid_b, first]) == []
+
+
+async def test_stories_keep_members_and_follow_merges(store: SqlStorage) -> None:
+    story, _summary = await seed_story(store, NOW, "k7q2")
+    loaded = await store.get_story("K7Q2 ")
+    assert loaded is not None
+    assert loaded.article_ids == story.article_ids
+    assert loaded.outlets == story.outlets
+    await store.save_story(
+        Story(
+            id="zz22",
+            created_at=NOW,
+            updated_at=NOW,
+            article_ids=(),
+            outlets=("X",),
+            merged_into="k7q2",
+        )
+    )
+    followed = await store.get_story("zz22")
+    assert followed is not None
+    assert followed.id == "k7q2"
+    assert [s.id for s in await store.recent_stories(10)] == ["k7q2"]
+    assert await store.story_ids() == {"k7q2", "zz22"}
+
+
+async def test_summary_round_trips(store: SqlStorage) -> None:
+    _story, summary = await seed_story(store, NOW)
+    loaded = await store.get_summary(summary.story_id)
+    assert loaded == summary
+    assert await store.get_summary("nope") is None
+
+
+async def test_subscriptions_are_unique_per_destination_and_topic(store: SqlStorage) -> None:
+    sub, created = await store.add_subscription(CHAT, "Iraq", breaking_only=False, min_outlets=2)
+    again, created_again = await store.add_subscription(
+        CHAT, "iraq", breaking_only=True, min_outlets=3
+    )
+    assert created
+    assert not created_again
+    assert again.id == sub.id
+    assert again.breaking_only
+    assert again.min_outlets == 3
+    await store.add_subscription(THREAD, "iraq", breaking_only=False, min_outlets=2)
+    assert [s.topic for s in await store.subscriptions_for(CHAT)] == ["iraq"]
+    assert [s.destination for s in await store.subscriptions_for(THREAD)] == [THREAD]
+    assert await store.remove_subscription(CHAT, "IRAQ")
+    assert not await store.remove_subscription(CHAT, "iraq")
+
+
+async def test_pause_and_move_destination(store: SqlStorage) -> None:
+    await store.add_subscription(CHAT, "iraq", breaking_only=False, min_outlets=2)
+    await store.add_subscription(CHAT, "floods", breaking_only=False, min_outlets=2)
+    assert await store.set_paused(CHAT, True) == 2
+    assert await store.active_subscriptions() == []
+    moved = Destination("telegram", "-100999", None)
+    assert await store.move_destination(CHAT, moved) == 2
+    assert await store.set_paused(moved, False) == 2
+    assert {s.destination for s in await store.active_subscriptions()} == {moved}
+
+
+async def test_outbox_rows_are_unique_per_subscription_and_story(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
+    assert await store.enqueue_deliveries(story, [sub]) == 1
+    assert await store.enqueue_deliveries(story, [sub]) == 0
+    (pending,) = await store.pending_deliveries(NOW + timedelta(seconds=1), 10)
+    assert pending.destination == CHAT
+    assert pending.story_id == story.id
+    await store.mark_failed(pending.id, "429", retry_at=NOW + timedelta(hours=1))
+    assert await store.pending_deliveries(NOW + timedelta(seconds=1), 10) == []
+    (retry,) = await store.pending_deliveries(NOW + timedelta(hours=2), 10)
+    assert retry.attempts == 1
+    assert retry.last_error == "429"
+    await store.mark_delivered(retry.id, "42")
+    assert await store.pending_deliveries(NOW + timedelta(hours=3), 10) == []
+    assert [r.message_id for r in await store.message_refs(story.id)] == ["42"]
+    assert await store.count_deliveries() == {"sent": 1}
+
+
+async def test_paused_subscriptions_hold_their_deliveries(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [sub])
+    await store.set_paused(CHAT, True)
+    assert await store.pending_deliveries(NOW + timedelta(hours=1), 10) == []
+
+
+async def test_unconfirmed_and_failed_deliveries_are_not_resent(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    a, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
+    b, _ = await store.add_subscription(THREAD, "flood", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [a, b])
+    first, second = await store.pending_deliveries(NOW + timedelta(seconds=1), 10)
+    await store.mark_unconfirmed(first.id, "timed out after sending")
+    await store.mark_failed(second.id, "bot was blocked", retry_at=None)
+    assert await store.pending_deliveries(NOW + timedelta(days=1), 10) == []
+    assert await store.count_deliveries() == {"unconfirmed": 1, "failed": 1}
