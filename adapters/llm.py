@@ -29,6 +29,7 @@ from adapters.llm_prompt import (
     utc_day,
 )
 from bot.domain import Answer, Article, Section, Story, Summary
+from bot.errors import ConfigError
 from bot.extractive import summary_cache_key
 from bot.grounding import GroundingResult, ground, number_sources
 from bot.ports import Clock, Summarizer
@@ -92,7 +93,7 @@ class LLMSummarizer:
         clock: Clock,
     ) -> None:
         if config.json_mode not in JSON_MODES:
-            raise ValueError(f"llm.json_mode must be one of {', '.join(JSON_MODES)}")
+            raise ConfigError(f"llm.json_mode must be one of {', '.join(JSON_MODES)}.")
         self.config = config
         self.stats = LLMStats()
         self._fallback = fallback
@@ -179,7 +180,7 @@ class LLMSummarizer:
         used: set[str] = set()
         for section in sections[:5]:
             heading = section.heading or derive_heading(
-                [s.text for s in section.sentences], idf, avoid=used
+                [s.text for s in section.sentences], idf, avoid=used, headline=draft.headline
             )
             used.update(content_words(heading))
             named.append(Section(heading, section.sentences[:4]))

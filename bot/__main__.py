@@ -120,7 +120,7 @@ async def _eval(args: argparse.Namespace, config: Config) -> int:
             for closer in closers:
                 await closer()
     else:
-        from bot.eval_feeds import evaluate_feeds  # noqa: PLC0415
+        from bot.bootstrap import evaluate_feeds  # noqa: PLC0415 - the parse path is an adapter
 
         result = evaluate_feeds(args.directory)
     print(json.dumps(result, ensure_ascii=False))
@@ -151,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        from bot.bootstrap import validate  # noqa: PLC0415 - the composition root knows every section
+
+        validate(config)
         configure_logging(config, args.verbose, args.command)
         target: Path | None = getattr(args, "file", None) or getattr(args, "directory", None)
         if args.command == "eval" and target is not None and not target.exists():

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
+from adapters.feeds.evaluate import evaluate_feeds
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
+from adapters.feeds.probe import DiscoveringFeedProbe
 from adapters.replay import ReplayServer
 from bot.breaking import BreakingConfig
 from bot.clock import SystemClock
@@ -39,6 +41,8 @@ from bot.watcher import Watcher, WatcherConfig
 from storage import SqlStorage, open_storage
 
 log = logging.getLogger("newsbot")
+
+__all__ = ["build_core", "evaluate_feeds", "run_bot", "run_chat", "run_demo", "validate"]
 
 # Every section a configuration file may have, and the dataclass it maps onto.
 SECTIONS: dict[str, type[Any]] = {
@@ -143,7 +147,10 @@ async def build_core(
         closers.extend(summary_closers)
         fetcher = HttpFeedFetcher(config.section("fetch", FetchConfig))
         closers.append(fetcher.close)
-        parser = FeedparserParser(config.section("parse", PoolConfig))
+        watching = watcher_config or config.section("watcher", WatcherConfig)
+        parser = FeedparserParser(
+            config.section("parse", PoolConfig), max_entries=watching.max_entries_per_feed
+        )
         closers.append(parser.close)
         for feed in config.feeds:
             await storage.upsert_feed(
@@ -154,7 +161,7 @@ async def build_core(
             fetcher,
             parser,
             clock,
-            watcher_config or config.section("watcher", WatcherConfig),
+            watching,
         )
         pipeline = Pipeline(
             storage=storage,
@@ -172,7 +179,10 @@ async def build_core(
             config=config.section("delivery", DeliveryConfig),
         )
         commands = Commands(
-            storage=storage, summarizer=summarizer, clock=clock, feed_probe=feed_probe
+            storage=storage,
+            summarizer=summarizer,
+            clock=clock,
+            feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
         )
         runner = Runner(watcher=watcher, pipeline=pipeline, dispatcher=dispatcher)
         core = Core(

@@ -1,22 +1,26 @@
 """Streaming story clustering: each arriving article joins a story or starts one.
 
-Online and incremental: term statistics cover only the articles seen so far (and still in
-the window), each decision uses only the past, and the state can be rebuilt after a restart
-from stored articles with :meth:`StoryClusterer.restore`, which replays without re-deciding.
+Online and incremental: term statistics cover only the articles in the window so far, each
+decision uses only the past, and the state can be rebuilt after a restart from stored
+articles with :meth:`StoryClusterer.restore`, which replays without re-deciding.
 
 An article is compared only with stories that share one of its most specific terms (an
 inverted index over the active stories), so the work per article stays bounded however many
 stories are active. The score is the cosine between the article and the story centroid,
-raised for stories that received an article close in time, because reports of one event
-arrive together while reports of one *topic* spread out.
+times a time proximity that decays with the gap to the story's latest report. The decay is
+measured against the pace of the stream (the average gap between arrivals), because in a
+sparse stream one event's reports lie further apart in hours than in a busy one; and an
+outlet that already reported in a story counts against joining it, since two articles of
+one outlet are more often two events of one topic.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from bot.clustering_features import (
@@ -28,29 +32,45 @@ from bot.clustering_features import (
     weigh,
 )
 from bot.clustering_wire import WireIndex
+from bot.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
     """Knobs of story clustering (TOML section ``[clustering]``)."""
 
-    window_hours: float = 72.0
-    max_active_articles: int = 5000
-    join_threshold: float = 0.15
-    merge_threshold: float = 0.55
-    time_scale_hours: float = 6.0
-    pace_factor: float = 10.0
-    time_floor: float = 0.0
-    title_weight: float = 3.0
-    entity_weight: float = 1.0
-    number_weight: float = 1.0
-    body_words: int = 300
-    max_terms: int = 80
-    index_terms: int = 40
-    wire_overlap: float = 0.8
-    max_posting: int = 400
-    max_candidates: int = 10
-    merge_checks: int = 3
+    window_hours: float = 72.0  # a story with no article for this long stops attracting
+    max_active_articles: int = 5000  # memory bound: quietest stories leave first
+    join_threshold: float = 0.14  # score an article needs to join a story
+    merge_threshold: float = 0.55  # centroid similarity at which two stories merge
+    time_scale_hours: float = 12.0  # least decay scale of time proximity
+    pace_factor: float = 7.0  # decay scale in average gaps between arrivals
+    time_floor: float = 0.0  # proximity never falls below this (0 = may reach 0)
+    title_weight: float = 3.0  # a title word counts as this many body words
+    entity_weight: float = 1.0  # weight of names (runs of capitalised words)
+    number_weight: float = 1.0  # weight of numbers
+    same_outlet_factor: float = 0.8  # score multiplier when the outlet already reported
+    wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
+    body_words: int = 300  # words of the body read per article
+    max_terms: int = 80  # terms kept per article vector
+    index_terms: int = 25  # terms per article that index its story
+    query_terms: int = 20  # terms per article used to find candidate stories
+    max_posting: int = 50  # a term in more stories than this nominates none
+    max_candidates: int = 10  # stories scored exactly per article
+    merge_checks: int = 3  # best other candidates checked for a merge
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            lower = 1 if isinstance(value, int) else 0.0
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < lower:
+                raise ConfigError(f"clustering.{f.name} must be a number >= {lower}")
+        if self.window_hours <= 0 or self.time_scale_hours <= 0:
+            raise ConfigError("clustering.window_hours and time_scale_hours must be above 0")
+        if self.time_floor > 1 or self.wire_overlap > 1 or self.same_outlet_factor > 1:
+            raise ConfigError(
+                "clustering.time_floor, wire_overlap and same_outlet_factor must be at most 1"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +117,7 @@ class _Story:
     members: list[int] = field(default_factory=list)
     last_ts: float = 0.0
     keys: set[str] = field(default_factory=set)
+    outlets: dict[str, int] = field(default_factory=dict)  # own (non-copy) articles each
 
 
 class StoryClusterer:
@@ -228,16 +249,21 @@ class StoryClusterer:
         cfg = self._cfg
         nominated: dict[str, float] = {}
         vec = item.vec
-        for key in item.keys:
+        budget = cfg.max_posting * 4
+        for key in item.keys[: cfg.query_terms]:
             posting = self._index.get(key)
             if not posting or len(posting) > cfg.max_posting:
                 continue
+            budget -= len(posting)
+            if budget < 0:
+                break
             w = vec[key]
             for sid in posting:
                 nominated[sid] = nominated.get(sid, 0.0) + w
         if len(nominated) > cfg.max_candidates:
-            ranked = sorted(nominated.items(), key=lambda kv: -kv[1])[: cfg.max_candidates]
-            nominated = dict(ranked)
+            nominated = dict.fromkeys(
+                heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__), 0.0
+            )
         window = cfg.window_hours * 3600.0
         scores: dict[str, float] = {}
         for sid in nominated:
@@ -245,6 +271,10 @@ class StoryClusterer:
             if item.ts - story.last_ts > window or story.norm2 <= 0.0:
                 continue
             cos = dot(vec, story.centroid) / math.sqrt(story.norm2)
+            if item.outlet in story.outlets:
+                # An outlet rarely files two separate reports of one event; two articles
+                # of one outlet are more often two events of one topic.
+                cos *= cfg.same_outlet_factor
             scores[sid] = cos * self._proximity(abs(item.ts - story.last_ts))
         return scores
 
@@ -269,6 +299,8 @@ class StoryClusterer:
         for t, w in item.vec.items():
             centroid[t] = centroid.get(t, 0.0) + w
         story.members.append(item.article_id)
+        if item.wire_of is None:
+            story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
         story.last_ts = max(story.last_ts, item.ts)
         self._stories.move_to_end(story.id)
         for key in item.keys:
@@ -282,7 +314,9 @@ class StoryClusterer:
         cfg = self._cfg
         merged: list[str] = []
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: cfg.merge_checks]
-        for sid, _ in ranked:
+        for sid, score in ranked:
+            if score < cfg.merge_threshold * 0.5:
+                break  # the article barely resembles it: no new evidence they are one event
             other = self._stories.get(sid)
             if other is None or other is story or sid not in self._stories:
                 continue
@@ -305,6 +339,8 @@ class StoryClusterer:
         for art in gone.members:
             self._docs[art].story = keep.id
         keep.members.extend(gone.members)
+        for outlet, n in gone.outlets.items():
+            keep.outlets[outlet] = keep.outlets.get(outlet, 0) + n
         keep.members.sort(key=lambda a: (self._docs[a].ts, a))
         keep.last_ts = max(keep.last_ts, gone.last_ts)
         for key in gone.keys:

@@ -69,6 +69,9 @@ class DocumentFrequencies:
     def df(self, term: str) -> int:
         return self._df.get(term, 0)
 
+    def df_table(self) -> Mapping[str, int]:
+        return self._df
+
     def idf(self, term: str) -> float:
         return math.log((self.docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
 
@@ -86,8 +89,11 @@ def weigh(
 ) -> Vector:
     """Sublinear TF times IDF, kind weights, the ``max_terms`` strongest kept, unit length."""
     weights: list[tuple[float, str]] = []
+    df = dfs.df_table()
+    docs_plus = dfs.docs + 1
+    log = math.log
     for term, tf in counts.items():
-        w = (1.0 + math.log(tf)) * dfs.idf(term) if tf >= 1.0 else tf * dfs.idf(term)
+        w = (1.0 + log(tf) if tf >= 1.0 else tf) * (log(docs_plus / (df.get(term, 0) + 1)) + 1.0)
         head = term[0]
         if head == "E" and term.startswith("E:"):
             w *= entity_weight
@@ -102,15 +108,10 @@ def weigh(
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Dot product of two sparse vectors, walking the smaller one."""
+    """Dot product of two sparse vectors over their shared terms."""
     if len(a) > len(b):
         a, b = b, a
-    total = 0.0
-    for t, w in a.items():
-        other = b.get(t)
-        if other is not None:
-            total += w * other
-    return total
+    return sum([a[t] * b[t] for t in a.keys() & b.keys()])
 
 
 def top_terms(vec: Mapping[str, float], k: int) -> list[str]:

@@ -8,6 +8,7 @@ refusal pauses the destination's subscriptions so the bot stops knocking.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Mapping
@@ -73,13 +74,16 @@ class Dispatcher:
         self.clock = clock
         self.config = config or DeliveryConfig()
         self.rng = rng or random.Random()
+        # Two overlapping passes in one process would both pick the same due rows.
+        self._lock = asyncio.Lock()
 
     async def dispatch_once(self) -> DispatchReport:
         """Send every due outbox row once. Never raises for one bad delivery."""
         report = DispatchReport()
-        due = await self.storage.pending_deliveries(self.clock.now(), self.config.batch_size)
-        for delivery in due:
-            await self._deliver(delivery, report)
+        async with self._lock:
+            due = await self.storage.pending_deliveries(self.clock.now(), self.config.batch_size)
+            for delivery in due:
+                await self._deliver(delivery, report)
         return report
 
     async def _deliver(self, delivery: Delivery, report: DispatchReport) -> None:

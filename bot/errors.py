@@ -45,11 +45,19 @@ class FeedError(NewsbotError):
 class FetchError(FeedError):
     """A feed (or page) could not be fetched. ``reason`` is short words for people."""
 
-    def __init__(self, reason: str, *, status: int | None = None, transient: bool = True) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        transient: bool = True,
+        retry_after: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.transient = transient
+        self.retry_after = retry_after  # the raw Retry-After header, when the server sent one
 
 
 class UnsafeURLError(FetchError):

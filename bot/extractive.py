@@ -10,11 +10,12 @@ headings are the most salient phrase of their sentences.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.answering import answer_from_articles
-from bot.domain import Answer, Article, Section, Sentence, Story, Summary
+from bot.domain import Answer, Article, DatedEvent, Section, Sentence, Story, Summary
 from bot.grounding import (
     is_chatter,
     is_injection,
@@ -30,11 +31,10 @@ from bot.sentences import (
     clean_title,
     content_words,
     cosine,
-    dated_events,
     derive_heading,
     idf_weights,
-    jaccard,
     tfidf,
+    wordlist,
     words,
 )
 
@@ -51,6 +51,7 @@ class SummaryConfig:
     redundancy: float = 0.35  # cosine above which a sentence repeats one already chosen
     duplicate: float = 0.6  # word overlap above which two articles say the same sentence
     max_events: int = 5  # rows of the dated-events table (0: none)
+    sentences_per_article: int = 25  # only the first usable sentences of each article count
 
 
 @dataclass
@@ -60,6 +61,7 @@ class _Candidate:
     position: int
     tokens: list[str]
     cites: set[int] = field(default_factory=set)
+    bag: frozenset[str] = frozenset()
     vector: Vector = field(default_factory=dict)
     score: float = 0.0
 
@@ -67,16 +69,30 @@ class _Candidate:
         return Sentence(neutralise(self.text), tuple(sorted(self.cites)))
 
 
-def collect_candidates(articles: Sequence[Article], *, duplicate: float) -> list[_Candidate]:
-    """Every usable sentence once; near-duplicates across articles merge their cites."""
+def collect_candidates(
+    articles: Sequence[Article], *, duplicate: float, per_article: int
+) -> list[_Candidate]:
+    """Every usable sentence once; near-duplicates across articles merge their cites.
+
+    Only the first ``per_article`` usable sentences of each article count: news puts
+    what matters first, and the scoring below is quadratic in the number of sentences.
+    """
     found: list[_Candidate] = []
     for number, article in enumerate(ordered_articles(articles), start=1):
-        for position, text in enumerate(article_sentences(article.text)):
-            if is_chatter(text) or is_injection(text) or is_shouting(text):
-                continue  # a columnist's "I" or an instruction aimed at a model is no news
+        # Very short reports (one-line descriptions) may have nothing longer than a few
+        # words; then those few words are all there is to say.
+        sentences = article_sentences(article.text) or article_sentences(article.text, min_words=3)
+        usable = [
+            t
+            for t in sentences
+            # A columnist's "I", a shout or an instruction aimed at a model is no news.
+            if not (is_chatter(t) or is_injection(t) or is_shouting(t))
+        ]
+        for position, text in enumerate(usable[:per_article]):
             tokens = content_words(text)
+            bag = frozenset(tokens)
             twin = next(
-                (c for c in found if c.source != number and jaccard(c.tokens, tokens) >= duplicate),
+                (c for c in found if c.source != number and _similar(c.bag, bag, duplicate)),
                 None,
             )
             if twin is not None:
@@ -84,12 +100,50 @@ def collect_candidates(articles: Sequence[Article], *, duplicate: float) -> list
                 continue
             if any(c.source == number and c.tokens == tokens for c in found):
                 continue  # the same sentence twice in one article (feeds repeat ledes)
-            found.append(_Candidate(text, number, position, tokens, {number}))
+            found.append(_Candidate(text, number, position, tokens, {number}, bag))
     return found
 
 
+def _similar(a: frozenset[str], b: frozenset[str], threshold: float) -> bool:
+    """Jaccard overlap of two word sets at least ``threshold`` (sizes checked first)."""
+    if not a or not b or min(len(a), len(b)) < threshold * max(len(a), len(b)):
+        return False
+    shared = len(a & b)
+    return shared >= threshold * (len(a) + len(b) - shared)
+
+
+def _best_match_per_source(cands: Sequence[_Candidate]) -> list[dict[int, float]]:
+    """For each candidate, its highest cosine with any sentence of each other source.
+
+    Computed through an inverted index, so only sentences sharing a word are compared.
+    """
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for j, c in enumerate(cands):
+        for term, weight in c.vector.items():
+            postings.setdefault(term, []).append((j, weight))
+    best: list[dict[int, float]] = []
+    for i, c in enumerate(cands):
+        dots: dict[int, float] = {}
+        for term, weight in c.vector.items():
+            for j, other in postings[term]:
+                if j != i:
+                    dots[j] = dots.get(j, 0.0) + weight * other
+        per_source: dict[int, float] = {}
+        for j, dot in dots.items():
+            source = cands[j].source
+            if source not in c.cites and dot > per_source.get(source, 0.0):
+                per_source[source] = dot
+        best.append(per_source)
+    return best
+
+
 def score_candidates(cands: Sequence[_Candidate], titles: Sequence[str]) -> dict[str, float]:
-    """Set each candidate's vector and score; returns the idf used."""
+    """Set each candidate's vector and score; returns the idf used.
+
+    Score = centrality (cosine with the whole story) + coverage (how closely the other
+    outlets say the same, and how many say it verbatim) + closeness to the headlines +
+    a small bonus for coming early in its article.
+    """
     title_tokens = [content_words(t) for t in titles]
     idf = idf_weights([c.tokens for c in cands] + title_tokens)
     for c in cands:
@@ -97,12 +151,8 @@ def score_candidates(cands: Sequence[_Candidate], titles: Sequence[str]) -> dict
     story = centroid([c.vector for c in cands])
     title_vec = centroid([tfidf(t, idf) for t in title_tokens if t])
     sources = {c.source for c in cands}
-    for c in cands:
-        others = [
-            max((cosine(c.vector, o.vector) for o in cands if o.source == s), default=0.0)
-            for s in sources
-            if s not in c.cites
-        ]
+    for c, matches in zip(cands, _best_match_per_source(cands), strict=True):
+        others = [matches.get(s, 0.0) for s in sources if s not in c.cites]
         support = (sum(others) / len(others) if others else 0.0) + 0.25 * (len(c.cites) - 1)
         c.score = (
             cosine(c.vector, story)
@@ -173,6 +223,47 @@ def pick_lede(chosen: list[_Candidate], config: SummaryConfig) -> list[_Candidat
     return lede
 
 
+_MONTH_NAMES = wordlist(
+    "january february march april may june july august september october november december"
+)
+_DATE = re.compile(
+    r"\b(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
+    r"Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+    r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<year>(?:19|20)\d{2}))?\b"
+    r"|\b(?:in|since|by)\s+(?P<only_year>(?:19|20)\d{2})\b"
+)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def dated_events(
+    sentences: Sequence[Sentence], *, years: dict[int, int], limit: int
+) -> tuple[DatedEvent, ...]:
+    """Rows for a small table of dated events, oldest first; none unless two dates differ.
+
+    Only sentences with exactly one date (and at most one year) qualify, so a row's
+    date is unambiguous. The date is shown as the source wrote it; a date without a
+    year takes the year its first cited source was published.
+    """
+    rows: dict[tuple[int, int, int], DatedEvent] = {}
+    for s in sentences:
+        matches = list(_DATE.finditer(s.text))
+        if len(matches) != 1 or len(_YEAR.findall(s.text)) > 1 or not s.cites:
+            continue
+        m = matches[0]
+        if m.group("only_year"):
+            key = (int(m.group("only_year")), 0, 0)
+            when = m.group("only_year")
+        else:
+            prefix = m.group("month").lower()[:3]
+            month = next(i for i, n in enumerate(_MONTH_NAMES, 1) if n.startswith(prefix))
+            key = (int(m.group("year") or years[s.cites[0]]), month, int(m.group("day")))
+            when = m.group(0).strip()
+        rows.setdefault(key, DatedEvent(when, s))
+    if len(rows) < 2 or limit <= 0:
+        return ()
+    return tuple(rows[k] for k in sorted(rows)[:limit])
+
+
 class ExtractiveSummarizer:
     """The default summariser. Pure and deterministic: same articles, same summary."""
 
@@ -190,7 +281,9 @@ class ExtractiveSummarizer:
         sources = number_sources(articles)
         ordered = ordered_articles(articles)
         titles = [clean_title(a.title, a.outlet) for a in ordered]
-        cands = collect_candidates(ordered, duplicate=self.config.duplicate)
+        cands = collect_candidates(
+            ordered, duplicate=self.config.duplicate, per_article=self.config.sentences_per_article
+        )
         idf = score_candidates(cands, titles)
         chosen = select(cands, self.config)
         lede = pick_lede(chosen, self.config)
@@ -198,20 +291,24 @@ class ExtractiveSummarizer:
         groups = group_sections(rest, self.config)
         if not groups:
             groups = self._title_section(titles, lede)
+        headline = self._headline(ordered, titles, cands, story)
         sections: list[Section] = []
         used: set[str] = set()
         for g in groups:
-            heading = derive_heading([c.text for c in g], idf, avoid=used)
+            heading = derive_heading([c.text for c in g], idf, avoid=used, headline=headline)
             used.update(content_words(heading))
             sections.append(Section(neutralise(heading), tuple(c.sentence() for c in g)))
+        # Only the more central half of the sentences may date an event, so that passing
+        # mentions ("France's equivalent to July 4") stay out of the table.
+        ranked = sorted(cands, key=lambda c: (-c.score, c.source, c.position))
         events = dated_events(
-            [c.sentence() for c in sorted(cands, key=lambda c: -c.score)],
-            year=story.created_at.year,
+            [c.sentence() for c in ranked[: max(4, len(ranked) // 2)]],
+            years={ref.number: ref.published.year for ref in sources},
             limit=self.config.max_events,
         )
         return Summary(
             story_id=story.id,
-            headline=self._headline(ordered, titles, cands, story),
+            headline=headline,
             lede=tuple(c.sentence() for c in lede),
             sections=tuple(sections),
             sources=sources,

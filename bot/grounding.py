@@ -89,9 +89,19 @@ def neutralise(text: str) -> str:
     """Text that cannot ping anyone and carries no markup.
 
     ``@everyone`` and ``@here`` get a zero-width space after the ``@`` so no platform
-    resolves them; raw mentions (``<@123>``, ``<#1>``, ``<@&1>``) become plain words; HTML tags and
-    Markdown emphasis, headings and link syntax are removed (link text kept).
+    resolves them; raw mentions (``<@123>``, ``<#1>``, ``<@&1>``) become plain words;
+    HTML tags and Markdown emphasis, headings and link syntax are removed (link text
+    kept). Idempotent: neutralising twice changes nothing.
     """
+    for _ in range(20):  # removing one mark can join two others ("|*|" -> "||")
+        cleaned = _neutralise_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _neutralise_once(text: str) -> str:
     text = _MD_LINK.sub(lambda m: m.group(1), text)
     text = _TAG.sub(" ", text)
     text = _MENTION.sub(lambda m: _MENTION_WORDS[m.group(1)], text)

@@ -127,7 +127,9 @@ class Pipeline:
             current, story_articles = summarised
             report.stories_summarised += 1
             wanted = match_subscriptions(current, story_articles, subscriptions)
-            report.deliveries_enqueued += await self.storage.enqueue_deliveries(current, wanted)
+            report.deliveries_enqueued += await self.storage.enqueue_deliveries(
+                current, wanted, now=self.clock.now()
+            )
         log.info(
             "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
             report.new_articles,

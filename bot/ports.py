@@ -105,6 +105,11 @@ class FeedStore(Protocol):
         """Enabled feeds whose ``next_check_at`` is unset or not after ``now``."""
         ...
 
+    async def earliest_next_check(self) -> tuple[bool, datetime | None]:
+        """(whether any feed is enabled, the earliest ``next_check_at`` among enabled
+        feeds; None when one has never been checked). The run loop sleeps until then."""
+        ...
+
     async def save_feed_state(self, feed: Feed) -> None:
         """Persist the polling state fields of ``feed`` (matched by id)."""
         ...
@@ -174,9 +179,11 @@ class SubscriptionStore(Protocol):
 
 
 class DeliveryStore(Protocol):
-    async def enqueue_deliveries(self, story: Story, subscriptions: Sequence[Subscription]) -> int:
-        """One outbox row per (subscription, story); existing pairs are left alone.
-        Returns how many rows were created."""
+    async def enqueue_deliveries(
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
+    ) -> int:
+        """One outbox row per (subscription, story), due at ``now`` (the caller's clock;
+        the wall clock when None); existing pairs are left alone. Returns rows created."""
         ...
 
     async def pending_deliveries(self, now: datetime, limit: int) -> list[Delivery]:

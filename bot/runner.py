@@ -52,15 +52,18 @@ class Runner:
         self.dispatcher = dispatcher
         self.tick_s = tick_s
         self.stats = RunStats()
+        # The pipeline owns the clusterer's memory: one cycle at a time in a process.
+        self._cycle_lock = asyncio.Lock()
 
     async def cycle(self) -> None:
         """One pass: poll due feeds, process what arrived, send what is owed."""
-        report = await self.watcher.poll_due()
-        self.stats.articles += len(report.new_articles)
-        await self.pipeline.process(report.new_articles)
-        sent = await self.dispatcher.dispatch_once()
-        self.stats.sent += sent.sent
-        self.stats.cycles += 1
+        async with self._cycle_lock:
+            report = await self.watcher.poll_due()
+            self.stats.articles += len(report.new_articles)
+            await self.pipeline.process(report.new_articles)
+            sent = await self.dispatcher.dispatch_once()
+            self.stats.sent += sent.sent
+            self.stats.cycles += 1
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; the cycle in flight is finished, never cut."""

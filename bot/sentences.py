@@ -14,8 +14,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from bot.domain import DatedEvent, Sentence
-
 
 def wordlist(text: str) -> tuple[str, ...]:
     """The whitespace-separated words of ``text``, in order (for readable word lists)."""
@@ -68,9 +66,15 @@ _JUNK_PATTERNS = tuple(
     )
 )
 _BRACKET_JUNK = re.compile(r"\[\s*(?:\u2026|\.\.\.|\+?\d+\s*chars?)\s*\]")
+# "WASHINGTON (Reuters) - ", "SEOUL, South Korea \u2014 ", "PYONGYANG - ": a place in capitals,
+# maybe a region and an agency, then a dash.
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z .,'-]{1,40}\((?:Reuters|AP|AFP|CNN|Bloomberg)\)\s*[-\u2013\u2014]+\s*"
+    r"^[A-Z]{3,}(?:[ .'-]+[A-Z]{2,})*\.?(?:,\s+[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+){0,2})?"
+    r"\s*(?:\([A-Za-z .]{2,20}\))?\s*[-\u2013\u2014]+\s+"
 )
+# Broadcast transcripts: "MONTAGNE: And the next day..." is dialogue, not reporting.
+_AGENCY = re.compile(r"^\((?:CNN|AP|AFP|Reuters|Bloomberg|UPI|dpa)\)\s*(?:[-\u2013\u2014]\s*)?")
+_SPEAKER = re.compile(r"^[A-Z]{3,}(?:\s[A-Z]{2,}){0,2}:\s")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a]+")
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?")
 _SPLIT = re.compile(
@@ -172,7 +176,7 @@ def clean_text(text: str) -> str:
     text = _BRACKET_JUNK.sub(" ", text)
     kept: list[str] = []
     for raw in re.split(r"\r?\n", text):
-        line_text = _DATELINE.sub("", tidy(raw))
+        line_text = _AGENCY.sub("", _DATELINE.sub("", tidy(raw)))
         if line_text and not is_junk(line_text):
             kept.append(line_text)
     return "\n".join(kept)
@@ -182,7 +186,9 @@ def article_sentences(text: str, *, min_words: int = 5) -> list[str]:
     """The usable sentences of an article: cleaned, complete and long enough."""
     out = []
     for sentence in split_sentences(clean_text(text)):
-        if is_junk(sentence) or is_truncated(sentence):
+        if is_junk(sentence) or is_truncated(sentence) or _SPEAKER.match(sentence):
+            continue
+        if sentence.rstrip("\"'\u201d\u2019 ").endswith("?"):  # a question reports nothing
             continue
         if len(words(sentence)) < min_words:
             continue
@@ -254,6 +260,7 @@ def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
 # ---------------------------------------------------------------- headings and dates
 
 
+_JOINERS = frozenset(wordlist("of the and for de al von van"))
 _CAP_RUN = re.compile(
     r"(?:[A-Z][\w'\u2019.&-]*)(?:\s+(?:of|the|and|for|de|al|von|van)?\s*[A-Z][\w'\u2019.&-]*)*"
 )
@@ -264,8 +271,13 @@ def _phrases(sentence: str) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     for m in _CAP_RUN.finditer(sentence):
         parts = [_name_part(p) for p in m.group(0).split()]
+        if parts:  # "New Year's Eve" keeps its inner possessive, "Biden's" loses it
+            parts[-1] = re.sub(r"['\u2019]s?$", "", parts[-1])
         if m.start() == 0 and len(parts) == 1:
             continue  # a capital at the start of a sentence is not a name
+        joins = [i for i, p in enumerate(parts) if p in _JOINERS]
+        if m.start() == 0 and joins:
+            parts = parts[joins[0] + 1 :]  # "Hundreds of Ketta" is about Ketta
         while parts and (normalise(parts[0]) in _LEADING or normalise(parts[0]) in _STOP_NOT_NEW):
             parts = parts[1:]
         cut = next((i for i, p in enumerate(parts) if normalise(p) in _WHEN_WORDS), len(parts))
@@ -277,13 +289,13 @@ def _phrases(sentence: str) -> list[tuple[str, float]]:
         for a, b in itertools.pairwise(tokens):
             if _is_content(a) and _is_content(b) and _noun_like(b):
                 out.append((f"{a} {b}", 1.3))
-        out.extend((t, 1.0 if _noun_like(t) else 0.3) for t in tokens if _is_content(t))
+        out.extend((t, 0.8 if _noun_like(t) else 0.3) for t in tokens if _is_content(t))
     return out
 
 
 def _name_part(word: str) -> str:
-    """A word of a name without a possessive or a final full stop (unless "Sen.")."""
-    word = re.sub(r"['\u2019]s?$", "", word).strip(",")
+    """A word of a name without a final comma or full stop (unless "Sen.")."""
+    word = word.strip(",")
     return word if normalise(word).rstrip(".") in _ABBREVIATIONS else word.rstrip(".")
 
 
@@ -315,13 +327,21 @@ def _is_content(token: str) -> bool:
     return low not in STOPWORDS and low not in _WHEN_WORDS and len(low) > 2 and low.isalpha()
 
 
-def derive_heading(texts: Sequence[str], idf: dict[str, float], *, avoid: set[str]) -> str:
+def derive_heading(
+    texts: Sequence[str],
+    idf: dict[str, float],
+    *,
+    avoid: set[str],
+    headline: str = "",
+) -> str:
     """A short heading for a group of sentences: their most salient phrase.
 
     Salience is frequency in the group times rarity in the story (``idf``), with a
     bonus for names and two-word phrases; words already used by another heading are
-    avoided so that sections are told apart.
+    avoided so that sections are told apart, and a phrase the headline already says
+    counts for less, since a heading should add something.
     """
+    said = set(content_words(headline))
     scores: dict[str, float] = {}
     shown: dict[str, str] = {}
     for rank, text in enumerate(texts):
@@ -331,51 +351,11 @@ def derive_heading(texts: Sequence[str], idf: dict[str, float], *, avoid: set[st
             if not key or set(key.split()) & avoid:
                 continue
             rarity = sum(idf.get(w, 1.0) for w in key.split()) / len(key.split())
-            scores[key] = scores.get(key, 0.0) + weight * bonus * rarity
+            news = 0.6 if set(key.split()) <= said else 1.0
+            scores[key] = scores.get(key, 0.0) + weight * bonus * rarity * news
             shown.setdefault(key, phrase)
     if not scores:
         return "More details"
     best = max(sorted(scores), key=lambda k: scores[k])
     phrase = shown[best]
     return phrase[0].upper() + phrase[1:]
-
-
-_MONTH_NAMES = wordlist(
-    "january february march april may june july august september october november december"
-)
-_DATE = re.compile(
-    r"\b(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
-    r"Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-    r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<year>(?:19|20)\d{2}))?\b"
-    r"|\b(?:in|since|by)\s+(?P<only_year>(?:19|20)\d{2})\b"
-)
-
-
-def dated_events(sentences: Sequence[Sentence], *, year: int, limit: int) -> tuple[DatedEvent, ...]:
-    """Rows for a small table of dated events, oldest first; none unless two dates differ.
-
-    Only sentences with exactly one date qualify, so a row's date is unambiguous.
-    The date is shown as the source wrote it.
-    """
-    rows: dict[tuple[int, int, int], DatedEvent] = {}
-    for s in sentences:
-        matches = list(_DATE.finditer(s.text))
-        if len(matches) != 1:
-            continue
-        m = matches[0]
-        if m.group("only_year"):
-            key = (int(m.group("only_year")), 0, 0)
-        else:
-            month = next(
-                i
-                for i, n in enumerate(_MONTH_NAMES, 1)
-                if n.startswith(m.group("month").lower()[:3])
-            )
-            key = (int(m.group("year") or year), month, int(m.group("day")))
-        if key not in rows:
-            rows[key] = DatedEvent(
-                m.group(0).removeprefix("in ").removeprefix("since ").removeprefix("by ").strip(), s
-            )
-    if len(rows) < 2 or limit <= 0:
-        return ()
-    return tuple(rows[k] for k in sorted(rows)[:limit])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-import zlib
 from collections.abc import Iterator
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
@@ -162,17 +161,16 @@ def _starts_sentence(text: str, pos: int) -> bool:
     return i < 0 or text[i] in _SENTENCE_END
 
 
-def shingles(text: str, size: int = 5, limit_words: int = 200) -> frozenset[int]:
-    """Hashes of overlapping word ``size``-grams, to recognise copies of the same text.
+def shingles(text: str, size: int = 5, limit_words: int = 120) -> frozenset[int]:
+    """Hashes of overlapping word 5-grams, to recognise copies of the same text.
 
-    crc32 rather than ``hash`` so that the values are the same in every process.
+    Built-in ``hash`` is salted per process, which is fine: shingles are never stored, and
+    a restart recomputes them from the stored articles.
     """
     toks = words(text[: limit_words * 12])[:limit_words]
     if len(toks) < size:
-        return frozenset({zlib.crc32(" ".join(toks).encode())}) if toks else frozenset()
-    return frozenset(
-        zlib.crc32(" ".join(toks[i : i + size]).encode()) for i in range(len(toks) - size + 1)
-    )
+        return frozenset({hash(tuple(toks))}) if toks else frozenset()
+    return frozenset(map(hash, zip(*(toks[i:] for i in range(size)), strict=False)))
 
 
 def iter_phrases(tokens: list[str], length: int) -> Iterator[tuple[str, ...]]:

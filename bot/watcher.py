@@ -172,14 +172,12 @@ class Watcher:
 
     async def next_due_in(self) -> float:
         """Seconds until the earliest next check of an enabled feed (0 if one is due)."""
-        now = self._clock.now()
-        times = [feed.next_check_at for feed in await self._store.list_feeds() if feed.enabled]
-        if not times:
+        any_enabled, earliest = await self._store.earliest_next_check()
+        if not any_enabled:
             return self._limits.interval_s
-        if any(t is None for t in times):
+        if earliest is None:
             return 0.0
-        earliest = min(t for t in times if t is not None)
-        return max(0.0, (earliest - now).total_seconds())
+        return max(0.0, (earliest - self._clock.now()).total_seconds())
 
     async def _host_worker(self, queue: list[list[Feed]], report: PollReport) -> None:
         while queue:

@@ -187,6 +187,23 @@ class SqlStorage:
         result: list[Feed] = await self._run(work)
         return result
 
+    async def earliest_next_check(self) -> tuple[bool, datetime | None]:
+        async def work(s: AsyncSession) -> tuple[bool, datetime | None]:
+            enabled = FeedRow.enabled.is_(True)
+            total = (await s.execute(select(func.count()).where(enabled))).scalar_one()
+            if not total:
+                return False, None
+            unchecked = await s.execute(
+                select(func.count()).where(enabled, FeedRow.next_check_at.is_(None))
+            )
+            if unchecked.scalar_one():
+                return True, None
+            earliest = await s.execute(select(func.min(FeedRow.next_check_at)).where(enabled))
+            return True, _aware(earliest.scalar_one())
+
+        result: tuple[bool, datetime | None] = await self._run(work)
+        return result
+
     async def save_feed_state(self, feed: Feed) -> None:
         values = {f: getattr(feed, f) for f in _FEED_STATE_FIELDS}
 
@@ -515,10 +532,12 @@ class SqlStorage:
 
     # ------------------------------------------------------------ deliveries (the outbox)
 
-    async def enqueue_deliveries(self, story: Story, subscriptions: Sequence[Subscription]) -> int:
+    async def enqueue_deliveries(
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
+    ) -> int:
         if not subscriptions:
             return 0
-        now = _now()
+        now = now or _now()
 
         async def work(s: AsyncSession) -> int:
             statement = (
@@ -653,6 +672,14 @@ class SqlStorage:
 
         result: dict[str, int] = await self._run(work)
         return result
+
+
+def _aware(value: object) -> datetime | None:
+    """An aggregate (MIN) bypasses the column type: SQLite gives text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return as_utc(parsed)
 
 
 def _now() -> datetime:

@@ -210,7 +210,11 @@ class DiscordAdapter:
         done, _ = await asyncio.wait({task}, timeout=self.config.defer_after_s)
         deferred = not done
         if deferred:
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            try:
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            except BaseException:
+                task.cancel()  # nobody can see the answer any more
+                raise
         try:
             card = await task
         except CommandError as err:  # a person's mistake: the message says what to do

@@ -32,7 +32,8 @@ class DiscordConfig:
     ready_timeout_s: float = 60.0
     # Waiting for GUILD_CREATE of every guild before "ready" (discord.py default is 2 s).
     guild_ready_timeout_s: float = 2.0
-    # A 429 asking to wait longer than this becomes a TransientDeliveryError instead.
+    # A 429 asking to wait longer than this becomes a TransientDeliveryError instead of a
+    # wait inside discord.py (which raises values under 30 s to 30).
     max_ratelimit_wait_s: float = 30.0
 
     @property

@@ -17,6 +17,7 @@ from aiohttp import web
 from telegram import BotCommand, Update
 from telegram import error as tg
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import Handlers
@@ -29,7 +30,37 @@ log = logging.getLogger("newsbot.telegram")
 ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "my_chat_member")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_HANDLER_ERRORS = 100
+# Loggers that may print request URLs, which carry the token.
+# (A filter on a logger does not apply to its children, hence the full names.)
+REDACTED_LOGGERS = (
+    "httpx",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+)
 SORRY = "Something went wrong on my side; please try again in a minute."
+
+
+def file_url(base_url: str) -> str:
+    """The file endpoint next to ``base_url`` (``.../bot`` → ``.../file/bot``)."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("bot")] + "file/bot"
+    return "https://api.telegram.org/file/bot"
+
+
+class RedactToken(logging.Filter):
+    """Hides the token in the request URLs that httpx logs (``.../bot<token>/getMe``)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
 
 
 class TelegramAdapter:
@@ -45,17 +76,32 @@ class TelegramAdapter:
         concurrent_updates: int = 4,
     ) -> None:
         config.validate(token=token, webhook_secret=webhook_secret)
+        self._redact = RedactToken(token)
+        for name in REDACTED_LOGGERS:
+            logging.getLogger(name).addFilter(self._redact)
         self.config = config
         self._secret = webhook_secret or ""
+        # Our own request objects, so a start that fails half-way can still close them.
+        self._requests = (
+            HTTPXRequest(
+                connection_pool_size=64,
+                connect_timeout=config.connect_timeout_s,
+                read_timeout=config.read_timeout_s,
+                write_timeout=config.read_timeout_s,
+            ),
+            HTTPXRequest(
+                connection_pool_size=1,
+                connect_timeout=config.connect_timeout_s,
+                read_timeout=config.poll_timeout_s + config.read_timeout_s,
+            ),
+        )
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(config.base_url)
-            .connect_timeout(config.connect_timeout_s)
-            .read_timeout(config.read_timeout_s)
-            .write_timeout(config.read_timeout_s)
-            .get_updates_connect_timeout(config.connect_timeout_s)
-            .get_updates_read_timeout(config.poll_timeout_s + config.read_timeout_s)
+            .base_file_url(file_url(config.base_url))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             .concurrent_updates(concurrent_updates)
         )
         if config.mode == "webhook":
@@ -66,7 +112,7 @@ class TelegramAdapter:
             max_inline_wait_s=config.max_inline_wait_s,
             on_migrate=commands.move_destination,
         )
-        self.handlers = Handlers(commands, self.messenger)
+        self.handlers = Handlers(commands, self.messenger, max_wait_s=config.max_inline_wait_s)
         self.handlers.register(self.app)
         self.app.add_error_handler(self._on_error)
         # Errors raised by handlers, newest last, so tests and health checks can see them.
@@ -78,32 +124,41 @@ class TelegramAdapter:
         """Connect, register the commands and start receiving updates."""
         try:
             await self.app.initialize()
-        except tg.InvalidToken as err:
-            raise ConfigError(
-                "NEWSBOT_TELEGRAM_TOKEN was rejected by Telegram (getMe failed)."
-            ) from err
         except tg.TelegramError as err:
+            for request in self._requests:
+                await request.shutdown()  # PTB only closes what initialised fully
+            if isinstance(err, tg.InvalidToken):
+                raise ConfigError(
+                    "NEWSBOT_TELEGRAM_TOKEN was rejected by Telegram (getMe failed)."
+                ) from err
             raise ConfigError(
                 f"telegram.base_url {self.config.base_url!r} could not be reached: {err.message}"
             ) from err
         bot = self.app.bot
         log.info("event=telegram.connected bot=%s id=%s mode=%s", bot.username, bot.id,
                  self.config.mode)  # fmt: skip
-        await self._set_commands()
-        await self.app.start()
-        self._started = True
-        if self.config.mode == "webhook":
-            await self._start_webhook()
-        else:
-            updater = self.app.updater
-            if updater is None:  # pragma: no cover - built with an updater in polling mode
-                raise ConfigError("telegram.mode is polling but no updater was built.")
-            await updater.start_polling(
-                timeout=dtm.timedelta(seconds=self.config.poll_timeout_s),
-                allowed_updates=list(ALLOWED_UPDATES),
-                drop_pending_updates=self.config.drop_pending_updates,
-                error_callback=self._on_poll_error,
-            )
+        try:
+            await self._set_commands()
+            await self.app.start()
+            self._started = True
+            if self.config.mode == "webhook":
+                await self._start_webhook()
+            else:
+                await self._start_polling()
+        except BaseException:
+            await self.stop()  # the caller never sees a half-started adapter
+            raise
+
+    async def _start_polling(self) -> None:
+        updater = self.app.updater
+        if updater is None:  # pragma: no cover - built with an updater in polling mode
+            raise ConfigError("telegram.mode is polling but no updater was built.")
+        await updater.start_polling(
+            timeout=dtm.timedelta(seconds=self.config.poll_timeout_s),
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=self.config.drop_pending_updates,
+            error_callback=self._on_poll_error,
+        )
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -116,6 +171,8 @@ class TelegramAdapter:
             self._started = False
         await self.app.shutdown()
         log.info("event=telegram.stopped")
+        for name in REDACTED_LOGGERS:
+            logging.getLogger(name).removeFilter(self._redact)
 
     async def _set_commands(self) -> None:
         commands = [BotCommand(info.name, info.description[:256]) for info in COMMANDS]
@@ -134,7 +191,13 @@ class TelegramAdapter:
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, cfg.webhook_listen, cfg.webhook_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as err:
+            raise ConfigError(
+                f"telegram.webhook_port {cfg.webhook_port} on {cfg.webhook_listen} "
+                f"cannot be opened: {err.strerror}"
+            ) from err
         try:
             await self.app.bot.set_webhook(
                 url=cfg.webhook_url,
@@ -158,8 +221,10 @@ class TelegramAdapter:
             return web.Response(status=403)
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update object")
             update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError) as err:
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
             log.warning("event=telegram.webhook_bad_body reason=%r", str(err)[:200])
             return web.Response(status=400)
         await self.app.update_queue.put(update)

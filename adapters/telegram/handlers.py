@@ -7,6 +7,7 @@ became a supergroup takes its subscriptions along.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -28,7 +29,7 @@ from adapters.telegram.permissions import channel_target, is_admin, is_chat_admi
 from bot.cards import Action, Card, line
 from bot.commands import COMMANDS, Commands, Invocation, split_command
 from bot.domain import Destination, MessageRef
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, TransientDeliveryError
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -37,6 +38,7 @@ COMMAND_NAMES = tuple(info.name for info in COMMANDS)
 MANAGE = frozenset({"subscribe", "unsubscribe", "addfeed", "removefeed"})
 CHANNEL_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions"})
 _STORY_MENTION = re.compile(r"\bstory ([a-z0-9]{2,12})\b")
+ANSWER_ATTEMPTS = 3
 _GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 
@@ -57,9 +59,12 @@ def story_of(message: Message) -> str | None:
 class Handlers:
     """The callbacks registered on the PTB ``Application``."""
 
-    def __init__(self, commands: Commands, messenger: TelegramMessenger) -> None:
+    def __init__(
+        self, commands: Commands, messenger: TelegramMessenger, *, max_wait_s: float = 3.0
+    ) -> None:
         self.commands = commands
         self.messenger = messenger
+        self.max_wait_s = max_wait_s
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -197,15 +202,27 @@ class Handlers:
         await self._answer(message, card)
 
     async def _answer(self, message: Message, card: Card, *, nonce: str | None = None) -> None:
+        """Reply to ``message``; a short rate-limit wait (two quick presses) is waited out."""
         ref = MessageRef(destination_of(message), str(message.message_id))
-        try:
-            await self.messenger.reply(ref, card, nonce=nonce or f"m:{message.message_id}")
-        except DeliveryError as err:
-            # The person can ask again; a lost answer is not a bug in the handler.
-            log.warning(
-                "event=telegram.answer_failed chat=%s error=%s reason=%r",
-                message.chat.id, type(err).__name__, str(err),
-            )  # fmt: skip
+        for attempt in range(ANSWER_ATTEMPTS):
+            try:
+                await self.messenger.reply(ref, card, nonce=nonce or f"m:{message.message_id}")
+                return
+            except TransientDeliveryError as err:
+                wait = err.retry_after
+                last = attempt == ANSWER_ATTEMPTS - 1
+                if wait is None or wait > self.max_wait_s or last:
+                    failure: DeliveryError = err
+                    break
+                await asyncio.sleep(wait)
+            except DeliveryError as err:
+                failure = err
+                break
+        # The person can ask again; a lost answer is not a bug in the handler.
+        log.warning(
+            "event=telegram.answer_failed chat=%s error=%s reason=%r",
+            message.chat.id, type(failure).__name__, str(failure),
+        )  # fmt: skip
 
     # ------------------------------------------------------------ membership
 

@@ -29,7 +29,7 @@ SAFE_SCHEMES = ("https://", "http://", "tg://")
 
 _TAGS = {"bold": "b", "italic": "i", "code": "code"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
-_SENTENCE_END = re.compile(r"(?<=[.!?…»”\"')\]])\s+")
+_SENTENCE_END = re.compile(r"[.!?…][»”\"')\]]*\s+")
 _WORD_END = re.compile(r"(?<=\s)")
 _ELLIPSIS = "…"
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import re
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,16 +14,13 @@ from typing import Any
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:  # the tests tree has no __init__ files
-    sys.path.insert(0, _ROOT)
-
-from adapters.llm import LLMConfig, LLMSummarizer  # noqa: E402
-from adapters.llm_prompt import SUMMARY_SYSTEM, find_json_object  # noqa: E402
-from bot.domain import Article, Story, Summary  # noqa: E402
-from bot.extractive import ExtractiveSummarizer  # noqa: E402
-from bot.grounding import number_sources  # noqa: E402
-from tests.fakes.fake_openai import Body, FakeOpenAI, Reply, error_reply  # noqa: E402
+from adapters.llm import LLMConfig, LLMSummarizer
+from adapters.llm_prompt import SUMMARY_SYSTEM, find_json_object
+from bot.domain import Article, Story, Summary
+from bot.errors import ConfigError
+from bot.extractive import ExtractiveSummarizer
+from bot.grounding import number_sources
+from tests.fakes.fake_openai import Body, FakeOpenAI, Reply, error_reply
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 INJECTIONS = {
@@ -492,3 +488,41 @@ async def test_injection_corpus_cannot_change_shape_links_or_tone(
     assert "!" not in everything
     assert "HACKED" not in everything
     assert not re.search(r"(?i)ignore|disregard|instructions|let me know|\bI\b", everything)
+
+
+async def test_input_is_trimmed_to_the_token_budget(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer]
+) -> None:
+    long_text = " ".join(
+        f"Sentence number {i} about the Lindale bridge closure." for i in range(2000)
+    )
+    huge = make_article(5, "Huge", "Lindale bridge", long_text, 20)
+    fake.push(Reply(good_json()))
+    await llm_factory(max_input_tokens=500).summarize(STORY, [*ARTICLES, huge])
+    user = fake.requests[0]["messages"][1]["content"]
+    data, _ = find_json_object(user.split("BEGIN ARTICLES", 1)[1])
+    assert data is not None
+    texts = [a["text"] for a in data["articles"]]
+    assert sum(len(t) for t in texts) <= 500 * 4
+    assert texts[0].startswith("The Lindale bridge was closed")  # short articles stay whole
+    assert texts[-1].endswith("closure.")  # cut at a sentence end
+
+
+async def test_no_articles_needs_no_call(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer]
+) -> None:
+    llm = llm_factory()
+    summary = await llm.summarize(STORY, [])
+    assert summary.written_by == "extractive"
+    assert fake.requests == []
+    assert llm.stats.fallbacks == {"no_articles": 1}
+
+
+def test_bad_json_mode_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"llm\.json_mode"):
+        LLMSummarizer(
+            LLMConfig(json_mode="maybe"),
+            fallback=ExtractiveSummarizer(),
+            api_key=None,
+            clock=FakeClock(),
+        )

@@ -12,7 +12,7 @@ from bot.extractive import (
     is_material_change,
     summary_cache_key,
 )
-from bot.sentences import normalise
+from bot.sentences import article_sentences, clean_title, normalise, split_sentences
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 
@@ -205,7 +205,8 @@ async def test_thin_story_still_gets_a_lede_and_a_section() -> None:
     ]
     summary = await ExtractiveSummarizer().summarize(make_story(thin), thin)
     assert summary.headline
-    assert len(summary.sections) >= 1
+    assert len(summary.lede) == 1
+    assert len(summary.sections) == 1
     for _, cites in all_sentences(summary):
         assert set(cites) <= {1, 2}
 
@@ -271,3 +272,40 @@ def test_material_change_needs_a_new_outlet_or_new_text() -> None:
         "alongside harbour police chief Colm Byrne.",
     )
     assert is_material_change(BRIDGE, [*BRIDGE, rewrite])
+
+
+def test_article_sentences_drop_furniture_datelines_questions_and_fragments() -> None:
+    text = (
+        "NEW YORK (AP) \u2014 The mayor spoke to reporters on Monday about the budget.\n"
+        "SEOUL, South Korea \u2014 South Korea launched a satellite into orbit on Wednesday.\n"
+        "(CNN) Scores of people were hurt when a truck hit a crowd in Nice.\n"
+        "MONTAGNE: And the next day, of course, the city was quiet again.\n"
+        "What are the Panama Papers and why do they matter?\n"
+        "Mr. Smith met Dr. Jones at 3 p.m. in the U.S. capital on Jan. 5.\n"
+        "Read more: our coverage of the budget\n"
+        "The council said the budget would be published in full next...\n"
+    )
+    assert article_sentences(text) == [
+        "The mayor spoke to reporters on Monday about the budget.",
+        "South Korea launched a satellite into orbit on Wednesday.",
+        "Scores of people were hurt when a truck hit a crowd in Nice.",
+        "Mr. Smith met Dr. Jones at 3 p.m. in the U.S. capital on Jan. 5.",
+    ]
+
+
+def test_split_sentences_keeps_closing_quotes() -> None:
+    assert split_sentences('He said "It is fine." Then he left. \u201cGo!\u201d she said.') == [
+        'He said "It is fine."',
+        "Then he left.",
+        "\u201cGo!\u201d she said.",
+    ]
+
+
+def test_clean_title_drops_outlet_suffix_and_markup() -> None:
+    assert clean_title("Big storm hits the coast - BBC News", "BBC News") == (
+        "Big storm hits the coast"
+    )
+    assert clean_title("Big storm hits the coast of Florida | Reuters") == (
+        "Big storm hits the coast of Florida"
+    )
+    assert clean_title("<i>Storm</i> hits: what we know") == "Storm hits: what we know"

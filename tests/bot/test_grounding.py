@@ -119,7 +119,10 @@ def test_sources_come_from_the_articles_not_the_draft() -> None:
     draft = Summary("s1", "", (Sentence("The authority offered 4%.", (2,)),), (), forged)
     result = ground(draft, ARTICLES)
     assert [s.article_id for s in result.summary.sources] == [7, 3]
-    assert {s.url for s in result.summary.sources} == {"https://o7.example/a", "https://o3.example/a"}
+    assert {s.url for s in result.summary.sources} == {
+        "https://o7.example/a",
+        "https://o3.example/a",
+    }
 
 
 def test_sections_headings_headline_and_events_are_checked() -> None:

@@ -72,8 +72,10 @@ def test_feeds_that_change_are_checked_sooner_than_quiet_ones() -> None:
     limits = WatcherConfig(interval_s=300, jitter=0).limits()
     rng = random.Random(1)
     feed = feed_with_interval(600)
-    assert success_interval(feed, "new", limits, rng) < 600 < success_interval(
-        feed, "same", limits, rng
+    assert (
+        success_interval(feed, "new", limits, rng)
+        < 600
+        < success_interval(feed, "same", limits, rng)
     )
     quiet = feed_with_interval(1800)
     assert success_interval(quiet, "same", limits, rng) == 1800
@@ -83,12 +85,18 @@ def test_publishing_rate_sets_the_interval_when_dates_are_known() -> None:
     limits = WatcherConfig(interval_s=300, jitter=0).limits()
     hourly = [NOW - timedelta(hours=h) for h in range(10)]
     assert publish_gap(hourly) == 3600
-    assert success_interval(feed_with_interval(300), "new", limits, random.Random(), published=hourly) == 1800
+    assert (
+        success_interval(feed_with_interval(300), "new", limits, random.Random(), published=hourly)
+        == 1800
+    )
     every_minute = [NOW - timedelta(minutes=m) for m in range(10)]
     # Clamped to the minimum however busy the feed is.
-    assert success_interval(
-        feed_with_interval(300), "new", limits, random.Random(), published=every_minute
-    ) == 150
+    assert (
+        success_interval(
+            feed_with_interval(300), "new", limits, random.Random(), published=every_minute
+        )
+        == 150
+    )
 
 
 def test_hints_are_a_floor_within_the_maximum() -> None:

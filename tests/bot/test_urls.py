@@ -22,7 +22,10 @@ from bot.urls import canonical_url
             "https://example.com/a?utm_source=rss&utm_medium=feed&id=7&fbclid=zz&gclid=1",
             "https://example.com/a?id=7",
         ),
-        ("https://example.com/a?mc_cid=1&mc_eid=2&ref=tw&cmpid=x&b=2&a=1", "https://example.com/a?a=1&b=2"),
+        (
+            "https://example.com/a?mc_cid=1&mc_eid=2&ref=tw&cmpid=x&b=2&a=1",
+            "https://example.com/a?a=1&b=2",
+        ),
         ("https://example.com/a?UTM_Campaign=x", "https://example.com/a"),
         ("  https://example.com/a  ", "https://example.com/a"),
         ("https://example.com./a", "https://example.com/a"),
@@ -40,7 +43,8 @@ def test_content_selecting_parameters_are_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    "junk", ["", "not a url", "urn:uuid:1234", "tag:example.com,2005:1", "http://[::1/x", "http://a:xx/"]
+    "junk",
+    ["", "not a url", "urn:uuid:1234", "tag:example.com,2005:1", "http://[::1/x", "http://a:xx/"],
 )
 def test_junk_comes_back_stripped(junk: str) -> None:
     assert canonical_url(f" {junk} ") == junk.strip()

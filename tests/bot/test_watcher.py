@@ -52,6 +52,15 @@ class MemoryStore:
         ]
         return due[:limit]
 
+    async def earliest_next_check(self) -> tuple[bool, datetime | None]:
+        enabled = [f for f in self.feeds.values() if f.enabled]
+        if not enabled:
+            return False, None
+        times = [f.next_check_at for f in enabled]
+        if any(t is None for t in times):
+            return True, None
+        return True, min(t for t in times if t is not None)
+
     async def save_feed_state(self, feed: Feed) -> None:
         self.feeds[feed.id] = feed
 

@@ -17,6 +17,7 @@ import itertools
 import json
 import math
 import re
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,7 +153,11 @@ class FakeTelegram:
         self.refusals: list[tuple[str, int, str]] = []  # (method, status, description)
         self.webhook: Json | None = None
         self.webhook_deliveries: list[int] = []  # HTTP statuses our webhook answered
-        self.now = 1_000.0  # the fake clock, in seconds, for rate limits only
+        # The clock of the rate limits: moved by ``advance``, and by real time too when
+        # ``real_time`` is set (for waits the adapter does by itself).
+        self.real_time = False
+        self._clock = 1_000.0
+        self._started = time.monotonic()
         self._updates: deque[Json] = deque()
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -174,7 +179,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -238,6 +243,16 @@ class FakeTelegram:
         self.push({"message": msg})
         return msg
 
+    def channel_post(self, chat_id: int, text: str) -> Json:
+        """An admin posts in a channel: no sender, the channel signs it."""
+        msg = self._message(chat_id, None, text)
+        msg["sender_chat"] = self.chats[chat_id].json()
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": utf16(text.split(maxsplit=1)[0])}]  # fmt: skip
+        self.push({"channel_post": msg})
+        return msg
+
     def press(self, chat_id: int, message_id: int, user_id: int, data: str) -> str:
         query_id = str(next(self._callback_ids))
         self.push({"callback_query": {"id": query_id, "from": self.users[user_id],
@@ -272,8 +287,12 @@ class FakeTelegram:
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
+    @property
+    def now(self) -> float:
+        return self._clock + (time.monotonic() - self._started if self.real_time else 0.0)
+
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self._clock += seconds
 
     def sent_to(self, chat_id: int) -> list[Json]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]
@@ -294,11 +313,13 @@ class FakeTelegram:
     def _date(self) -> int:
         return 1_700_000_000 + int(self.now)
 
-    def _message(self, chat_id: int, sender: Json, text: str | None, *,
+    def _message(self, chat_id: int, sender: Json | None, text: str | None, *,
                  thread_id: int | None = None) -> Json:  # fmt: skip
         chat = self.chats[chat_id]
         msg: Json = {"message_id": next(self._message_ids[chat_id]), "date": self._date(),
-                     "chat": chat.json(), "from": sender}  # fmt: skip
+                     "chat": chat.json()}  # fmt: skip
+        if sender is not None:
+            msg["from"] = sender
         if text is not None:
             msg["text"] = text
         if thread_id is not None:
@@ -366,7 +387,14 @@ class FakeTelegram:
     async def api_getChat(self, params: Json) -> Json:
         chat = self._chat(params["chat_id"])
         gifts = dict.fromkeys(
-            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"), False
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
+            False,
         )
         return {**chat.json(), "accent_color_id": 0, "max_reaction_count": 11,
                 "accepted_gift_types": gifts}  # fmt: skip
@@ -417,7 +445,7 @@ class FakeTelegram:
         msg = self.messages.get((chat.id, int(params["message_id"])))
         if msg is None:
             raise ApiError(400, "Bad Request: message to edit not found")
-        if msg["from"]["id"] != BOT_ID:
+        if msg.get("from", {}).get("id") != BOT_ID:
             raise ApiError(400, "Bad Request: message can't be edited")
         text, entities = self._text(params)
         markup = _keyboard(params.get("reply_markup"))
@@ -483,8 +511,9 @@ class FakeTelegram:
             recent = [t for t in times if t > self.now - 60]
             if len(recent) >= self.limits.per_group_per_min:
                 raise _too_many(recent[0] + 60 - self.now)
-        times.append(self.now)
-        self._global.append(self.now)
+        now = self.now
+        times.append(now)
+        self._global.append(now)
 
     async def _push_webhook(self) -> None:
         async with aiohttp.ClientSession() as session:

@@ -168,3 +168,13 @@ async def test_unconfirmed_and_failed_deliveries_are_not_resent(store: SqlStorag
     await store.mark_failed(second.id, "bot was blocked", retry_at=None)
     assert await store.pending_deliveries(NOW + timedelta(days=1), 10) == []
     assert await store.count_deliveries() == {"unconfirmed": 1, "failed": 1}
+
+
+async def test_earliest_next_check(store: SqlStorage) -> None:
+    assert await store.earliest_next_check() == (False, None)
+    a = await store.upsert_feed("https://a.example/rss", "A")
+    b = await store.upsert_feed("https://b.example/rss", "B")
+    assert await store.earliest_next_check() == (True, None)
+    await store.save_feed_state(replace(a, next_check_at=NOW + timedelta(minutes=9)))
+    await store.save_feed_state(replace(b, next_check_at=NOW + timedelta(minutes=3)))
+    assert await store.earliest_next_check() == (True, NOW + timedelta(minutes=3))

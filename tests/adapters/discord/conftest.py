@@ -5,29 +5,17 @@ Every adapter built here fails the test when a handler raised (``World.errors``)
 
 from __future__ import annotations
 
-import sys
-import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[3])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-# discord.py imports the stdlib audioop (deprecated in 3.11, its voice support only); the
-# warning would be an error under filterwarnings=error. pyproject should ignore it instead.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import discord  # noqa: F401
-
-from bot.clock import FixedClock  # noqa: E402
-from bot.commands import Commands  # noqa: E402
-from bot.extractive import ExtractiveSummarizer  # noqa: E402
-from storage.engine import open_storage  # noqa: E402
-from tests.adapters.discord.helpers import NOW, World  # noqa: E402
-from tests.fakes.fake_discord import FakeDiscord  # noqa: E402
+from bot.clock import FixedClock
+from bot.commands import Commands
+from bot.extractive import ExtractiveSummarizer
+from storage.engine import open_storage
+from tests.adapters.discord.helpers import NOW, World
+from tests.fakes.fake_discord import FakeDiscord
 
 
 @pytest.fixture

@@ -36,7 +36,6 @@ class World:
             "gateway_url": self.fake.gateway_url,
             "guild_ready_timeout_s": 0.2,
             "ready_timeout_s": 10.0,
-            "max_ratelimit_wait_s": 5.0,
         }
         values.update(overrides)
         return DiscordConfig(**values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from bot.clock import SystemClock
 from bot.commands import Commands, Invocation
@@ -12,7 +12,7 @@ from bot.domain import Destination
 from tests.adapters.discord.helpers import World, seed_story, wait_answered
 from tests.fakes.fake_discord import MANAGE_CHANNELS
 
-NEWS = "discord"
+NEWS: Literal["discord"] = "discord"
 
 
 async def _subscribe(world: World, channel: int, topic: str = "iraq") -> Any:

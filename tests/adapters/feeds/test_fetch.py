@@ -38,7 +38,9 @@ def local(url: str, **fields: str) -> FetchRequest:
 async def test_conditional_get_echoes_validators_verbatim(
     server: FeedServer, fetcher: HttpFeedFetcher
 ) -> None:
-    url = server.add("/feed", Route(FEED, etag='W/"abc-1"', last_modified="Mon, 05 Jan 2026 10:00:00 GMT"))
+    url = server.add(
+        "/feed", Route(FEED, etag='W/"abc-1"', last_modified="Mon, 05 Jan 2026 10:00:00 GMT")
+    )
     first = await fetcher.fetch(local(url))
     assert first.status == 200
     assert first.body == FEED

@@ -199,3 +199,11 @@ def test_the_fake_refuses_what_telegram_refuses() -> None:
     assert render(Card(fields=(Field("Heading", line("value")),))).chunks == (
         "<b>Heading</b>\nvalue",
     )
+
+
+def test_sentences_end_at_punctuation_not_at_brackets() -> None:
+    card = Card(
+        body=((Text("/subscribe <topic> [--breaking] [--outlets N] — follow it.", "code"),),)
+    )
+    (chunk,) = render(card).chunks
+    assert chunk.count("<code>") == 1

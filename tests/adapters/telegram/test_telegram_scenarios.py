@@ -90,7 +90,7 @@ async def test_a_story_is_posted_once_with_its_buttons(world: World) -> None:
     adapter, post = await post_story(world)
     text = post["text"]
     assert text.startswith("River Tessel bursts its banks in Marrowby")
-    assert "Written by AI" in text
+    assert "from the linked reports" in text  # the note on how it was written
     assert "story k7q2" in text
     assert {e["type"] for e in post["entities"]} >= {"bold", "text_link", "italic"}
     data = [b["callback_data"] for row in post["reply_markup"]["inline_keyboard"] for b in row]
@@ -274,3 +274,25 @@ async def _until(world: World, destination: Destination, expected: list[tuple[st
             return
         await asyncio.sleep(0.01)
     assert await subscribed(world, destination) == expected
+
+
+async def test_two_quick_presses_both_get_their_answer(world: World) -> None:
+    _, post = await post_story(world)
+    world.fake.advance(1)
+    world.fake.real_time = True  # the adapter waits out Telegram's 1 s per chat by itself
+    world.fake.press(ADA, post["message_id"], ADA, "s:k7q2")
+    world.fake.press(ADA, post["message_id"], ADA, "e:k7q2:1")
+    sent = await answers(world, ADA, 4)
+    assert len(sent) == 4
+    assert any(r[1] == 429 for r in world.fake.refusals)
+
+
+async def test_a_command_posted_in_a_channel_manages_that_channel(world: World) -> None:
+    channel = world.fake.add_chat(-100700, "channel", bot_status="administrator", title="Wire")
+    await world.adapter()
+    world.fake.channel_post(channel.id, "/subscribe marrowby")
+    (answer,) = await answers(world, channel.id, 1)
+    assert "Subscribed" in answer["text"]
+    assert await subscribed(world, Destination("telegram", str(channel.id))) == [
+        ("marrowby", False)
+    ]
