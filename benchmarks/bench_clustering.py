@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clustering import ClusterConfig, ClusterDoc, StoryClusterer  # noqa: E402
+from bot.clustering import ClusterConfig, ClusterDoc, StoryClusterer
 
 TARGET_PER_S = 2000.0
 TARGET_P99_MS = 5.0
@@ -80,9 +80,7 @@ def build_stream(n: int, seed: int = 11) -> list[ClusterDoc]:
     return docs
 
 
-def run(
-    docs: list[ClusterDoc], measure_from: int
-) -> tuple[list[float], float, StoryClusterer]:
+def run(docs: list[ClusterDoc], measure_from: int) -> tuple[list[float], float, StoryClusterer]:
     """Feed the stream; wall time per article from ``measure_from`` on, and CPU seconds."""
     counter = itertools.count(1)
     clusterer = StoryClusterer(

@@ -2,9 +2,11 @@
 
 5,000 feeds on several fake hosts (127.0.0.2-11) served by a separate process, so the
 bot's event loop is measured alone: about 60% answer 304, 30% return an unchanged body
-without validators, 10% change every cycle. Each cycle advances a fixed clock by
-``interval_s`` and polls what is due, through the real fetcher, process-pool parser and
-watcher. An asyncio ticker measures loop lag while it runs.
+without validators, 10% change every cycle. A cycle is "every feed that is due": each
+cycle polls what the watcher's own schedule says is due on a fixed clock, then advances
+the clock by ``interval_s`` (so a feed whose schedule has backed off is not polled), through
+the real fetcher, process-pool parser and watcher. An asyncio ticker measures loop lag.
+Run from the repository root with the venv's python (the package is installed editable).
 """
 
 from __future__ import annotations
@@ -14,14 +16,10 @@ import dataclasses
 import gzip
 import json
 import multiprocessing
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 
@@ -37,6 +35,10 @@ FEEDS = 5000
 HOSTS = [f"127.0.0.{n}" for n in range(2, 12)]
 CYCLES = 4
 INTERVAL_S = 300.0
+# The watcher's default concurrency: more requests in flight only lengthen each loop
+# iteration (a loop-bound 304/unchanged cycle with 240 in flight lagged ~200 ms at p99).
+CONCURRENCY = 64
+PER_HOST = 8  # the fake hosts are ours; real hosts get the default 2 with a gap
 
 
 def feed_body(n: int, version: int) -> bytes:
@@ -103,6 +105,9 @@ def run_farm(port: int, ready: Any, stats: Any) -> None:
     asyncio.run(main())
 
 
+_ARTICLE_FIELDS = tuple(f.name for f in dataclasses.fields(NewArticle))
+
+
 class MemoryStore:
     def __init__(self, feeds: list[Feed]) -> None:
         self.feeds = {f.id: f for f in feeds}
@@ -124,7 +129,10 @@ class MemoryStore:
         for new in articles:
             if new.url not in self.urls:
                 self.urls.add(new.url)
-                stored.append(Article(id=self.next_id, **dataclasses.asdict(new)))
+                # Field by field: dataclasses.asdict deep-copies every datetime, which made
+                # this stand-in for storage the busiest code on the loop.
+                fields = {name: getattr(new, name) for name in _ARTICLE_FIELDS}
+                stored.append(Article(id=self.next_id, **fields))
                 self.next_id += 1
         return stored
 
@@ -154,6 +162,11 @@ async def ticker(lags: list[float], stop: asyncio.Event) -> None:
         lags.append((loop.time() - before - 0.01) * 1000)
 
 
+def p99(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[int(len(ordered) * 0.99)], 1) if ordered else None
+
+
 async def control(fetcher: HttpFeedFetcher, port: int, cycle: int | None) -> int:
     page = await fetcher.fetch_page(f"http://{HOSTS[0]}:{port}/control", allow_private=True)
     if cycle is not None:
@@ -170,25 +183,27 @@ async def bench(port: int) -> dict[str, Any]:
         for n in range(FEEDS)
     ]  # fmt: skip
     store = MemoryStore(feeds)
-    fetcher = HttpFeedFetcher(
-        FetchConfig(per_host_concurrency=24, per_host_gap_s=0, total_concurrency=400)
-    )
+    fetcher = HttpFeedFetcher(FetchConfig(per_host_concurrency=PER_HOST, per_host_gap_s=0))
     parser = TimedParser()
     clock = FixedClock(datetime(2026, 1, 5, tzinfo=UTC))
     config = WatcherConfig(
-        interval_s=INTERVAL_S, batch_size=FEEDS, concurrency=240, per_host_concurrency=24
+        interval_s=INTERVAL_S,
+        batch_size=FEEDS,
+        concurrency=CONCURRENCY,
+        per_host_concurrency=PER_HOST,
     )
     watcher = Watcher(store, fetcher, parser, clock, config)  # type: ignore[arg-type]
     await parser.pool.run(abs, 0)  # start workers outside the measurement
     lags: list[float] = []
     stop = asyncio.Event()
     tick = asyncio.create_task(ticker(lags, stop))
-    cycles = []
+    cycles: list[dict[str, Any]] = []
     polled_total = 0
     started = time.perf_counter()
     for cycle in range(CYCLES):
         await control(fetcher, port, cycle)
         parsed_before = parser.parsed_bytes
+        ticks_before = len(lags)
         t0 = time.perf_counter()
         report = await watcher.poll_due()
         seconds = time.perf_counter() - t0
@@ -204,6 +219,7 @@ async def bench(port: int) -> dict[str, Any]:
                 "seconds": round(seconds, 2),
                 "wire_bytes": wire,
                 "parsed_bytes": parser.parsed_bytes - parsed_before,
+                "loop_lag_p99_ms": p99(lags[ticks_before:]),
             }
         )
         clock.advance(INTERVAL_S)
@@ -212,26 +228,34 @@ async def bench(port: int) -> dict[str, Any]:
     await tick
     await fetcher.close()
     await parser.pool.close()
-    lags.sort()
     first = cycles[0]["wire_bytes"] or 1
     later = [c["wire_bytes"] for c in cycles[1:]]
+    feeds_per_min = round(polled_total / wall * 60)
+    lag_p99 = p99(lags)
+    later_max = round(max(later) / first, 3)
     return {
         "benchmark": "feeds",
         "feeds": FEEDS,
         "hosts": len(HOSTS),
         "cycles": CYCLES,
-        "feeds_per_min": round(polled_total / wall * 60),
+        "targets_met": {
+            "feeds_per_min>=10000": feeds_per_min >= 10_000,
+            "loop_lag_p99_ms<100": lag_p99 is not None and lag_p99 < 100,
+            "later_over_first_max<0.25": later_max < 0.25,
+        },
+        "feeds_per_min": feeds_per_min,
         "feeds_per_min_later_cycles": round(
             sum(c["polled"] + c["failed"] for c in cycles[1:])
             / max(sum(c["seconds"] for c in cycles[1:]), 1e-9)
             * 60
         ),
-        "loop_lag_p99_ms": round(lags[int(len(lags) * 0.99)], 1) if lags else None,
-        "loop_lag_max_ms": round(lags[-1], 1) if lags else None,
+        "loop_lag_p99_ms": lag_p99,
+        "loop_lag_max_ms": round(max(lags), 1) if lags else None,
         "parse_share": round(parser.parse_ms / 1000 / wall, 3),
         "bytes_first_cycle": first,
         "bytes_later_cycles": later,
-        "later_over_first_max": round(max(later) / first, 3),
+        "later_over_first_max": later_max,
+        "later_over_first_mean": round(sum(later) / len(later) / first, 3),
         "per_cycle": cycles,
     }
 

@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     feeds_sub.add_parser("list", help="each feed's state: last success, last error, next check")
 
+    deliveries = sub.add_parser("deliveries", help="the outbox: counts, dead letters, retries")
+    deliveries.add_argument("--failed", action="store_true", help="list dead letters and why")
+    deliveries.add_argument(
+        "--retry", nargs="*", type=int, metavar="ID", help="queue dead letters again (all if no ID)"
+    )
+
     evaluate = sub.add_parser("eval", help="measure the bot on evaluation data")
     eval_sub = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
     clustering = eval_sub.add_parser("clustering", help="story clustering on a JSONL stream")
@@ -93,6 +99,37 @@ async def _feeds_list(config: Config) -> int:
     return 0
 
 
+async def _deliveries(args: argparse.Namespace, config: Config) -> int:
+    from bot.clock import SystemClock  # noqa: PLC0415
+    from storage import open_storage  # noqa: PLC0415 - keep CLI start fast
+
+    storage = await open_storage(config.database.url)
+    try:
+        if args.retry is not None:
+            queued = await storage.retry_failed(args.retry or None, now=SystemClock().now())
+            print(f"queued {queued} failed deliveries again")
+        elif args.failed:
+            for row in await storage.failed_deliveries(1000):
+                print(
+                    json.dumps(
+                        {
+                            "id": row.id,
+                            "destination": row.destination.key,
+                            "story": row.story_id,
+                            "kind": row.kind,
+                            "attempts": row.attempts,
+                            "reason": row.last_error,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+        else:
+            print(json.dumps(await storage.count_deliveries()))
+    finally:
+        await storage.close()
+    return 0
+
+
 async def _db_upgrade(config: Config) -> int:
     from storage import open_storage  # noqa: PLC0415 - keep CLI start fast
 
@@ -122,7 +159,8 @@ async def _eval(args: argparse.Namespace, config: Config) -> int:
     else:
         from bot.bootstrap import evaluate_feeds  # noqa: PLC0415 - the parse path is an adapter
 
-        result = evaluate_feeds(args.directory)
+        # It runs its own event loop for the parse pool: keep it off this one.
+        result = await asyncio.to_thread(evaluate_feeds, args.directory)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -143,6 +181,8 @@ async def dispatch(args: argparse.Namespace, config: Config) -> int:
         return await _db_upgrade(config)
     if args.command == "feeds":
         return await _feeds_list(config)
+    if args.command == "deliveries":
+        return await _deliveries(args, config)
     return await _eval(args, config)
 
 

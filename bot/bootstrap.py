@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
+from adapters.feeds.article_text import ArticleTextConfig, ArticleTextFetcher
 from adapters.feeds.evaluate import evaluate_feeds
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
 from adapters.feeds.probe import DiscoveringFeedProbe
+from adapters.http_server import HealthServer, HttpConfig
+from adapters.looplag import LoopLagMonitor
 from adapters.replay import ReplayServer
 from bot.breaking import BreakingConfig
 from bot.clock import SystemClock
@@ -34,11 +37,14 @@ from bot.config import Config
 from bot.delivery import DeliveryConfig, Dispatcher
 from bot.errors import ConfigError
 from bot.extractive import ExtractiveSummarizer, SummaryConfig
+from bot.metrics import Metrics, expose
 from bot.pipeline import Pipeline, StoriesConfig
 from bot.ports import Messenger, Summarizer
+from bot.ratelimit import RateLimitConfig
 from bot.runner import Runner
 from bot.watcher import Watcher, WatcherConfig
 from storage import SqlStorage, open_storage
+from storage.leader import LeaderElection, acquire_instance_guard
 
 log = logging.getLogger("newsbot")
 
@@ -54,6 +60,9 @@ SECTIONS: dict[str, type[Any]] = {
     "stories": StoriesConfig,
     "summarizer": SummaryConfig,
     "delivery": DeliveryConfig,
+    "rate_limits": RateLimitConfig,
+    "http": HttpConfig,
+    "article_text": ArticleTextConfig,
 }
 CORE_SECTIONS = {"database", "feeds", "logging"}
 
@@ -105,6 +114,7 @@ class Core:
     runner: Runner
     fetcher: HttpFeedFetcher
     parser: FeedparserParser
+    metrics: Metrics
     messengers: dict[str, Messenger] = field(default_factory=dict)
 
 
@@ -134,12 +144,15 @@ async def build_core(
     *,
     database_url: str | None = None,
     watcher_config: WatcherConfig | None = None,
+    stories_config: StoriesConfig | None = None,
+    article_text_config: ArticleTextConfig | None = None,
     messengers: dict[str, Messenger] | None = None,
     feed_probe: FeedProbe | None = None,
 ) -> AsyncIterator[Core]:
     """Build the core on one storage; everything is closed on exit, in reverse order."""
     validate(config)
     clock = SystemClock()
+    metrics = Metrics()
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]
     try:
@@ -163,13 +176,20 @@ async def build_core(
             clock,
             watching,
         )
+        article_text = ArticleTextFetcher(
+            article_text_config or config.section("article_text", ArticleTextConfig),
+            fetcher,
+            extract_pool=parser.pool,
+        )
+        closers.append(article_text.close)
         pipeline = Pipeline(
+            article_text=article_text,
             storage=storage,
             summarizer=summarizer,
             clock=clock,
             clustering=config.section("clustering", ClusterConfig),
             breaking=config.section("breaking", BreakingConfig),
-            stories=config.section("stories", StoriesConfig),
+            stories=stories_config or config.section("stories", StoriesConfig),
         )
         chosen = dict(messengers or {})
         dispatcher = Dispatcher(
@@ -177,6 +197,8 @@ async def build_core(
             messengers=chosen,
             clock=clock,
             config=config.section("delivery", DeliveryConfig),
+            rate_limits=config.section("rate_limits", RateLimitConfig),
+            metrics=metrics,
         )
         commands = Commands(
             storage=storage,
@@ -196,6 +218,7 @@ async def build_core(
             runner=runner,
             fetcher=fetcher,
             parser=parser,
+            metrics=metrics,
             messengers=chosen,
         )
         yield core
@@ -225,6 +248,8 @@ async def run_chat(
 
 
 DEMO_WATCHER = WatcherConfig(interval_s=2.0, min_interval_s=1.0, max_interval_s=3.0, jitter=0.0)
+# The replayed feeds' first items are the demo's news, and living stories update quickly.
+DEMO_STORIES = StoriesConfig(post_existing_items=True, update_debounce_s=1.0)
 
 
 async def run_demo(
@@ -253,6 +278,9 @@ async def run_demo(
             demo_config,
             database_url=database,
             watcher_config=DEMO_WATCHER,
+            stories_config=DEMO_STORIES,
+            # The replayed articles' links lead nowhere: their feed text is all there is.
+            article_text_config=ArticleTextConfig(enabled=False),
             messengers={"console": messenger},
         ) as core:
             for url, name in replay.feed_urls():
@@ -298,27 +326,73 @@ async def run_demo(
 RULE_END = "═" * 72
 
 
-async def _final_pass(core: Core) -> None:
-    """Poll every feed once more after the replay ended, so no late item is missed."""
+async def _final_pass(core: Core, *, drain_s: float = 10.0) -> None:
+    """Poll every feed once more after the replay ended, so no late item is missed, then
+    let debounced updates of living stories go out."""
     for feed in await core.storage.list_feeds():
         await core.storage.save_feed_state(dataclasses.replace(feed, next_check_at=None))
     await core.runner.cycle()
+    deadline = asyncio.get_running_loop().time() + drain_s
+    while asyncio.get_running_loop().time() < deadline:
+        waiting = await core.storage.count_deliveries()
+        if not waiting.get("pending") and not waiting.get("claimed"):
+            return
+        await asyncio.sleep(0.25)
+        await core.dispatcher.dispatch_once()
 
 
 async def run_bot(config: Config) -> int:
-    """``newsbot run``: the real bot with every enabled adapter, until SIGTERM or SIGINT."""
+    """``newsbot run``: the real bot with every enabled adapter, until SIGTERM or SIGINT.
+
+    On SQLite one process runs (a second refuses to start); on PostgreSQL several may: one
+    elected leader polls, clusters and summarises, and every process delivers."""
     stop = asyncio.Event()
     install_stop_signals(stop)
-    async with build_core(config) as core:
-        adapters = await start_chat_adapters(config, core)
-        if not config.feeds and not await core.storage.list_feeds():
-            log.warning("run.no_feeds hint=%r", "add [[feeds]] entries to the configuration")
-        try:
-            await core.runner.run(stop)
-        finally:
-            for adapter in reversed(adapters):
-                await adapter.stop()
+    guard = await acquire_instance_guard(config.database.url)
+    try:
+        async with build_core(config) as core:
+            leader = LeaderElection(core.storage.engine)
+            core.runner.leader = leader
+            adapters = await start_chat_adapters(config, core)
+            lag = LoopLagMonitor()
+            lag.start()
+            server = HealthServer(
+                config.section("http", HttpConfig),
+                metrics=core.metrics,
+                ready=lambda: ready_checks(core, adapters),
+                lag=lag,
+            )
+            await server.start()
+            register_gauges(core)
+            if not config.feeds and not await core.storage.list_feeds():
+                log.warning("run.no_feeds hint=%r", "add [[feeds]] entries to the configuration")
+            try:
+                await core.runner.run(stop)
+            finally:
+                await server.stop()
+                await lag.stop()
+                for adapter in reversed(adapters):
+                    await adapter.stop()
+                await leader.release()
+    finally:
+        await guard.release()
     return 0
+
+
+async def ready_checks(core: Core, adapters: list[Any]) -> dict[str, bool]:
+    checks = {"database": await core.storage.ping()}
+    for adapter in adapters:
+        checks[type(adapter).__name__.removesuffix("Adapter").lower()] = adapter.connected()
+    return checks
+
+
+def register_gauges(core: Core) -> None:
+    """Numbers read at scrape time from the stages that keep them."""
+    expose(core.metrics, "runner", core.runner.stats, ("cycles", "failures", "articles", "sent"))
+    llm_stats = getattr(core.summarizer, "stats", None)
+    if llm_stats is not None:
+        names = ("calls", "failures", "prompt_tokens", "completion_tokens", "cache_hits")
+        expose(core.metrics, "llm", llm_stats, names)
 
 
 async def start_chat_adapters(config: Config, core: Core) -> list[Any]:

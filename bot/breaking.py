@@ -12,16 +12,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.errors import ConfigError
+
 
 @dataclass(frozen=True, slots=True)
 class BreakingConfig:
     """Knobs of breaking detection (TOML section ``[breaking]``)."""
 
-    outlets: int = 3
+    outlets: int = 3  # independent outlets needed within ``within_hours`` of the first
     within_hours: float = 3.0
-    velocity_outlets: int = 3
-    velocity_window_hours: float = 1.0
-    velocity_factor: float = 4.0
+    velocity_outlets: int = 3  # outlets in one burst for a velocity jump (0 = off)
+    velocity_window_hours: float = 1.0  # length of a burst
+    velocity_factor: float = 4.0  # burst rate over the story's earlier rate
+
+    def __post_init__(self) -> None:
+        whole = {"outlets": 1, "velocity_outlets": 0}
+        for name, lower in whole.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < lower:
+                raise ConfigError(f"breaking.{name} must be a whole number >= {lower}")
+        for name in ("within_hours", "velocity_window_hours", "velocity_factor"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"breaking.{name} must be a number above 0")
 
 
 def breaking_since(
@@ -46,7 +59,7 @@ def breaking_since(
 def _breadth_time(
     ordered: Sequence[tuple[str, datetime]], config: BreakingConfig
 ) -> datetime | None:
-    need = max(1, config.outlets)
+    need = config.outlets
     first = ordered[0][1]
     limit = first + timedelta(hours=config.within_hours)
     seen: set[str] = set()
@@ -65,8 +78,8 @@ def _velocity_time(
     ordered: Sequence[tuple[str, datetime]], config: BreakingConfig
 ) -> datetime | None:
     need = config.velocity_outlets
-    if need < 2 or config.velocity_window_hours <= 0:
-        return None
+    if need < 2:
+        return None  # one report is no burst; 0 switches the rule off
     window = timedelta(hours=config.velocity_window_hours)
     first = ordered[0][1]
     start = 0

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.clustering_config import ClusterConfig
 from bot.clustering_features import (
     DocumentFrequencies,
     Vector,
@@ -32,45 +33,8 @@ from bot.clustering_features import (
     weigh,
 )
 from bot.clustering_wire import WireIndex
-from bot.errors import ConfigError
 
-
-@dataclass(frozen=True, slots=True)
-class ClusterConfig:
-    """Knobs of story clustering (TOML section ``[clustering]``)."""
-
-    window_hours: float = 72.0  # a story with no article for this long stops attracting
-    max_active_articles: int = 5000  # memory bound: quietest stories leave first
-    join_threshold: float = 0.14  # score an article needs to join a story
-    merge_threshold: float = 0.55  # centroid similarity at which two stories merge
-    time_scale_hours: float = 12.0  # least decay scale of time proximity
-    pace_factor: float = 7.0  # decay scale in average gaps between arrivals
-    time_floor: float = 0.0  # proximity never falls below this (0 = may reach 0)
-    title_weight: float = 3.0  # a title word counts as this many body words
-    entity_weight: float = 1.0  # weight of names (runs of capitalised words)
-    number_weight: float = 1.0  # weight of numbers
-    same_outlet_factor: float = 0.8  # score multiplier when the outlet already reported
-    wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
-    body_words: int = 300  # words of the body read per article
-    max_terms: int = 80  # terms kept per article vector
-    index_terms: int = 25  # terms per article that index its story
-    query_terms: int = 20  # terms per article used to find candidate stories
-    max_posting: int = 50  # a term in more stories than this nominates none
-    max_candidates: int = 10  # stories scored exactly per article
-    merge_checks: int = 3  # best other candidates checked for a merge
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            lower = 1 if isinstance(value, int) else 0.0
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < lower:
-                raise ConfigError(f"clustering.{f.name} must be a number >= {lower}")
-        if self.window_hours <= 0 or self.time_scale_hours <= 0:
-            raise ConfigError("clustering.window_hours and time_scale_hours must be above 0")
-        if self.time_floor > 1 or self.wire_overlap > 1 or self.same_outlet_factor > 1:
-            raise ConfigError(
-                "clustering.time_floor, wire_overlap and same_outlet_factor must be at most 1"
-            )
+__all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +65,6 @@ class _Doc:
     article_id: int
     outlet: str
     ts: float
-    terms: tuple[str, ...]  # every term counted in the DF table, to undo on eviction
     vec: Vector
     keys: tuple[str, ...]  # index terms
     story: str
@@ -126,7 +89,11 @@ class StoryClusterer:
     def __init__(self, config: ClusterConfig, new_story_id: Callable[[], str]) -> None:
         self._cfg = config
         self._new_id = new_story_id
+        # Term statistics cover the last ``max_active_articles`` articles, whether or not
+        # their stories are still open: a quiet feed set still needs enough text to tell a
+        # rare word from a common one.
         self._dfs = DocumentFrequencies()
+        self._df_history: deque[tuple[str, ...]] = deque()
         self._wire = WireIndex(config.wire_overlap)
         self._docs: dict[int, _Doc] = {}
         # Least recently updated first, so expiry and eviction pop from the front.
@@ -223,6 +190,9 @@ class StoryClusterer:
         )
         terms = tuple(counts)
         self._dfs.add(terms)
+        self._df_history.append(terms)
+        if len(self._df_history) > cfg.max_active_articles:
+            self._dfs.remove(self._df_history.popleft())
         vec = weigh(
             counts,
             self._dfs,
@@ -237,7 +207,7 @@ class StoryClusterer:
             copy_of = copy_of if root is None else root
         self._wire.add(doc.article_id, prints)
         keys = tuple(top_terms(vec, cfg.index_terms))
-        return _Doc(doc.article_id, doc.outlet, ts, terms, vec, keys, "", copy_of)
+        return _Doc(doc.article_id, doc.outlet, ts, vec, keys, "", copy_of)
 
     def _score_candidates(self, item: _Doc) -> dict[str, float]:
         """Cosine (times time proximity) to the stories most likely to be this event.
@@ -264,7 +234,7 @@ class StoryClusterer:
             nominated = dict.fromkeys(
                 heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__), 0.0
             )
-        window = cfg.window_hours * 3600.0
+        window = self._window_s()
         scores: dict[str, float] = {}
         for sid in nominated:
             story = self._stories[sid]
@@ -277,6 +247,16 @@ class StoryClusterer:
                 cos *= cfg.same_outlet_factor
             scores[sid] = cos * self._proximity(abs(item.ts - story.last_ts))
         return scores
+
+    def _window_s(self) -> float:
+        """How long a quiet story stays open: ``window_hours``, or longer in a sparse stream.
+
+        In a stream that brings few articles a day the window stretches to the time
+        ``window_articles`` arrivals take, so a story is not closed before other news has
+        even gone by; time proximity still makes an old story hard to join.
+        """
+        cfg = self._cfg
+        return max(cfg.window_hours * 3600.0, cfg.window_articles * self._mean_gap)
 
     def _proximity(self, gap_s: float) -> float:
         """1 for simultaneous reports, decaying with the gap measured against the stream pace."""
@@ -369,7 +349,7 @@ class StoryClusterer:
         if ts <= self._now:
             return
         self._now = ts
-        horizon = ts - self._cfg.window_hours * 3600.0
+        horizon = ts - self._window_s()
         while self._stories:
             story = next(iter(self._stories.values()))
             if story.last_ts >= horizon:
@@ -382,8 +362,7 @@ class StoryClusterer:
 
     def _drop(self, story: _Story) -> None:
         for art in story.members:
-            d = self._docs.pop(art)
-            self._dfs.remove(d.terms)
+            del self._docs[art]
             self._wire.remove(art)
         for key in story.keys:
             posting = self._index.get(key)

@@ -106,7 +106,7 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
             return await self._guard("expand", inv, self.expand(inv, action.story_id, section))
         if action.kind == "sources":
             return await self._guard("sources", inv, self.sources(inv, action.story_id))
-        return card("Muting single stories is not available yet; /unsubscribe stops a topic.")
+        return await self._guard("mute", inv, self.mute(inv, action.story_id))
 
     async def follow_up(self, inv: Invocation, story_id: str, text: str) -> Card:
         """A reply to a story post: ``expand 2``, ``sources`` or a question."""

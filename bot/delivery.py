@@ -1,41 +1,60 @@
 """The deliver stage: send what the outbox owes, through each platform's Messenger.
 
-Every outcome is recorded on the outbox row: sent (with the platform's message id),
-retried later (transient errors, honouring ``retry_after``), unconfirmed (ambiguous:
-at-most-once, never resent) or failed (permanent, or out of attempts). A permanent
-refusal pauses the destination's subscriptions so the bot stops knocking.
+A pass claims due rows with a lease, then sends them as fast as the platforms allow:
+chats are served round-robin (one busy chat does not starve the others), each chat's
+rows go one at a time in order, and every send fits the platform's rate windows
+(``bot.ratelimit``), so a 429 is rare rather than the pacing mechanism.
+
+Every outcome is recorded on the row: sent (with the message id), retried later
+(transient errors, honouring ``retry_after``; the chat's later rows wait behind it),
+unconfirmed (ambiguous: at-most-once, never resent), failed (permanent, or out of
+attempts: a dead letter an operator can retry) or skipped (the chat muted the story).
+A permanent refusal pauses the destination's subscriptions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
-from collections.abc import Mapping
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
-from bot.domain import Delivery
+from bot.cards import Card
+from bot.domain import Delivery, MessageRef
 from bot.errors import (
     AmbiguousDeliveryError,
     DeliveryError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, Storage
-from bot.render import story_post
+from bot.ratelimit import RateLimitConfig, RateLimiter
+from bot.render import story_post, update_card
 
 log = logging.getLogger("newsbot.delivery")
+
+Outcome = Literal["sent", "retry", "blocked", "unconfirmed", "failed", "skipped", "waiting"]
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     """TOML section [delivery]."""
 
-    batch_size: int = 100
+    batch_size: int = 200  # rows claimed per pass
+    lease_s: float = 300.0  # a crashed sender's rows return to the queue after this
     max_attempts: int = 8
+    max_in_flight: int = 50
     backoff_base_s: float = 2.0
     backoff_max_s: float = 900.0
+    idempotent_platforms: tuple[str, ...] = ("discord",)  # resends dedupe by nonce
 
 
 @dataclass(slots=True)
@@ -48,9 +67,9 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def delivery_nonce(delivery: Delivery) -> str:
-    """Deterministic per outbox row, so a resend after a crash can be recognised."""
-    return f"nb{delivery.id}v{delivery.story_version}"
+def delivery_nonce(delivery: Delivery, suffix: str = "") -> str:
+    """Deterministic per outbox row and version, so a resend after a crash is recognised."""
+    return f"nb{delivery.id}v{delivery.story_version}{suffix}"
 
 
 def backoff_s(attempt: int, config: DeliveryConfig, rng: random.Random) -> float:
@@ -67,81 +86,190 @@ class Dispatcher:
         messengers: Mapping[str, Messenger],
         clock: Clock,
         config: DeliveryConfig | None = None,
+        rate_limits: RateLimitConfig | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.storage = storage
         self.messengers = messengers
         self.clock = clock
         self.config = config or DeliveryConfig()
+        self.limiter = RateLimiter((rate_limits or RateLimitConfig()).limits())
         self.rng = rng or random.Random()
-        # Two overlapping passes in one process would both pick the same due rows.
+        self.metrics = metrics or Metrics()
+        self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self._monotonic = monotonic
+        self._sleep = sleep
+        # Two overlapping passes in one process would compete for the same chats.
         self._lock = asyncio.Lock()
 
     async def dispatch_once(self) -> DispatchReport:
-        """Send every due outbox row once. Never raises for one bad delivery."""
+        """Claim due rows and send them. Never raises for one bad delivery."""
         report = DispatchReport()
         async with self._lock:
-            due = await self.storage.pending_deliveries(self.clock.now(), self.config.batch_size)
-            for delivery in due:
-                await self._deliver(delivery, report)
+            rows = await self.storage.claim_deliveries(
+                self.clock.now(),
+                self.config.batch_size,
+                owner=self.owner,
+                lease_s=self.config.lease_s,
+                idempotent_platforms=self.config.idempotent_platforms,
+            )
+            if rows:
+                await self._schedule(rows, report)
         return report
 
-    async def _deliver(self, delivery: Delivery, report: DispatchReport) -> None:
+    async def _schedule(self, rows: list[Delivery], report: DispatchReport) -> None:
+        queues: dict[str, deque[Delivery]] = {}
+        for row in rows:
+            queues.setdefault(row.destination.key, deque()).append(row)
+        in_flight: dict[asyncio.Task[Outcome], str] = {}
+        busy: set[str] = set()
+        while queues or in_flight:
+            now = self._monotonic()
+            soonest = math.inf
+            for key in list(queues):
+                if len(in_flight) >= self.config.max_in_flight:
+                    break
+                if key in busy:
+                    continue
+                row = queues[key][0]
+                wait = self.limiter.wait_s(row.destination, now)
+                if wait > 0:
+                    soonest = min(soonest, wait)
+                    continue
+                queues[key].popleft()
+                if not queues[key]:
+                    del queues[key]
+                else:
+                    queues[key] = queues.pop(key)  # to the back: round-robin between chats
+                self.limiter.record(row.destination, now)
+                task = asyncio.create_task(self._deliver(row, report))
+                in_flight[task] = key
+                busy.add(key)
+            if in_flight:
+                timeout = None if soonest == math.inf else soonest
+                done, _ = await asyncio.wait(
+                    in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    key = in_flight.pop(task)
+                    busy.discard(key)
+                    if task.result() == "blocked" and key in queues:
+                        # Later rows of this chat must not overtake the one that waits.
+                        held = queues.pop(key)
+                        await self.storage.release_deliveries([r.id for r in held])
+            elif queues:
+                await self._sleep(soonest)
+
+    async def _deliver(self, delivery: Delivery, report: DispatchReport) -> Outcome:
+        try:
+            outcome = await self._attempt(delivery, report)
+        except Exception as err:  # one broken delivery must not stop the pass; recorded below
+            log.exception("delivery.crashed id=%d dest=%s", delivery.id, delivery.destination.key)
+            report.errors.append(repr(err))
+            await self._retry(delivery, delivery.attempts + 1, DeliveryError(repr(err)), report)
+            outcome = "retry"
+        self.metrics.inc(
+            "deliveries",
+            help="outbox rows handled, by platform and outcome",
+            platform=delivery.destination.platform,
+            outcome=outcome,
+        )
+        return outcome
+
+    async def _attempt(self, delivery: Delivery, report: DispatchReport) -> Outcome:
         messenger = self.messengers.get(delivery.destination.platform)
         if messenger is None:
             # The platform's adapter is disabled; the row waits until it is enabled again.
+            await self.storage.release_deliveries([delivery.id])
             report.skipped += 1
-            return
+            return "waiting"
+        if await self.storage.is_muted(delivery.destination, delivery.story_id):
+            await self.storage.mark_skipped(delivery.id, "muted by the chat")
+            report.skipped += 1
+            return "skipped"
         story = await self.storage.get_story(delivery.story_id)
         summary = await self.storage.get_summary(story.id) if story else None
         if story is None or summary is None:
             await self.storage.mark_failed(delivery.id, "story or summary missing", retry_at=None)
             report.failed += 1
-            return
-        card = story_post(story, summary, self.clock.now())
+            return "failed"
         attempt = delivery.attempts + 1
+        now = self.clock.now()
+        await self.storage.mark_sending(delivery.id)
         try:
-            ref = await messenger.send(delivery.destination, card, nonce=delivery_nonce(delivery))
+            if delivery.kind == "edit" and delivery.message_id:
+                post = story_post(story, summary, now, living=True)
+                message_id = await self._update(
+                    delivery, messenger, post, update_card(story, summary, now)
+                )
+            else:
+                ref = await messenger.send(
+                    delivery.destination,
+                    story_post(story, summary, now),
+                    nonce=delivery_nonce(delivery),
+                )
+                message_id = ref.message_id
         except TransientDeliveryError as err:
+            if err.retry_after:
+                self.limiter.block(delivery.destination, self._monotonic() + err.retry_after)
             await self._retry(delivery, attempt, err, report)
-            return
+            return "blocked"
         except AmbiguousDeliveryError as err:
             await self.storage.mark_unconfirmed(delivery.id, str(err))
             report.unconfirmed += 1
             log.warning(
                 "delivery.unconfirmed id=%d dest=%s story=%s reason=%r",
-                delivery.id,
-                delivery.destination.key,
-                story.id,
-                str(err),
-            )
-            return
+                delivery.id, delivery.destination.key, story.id, str(err),
+            )  # fmt: skip
+            return "unconfirmed"
         except PermanentDeliveryError as err:
             await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
             paused = await self.storage.set_paused(delivery.destination, True)
             report.failed += 1
             log.warning(
                 "delivery.refused id=%d dest=%s story=%s paused=%d reason=%r",
-                delivery.id,
-                delivery.destination.key,
-                story.id,
-                paused,
-                str(err),
-            )
-            return
+                delivery.id, delivery.destination.key, story.id, paused, str(err),
+            )  # fmt: skip
+            return "failed"
         except DeliveryError as err:
-            await self._retry(delivery, attempt, err, report)
-            return
-        await self.storage.mark_delivered(delivery.id, ref.message_id)
+            # The platform refused this message (not the chat): retrying as-is cannot help.
+            await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
+            report.failed += 1
+            log.error(
+                "delivery.rejected id=%d dest=%s reason=%r",
+                delivery.id, delivery.destination.key, str(err),
+            )  # fmt: skip
+            return "failed"
+        await self.storage.mark_delivered(delivery.id, message_id, version=delivery.story_version)
         report.sent += 1
         log.info(
-            "delivery.sent id=%d dest=%s story=%s message=%s attempt=%d",
-            delivery.id,
-            delivery.destination.key,
-            story.id,
-            ref.message_id,
-            attempt,
-        )
+            "delivery.sent id=%d kind=%s dest=%s story=%s version=%d message=%s attempt=%d",
+            delivery.id, delivery.kind, delivery.destination.key, story.id,
+            delivery.story_version, message_id, attempt,
+        )  # fmt: skip
+        return "sent"
+
+    async def _update(
+        self, delivery: Delivery, messenger: Messenger, post: Card, reply: Card
+    ) -> str:
+        """Edit the post in place; when it can't be edited, reply under it instead."""
+        message_id = delivery.message_id or ""
+        ref = MessageRef(delivery.destination, message_id)
+        try:
+            await messenger.edit(ref, post)
+        except (TransientDeliveryError, AmbiguousDeliveryError):
+            raise
+        except DeliveryError as err:
+            # Too old to edit, or deleted: a short reply carries the update instead.
+            log.info(
+                "delivery.edit_failed id=%d dest=%s reason=%r fallback=reply",
+                delivery.id, delivery.destination.key, str(err),
+            )  # fmt: skip
+            await messenger.reply(ref, reply, nonce=delivery_nonce(delivery, "u"))
+        return message_id
 
     async def _retry(
         self, delivery: Delivery, attempt: int, err: DeliveryError, report: DispatchReport
@@ -151,11 +279,8 @@ class Dispatcher:
             report.failed += 1
             log.error(
                 "delivery.dead id=%d dest=%s attempts=%d reason=%r",
-                delivery.id,
-                delivery.destination.key,
-                attempt,
-                str(err),
-            )
+                delivery.id, delivery.destination.key, attempt, str(err),
+            )  # fmt: skip
             return
         retry_after = err.retry_after if isinstance(err, TransientDeliveryError) else None
         wait = retry_after or backoff_s(attempt, self.config, self.rng)
@@ -164,9 +289,5 @@ class Dispatcher:
         report.retried += 1
         log.info(
             "delivery.retry id=%d dest=%s attempt=%d wait_s=%.1f reason=%r",
-            delivery.id,
-            delivery.destination.key,
-            attempt,
-            wait,
-            str(err),
-        )
+            delivery.id, delivery.destination.key, attempt, wait, str(err),
+        )  # fmt: skip

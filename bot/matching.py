@@ -7,7 +7,14 @@ from functools import lru_cache
 
 from bot.domain import Article, Story, Subscription
 from bot.errors import CommandError
-from bot.topics import StoryText, TopicQuery, parse_topic, topic_matches
+from bot.topics import (
+    PreparedStory,
+    StoryText,
+    TopicQuery,
+    parse_topic,
+    prepare_story,
+    topic_matches,
+)
 
 
 @lru_cache(maxsize=4096)
@@ -26,7 +33,7 @@ def story_text(story: Story, articles: Sequence[Article]) -> StoryText:
     )
 
 
-def subscription_wants(sub: Subscription, story: Story, text: StoryText) -> bool:
+def subscription_wants(sub: Subscription, story: Story, text: StoryText | PreparedStory) -> bool:
     if sub.paused or story.merged_into is not None:
         return False
     if story.outlet_count < sub.min_outlets:
@@ -41,5 +48,5 @@ def match_subscriptions(
     story: Story, articles: Sequence[Article], subscriptions: Sequence[Subscription]
 ) -> list[Subscription]:
     """The subscriptions that should receive ``story``."""
-    text = story_text(story, articles)
-    return [sub for sub in subscriptions if subscription_wants(sub, story, text)]
+    prepared = prepare_story(story_text(story, articles))  # stem once, test every topic
+    return [sub for sub in subscriptions if subscription_wants(sub, story, prepared)]

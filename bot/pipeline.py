@@ -9,20 +9,22 @@ before they are summarised, and deliveries are rows before anything is sent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Protocol
 
 from bot.breaking import BreakingConfig, breaking_since
 from bot.clustering import ClusterConfig, ClusterDoc, StoryClusterer
-from bot.domain import Article, Story
+from bot.domain import Article, Feed, Sentence, Story, Summary
 from bot.errors import SummaryError
+from bot.extractive import is_material_change
 from bot.matching import match_subscriptions
-from bot.ports import Clock, Storage, Summarizer
+from bot.ports import ArticleTextSource, Clock, Storage, Summarizer
 from bot.story_ids import new_story_id
 
 log = logging.getLogger("newsbot.pipeline")
@@ -32,9 +34,12 @@ log = logging.getLogger("newsbot.pipeline")
 class StoriesConfig:
     """TOML section [stories]."""
 
-    min_outlets_to_post: int = (
-        2  # a story is summarised and posted once this many outlets report it
-    )
+    # A story is summarised and posted once this many outlets report it.
+    min_outlets_to_post: int = 2
+    # Items a feed already had when it was added are stored (for /latest) but not posted as
+    # news; a story is posted once it has a report published after its feed was added.
+    post_existing_items: bool = False
+    update_debounce_s: float = 60.0  # a living story's edit waits this long for more news
 
 
 class ArticleSource(Protocol):
@@ -49,8 +54,26 @@ class CycleReport:
     stories_changed: int = 0
     stories_summarised: int = 0
     deliveries_enqueued: int = 0
+    updates_enqueued: int = 0
     summary_failures: int = 0
     changed: list[str] = field(default_factory=list)
+
+
+def _allows_private(feed: Feed | None) -> bool:
+    # An operator's feed on a private host serves its article pages from there too.
+    return feed is not None and feed.allow_private
+
+
+def what_changed(previous: Summary, summary: Summary) -> Sentence | None:
+    """The first sentence of the new summary that cites a report the old one lacked."""
+    known = {ref.article_id for ref in previous.sources}
+    fresh = {ref.number for ref in summary.sources if ref.article_id not in known}
+    if not fresh:
+        return None
+    for sentence in (*summary.lede, *(s for sec in summary.sections for s in sec.sentences)):
+        if fresh.intersection(sentence.cites):
+            return sentence
+    return None
 
 
 def cluster_doc(article: Article) -> ClusterDoc:
@@ -76,6 +99,7 @@ class Pipeline:
         breaking: BreakingConfig | None = None,
         stories: StoriesConfig | None = None,
         rng: random.Random | None = None,
+        article_text: ArticleTextSource | None = None,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
@@ -84,6 +108,7 @@ class Pipeline:
         self.breaking = breaking or BreakingConfig()
         self.stories = stories or StoriesConfig()
         self.rng = rng or random.Random()
+        self.article_text = article_text
         self._known_ids: set[str] = set()
         self.clusterer = StoryClusterer(self.clustering, self._new_id)
 
@@ -117,6 +142,7 @@ class Pipeline:
         report.stories_changed = len(changed)
         report.changed = [s.id for s in changed]
         subscriptions = await self.storage.active_subscriptions()
+        feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
         for story in changed:
             if story.outlet_count < self.stories.min_outlets_to_post:
                 continue
@@ -126,10 +152,17 @@ class Pipeline:
                 continue
             current, story_articles = summarised
             report.stories_summarised += 1
+            if not self._is_news(story_articles, feeds):
+                continue
+            now = self.clock.now()
             wanted = match_subscriptions(current, story_articles, subscriptions)
             report.deliveries_enqueued += await self.storage.enqueue_deliveries(
-                current, wanted, now=self.clock.now()
+                current, wanted, now=now
             )
+            if current.version > 1:
+                report.updates_enqueued += await self.storage.enqueue_updates(
+                    current, now=now, debounce_s=self.stories.update_debounce_s
+                )
         log.info(
             "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
             report.new_articles,
@@ -138,6 +171,39 @@ class Pipeline:
             report.deliveries_enqueued,
         )
         return report
+
+    async def _complete_texts(self, articles: list[Article]) -> list[Article]:
+        """Feed descriptions are often two lines: fetch the pages of short ones once."""
+        source = self.article_text
+        if source is None:
+            return articles
+        short = [a for a in articles if source.needs_article_text(a.text)]
+        if not short:
+            return articles
+        feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
+        texts = await asyncio.gather(
+            *(
+                source.article_text(a.url, allow_private=_allows_private(feeds.get(a.feed_id)))
+                for a in short
+            )
+        )
+        better: dict[int, str] = {}
+        for article, text in zip(short, texts, strict=True):
+            if text and len(text) > len(article.text):
+                await self.storage.set_article_text(article.id, text)
+                better[article.id] = text
+        log.info("story.article_text fetched=%d improved=%d", len(short), len(better))
+        return [replace(a, text=better[a.id]) if a.id in better else a for a in articles]
+
+    def _is_news(self, articles: Sequence[Article], feeds: Mapping[int, Feed]) -> bool:
+        """Whether any report was published after its feed was added (first-run suppression)."""
+        if self.stories.post_existing_items:
+            return True
+        for article in articles:
+            feed = feeds.get(article.feed_id)
+            if feed is None or feed.created_at is None or article.published >= feed.created_at:
+                return True
+        return False
 
     async def cluster(self, articles: Sequence[Article]) -> list[Story]:
         """Assign each article to a story (in publication order) and persist the stories."""
@@ -192,8 +258,10 @@ class Pipeline:
             breaking_at = breaking_since(reports, self.breaking)
         version = 1
         if existing is not None:
+            before = [a for a in articles if a.id in set(existing.article_ids)]
             grew = len(outlets) > existing.outlet_count
-            version = existing.version + 1 if grew else existing.version
+            material = grew or is_material_change(before, articles)
+            version = existing.version + 1 if material else existing.version
         story = Story(
             id=story_id,
             created_at=min(a.published for a in articles),
@@ -223,12 +291,18 @@ class Pipeline:
         current = await self.storage.get_summary(story.id)
         if current is not None and current.story_version == story.version:
             return story, articles
+        articles = await self._complete_texts(articles)
         try:
             summary = await self.summarizer.summarize(story, articles)
         except SummaryError as err:
             log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
             return None
-        summary = replace(summary, story_id=story.id, story_version=story.version)
+        summary = replace(
+            summary,
+            story_id=story.id,
+            story_version=story.version,
+            what_changed=what_changed(current, summary) if current else None,
+        )
         await self.storage.save_summary(summary)
         if summary.headline and summary.headline != story.headline:
             story = replace(story, headline=summary.headline)

@@ -7,7 +7,7 @@ those of ``bot.errors`` (implementations wrap library errors with ``raise ... fr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -73,6 +73,18 @@ class Summarizer(Protocol):
         ...
 
 
+class ArticleTextSource(Protocol):
+    """Fetches an article's page and extracts its main text (``adapters.feeds``)."""
+
+    def needs_article_text(self, feed_text: str) -> bool:
+        """Whether the feed's own text is too short to summarise from."""
+        ...
+
+    async def article_text(self, url: str, *, allow_private: bool = False) -> str | None:
+        """The page's main text, or None. Never raises for one page."""
+        ...
+
+
 class Messenger(Protocol):
     """Sends cards to one platform. Implemented by each chat adapter."""
 
@@ -131,6 +143,10 @@ class ArticleStore(Protocol):
 
     async def set_article_story(self, article_id: int, story_id: str) -> None: ...
 
+    async def set_article_text(self, article_id: int, text: str) -> None:
+        """Replace a short feed description with the article page's main text."""
+        ...
+
 
 class StoryStore(Protocol):
     async def save_story(self, story: Story) -> None:
@@ -177,8 +193,16 @@ class SubscriptionStore(Protocol):
         """Point every subscription of ``old`` at ``new`` (a group that changed its id)."""
         ...
 
+    async def mute(self, destination: Destination, story_id: str, *, now: datetime) -> bool:
+        """No more updates of one story in one chat; False when already muted."""
+        ...
+
+    async def is_muted(self, destination: Destination, story_id: str) -> bool: ...
+
 
 class DeliveryStore(Protocol):
+    """The outbox (see ``storage/outbox.py`` for the row states)."""
+
     async def enqueue_deliveries(
         self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
     ) -> int:
@@ -186,11 +210,29 @@ class DeliveryStore(Protocol):
         the wall clock when None); existing pairs are left alone. Returns rows created."""
         ...
 
-    async def pending_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
-        """Rows due for a first or repeated attempt, oldest first; paused subscriptions wait."""
+    async def enqueue_updates(self, story: Story, *, now: datetime, debounce_s: float) -> int:
+        """A new story version: shown posts become edits due after ``debounce_s``; unsent
+        rows show the newest version. Muted chats are skipped. Returns edits queued."""
         ...
 
-    async def mark_delivered(self, delivery_id: int, message_id: str) -> None: ...
+    async def claim_deliveries(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        lease_s: float,
+        idempotent_platforms: Collection[str] = (),
+    ) -> list[Delivery]:
+        """Lease due rows, oldest first; a row waits behind an earlier row of its chat that
+        is in flight or waiting. Expired leases are recovered first."""
+        ...
+
+    async def mark_sending(self, delivery_id: int) -> None: ...
+
+    async def mark_delivered(
+        self, delivery_id: int, message_id: str, *, version: int | None = None
+    ) -> None: ...
 
     async def mark_failed(
         self, delivery_id: int, reason: str, *, retry_at: datetime | None
@@ -202,9 +244,23 @@ class DeliveryStore(Protocol):
         """The send may or may not have arrived; never retried (at-most-once)."""
         ...
 
+    async def mark_skipped(self, delivery_id: int, reason: str) -> None: ...
+
+    async def release_deliveries(self, delivery_ids: Sequence[int]) -> None: ...
+
+    async def pending_deliveries(self, now: datetime, limit: int) -> list[Delivery]: ...
+
+    async def failed_deliveries(self, limit: int = 100) -> list[Delivery]: ...
+
+    async def retry_failed(self, delivery_ids: Sequence[int] | None, *, now: datetime) -> int: ...
+
     async def message_refs(self, story_id: str) -> list[MessageRef]:
-        """Where a story was posted (for edits of living stories)."""
+        """Where a story was posted."""
         ...
+
+    async def count_deliveries(self) -> dict[str, int]: ...
+
+    async def oldest_pending(self) -> datetime | None: ...
 
 
 class Storage(FeedStore, ArticleStore, StoryStore, SubscriptionStore, DeliveryStore, Protocol):

@@ -98,6 +98,20 @@ def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = 
     )
 
 
+def update_card(story: Story, summary: Summary, now: datetime) -> Card:
+    """A short reply under a post that can no longer be edited."""
+    news = summary.what_changed or (summary.lede[0] if summary.lede else None)
+    body: tuple[Line, ...] = (cited(news, summary),) if news else ()
+    return Card(
+        title=f"Update on {story.id}: {summary.headline}",
+        title_url=summary.sources[-1].url if summary.sources else None,
+        body=body,
+        footer=story_footer(story, summary, now),
+        buttons=story_buttons(summary, living=True),
+        story_id=story.id,
+    )
+
+
 def section_card(summary: Summary, number: int) -> Card:
     """One section in full (``/expand k7q2 2`` or its button)."""
     section = summary.sections[number - 1]

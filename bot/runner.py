@@ -24,6 +24,14 @@ class PollReportLike(Protocol):
     def new_articles(self) -> list[Article]: ...
 
 
+class Leadership(Protocol):
+    """Who owns the singleton work (polling, clustering, summarising) across processes."""
+
+    async def try_acquire(self) -> bool: ...
+
+    async def release(self) -> None: ...
+
+
 class Poller(Protocol):
     async def poll_due(self) -> PollReportLike: ...
 
@@ -45,12 +53,15 @@ class Runner:
         watcher: Poller,
         pipeline: Pipeline,
         dispatcher: Dispatcher,
+        leader: Leadership | None = None,
         tick_s: float = 1.0,
     ) -> None:
         self.watcher = watcher
         self.pipeline = pipeline
         self.dispatcher = dispatcher
+        self.leader = leader
         self.tick_s = tick_s
+        self._restored = False
         self.stats = RunStats()
         # The pipeline owns the clusterer's memory: one cycle at a time in a process.
         self._cycle_lock = asyncio.Lock()
@@ -58,17 +69,26 @@ class Runner:
     async def cycle(self) -> None:
         """One pass: poll due feeds, process what arrived, send what is owed."""
         async with self._cycle_lock:
-            report = await self.watcher.poll_due()
-            self.stats.articles += len(report.new_articles)
-            await self.pipeline.process(report.new_articles)
+            leading = self.leader is None or await self.leader.try_acquire()
+            if leading:
+                if not self._restored:
+                    # A new leader rebuilds the clusterer from storage before deciding.
+                    await self.pipeline.restore()
+                    self._restored = True
+                report = await self.watcher.poll_due()
+                self.stats.articles += len(report.new_articles)
+                await self.pipeline.process(report.new_articles)
+            elif self._restored:
+                log.warning("runner.leadership_lost")
+                self._restored = False
+            # Every process sends: outbox rows are claimed with leases.
             sent = await self.dispatcher.dispatch_once()
             self.stats.sent += sent.sent
             self.stats.cycles += 1
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; the cycle in flight is finished, never cut."""
-        await self.pipeline.restore()
-        log.info("runner.started")
+        log.info("runner.started leader_election=%s", self.leader is not None)
         while not stop.is_set():
             try:
                 await self.cycle()
@@ -82,4 +102,6 @@ class Runner:
                 wait = self.tick_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait)
+        if self.leader is not None:
+            await self.leader.release()
         log.info("runner.stopped cycles=%d failures=%d", self.stats.cycles, self.stats.failures)

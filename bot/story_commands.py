@@ -55,6 +55,16 @@ class StoryCommands(CommandBase):
         lines.extend(story_line(s) for s in stories)
         return card(*lines)
 
+    async def mute(self, inv: Invocation, story_id: str) -> Card:
+        """No more updates of one story in this chat (the "Mute this story" button)."""
+        self._require_manage(inv)
+        story, _summary = await self._story(story_id)
+        await self.storage.mute(inv.destination, story.id, now=self.clock.now())
+        return card(
+            f"Muted story {story.id} here: its post won't be updated any more. "
+            "Other stories keep coming."
+        )
+
     async def _story(self, story_id: str) -> tuple[Story, Summary]:
         key = story_id.strip().lower()
         if not key:

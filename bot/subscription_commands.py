@@ -36,7 +36,7 @@ class SubscriptionCommands(CommandBase):
             min_outlets = query.min_outlets
         # Options live in their own columns; the stored topic is the query alone.
         shown = str(replace(query, breaking_only=False, min_outlets=DEFAULT_MIN_OUTLETS))
-        _, created = await self.storage.add_subscription(
+        subscription, created = await self.storage.add_subscription(
             inv.destination, shown, breaking_only=breaking_only, min_outlets=min_outlets
         )
         matching = await self._matching_stories(shown, min_outlets, breaking_only)
@@ -48,6 +48,12 @@ class SubscriptionCommands(CommandBase):
             count = len(matching)
             lines.append(f"{count} current stor{'ies' if count != 1 else 'y'} match; the latest:")
             lines.extend(story_line(s) for s in matching[:2])
+            if created:
+                # A new subscription gets the newest matching story now, not a flood.
+                await self.storage.enqueue_deliveries(
+                    matching[0], [subscription], now=self.clock.now()
+                )
+                lines.append(f"I'm posting {matching[0].id} here now.")
         else:
             lines.append("No current story matches yet.")
         lines.append(

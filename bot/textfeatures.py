@@ -52,7 +52,7 @@ def stem(word: str) -> str:
         w = w[:-2]
     if len(w) <= 3 or not w.isalpha():
         return w
-    for suffix, repl, min_len in _SUFFIXES:
+    for suffix, repl, min_len in _SUFFIXES_BY_LAST.get(w[-1], ()):
         if w.endswith(suffix) and len(w) - len(suffix) >= min_len:
             w = w[: len(w) - len(suffix)] + repl
             break
@@ -92,6 +92,11 @@ _SUFFIXES: tuple[tuple[str, str, int], ...] = (
     ("ss", "ss", 1),
     ("s", "", 3),
 )
+# Rules grouped by last letter, in table order, so a word is checked only against its own.
+_SUFFIXES_BY_LAST: dict[str, tuple[tuple[str, str, int], ...]] = {
+    last: tuple(rule for rule in _SUFFIXES if rule[0].endswith(last))
+    for last in {rule[0][-1] for rule in _SUFFIXES}
+}
 
 
 def words(text: str) -> list[str]:

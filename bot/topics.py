@@ -204,11 +204,24 @@ def _option_name(tok: str) -> str | None:
 # ---------------------------------------------------------------- matching
 
 
+MAX_BODY_CHARS = 20_000  # matching reads this much of each article body
+
+
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class PreparedStory:
+    """A story's words reduced to stems once, to test against many subscriptions."""
+
     headline: tuple[str, ...]
     titles: tuple[tuple[str, ...], ...]
     texts: tuple[tuple[str, ...], ...]
+
+
+def prepare_story(story: StoryText) -> PreparedStory:
+    return PreparedStory(
+        headline=tuple(stems(story.headline)),
+        titles=tuple(tuple(stems(t)) for t in story.titles),
+        texts=tuple(tuple(stems(t[:MAX_BODY_CHARS])) for t in story.texts),
+    )
 
 
 def _count(seq: tuple[str, ...], needle: tuple[str, ...]) -> tuple[int, int]:
@@ -224,11 +237,11 @@ def _count(seq: tuple[str, ...], needle: tuple[str, ...]) -> tuple[int, int]:
     return count, first
 
 
-def _in_titles(term: Term, story: _Prepared) -> bool:
+def _in_titles(term: Term, story: PreparedStory) -> bool:
     return any(_count(t, term.stems)[0] for t in (story.headline, *story.titles))
 
 
-def _body_support(term: Term, story: _Prepared) -> tuple[int, int]:
+def _body_support(term: Term, story: PreparedStory) -> tuple[int, int]:
     """(bodies that mention it, bodies that mention it strongly: twice or in the lead)."""
     mentioned = strong = 0
     for body in story.texts:
@@ -240,7 +253,7 @@ def _body_support(term: Term, story: _Prepared) -> tuple[int, int]:
     return mentioned, strong
 
 
-def _matches(term: Term, story: _Prepared) -> bool:
+def _matches(term: Term, story: PreparedStory) -> bool:
     if _in_titles(term, story):
         return True
     mentioned, strong = _body_support(term, story)
@@ -251,20 +264,19 @@ def _matches(term: Term, story: _Prepared) -> bool:
     return (strong >= 1 and mentioned >= 2) or 2 * mentioned > n
 
 
-def _vetoes(term: Term, story: _Prepared) -> bool:
+def _vetoes(term: Term, story: PreparedStory) -> bool:
     if _in_titles(term, story):
         return True
     _, strong = _body_support(term, story)
     return strong >= 1 and 2 * strong >= len(story.texts)
 
 
-def topic_matches(query: TopicQuery, story: StoryText) -> bool:
-    """Whether the story is about the topic (options like --breaking are checked elsewhere)."""
-    prepared = _Prepared(
-        headline=tuple(stems(story.headline)),
-        titles=tuple(tuple(stems(t)) for t in story.titles),
-        texts=tuple(tuple(stems(t)) for t in story.texts),
-    )
+def topic_matches(query: TopicQuery, story: StoryText | PreparedStory) -> bool:
+    """Whether the story is about the topic (options like --breaking are checked elsewhere).
+
+    Pass a :func:`prepare_story` result when testing one story against many topics.
+    """
+    prepared = story if isinstance(story, PreparedStory) else prepare_story(story)
     if any(_vetoes(t, prepared) for t in query.exclusions):
         return False
     if query.everything:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.errors import ConfigError, StorageError
+from storage.leader import hold_migration_lock
 from storage.sql import SqlStorage
 
 log = logging.getLogger("newsbot.storage")
@@ -61,6 +62,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    hold_migration_lock(connection)  # processes starting together migrate one at a time
     command.upgrade(alembic_config(connection), "head")
 
 

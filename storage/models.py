@@ -150,3 +150,23 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Claimed rows carry a lease; a crash leaves it to expire and the row is taken again.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    shown_version: Mapped[int] = mapped_column(Integer, default=0)  # what the chat shows
+
+
+class MuteRow(Base):
+    """A chat that asked for no more updates of one story."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "thread_id", "story_id", name="uq_mutes"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str] = mapped_column(String(64), default="")
+    story_id: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

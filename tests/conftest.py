@@ -27,7 +27,7 @@ elif IN_CI:
 
 
 async def _admin_connect(url: str):  # type: ignore[no-untyped-def]
-    import asyncpg  # noqa: PLC0415 - only needed on PostgreSQL runs
+    import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415 - only on PostgreSQL runs
 
     parsed = make_url(url)
     return await asyncpg.connect(

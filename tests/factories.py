@@ -52,7 +52,11 @@ def new_article(
 
 
 async def seed_articles(
-    storage: Storage, now: datetime, reports: Sequence[tuple[str, str, str]] = FLOOD
+    storage: Storage,
+    now: datetime,
+    reports: Sequence[tuple[str, str, str]] = FLOOD,
+    *,
+    tag: str = "",
 ) -> list[Article]:
     stored: list[Article] = []
     for i, (outlet, title, text) in enumerate(reports):
@@ -61,7 +65,12 @@ async def seed_articles(
         stored += await storage.add_articles(
             [
                 new_article(
-                    feed.id, outlet, title, text, when, slug=f"story-{i}-{abs(hash(title)) % 9999}"
+                    feed.id,
+                    outlet,
+                    title,
+                    text,
+                    when,
+                    slug=f"story{tag}-{i}-{abs(hash(title)) % 9999}",
                 )
             ]
         )
@@ -75,7 +84,7 @@ async def seed_story(
     reports: Sequence[tuple[str, str, str]] = FLOOD,
 ) -> tuple[Story, Summary]:
     """A stored, summarised multi-outlet story."""
-    articles = await seed_articles(storage, now, reports)
+    articles = await seed_articles(storage, now, reports, tag=story_id)
     story = Story(
         id=story_id,
         created_at=articles[0].published,

@@ -15,7 +15,9 @@ async def test_demo_once_posts_each_multi_outlet_story_once_with_sources() -> No
     status = await run_demo(parse_config({}), once=True, duration_s=3.0, out=out)
     assert status == 0
     printed = out.getvalue()
-    posts = [p for p in printed.split("─" * 72) if "story " in p and "[Sources (" in p]
+    segments = [p.strip() for p in printed.split("─" * 72)]
+    posts = [p for p in segments if "[Sources (" in p and not p.startswith("(post ")]
+    updates = [p for p in segments if p.startswith("(post ")]
     assert len(posts) >= 12, printed[-3000:]
     story_ids = [re.search(r"story ([a-z0-9]{4,12})\n", p).group(1) for p in posts]  # type: ignore[union-attr]
     assert len(story_ids) == len(set(story_ids)), "a story was posted twice"
@@ -25,6 +27,9 @@ async def test_demo_once_posts_each_multi_outlet_story_once_with_sources() -> No
         assert "[Expand: " in post
         assert re.search(r"\[\d+\]", post), "every post cites its sources"
     assert f"Demo finished: {len(posts)} stories posted." in printed
+    # Stories keep growing during the replay: their posts are edited in place.
+    assert updates, "a living story updates its post"
+    assert all("[Mute this story]" in u for u in updates)
 
 
 async def test_demo_answers_expand_and_sources_at_the_prompt(tmp_path: Path) -> None:
@@ -55,12 +60,12 @@ async def test_demo_replays_a_folder_of_feed_files(tmp_path: Path) -> None:
     (tmp_path / "alpha.xml").write_text(
         rss.format(name="alpha", title="Kestrel Bay bridge closed after cracks found", text=text)
     )
+    other = (
+        "Engineers shut the harbour bridge in Kestrel Bay on Tuesday after spotting cracks in "
+        "its support piers; the council expects a 12 million repair bill."
+    )
     (tmp_path / "beta.xml").write_text(
-        rss.format(
-            name="beta",
-            title="Cracks close Kestrel Bay harbour bridge",
-            text=text.replace("Tuesday", "Tuesday morning"),
-        )
+        rss.format(name="beta", title="Cracks close Kestrel Bay harbour bridge", text=other)
     )
     (tmp_path / "broken.xml").write_text("this is not a feed <<<")
     out = io.StringIO()

@@ -189,6 +189,10 @@ class DiscordAdapter:
             synced = await self.tree.sync(guild=guild)
         log.info("discord.commands_synced count=%d guild=%s", len(synced), guild_id or "global")
 
+    def connected(self) -> bool:
+        """For /readyz: logged in, gateway ready and not closed."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
         await self.client.close()
         if self._runner is not None:

@@ -166,20 +166,35 @@ class HttpFeedFetcher:
             last_modified=page.headers.get("last-modified"),
         )
 
-    async def fetch_page(self, url: str, *, allow_private: bool = False) -> Page:
-        """GET a page (HTML or feed) under the same guards; 200 only."""
+    async def fetch_page(
+        self, url: str, *, allow_private: bool = False, max_bytes: int | None = None
+    ) -> Page:
+        """GET a page (HTML or feed) under the same guards; 200 only.
+
+        ``max_bytes`` lowers the decompressed-size cap for this page (never raises it)."""
         accept = "text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.5"
-        return await self._get(url, {"Accept": accept}, allow_private=allow_private)
+        cap = (
+            self._config.max_bytes if max_bytes is None else min(max_bytes, self._config.max_bytes)
+        )
+        return await self._get(url, {"Accept": accept}, allow_private=allow_private, max_bytes=cap)
 
     async def close(self) -> None:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
 
-    async def _get(self, url: str, headers: dict[str, str], *, allow_private: bool) -> Page:
+    async def _get(
+        self,
+        url: str,
+        headers: dict[str, str],
+        *,
+        allow_private: bool,
+        max_bytes: int | None = None,
+    ) -> Page:
+        cap = self._config.max_bytes if max_bytes is None else max_bytes
         try:
             async with asyncio.timeout(self._config.timeout_s):
-                return await self._follow(url, headers, allow_private=allow_private)
+                return await self._follow(url, headers, allow_private=allow_private, max_bytes=cap)
         except TimeoutError as err:
             raise FetchError(
                 f"no complete answer within {self._config.timeout_s:g} s", transient=True
@@ -190,13 +205,15 @@ class HttpFeedFetcher:
                 raise UnsafeURLError(refusal) from err
             raise FetchError(_client_error_words(err), transient=True) from err
 
-    async def _follow(self, url: str, headers: dict[str, str], *, allow_private: bool) -> Page:
+    async def _follow(
+        self, url: str, headers: dict[str, str], *, allow_private: bool, max_bytes: int
+    ) -> Page:
         current = url.strip()
         for _hop in range(self._config.max_redirects + 1):
             check_url(current, allow_private=allow_private)
             host = URL(current).host or ""
             page, location = await self._limiter.run(
-                host, lambda u=current: self._request(u, headers, allow_private)
+                host, lambda u=current: self._request(u, headers, allow_private, max_bytes)
             )
             if location is None:
                 return page  # type: ignore[no-any-return]
@@ -206,7 +223,7 @@ class HttpFeedFetcher:
         )
 
     async def _request(
-        self, url: str, headers: dict[str, str], allow_private: bool
+        self, url: str, headers: dict[str, str], allow_private: bool, max_bytes: int
     ) -> tuple[Page | None, str | None]:
         session = self._session(allow_private)
         timeout = aiohttp.ClientTimeout(
@@ -235,7 +252,7 @@ class HttpFeedFetcher:
             body, wire = await read_capped(
                 resp.content.iter_chunked(chunk_size()),
                 resp.headers.get("Content-Encoding", ""),
-                self._config.max_bytes,
+                max_bytes,
             )
             return Page(url, 200, body, kept, wire), None
 

@@ -223,6 +223,11 @@ class FeedparserParser:
             raise FeedParseError("the parser returned nothing usable")
         return result
 
+    @property
+    def pool(self) -> ParsePool:
+        """The worker pool, shared with article-text extraction (one set of processes)."""
+        return self._pool
+
     async def close(self) -> None:
         await self._pool.close()
 

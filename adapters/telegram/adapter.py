@@ -160,6 +160,10 @@ class TelegramAdapter:
             error_callback=self._on_poll_error,
         )
 
+    def connected(self) -> bool:
+        """For /readyz: the application is running (polling or serving its webhook)."""
+        return bool(self.app.running)
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()

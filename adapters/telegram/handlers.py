@@ -12,8 +12,9 @@ import logging
 import re
 import time
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -156,10 +157,10 @@ class Handlers:
         action = Action.decode(query.data or "")
         message = query.message
         if action is None or not isinstance(message, Message):
-            await query.answer("This button no longer works. /latest shows current stories.")
+            await _acknowledge(query, "This button no longer works. /latest shows current stories.")
             return
         # Answer at once so the button stops spinning; the result comes as a reply.
-        await query.answer()
+        await _acknowledge(query)
         manage = action.kind == "mute" and (
             message.chat.type in (ChatType.PRIVATE, ChatType.CHANNEL)
             or await is_admin(query.get_bot(), message.chat.id, query.from_user.id)
@@ -255,6 +256,15 @@ class Handlers:
             Destination("telegram", str(old)), Destination("telegram", str(new))
         )
         log.info("event=telegram.migrated old=%s new=%s", old, new)
+
+
+async def _acknowledge(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner. Telegram refuses answers to old presses (after a
+    restart, say); the press is still worth handling."""
+    try:
+        await query.answer(text)
+    except TelegramError as err:
+        log.info("event=telegram.press_not_acknowledged reason=%r", err.message)
 
 
 def _card(text: str) -> Card:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.breaking import BreakingConfig, breaking_since
+from bot.errors import ConfigError
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -61,3 +64,21 @@ def test_velocity_can_be_switched_off() -> None:
 
 def test_no_reports_is_not_breaking() -> None:
     assert breaking_since([], BreakingConfig()) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("outlets", 0),
+        ("outlets", 2.5),
+        ("outlets", True),
+        ("within_hours", 0),
+        ("within_hours", "3"),
+        ("velocity_outlets", -1),
+        ("velocity_window_hours", -1.0),
+        ("velocity_factor", 0),
+    ],
+)
+def test_bad_settings_are_config_errors_naming_the_key(field: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"breaking.{field}"):
+        BreakingConfig(**{field: value})  # type: ignore[arg-type]

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clustering import Assignment, ClusterConfig, ClusterDoc, StoryClusterer
+from bot.errors import ConfigError
+from bot.textfeatures import entities, stem
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -104,6 +106,17 @@ def test_a_story_within_the_window_still_attracts() -> None:
     first = clusterer.add(doc(1, QUAKE[0]))
     later = clusterer.add(doc(2, QUAKE[1], T0 + timedelta(hours=60)))
     assert later.story_id == first.story_id
+
+
+def test_a_sparse_stream_stretches_the_window_to_its_pace() -> None:
+    # One article a day: the window becomes ten arrivals long (240 h), not 72 h.
+    config = ClusterConfig(window_hours=72.0, window_articles=10, time_scale_hours=1e6)
+    clusterer = make_clusterer(config)
+    first = clusterer.add(doc(1, QUAKE[0]))
+    for i, item in enumerate(FILLER, start=1):
+        clusterer.add(doc(1 + i, item, T0 + timedelta(days=i)))
+    late = clusterer.add(doc(9, QUAKE[1], T0 + timedelta(days=len(FILLER), hours=100)))
+    assert late.story_id == first.story_id
 
 
 def test_time_proximity_separates_same_topic_reports_days_apart() -> None:
@@ -239,3 +252,45 @@ def test_config_is_a_frozen_value() -> None:
     assert replace(config, window_hours=1.0).window_hours == 1.0
     with pytest.raises(AttributeError):
         config.window_hours = 2.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("window_hours", 0),
+        ("window_hours", -5.0),
+        ("max_active_articles", 0),
+        ("max_active_articles", 10.5),
+        ("join_threshold", -0.1),
+        ("join_threshold", "high"),
+        ("time_floor", 1.5),
+        ("body_words", True),
+    ],
+)
+def test_bad_settings_are_config_errors_naming_the_key(field: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"clustering.{field}"):
+        ClusterConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_whole_numbers_are_accepted_for_hour_settings() -> None:
+    assert ClusterConfig(window_hours=48).window_hours == 48
+
+
+@pytest.mark.parametrize(
+    ("forms", "same"),
+    [
+        (("iraq", "Iraqi", "iraqis"), True),
+        (("election", "elections"), True),
+        (("strike", "strikes", "striking"), True),
+        (("crisis", "crises"), True),
+        (("Syria", "Syrian"), True),
+        (("police", "policy"), False),
+    ],
+)
+def test_simple_inflections_share_a_stem(forms: tuple[str, ...], same: bool) -> None:
+    assert (len({stem(f) for f in forms}) == 1) is same
+
+
+def test_entities_are_capitalised_runs_without_sentence_openers() -> None:
+    text = "The U.S. said President Joe Biden met Yoshihide Suga. But New York waited."
+    assert entities(text) == ["us", "president_joe_biden", "yoshihid_suga", "new_york"]

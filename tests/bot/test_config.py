@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -79,10 +80,11 @@ def test_example_config_loads_and_documents_every_setting() -> None:
     text = example.read_text(encoding="utf-8")
     missing = []
     for section, cls in all_sections().items():
-        if f"[{section}]" not in text:
+        header = re.search(rf"^\[{section}\]$", text, flags=re.MULTILINE)
+        if header is None:
             missing.append(f"[{section}]")
             continue
-        body = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
+        body = text[header.end() :].split("\n[", 1)[0]
         for field in dataclasses.fields(cls):
             if f"{field.name} =" not in body:
                 missing.append(f"{section}.{field.name}")

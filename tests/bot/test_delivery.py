@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -27,9 +28,14 @@ class RecordingMessenger:
 
     platform = "telegram"
 
-    def __init__(self, failures: list[Exception] | None = None) -> None:
+    def __init__(
+        self, failures: list[Exception] | None = None, edit_failures: list[Exception] | None = None
+    ) -> None:
         self.failures = list(failures or [])
+        self.edit_failures = list(edit_failures or [])
         self.sent: list[tuple[Destination, Card, str]] = []
+        self.edited: list[tuple[MessageRef, Card]] = []
+        self.replied: list[tuple[MessageRef, Card, str]] = []
 
     async def send(self, destination: Destination, card: Card, *, nonce: str) -> MessageRef:
         if self.failures:
@@ -38,10 +44,13 @@ class RecordingMessenger:
         return MessageRef(destination, str(len(self.sent)))
 
     async def edit(self, ref: MessageRef, card: Card) -> None:
-        raise AssertionError("not used here")
+        if self.edit_failures:
+            raise self.edit_failures.pop(0)
+        self.edited.append((ref, card))
 
     async def reply(self, ref: MessageRef, card: Card, *, nonce: str) -> MessageRef:
-        raise AssertionError("not used here")
+        self.replied.append((ref, card, nonce))
+        return MessageRef(ref.destination, f"r{len(self.replied)}")
 
 
 async def queue_one(store: SqlStorage, clock: FixedClock) -> None:
@@ -146,3 +155,103 @@ def test_backoff_grows_and_stays_capped(attempt: int) -> None:
     waits = [backoff_s(attempt, config, random.Random(seed)) for seed in range(20)]
     ceiling = min(60, 2 * 2 ** (attempt - 1))
     assert all(ceiling / 2 <= w <= ceiling for w in waits)
+
+
+async def _sent_and_updated(
+    store: SqlStorage, clock: FixedClock, messenger: RecordingMessenger
+) -> Dispatcher:
+    await queue_one(store, clock)
+    dispatcher = Dispatcher(storage=store, messengers={"telegram": messenger}, clock=clock)
+    clock.advance(1)
+    assert (await dispatcher.dispatch_once()).sent == 1
+    story = await store.get_story("k7q2")
+    assert story is not None
+    newer = replace(story, version=2)
+    await store.save_story(newer)
+    summary = await store.get_summary("k7q2")
+    assert summary is not None
+    await store.save_summary(replace(summary, story_version=2, what_changed=summary.lede[0]))
+    assert await store.enqueue_updates(newer, now=clock.now(), debounce_s=10) == 1
+    return dispatcher
+
+
+async def test_a_living_story_edits_its_post_in_place(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    messenger = RecordingMessenger()
+    dispatcher = await _sent_and_updated(sqlite_store, clock, messenger)
+    assert (await dispatcher.dispatch_once()).sent == 0, "edits wait for the debounce"
+    clock.advance(11)
+    assert (await dispatcher.dispatch_once()).sent == 1
+    ((ref, card),) = messenger.edited
+    assert ref.message_id == "1"
+    assert "What changed:" in card.plain_text()
+    assert any(b.action.kind == "mute" for b in card.buttons)
+    assert messenger.replied == []
+
+
+async def test_a_post_that_cannot_be_edited_gets_an_update_reply(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    messenger = RecordingMessenger(
+        edit_failures=[PermanentDeliveryError("message to edit not found")]
+    )
+    dispatcher = await _sent_and_updated(sqlite_store, clock, messenger)
+    clock.advance(11)
+    assert (await dispatcher.dispatch_once()).sent == 1
+    ((ref, card, nonce),) = messenger.replied
+    assert ref.message_id == "1"
+    assert card.title is not None
+    assert card.title.startswith("Update on k7q2")
+    assert nonce.endswith("u")
+    (sub,) = await sqlite_store.subscriptions_for(CHAT)
+    assert not sub.paused, "a message that can't be edited is no reason to pause the chat"
+
+
+async def test_a_muted_story_is_not_updated(sqlite_store: SqlStorage, clock: FixedClock) -> None:
+    messenger = RecordingMessenger()
+    dispatcher = await _sent_and_updated(sqlite_store, clock, messenger)
+    await sqlite_store.mute(CHAT, "k7q2", now=clock.now())
+    clock.advance(11)
+    assert (await dispatcher.dispatch_once()).skipped == 1
+    assert messenger.edited == []
+
+
+async def test_chats_are_served_in_turn_and_each_keeps_its_order(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    stories = [
+        (await seed_story(sqlite_store, clock.now(), sid))[0] for sid in ("aa22", "bb33", "cc44")
+    ]
+    busy = Destination("telegram", "1")
+    quiet = Destination("telegram", "2")
+    subs = [
+        (await sqlite_store.add_subscription(dest, "x", breaking_only=False, min_outlets=2))[0]
+        for dest in (busy, quiet)
+    ]
+    for story in stories:
+        await sqlite_store.enqueue_deliveries(story, [subs[0]], now=clock.now())
+    await sqlite_store.enqueue_deliveries(stories[0], [subs[1]], now=clock.now())
+    messenger = RecordingMessenger()
+    sleeps: list[float] = []
+    fake_time = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        fake_time[0] += seconds
+
+    dispatcher = Dispatcher(
+        storage=sqlite_store,
+        messengers={"telegram": messenger},
+        clock=clock,
+        monotonic=lambda: fake_time[0],
+        sleep=sleep,
+    )
+    clock.advance(1)
+    assert (await dispatcher.dispatch_once()).sent == 4
+    order = [(dest.chat_id, card.story_id) for dest, card, _ in messenger.sent]
+    assert order[:2] == [("1", "aa22"), ("2", "aa22")], (
+        "the quiet chat does not wait behind the busy one"
+    )
+    assert [s for chat, s in order if chat == "1"] == ["aa22", "bb33", "cc44"]
+    assert sum(sleeps) >= 2.0, "one chat gets at most one message a second"

@@ -77,3 +77,76 @@ async def test_restore_clusters_articles_stored_before_a_crash(
     await pipeline.restore()
     (story,) = await sqlite_store.recent_stories(10)
     assert story.outlet_count == 3
+
+
+class PageTexts:
+    """An ArticleTextSource with canned pages; records which URLs were asked for."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        self.pages = pages
+        self.asked: list[tuple[str, bool]] = []
+
+    def needs_article_text(self, feed_text: str) -> bool:
+        return len(feed_text.split()) < 80
+
+    async def article_text(self, url: str, *, allow_private: bool = False) -> str | None:
+        self.asked.append((url, allow_private))
+        return self.pages.get(url)
+
+
+async def test_short_feed_texts_are_completed_from_the_article_page(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    articles = await seed_articles(sqlite_store, clock.now())
+    page = (
+        "The River Tessel burst its banks in Marrowby on Saturday. "
+        "Volunteers from the Marrowby rowing club ferried 42 residents to safety in dinghies. "
+        "Police closed all three road bridges into the town centre after 140 millimetres of "
+        "rain, and emergency crews went door to door in the Eastbank district overnight."
+    )
+    pages = PageTexts({articles[0].url: page})
+    pipeline = Pipeline(
+        storage=sqlite_store, summarizer=ExtractiveSummarizer(), clock=clock, article_text=pages
+    )
+    await pipeline.process(articles)
+    assert {url for url, _ in pages.asked} == {a.url for a in articles}
+    (stored,) = await sqlite_store.get_articles([articles[0].id])
+    assert stored.text == page
+    (unchanged,) = await sqlite_store.get_articles([articles[1].id])
+    assert unchanged.text == articles[1].text, "no page text: the feed text stays"
+
+
+async def test_existing_items_of_a_new_feed_are_stored_but_not_posted(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    await sqlite_store.add_subscription(CHAT, "marrowby", breaking_only=False, min_outlets=2)
+    # Every report was published before its feed was added (the factory adds feeds "now").
+    articles = await seed_articles(sqlite_store, clock.now() - timedelta(days=1))
+    report = await pipeline_for(sqlite_store, clock).process(articles)
+    assert report.stories_summarised == 1, "the story exists for /latest"
+    assert report.deliveries_enqueued == 0, "but old items are not posted as news"
+
+
+async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    sub_dest = CHAT
+    await sqlite_store.add_subscription(sub_dest, "marrowby", breaking_only=False, min_outlets=2)
+    pipeline = pipeline_for(sqlite_store, clock)
+    first = await seed_articles(sqlite_store, clock.now(), FLOOD[:2])
+    await pipeline.process(first)
+    (row,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="t", lease_s=60)
+    await sqlite_store.mark_delivered(row.id, "m1", version=1)
+    outlet, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://third.example/feed", outlet)
+    late = await sqlite_store.add_articles(
+        [new_article(feed.id, outlet, title, text, clock.now(), slug="third")]
+    )
+    report = await pipeline.process(late)
+    assert report.updates_enqueued == 1
+    summary = await sqlite_store.get_summary(row.story_id)
+    assert summary is not None
+    assert summary.story_version == 2
+    assert summary.what_changed is not None
+    new_source = next(r.number for r in summary.sources if r.article_id == late[0].id)
+    assert new_source in summary.what_changed.cites

@@ -12,6 +12,7 @@ from bot.topics import (
     StoryText,
     TopicQuery,
     parse_topic,
+    prepare_story,
     topic_matches,
 )
 
@@ -224,3 +225,22 @@ def test_an_exclusion_passing_in_one_body_does_not_veto() -> None:
 def test_an_empty_story_matches_nothing_but_star() -> None:
     assert not topic_matches(parse_topic("iraq"), story())
     assert topic_matches(parse_topic("*"), story())
+
+
+def test_a_prepared_story_matches_like_the_plain_one() -> None:
+    s = story("Iraq sets election date", ("Iraq vote",), ("Iraq will vote in October.",))
+    prepared = prepare_story(s)
+    for text in ("iraq", "iraq -vote", '"election date"', "football", "*"):
+        query = parse_topic(text)
+        assert topic_matches(query, prepared) == topic_matches(query, s)
+
+
+def test_huge_and_odd_story_text_is_matched_without_error() -> None:
+    s = story(
+        "\u0000\u202e" + "x" * 10_000,
+        ("", "!!!", "\u4e2d\u6587\u6807\u9898"),
+        ("iraq " * 200_000, "In Iraq today.", "\U0001f600" * 1000),
+    )
+    assert topic_matches(parse_topic("iraq"), s)
+    assert not topic_matches(parse_topic("syria"), s)
+    assert topic_matches(parse_topic("\u4e2d\u6587\u6807\u9898"), s)

@@ -148,6 +148,7 @@ class FakeTelegram:
         self.sent: list[Json] = []  # messages the bot sent, in order
         self.edits: list[Json] = []
         self.answers: list[Json] = []  # answerCallbackQuery calls
+        self.expired_queries: set[str] = set()
         self.commands: list[Json] = []
         self.calls: list[tuple[str, Json]] = []
         self.refusals: list[tuple[str, int, str]] = []  # (method, status, description)
@@ -253,8 +254,13 @@ class FakeTelegram:
         self.push({"channel_post": msg})
         return msg
 
-    def press(self, chat_id: int, message_id: int, user_id: int, data: str) -> str:
+    def press(
+        self, chat_id: int, message_id: int, user_id: int, data: str, *, expired: bool = False
+    ) -> str:
+        """A person presses a button; ``expired`` makes the press too old to answer."""
         query_id = str(next(self._callback_ids))
+        if expired:
+            self.expired_queries.add(query_id)
         self.push({"callback_query": {"id": query_id, "from": self.users[user_id],
                                       "message": _public(self.messages[(chat_id, message_id)]),
                                       "chat_instance": f"ci{chat_id}", "data": data}})  # fmt: skip
@@ -412,6 +418,9 @@ class FakeTelegram:
     async def api_answerCallbackQuery(self, params: Json) -> bool:
         if len(params.get("text", "")) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        if params["callback_query_id"] in self.expired_queries:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
+                           "or query ID is invalid")  # fmt: skip
         self.answers.append(params)
         return True
 

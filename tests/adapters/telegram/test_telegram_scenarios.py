@@ -296,3 +296,12 @@ async def test_a_command_posted_in_a_channel_manages_that_channel(world: World) 
     assert await subscribed(world, Destination("telegram", str(channel.id))) == [
         ("marrowby", False)
     ]
+
+
+async def test_a_press_too_old_to_acknowledge_still_gets_its_reply(world: World) -> None:
+    _, post = await post_story(world)
+    world.fake.advance(1)
+    world.fake.press(ADA, post["message_id"], ADA, "s:k7q2", expired=True)
+    reply = (await answers(world, ADA, 3))[-1]
+    assert reply["text"].startswith("Sources — story k7q2")
+    assert world.fake.answers == []

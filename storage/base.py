@@ -1,0 +1,124 @@
+"""What every part of the SQL storage shares: the engine, sessions and row mapping.
+
+Rows never leave ``storage/``: these functions map them to ``bot.domain`` values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.clock import as_utc
+from bot.domain import Article, Destination, Feed, Subscription
+from bot.errors import StorageError
+from storage.models import ArticleRow, FeedRow, SubscriptionRow
+
+log = logging.getLogger("newsbot.storage")
+
+
+def feed_value(row: FeedRow) -> Feed:
+    return Feed(
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        allow_private=row.allow_private,
+        enabled=row.enabled,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_hash=row.body_hash,
+        next_check_at=row.next_check_at,
+        last_checked_at=row.last_checked_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        consecutive_failures=row.consecutive_failures,
+        items_seen=row.items_seen,
+        added_by=row.added_by,
+        created_at=row.created_at,
+    )
+
+
+def article_value(row: ArticleRow) -> Article:
+    return Article(
+        id=row.id,
+        feed_id=row.feed_id,
+        outlet=row.outlet,
+        url=row.url,
+        guid=row.guid,
+        title=row.title,
+        text=row.text,
+        published=row.published,
+        fetched_at=row.fetched_at,
+        content_hash=row.content_hash,
+        story_id=row.story_id,
+    )
+
+
+def destination_value(row: SubscriptionRow) -> Destination:
+    return Destination.from_key(f"{row.platform}:{row.chat_id}:{row.thread_id}")
+
+
+def subscription_value(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        id=row.id,
+        destination=destination_value(row),
+        topic=row.topic,
+        breaking_only=row.breaking_only,
+        min_outlets=row.min_outlets,
+        paused=row.paused,
+        created_at=row.created_at,
+    )
+
+
+class SqlBase:
+    """The engine and a transaction helper; the storage classes build on it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def ping(self, timeout_s: float = 5.0) -> bool:
+        """Whether the database answers (for /readyz); never raises."""
+        try:
+            async with asyncio.timeout(timeout_s), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def insert(self, table: Any) -> Any:
+        """An INSERT that can ignore conflicts on both supported dialects."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    async def run(self, work: Any) -> Any:
+        try:
+            async with self._sessions.begin() as session:
+                return await work(session)
+        except SQLAlchemyError as err:
+            raise StorageError(f"database error: {err.__class__.__name__}: {err}") from err
+
+
+def aware(value: object) -> datetime | None:
+    """An aggregate (MIN) bypasses the column type: SQLite gives text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return as_utc(parsed)
+
+
+def utc_now() -> datetime:
+    # Bookkeeping timestamps only (row creation); every decision uses the injected clock.
+    return as_utc(datetime.now().astimezone())

@@ -1,0 +1,384 @@
+"""The outbox: one row per (subscription, story), claimed with a lease, never lost.
+
+Row states::
+
+    pending ──claim──▶ claimed ──mark_sending──▶ sending ──▶ sent
+       ▲                  │                         │  ├──▶ pending (retry later) / failed
+       └── lease expired ─┘                         │  └──▶ unconfirmed (ambiguous)
+                                lease expired ──────┘
+                                  idempotent platform: back to pending (the nonce dedupes)
+                                  otherwise: unconfirmed (at-most-once, never resent)
+
+A row waits while an earlier row of the same destination is in flight or waiting for a
+retry, so per-channel order holds. On PostgreSQL claims use FOR UPDATE SKIP LOCKED so
+several processes share the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.domain import Delivery, MessageRef, Story, Subscription
+from storage.base import SqlBase, aware, destination_value, utc_now
+from storage.models import DeliveryRow, MuteRow, SubscriptionRow
+
+IN_FLIGHT = ("claimed", "sending")
+
+
+def _delivery(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
+    return Delivery(
+        id=d.id,
+        subscription_id=d.subscription_id,
+        destination=destination_value(sub),
+        story_id=d.story_id,
+        story_version=d.story_version,
+        kind=d.kind,  # type: ignore[arg-type]
+        status=d.status,  # type: ignore[arg-type]
+        attempts=d.attempts,
+        message_id=d.message_id,
+        last_error=d.last_error,
+        created_at=d.created_at,
+        extra={"shown_version": str(d.shown_version)},
+    )
+
+
+class OutboxStorage(SqlBase):
+    async def enqueue_deliveries(
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
+    ) -> int:
+        if not subscriptions:
+            return 0
+        now = now or utc_now()
+
+        async def work(s: AsyncSession) -> int:
+            statement = (
+                self.insert(DeliveryRow)
+                .values(
+                    [
+                        {
+                            "subscription_id": sub.id,
+                            "story_id": story.id,
+                            "story_version": story.version,
+                            "kind": "post",
+                            "status": "pending",
+                            "attempts": 0,
+                            "created_at": now,
+                            "updated_at": now,
+                            "next_attempt_at": now,
+                            "shown_version": 0,
+                        }
+                        for sub in subscriptions
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
+            )
+            result = await s.execute(statement)
+            return int(getattr(result, "rowcount", 0))
+
+        result: int = await self.run(work)
+        return result
+
+    async def enqueue_updates(self, story: Story, *, now: datetime, debounce_s: float) -> int:
+        """A new version of ``story``: posts already shown become edits, due after the
+        debounce (later versions in the meantime fold into the same edit); rows not yet
+        sent simply show the newest version. Muted chats are left alone."""
+
+        async def work(s: AsyncSession) -> int:
+            muted = exists(
+                select(MuteRow.id).where(
+                    MuteRow.story_id == story.id,
+                    MuteRow.platform == SubscriptionRow.platform,
+                    MuteRow.chat_id == SubscriptionRow.chat_id,
+                    MuteRow.thread_id == SubscriptionRow.thread_id,
+                )
+            )
+            targets = (
+                select(DeliveryRow.id)
+                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(DeliveryRow.story_id == story.id, ~muted)
+            )
+            edits = await s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id.in_(targets),
+                    DeliveryRow.status == "sent",
+                    DeliveryRow.message_id.is_not(None),
+                    DeliveryRow.shown_version < story.version,
+                )
+                .values(
+                    status="pending",
+                    kind="edit",
+                    story_version=story.version,
+                    attempts=0,
+                    next_attempt_at=now + timedelta(seconds=debounce_s),
+                    updated_at=now,
+                )
+            )
+            await s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(targets), DeliveryRow.status.in_(("pending", *IN_FLIGHT)))
+                .values(story_version=story.version)
+            )
+            return int(getattr(edits, "rowcount", 0))
+
+        result: int = await self.run(work)
+        return result
+
+    async def claim_deliveries(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        lease_s: float,
+        idempotent_platforms: Collection[str] = (),
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due rows, oldest first, keeping per-destination order."""
+
+        async def work(s: AsyncSession) -> list[Delivery]:
+            await self._recover_expired(s, now, idempotent_platforms)
+            d2 = aliased(DeliveryRow)
+            s2 = aliased(SubscriptionRow)
+            blocking = (
+                select(d2.id)
+                .join(s2, s2.id == d2.subscription_id)
+                .where(
+                    s2.platform == SubscriptionRow.platform,
+                    s2.chat_id == SubscriptionRow.chat_id,
+                    s2.thread_id == SubscriptionRow.thread_id,
+                    d2.id < DeliveryRow.id,
+                    or_(
+                        d2.status.in_(IN_FLIGHT),
+                        and_(d2.status == "pending", d2.next_attempt_at > now),
+                    ),
+                )
+            )
+            query = (
+                select(DeliveryRow.id)
+                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(
+                    DeliveryRow.status == "pending",
+                    DeliveryRow.next_attempt_at <= now,
+                    SubscriptionRow.paused.is_(False),
+                    ~exists(blocking),
+                )
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=DeliveryRow)
+            )
+            ids = list((await s.execute(query)).scalars())
+            if not ids:
+                return []
+            await s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids))
+                .values(
+                    status="claimed",
+                    lease_owner=owner,
+                    lease_until=now + timedelta(seconds=lease_s),
+                )
+            )
+            rows = await s.execute(
+                select(DeliveryRow, SubscriptionRow)
+                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(DeliveryRow.id.in_(ids))
+                .order_by(DeliveryRow.id)
+            )
+            return [_delivery(d, sub) for d, sub in rows.tuples()]
+
+        result: list[Delivery] = await self.run(work)
+        return result
+
+    async def _recover_expired(
+        self, s: AsyncSession, now: datetime, idempotent_platforms: Collection[str]
+    ) -> None:
+        expired = and_(DeliveryRow.lease_until.is_not(None), DeliveryRow.lease_until < now)
+        await s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.status == "claimed", expired)
+            .values(status="pending", lease_until=None, lease_owner=None)
+        )
+        idempotent = select(SubscriptionRow.id).where(
+            SubscriptionRow.platform.in_(tuple(idempotent_platforms))
+        )
+        await s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.status == "sending", expired)
+            .where(DeliveryRow.subscription_id.in_(idempotent))
+            .values(status="pending", lease_until=None, lease_owner=None)
+        )
+        await s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.status == "sending", expired)
+            .values(
+                status="unconfirmed",
+                lease_until=None,
+                lease_owner=None,
+                last_error="the sender stopped while sending; not resent (at most once)",
+                updated_at=now,
+            )
+        )
+
+    async def _finish(self, delivery_id: int, values: dict[str, Any]) -> None:
+        values = {**values, "lease_until": None, "lease_owner": None, "updated_at": utc_now()}
+
+        async def work(s: AsyncSession) -> None:
+            await s.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(values))
+
+        await self.run(work)
+
+    async def mark_sending(self, delivery_id: int) -> None:
+        """Recorded just before the request: after a crash, a non-idempotent platform's row
+        in this state may have arrived, so it is never sent again."""
+
+        async def work(s: AsyncSession) -> None:
+            await s.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status="sending")
+            )
+
+        await self.run(work)
+
+    async def mark_delivered(
+        self, delivery_id: int, message_id: str, *, version: int | None = None
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": "sent",
+            "message_id": message_id,
+            "attempts": DeliveryRow.attempts + 1,
+            "last_error": None,
+        }
+        values["shown_version"] = version if version is not None else DeliveryRow.story_version
+        await self._finish(delivery_id, values)
+
+    async def mark_failed(
+        self, delivery_id: int, reason: str, *, retry_at: datetime | None
+    ) -> None:
+        values: dict[str, Any] = {"attempts": DeliveryRow.attempts + 1, "last_error": reason[:2000]}
+        if retry_at is None:
+            values["status"] = "failed"
+        else:
+            values["status"] = "pending"
+            values["next_attempt_at"] = retry_at
+        await self._finish(delivery_id, values)
+
+    async def mark_unconfirmed(self, delivery_id: int, reason: str) -> None:
+        await self._finish(
+            delivery_id,
+            {
+                "status": "unconfirmed",
+                "attempts": DeliveryRow.attempts + 1,
+                "last_error": reason[:2000],
+            },
+        )
+
+    async def mark_skipped(self, delivery_id: int, reason: str) -> None:
+        await self._finish(delivery_id, {"status": "skipped", "last_error": reason[:2000]})
+
+    async def release_deliveries(self, delivery_ids: Sequence[int]) -> None:
+        """Give claimed rows back untouched (their destination must wait for an earlier row)."""
+        if not delivery_ids:
+            return
+
+        async def work(s: AsyncSession) -> None:
+            await s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(delivery_ids), DeliveryRow.status == "claimed")
+                .values(status="pending", lease_until=None, lease_owner=None)
+            )
+
+        await self.run(work)
+
+    async def pending_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Due rows without claiming them (tests and operators)."""
+
+        async def work(s: AsyncSession) -> list[Delivery]:
+            query = (
+                select(DeliveryRow, SubscriptionRow)
+                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(DeliveryRow.status == "pending")
+                .where(DeliveryRow.next_attempt_at <= now)
+                .where(SubscriptionRow.paused.is_(False))
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+            )
+            return [_delivery(d, sub) for d, sub in (await s.execute(query)).tuples()]
+
+        result: list[Delivery] = await self.run(work)
+        return result
+
+    async def failed_deliveries(self, limit: int = 100) -> list[Delivery]:
+        """The dead letters, newest first, with their reasons."""
+
+        async def work(s: AsyncSession) -> list[Delivery]:
+            query = (
+                select(DeliveryRow, SubscriptionRow)
+                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(DeliveryRow.status == "failed")
+                .order_by(DeliveryRow.updated_at.desc(), DeliveryRow.id.desc())
+                .limit(limit)
+            )
+            return [_delivery(d, sub) for d, sub in (await s.execute(query)).tuples()]
+
+        result: list[Delivery] = await self.run(work)
+        return result
+
+    async def retry_failed(self, delivery_ids: Sequence[int] | None, *, now: datetime) -> int:
+        """Put dead letters back in the queue (all of them when ``delivery_ids`` is None)."""
+
+        async def work(s: AsyncSession) -> int:
+            statement = update(DeliveryRow).where(DeliveryRow.status == "failed")
+            if delivery_ids is not None:
+                statement = statement.where(DeliveryRow.id.in_(delivery_ids))
+            result = await s.execute(
+                statement.values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+            )
+            return int(getattr(result, "rowcount", 0))
+
+        result: int = await self.run(work)
+        return result
+
+    async def message_refs(self, story_id: str) -> list[MessageRef]:
+        async def work(s: AsyncSession) -> list[MessageRef]:
+            query = (
+                select(DeliveryRow.message_id, SubscriptionRow)
+                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(DeliveryRow.story_id == story_id, DeliveryRow.message_id.is_not(None))
+                .order_by(DeliveryRow.id)
+            )
+            return [
+                MessageRef(destination_value(sub), str(message_id))
+                for message_id, sub in (await s.execute(query)).tuples()
+            ]
+
+        result: list[MessageRef] = await self.run(work)
+        return result
+
+    async def count_deliveries(self) -> dict[str, int]:
+        """Outbox rows by status (operators' overview, metrics and tests)."""
+
+        async def work(s: AsyncSession) -> dict[str, int]:
+            rows = await s.execute(
+                select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+            )
+            return {str(status): int(n) for status, n in rows.tuples()}
+
+        result: dict[str, int] = await self.run(work)
+        return result
+
+    async def oldest_pending(self) -> datetime | None:
+        """When the oldest row still waiting was queued (queue age for metrics)."""
+
+        async def work(s: AsyncSession) -> datetime | None:
+            query = select(func.min(DeliveryRow.updated_at)).where(
+                DeliveryRow.status.in_(("pending", *IN_FLIGHT))
+            )
+            return aware((await s.execute(query)).scalar_one())
+
+        result: datetime | None = await self.run(work)
+        return result

@@ -1,0 +1,106 @@
+"""Outbox leases, order per chat, crash recovery and living-story edits, on every backend."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.domain import Destination
+from storage import SqlStorage
+from tests.factories import seed_story
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+TG = Destination("telegram", "-1001")
+DC = Destination("discord", "555")
+
+
+async def _claim(store: SqlStorage, when: datetime, owner: str = "a") -> list[int]:
+    rows = await store.claim_deliveries(
+        when, 100, owner=owner, lease_s=60, idempotent_platforms=("discord",)
+    )
+    return [r.id for r in rows]
+
+
+async def test_claimed_rows_are_not_claimed_twice(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [sub], now=NOW)
+    assert await _claim(store, NOW) == [1]
+    assert await _claim(store, NOW, owner="b") == []
+
+
+async def test_an_expired_claim_returns_to_the_queue(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [sub], now=NOW)
+    assert await _claim(store, NOW) == [1]
+    assert await _claim(store, NOW + timedelta(seconds=61), owner="b") == [1]
+
+
+async def test_a_crash_while_sending_is_resent_only_where_a_nonce_dedupes(
+    store: SqlStorage,
+) -> None:
+    story, _ = await seed_story(store, NOW)
+    tg, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    dc, _ = await store.add_subscription(DC, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [tg, dc], now=NOW)
+    for row_id in await _claim(store, NOW):
+        await store.mark_sending(row_id)
+    # The process died; after the lease the Discord row is sent again (its nonce dedupes),
+    # the Telegram row is recorded as unconfirmed and never resent.
+    again = await store.claim_deliveries(
+        NOW + timedelta(minutes=5), 100, owner="b", lease_s=60, idempotent_platforms=("discord",)
+    )
+    assert [r.destination for r in again] == [DC]
+    counts = await store.count_deliveries()
+    assert counts == {"unconfirmed": 1, "claimed": 1}
+
+
+async def test_a_chat_keeps_its_order_behind_a_row_waiting_to_retry(store: SqlStorage) -> None:
+    first, _ = await seed_story(store, NOW, "aa22")
+    second, _ = await seed_story(store, NOW, "bb33")
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    other, _ = await store.add_subscription(DC, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(first, [sub, other], now=NOW)
+    await store.enqueue_deliveries(second, [sub], now=NOW)
+    claimed = await store.claim_deliveries(NOW, 1, owner="a", lease_s=60)
+    (head,) = claimed
+    await store.mark_failed(head.id, "429", retry_at=NOW + timedelta(seconds=30))
+    # The chat's second story must not overtake the first; the other chat proceeds.
+    rows = await store.claim_deliveries(NOW + timedelta(seconds=1), 100, owner="a", lease_s=60)
+    assert [r.destination for r in rows] == [DC]
+    later = await store.claim_deliveries(NOW + timedelta(seconds=31), 100, owner="a", lease_s=60)
+    assert [(r.destination, r.story_id) for r in later] == [(TG, "aa22"), (TG, "bb33")]
+
+
+async def test_a_new_version_turns_shown_posts_into_debounced_edits(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    muted_sub, _ = await store.add_subscription(DC, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [sub, muted_sub], now=NOW)
+    for row in await store.claim_deliveries(NOW, 10, owner="a", lease_s=60):
+        await store.mark_delivered(row.id, f"m{row.id}", version=1)
+    assert await store.mute(DC, story.id, now=NOW)
+    assert not await store.mute(DC, story.id, now=NOW)
+    newer = replace(story, version=2)
+    assert await store.enqueue_updates(newer, now=NOW, debounce_s=60) == 1
+    assert (
+        await store.claim_deliveries(NOW + timedelta(seconds=30), 10, owner="a", lease_s=60) == []
+    )
+    (edit,) = await store.claim_deliveries(NOW + timedelta(seconds=61), 10, owner="a", lease_s=60)
+    assert (edit.kind, edit.story_version, edit.message_id) == ("edit", 2, "m1")
+    await store.mark_delivered(edit.id, "m1", version=2)
+    assert await store.enqueue_updates(newer, now=NOW, debounce_s=60) == 0
+
+
+async def test_dead_letters_can_be_listed_and_retried(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [sub], now=NOW)
+    (row,) = await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)
+    await store.mark_failed(row.id, "gave up: 502", retry_at=None)
+    (dead,) = await store.failed_deliveries()
+    assert dead.last_error == "gave up: 502"
+    assert await store.retry_failed(None, now=NOW) == 1
+    assert [r.id for r in await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)] == [row.id]
+    assert await store.oldest_pending() is not None
