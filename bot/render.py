@@ -84,7 +84,8 @@ def story_buttons(summary: Summary, *, living: bool = False) -> tuple[Button, ..
 def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = False) -> Card:
     """The post people see in a channel for one story version."""
     body: list[Line] = [cited(sentence, summary) for sentence in summary.lede]
-    if summary.what_changed is not None:
+    # "What changed" belongs to an updated post, and says nothing the lede already says.
+    if living and summary.what_changed is not None and summary.what_changed not in summary.lede:
         body.append((Text("What changed: ", "bold"), *cited(summary.what_changed, summary)))
     lead = summary.sources[0].url if summary.sources else None
     return Card(

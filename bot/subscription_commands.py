@@ -117,6 +117,12 @@ class SubscriptionCommands(CommandBase):
         log.warning("destination.paused dest=%s subscriptions=%d", destination.key, paused)
         return paused
 
+    async def resume_destination(self, destination: Destination) -> int:
+        """The bot is back in a chat it was removed from: its subscriptions run again."""
+        resumed = await self.storage.set_paused(destination, False)
+        log.info("destination.resumed dest=%s subscriptions=%d", destination.key, resumed)
+        return resumed
+
     async def move_destination(self, old: Destination, new: Destination) -> None:
         moved = await self.storage.move_destination(old, new)
         log.info("destination.moved old=%s new=%s subscriptions=%d", old.key, new.key, moved)

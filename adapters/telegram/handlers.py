@@ -41,6 +41,7 @@ CHANNEL_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions"})
 _STORY_MENTION = re.compile(r"\bstory ([a-z0-9]{2,12})\b")
 ANSWER_ATTEMPTS = 3
 _GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+_PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
 
 
 def story_of(message: Message) -> str | None:
@@ -239,8 +240,11 @@ class Handlers:
                 "event=telegram.removed chat=%s chat_type=%s status=%s paused=%d",
                 chat.id, chat.type, status, paused,
             )  # fmt: skip
-        else:
-            log.info("event=telegram.membership chat=%s status=%s", chat.id, status)
+        elif status in _PRESENT:
+            resumed = await self.commands.resume_destination(Destination("telegram", str(chat.id)))
+            log.info(
+                "event=telegram.membership chat=%s status=%s resumed=%d", chat.id, status, resumed
+            )
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

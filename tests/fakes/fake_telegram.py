@@ -277,6 +277,15 @@ class FakeTelegram:
                    "date": self._date(), "new_chat_member": new,
                    "old_chat_member": {"status": "member", "user": self.bot}}})  # fmt: skip
 
+    def add_bot_back(self, chat_id: int, *, by_user: int) -> None:
+        """The bot is added to a group again (or unblocked in a DM)."""
+        chat = self.chats[chat_id]
+        old = chat.bot_status
+        chat.bot_status = "member"
+        self.push({"my_chat_member": {"chat": chat.json(), "from": self.users[by_user],
+                   "date": self._date(), "new_chat_member": {"status": "member", "user": self.bot},
+                   "old_chat_member": {"status": old, "user": self.bot}}})  # fmt: skip
+
     def migrate(self, chat_id: int, new_id: int, *, by_user: int) -> None:
         old = self.chats[chat_id]
         old.migrated_to = new_id

@@ -151,6 +151,16 @@ async def test_bot_removed_from_a_group_pauses_its_subscriptions(world: World) -
     await _until(world, GROUP_DEST, [("marrowby", True)])
 
 
+async def test_adding_the_bot_back_resumes_the_subscriptions(world: World) -> None:
+    await world.adapter()
+    world.fake.user_message(GROUP, ADA, "/subscribe marrowby")
+    await answers(world, GROUP, 1)
+    world.fake.remove_bot(GROUP, by_user=ADA, status="left")
+    await _until(world, GROUP_DEST, [("marrowby", True)])
+    world.fake.add_bot_back(GROUP, by_user=ADA)
+    await _until(world, GROUP_DEST, [("marrowby", False)])
+
+
 async def test_a_user_blocking_the_bot_pauses_and_delivery_is_refused(world: World) -> None:
     adapter = await world.adapter()
     world.fake.user_message(ADA, ADA, "/subscribe marrowby")
