@@ -24,6 +24,7 @@ from bot.grounding import (
     number_sources,
     ordered_articles,
 )
+from bot.headings import derive_heading
 from bot.sentences import (
     Vector,
     article_sentences,
@@ -31,7 +32,6 @@ from bot.sentences import (
     clean_title,
     content_words,
     cosine,
-    derive_heading,
     idf_weights,
     tfidf,
     wordlist,
@@ -294,8 +294,11 @@ class ExtractiveSummarizer:
         headline = self._headline(ordered, titles, cands, story)
         sections: list[Section] = []
         used: set[str] = set()
+        story_texts = [c.text for c in cands]
         for g in groups:
-            heading = derive_heading([c.text for c in g], idf, avoid=used, headline=headline)
+            heading = derive_heading(
+                [c.text for c in g], idf, avoid=used, headline=headline, context=story_texts
+            )
             used.update(content_words(heading))
             sections.append(Section(neutralise(heading), tuple(c.sentence() for c in g)))
         # Only the more central half of the sentences may date an event, so that passing

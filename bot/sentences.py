@@ -7,7 +7,6 @@ of them finds in a source the others find there too.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import unicodedata
@@ -257,74 +256,7 @@ def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
-# ---------------------------------------------------------------- headings and dates
-
-
-_JOINERS = frozenset(wordlist("of the and for de al von van"))
-_CAP_RUN = re.compile(
-    r"(?:[A-Z][\w'\u2019.&-]*)(?:\s+(?:of|the|and|for|de|al|von|van)?\s*[A-Z][\w'\u2019.&-]*)*"
-)
-
-
-def _phrases(sentence: str) -> list[tuple[str, float]]:
-    """Heading candidates in one sentence with a bonus: names, then content pairs, words."""
-    out: list[tuple[str, float]] = []
-    for m in _CAP_RUN.finditer(sentence):
-        parts = [_name_part(p) for p in m.group(0).split()]
-        if parts:  # "New Year's Eve" keeps its inner possessive, "Biden's" loses it
-            parts[-1] = re.sub(r"['\u2019]s?$", "", parts[-1])
-        if m.start() == 0 and len(parts) == 1:
-            continue  # a capital at the start of a sentence is not a name
-        joins = [i for i, p in enumerate(parts) if p in _JOINERS]
-        if m.start() == 0 and joins:
-            parts = parts[joins[0] + 1 :]  # "Hundreds of Ketta" is about Ketta
-        while parts and (normalise(parts[0]) in _LEADING or normalise(parts[0]) in _STOP_NOT_NEW):
-            parts = parts[1:]
-        cut = next((i for i, p in enumerate(parts) if normalise(p) in _WHEN_WORDS), len(parts))
-        parts = parts[:cut]
-        if parts and len(parts) <= 4:
-            out.append((" ".join(parts), 1.6 if len(parts) > 1 else 1.2))
-    for chunk in re.split(r"[,;:()\"\u201c\u201d.!?\u2013\u2014]", sentence):
-        tokens = re.findall(r"[A-Za-z][\w'\u2019-]*", chunk)
-        for a, b in itertools.pairwise(tokens):
-            if _is_content(a) and _is_content(b) and _noun_like(b):
-                out.append((f"{a} {b}", 1.3))
-        out.extend((t, 0.8 if _noun_like(t) else 0.3) for t in tokens if _is_content(t))
-    return out
-
-
-def _name_part(word: str) -> str:
-    """A word of a name without a final comma or full stop (unless "Sen.")."""
-    word = word.strip(",")
-    return word if normalise(word).rstrip(".") in _ABBREVIATIONS else word.rstrip(".")
-
-
-def _noun_like(token: str) -> bool:
-    """A rough guess that a word can end a heading: not a verb form or an adverb."""
-    return not normalise(token).endswith(("ing", "ed", "ly"))
-
-
-# Capitalised words that begin a sentence or a run without being part of a name.
-_LEADING = frozenset(
-    wordlist("the a an this that these those but and so as in on at for if when while after")
-)
-
-_STOP_NOT_NEW = STOPWORDS - {"new"}
-
-# Words that date a sentence but never name its topic.
-_WHEN_WORDS = frozenset(
-    wordlist(
-        "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow "
-        "morning evening night week month last next earlier later recently january february "
-        "march april june july august september october november december jan feb mar "
-        "apr jun jul aug sep sept oct nov dec ariz calif fla"
-    )
-)
-
-
-def _is_content(token: str) -> bool:
-    low = normalise(token)
-    return low not in STOPWORDS and low not in _WHEN_WORDS and len(low) > 2 and low.isalpha()
+# ---------------------------------------------------------------- headings
 
 
 def derive_heading(
@@ -333,29 +265,10 @@ def derive_heading(
     *,
     avoid: set[str],
     headline: str = "",
+    context: Sequence[str] = (),
 ) -> str:
-    """A short heading for a group of sentences: their most salient phrase.
+    """A short heading for a group of sentences; see :func:`bot.headings.derive_heading`."""
+    # Imported here because bot.headings is built on this module's tokenisation.
+    from bot.headings import derive_heading as derive  # noqa: PLC0415
 
-    Salience is frequency in the group times rarity in the story (``idf``), with a
-    bonus for names and two-word phrases; words already used by another heading are
-    avoided so that sections are told apart, and a phrase the headline already says
-    counts for less, since a heading should add something.
-    """
-    said = set(content_words(headline))
-    scores: dict[str, float] = {}
-    shown: dict[str, str] = {}
-    for rank, text in enumerate(texts):
-        weight = 1.0 / (1 + 0.3 * rank)
-        for phrase, bonus in _phrases(text):
-            key = " ".join(w for w in content_words(phrase) if w not in _WHEN_WORDS)
-            if not key or set(key.split()) & avoid:
-                continue
-            rarity = sum(idf.get(w, 1.0) for w in key.split()) / len(key.split())
-            news = 0.6 if set(key.split()) <= said else 1.0
-            scores[key] = scores.get(key, 0.0) + weight * bonus * rarity * news
-            shown.setdefault(key, phrase)
-    if not scores:
-        return "More details"
-    best = max(sorted(scores), key=lambda k: scores[k])
-    phrase = shown[best]
-    return phrase[0].upper() + phrase[1:]
+    return derive(texts, idf, avoid=avoid, headline=headline, context=context)

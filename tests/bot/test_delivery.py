@@ -170,7 +170,8 @@ async def _sent_and_updated(
     await store.save_story(newer)
     summary = await store.get_summary("k7q2")
     assert summary is not None
-    await store.save_summary(replace(summary, story_version=2, what_changed=summary.lede[0]))
+    news = summary.sections[0].sentences[0]
+    await store.save_summary(replace(summary, story_version=2, what_changed=news))
     assert await store.enqueue_updates(newer, now=clock.now(), debounce_s=10) == 1
     return dispatcher
 
