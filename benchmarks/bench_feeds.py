@@ -18,7 +18,8 @@ import json
 import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -117,6 +118,14 @@ class MemoryStore:
     async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
         due = [f for f in self.feeds.values() if f.next_check_at is None or f.next_check_at <= now]
         return due[:limit]
+
+    async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
+        """As the SQL storage does: hide claimed feeds until the watcher saves their state."""
+        claimed = await self.due_feeds(now, limit)
+        hidden = now + timedelta(seconds=lease_s)
+        for feed in claimed:
+            self.feeds[feed.id] = replace(feed, next_check_at=hidden)
+        return claimed
 
     async def list_feeds(self) -> list[Feed]:
         return list(self.feeds.values())

@@ -29,6 +29,7 @@ from adapters.feeds.probe import DiscoveringFeedProbe
 from adapters.http_server import HealthServer, HttpConfig
 from adapters.looplag import LoopLagMonitor
 from adapters.replay import ReplayServer
+from bot import demo
 from bot.breaking import BreakingConfig
 from bot.clock import SystemClock
 from bot.clustering import ClusterConfig
@@ -41,10 +42,11 @@ from bot.metrics import Metrics, expose
 from bot.pipeline import Pipeline, StoriesConfig
 from bot.ports import Messenger, Summarizer
 from bot.ratelimit import RateLimitConfig
-from bot.runner import Runner
+from bot.runner import ExclusiveService, Runner, RunnerConfig
 from bot.watcher import Watcher, WatcherConfig
 from storage import SqlStorage, open_storage
 from storage.leader import LeaderElection, acquire_instance_guard
+from storage.notify import WorkListener
 
 log = logging.getLogger("newsbot")
 
@@ -63,6 +65,7 @@ SECTIONS: dict[str, type[Any]] = {
     "rate_limits": RateLimitConfig,
     "http": HttpConfig,
     "article_text": ArticleTextConfig,
+    "runner": RunnerConfig,
 }
 CORE_SECTIONS = {"database", "feeds", "logging"}
 
@@ -247,11 +250,6 @@ async def run_chat(
         await ConsoleChat(core.commands, stdin=stdin, out=out).run()
 
 
-DEMO_WATCHER = WatcherConfig(interval_s=2.0, min_interval_s=1.0, max_interval_s=3.0, jitter=0.0)
-# The replayed feeds' first items are the demo's news, and living stories update quickly.
-DEMO_STORIES = StoriesConfig(post_existing_items=True, update_debounce_s=1.0)
-
-
 async def run_demo(
     config: Config,
     *,
@@ -272,80 +270,38 @@ async def run_demo(
     stop = asyncio.Event()
     install_stop_signals(stop)
     try:
-        database = f"sqlite+aiosqlite:///{Path(workdir.name) / 'demo.db'}"
-        demo_config = dataclasses.replace(config, feeds=())
         async with build_core(
-            demo_config,
-            database_url=database,
-            watcher_config=DEMO_WATCHER,
-            stories_config=DEMO_STORIES,
+            dataclasses.replace(config, feeds=()),
+            database_url=f"sqlite+aiosqlite:///{Path(workdir.name) / 'demo.db'}",
+            watcher_config=demo.DEMO_WATCHER,
+            stories_config=demo.DEMO_STORIES,
             # The replayed articles' links lead nowhere: their feed text is all there is.
             article_text_config=ArticleTextConfig(enabled=False),
             messengers={"console": messenger},
         ) as core:
-            for url, name in replay.feed_urls():
-                await core.storage.upsert_feed(url, name, allow_private=True)
-            await core.storage.add_subscription(CONSOLE, "*", breaking_only=False, min_outlets=2)
-            source = (
-                "the sample corpus (invented outlets and articles)"
-                if feeds_dir is None
-                else str(feeds_dir)
+            show = demo.Show(
+                storage=core.storage,
+                runner=core.runner,
+                dispatcher=core.dispatcher,
+                replay=replay,
+                audience=CONSOLE,
+                posted=lambda: len(messenger.sent),
+                prompt=lambda: ConsoleChat(core.commands, stdin=stdin, out=out),
+                source=str(feeds_dir) if feeds_dir else "the sample corpus (invented outlets)",
+                duration_s=duration_s,
             )
-            out.write(
-                f"newsbot demo: replaying {source} as {len(replay.feed_urls())} feeds on "
-                f"http://127.0.0.1:{replay.port}/ for {duration_s:.0f} s.\n"
-                "Stories reported by two or more outlets are posted below "
-                "as they would be in a chat.\n"
-            )
-            out.flush()
-            runner_task = asyncio.create_task(core.runner.run(stop))
-            while not replay.finished() and not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=0.5)
-            await _final_pass(core)
-            if once or stop.is_set():
-                stop.set()
-                await runner_task
-                out.write(f"{RULE_END}\nDemo finished: {len(messenger.sent)} stories posted.\n")
-                return 0
-            out.write(
-                f"{RULE_END}\nThe replay is over: {len(messenger.sent)} stories posted. "
-                "Try /latest, /expand <story>, /sources <story>, /ask <story> <question>, /help; "
-                "/quit ends.\n"
-            )
-            out.flush()
-            await ConsoleChat(core.commands, stdin=stdin, out=out).run(stop)
-            stop.set()
-            await runner_task
-            return 0
+            return await demo.play(show, once=once, out=out, stop=stop)
     finally:
         await replay.stop()
         workdir.cleanup()
 
 
-RULE_END = "═" * 72
-
-
-async def _final_pass(core: Core, *, drain_s: float = 10.0) -> None:
-    """Poll every feed once more after the replay ended, so no late item is missed, then
-    let debounced updates of living stories go out."""
-    for feed in await core.storage.list_feeds():
-        await core.storage.save_feed_state(dataclasses.replace(feed, next_check_at=None))
-    await core.runner.cycle()
-    deadline = asyncio.get_running_loop().time() + drain_s
-    while asyncio.get_running_loop().time() < deadline:
-        waiting = await core.storage.count_deliveries()
-        if not waiting.get("pending") and not waiting.get("claimed"):
-            return
-        await asyncio.sleep(0.25)
-        await core.dispatcher.dispatch_once()
-
-
 async def run_bot(config: Config) -> int:
     """``newsbot run``: the real bot with every enabled adapter, until SIGTERM or SIGINT.
 
-    On SQLite one process runs (a second refuses to start); on PostgreSQL several may: one
-    elected leader polls, clusters and summarises, and every process delivers."""
+    On SQLite one process runs (a second refuses to start); on PostgreSQL several may:
+    every process polls the feeds it claims and delivers, one elected leader clusters and
+    summarises, and LISTEN/NOTIFY wakes the others when there is new work."""
     stop = asyncio.Event()
     install_stop_signals(stop)
     guard = await acquire_instance_guard(config.database.url)
@@ -353,7 +309,15 @@ async def run_bot(config: Config) -> int:
         async with build_core(config) as core:
             leader = LeaderElection(core.storage.engine)
             core.runner.leader = leader
-            adapters = await start_chat_adapters(config, core)
+            running = config.section("runner", RunnerConfig)
+            listener = WorkListener(config.database.url)
+            core.runner.cluster_batch = running.cluster_batch
+            core.runner.tick_s = running.tick_s
+            if listener.enabled and await listener.start():
+                core.runner.wakeup = listener
+                core.runner.tick_s = running.notified_tick_s
+            services: list[asyncio.Task[None]] = []
+            adapters = await start_chat_adapters(config, core, stop=stop, services=services)
             lag = LoopLagMonitor()
             lag.start()
             server = HealthServer(
@@ -369,11 +333,14 @@ async def run_bot(config: Config) -> int:
             try:
                 await core.runner.run(stop)
             finally:
+                stop.set()
+                await asyncio.gather(*services, return_exceptions=True)
                 await server.stop()
                 await lag.stop()
                 for adapter in reversed(adapters):
                     await adapter.stop()
                 await leader.release()
+                await listener.close()
     finally:
         await guard.release()
     return 0
@@ -395,8 +362,22 @@ def register_gauges(core: Core) -> None:
         expose(core.metrics, "llm", llm_stats, names)
 
 
-async def start_chat_adapters(config: Config, core: Core) -> list[Any]:
-    """Start Telegram and Discord when enabled; their messengers join the dispatcher."""
+TELEGRAM_POLLING_LOCK = "newsbot:telegram-polling"
+
+
+async def start_chat_adapters(
+    config: Config,
+    core: Core,
+    *,
+    stop: asyncio.Event | None = None,
+    services: list[asyncio.Task[None]] | None = None,
+) -> list[Any]:
+    """Start Telegram and Discord when enabled; their messengers join the dispatcher.
+
+    Telegram long polling admits one caller per token, so where processes share a
+    PostgreSQL database (and ``services`` collects background tasks) only the holder of
+    an advisory lock runs Telegram; another process takes over when the holder dies.
+    Webhook mode runs at every process."""
     started: list[Any] = []
     sections = optional_sections()
     if "telegram" in sections and config.raw.get("telegram", {}).get("enabled"):
@@ -405,15 +386,28 @@ async def start_chat_adapters(config: Config, core: Core) -> list[Any]:
         token = os.environ.get("NEWSBOT_TELEGRAM_TOKEN", "")
         if not token:
             raise ConfigError("telegram.enabled is true but NEWSBOT_TELEGRAM_TOKEN is not set.")
-        telegram = TelegramAdapter(
-            config.section("telegram", sections["telegram"]),
-            token=token,
-            commands=core.commands,
-            webhook_secret=os.environ.get("NEWSBOT_TELEGRAM_WEBHOOK_SECRET"),
-        )
-        await telegram.start()
+        telegram_config = config.section("telegram", sections["telegram"])
+        telegram_token = token  # bound now: ``token`` is reused for Discord below
+
+        def new_telegram() -> Any:
+            return TelegramAdapter(
+                telegram_config,
+                token=telegram_token,
+                commands=core.commands,
+                webhook_secret=os.environ.get("NEWSBOT_TELEGRAM_WEBHOOK_SECRET"),
+            )
+
+        telegram = new_telegram()
+        shared = core.storage.dialect == "postgresql" and services is not None
+        exclusive = shared and stop is not None and telegram_config.mode == "polling"
+        # Every process sends; with several processes polling only one of them receives.
+        await telegram.start(receive_updates=not exclusive)
         started.append(telegram)
         core.messengers["telegram"] = telegram.messenger
+        if exclusive:
+            assert services is not None  # noqa: S101 - narrowed by ``exclusive``
+            assert stop is not None  # noqa: S101 - narrowed by ``exclusive``
+            services.append(asyncio.create_task(poll_telegram_exclusively(core, telegram, stop)))
     if "discord" in sections and config.raw.get("discord", {}).get("enabled"):
         from adapters.discord import DiscordAdapter  # noqa: PLC0415 - optional adapter
 
@@ -427,3 +421,12 @@ async def start_chat_adapters(config: Config, core: Core) -> list[Any]:
         started.append(discord)
         core.messengers["discord"] = discord.messenger
     return started
+
+
+async def poll_telegram_exclusively(core: Core, telegram: Any, stop: asyncio.Event) -> None:
+    """Long-poll Telegram in this process only while it holds the polling lock; another
+    process takes over when the holder dies. Sending never waits for the lock."""
+    lock = LeaderElection(core.storage.engine, name=TELEGRAM_POLLING_LOCK)
+    await ExclusiveService(
+        "telegram-polling", lock, start=telegram.start_receiving, stop=telegram.stop_receiving
+    ).run(stop)

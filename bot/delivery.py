@@ -20,14 +20,14 @@ import math
 import random
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
 from bot.cards import Card
-from bot.domain import Delivery, MessageRef
+from bot.domain import Delivery, MessageRef, Story, Summary
 from bot.errors import (
     AmbiguousDeliveryError,
     DeliveryError,
@@ -104,64 +104,117 @@ class Dispatcher:
         self._sleep = sleep
         # Two overlapping passes in one process would compete for the same chats.
         self._lock = asyncio.Lock()
+        # One pass sends a few stories to many chats: load each (story, summary) once.
+        self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
+        # When each started row's send counts in the rate windows (row id -> monotonic).
+        self._slots: dict[int, float] = {}
 
     async def dispatch_once(self) -> DispatchReport:
         """Claim due rows and send them. Never raises for one bad delivery."""
         report = DispatchReport()
         async with self._lock:
-            rows = await self.storage.claim_deliveries(
-                self.clock.now(),
-                self.config.batch_size,
-                owner=self.owner,
-                lease_s=self.config.lease_s,
-                idempotent_platforms=self.config.idempotent_platforms,
-            )
+            rows = await self._claim()
             if rows:
+                self._stories.clear()
                 await self._schedule(rows, report)
         return report
 
+    async def _claim(self) -> list[Delivery]:
+        return await self.storage.claim_deliveries(
+            self.clock.now(),
+            self.config.batch_size,
+            owner=self.owner,
+            lease_s=self.config.lease_s,
+            idempotent_platforms=self.config.idempotent_platforms,
+        )
+
     async def _schedule(self, rows: list[Delivery], report: DispatchReport) -> None:
         queues: dict[str, deque[Delivery]] = {}
-        for row in rows:
-            queues.setdefault(row.destination.key, deque()).append(row)
-        in_flight: dict[asyncio.Task[Outcome], str] = {}
+        waiting: Counter[str] = Counter()  # queued rows per platform
+
+        def enqueue(claimed: list[Delivery]) -> None:
+            for row in claimed:
+                queues.setdefault(row.destination.key, deque()).append(row)
+                waiting[row.destination.platform] += 1
+
+        enqueue(rows)
+        in_flight: dict[asyncio.Task[Outcome], tuple[str, Delivery, float]] = {}
         busy: set[str] = set()
+        # Rows claimed but not started by half the lease go back to the queue, so a slow
+        # pass (one busy group: 20 a minute) never outlives its lease and gets its rows
+        # claimed a second time by another dispatcher.
+        start_by = self._monotonic() + self.config.lease_s / 2
+        next_claim = 0.0
         while queues or in_flight:
             now = self._monotonic()
             soonest = math.inf
+            if now >= start_by and queues:
+                await self.storage.release_deliveries([r.id for q in queues.values() for r in q])
+                queues.clear()
+                waiting.clear()
+            elif now >= next_claim and self._wants_more(waiting):
+                # Keep every platform busy: claim more while one runs short, instead of
+                # letting a pass drain to its slowest chat before the next claim.
+                more = await self._claim()
+                enqueue(more)
+                next_claim = now + (0.0 if len(more) == self.config.batch_size else 0.2)
+            saturated: set[str] = set()
+            for platform in waiting:
+                wait = self.limiter.platform_wait_s(platform, now)
+                if wait > 0:
+                    saturated.add(platform)
+                    soonest = min(soonest, wait)
             for key in list(queues):
                 if len(in_flight) >= self.config.max_in_flight:
                     break
                 if key in busy:
                     continue
                 row = queues[key][0]
+                if row.destination.platform in saturated:
+                    continue  # its global window is full: no chat of it can go now
                 wait = self.limiter.wait_s(row.destination, now)
                 if wait > 0:
                     soonest = min(soonest, wait)
                     continue
                 queues[key].popleft()
+                waiting[row.destination.platform] -= 1
                 if not queues[key]:
                     del queues[key]
                 else:
                     queues[key] = queues.pop(key)  # to the back: round-robin between chats
                 self.limiter.record(row.destination, now)
+                self._slots[row.id] = now
                 task = asyncio.create_task(self._deliver(row, report))
-                in_flight[task] = key
+                in_flight[task] = (key, row, now)
                 busy.add(key)
             if in_flight:
-                timeout = None if soonest == math.inf else soonest
+                timeout = None if soonest == math.inf else min(soonest, start_by - now)
                 done, _ = await asyncio.wait(
-                    in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                    in_flight,
+                    timeout=max(timeout, 0.0) if timeout is not None else None,
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
+                finished = self._monotonic()
                 for task in done:
-                    key = in_flight.pop(task)
+                    key, row, _ = in_flight.pop(task)
+                    # The platform counted the request between its send and its answer: the
+                    # midpoint keeps the windows on its side without holding a slot for the
+                    # whole round trip (the answer end cost ~20% of the rate under load).
+                    sent_at = self._slots.pop(row.id)
+                    self.limiter.settle(row.destination, sent_at, (sent_at + finished) / 2)
                     busy.discard(key)
                     if task.result() == "blocked" and key in queues:
                         # Later rows of this chat must not overtake the one that waits.
                         held = queues.pop(key)
+                        waiting[row.destination.platform] -= len(held)
                         await self.storage.release_deliveries([r.id for r in held])
             elif queues:
-                await self._sleep(soonest)
+                await self._sleep(max(0.0, min(soonest, start_by - now, 0.05)))
+
+    def _wants_more(self, waiting: Counter[str]) -> bool:
+        if sum(waiting.values()) >= self.config.batch_size * 10:
+            return False  # enough claimed; the rest stays free for other dispatchers
+        return any(waiting[p] < self.config.batch_size // 2 for p in self.messengers)
 
     async def _deliver(self, delivery: Delivery, report: DispatchReport) -> Outcome:
         try:
@@ -186,19 +239,27 @@ class Dispatcher:
             await self.storage.release_deliveries([delivery.id])
             report.skipped += 1
             return "waiting"
-        if await self.storage.is_muted(delivery.destination, delivery.story_id):
+        # Muting stops a story's updates; a chat cannot mute a story it was never shown.
+        muted = delivery.kind == "edit" and await self.storage.is_muted(
+            delivery.destination, delivery.story_id
+        )
+        if muted:
             await self.storage.mark_skipped(delivery.id, "muted by the chat")
             report.skipped += 1
             return "skipped"
-        story = await self.storage.get_story(delivery.story_id)
-        summary = await self.storage.get_summary(story.id) if story else None
-        if story is None or summary is None:
+        loaded = await self._story(delivery)
+        if loaded is None:
             await self.storage.mark_failed(delivery.id, "story or summary missing", retry_at=None)
             report.failed += 1
             return "failed"
+        story, summary = loaded
         attempt = delivery.attempts + 1
         now = self.clock.now()
-        await self.storage.mark_sending(delivery.id)
+        if delivery.destination.platform not in self.config.idempotent_platforms:
+            # Needed only where a resend is not deduped: after a crash in this state the
+            # row is unconfirmed, never resent. An idempotent row is simply sent again.
+            await self.storage.mark_sending(delivery.id)
+        self._take_slot(delivery)
         try:
             if delivery.kind == "edit" and delivery.message_id:
                 post = story_post(story, summary, now, living=True)
@@ -251,6 +312,23 @@ class Dispatcher:
             delivery.story_version, message_id, attempt,
         )  # fmt: skip
         return "sent"
+
+    def _take_slot(self, delivery: Delivery) -> None:
+        """Count the send from now: the storage calls before it may have taken a while, and
+        the platform counts the request when it arrives, not when it was scheduled."""
+        reserved = self._slots.get(delivery.id)
+        if reserved is not None:
+            now = self._monotonic()
+            self.limiter.settle(delivery.destination, reserved, now)
+            self._slots[delivery.id] = now
+
+    async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
+        key = (delivery.story_id, delivery.story_version)
+        if key not in self._stories:
+            story = await self.storage.get_story(delivery.story_id)
+            summary = await self.storage.get_summary(story.id) if story else None
+            self._stories[key] = (story, summary) if story and summary else None
+        return self._stories[key]
 
     async def _update(
         self, delivery: Delivery, messenger: Messenger, post: Card, reply: Card

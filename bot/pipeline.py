@@ -130,6 +130,7 @@ class Pipeline:
                 self.clusterer.restore(cluster_doc(article), article.story_id)
         if loose:
             await self.process(loose)
+        await self.publish_unsummarised()
         log.info("pipeline.restored articles=%d unclustered=%d", len(articles), len(loose))
         return len(articles)
 
@@ -141,6 +142,51 @@ class Pipeline:
         changed = await self.cluster(articles)
         report.stories_changed = len(changed)
         report.changed = [s.id for s in changed]
+        await self._publish(changed, report)
+        log.info(
+            "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
+            report.new_articles,
+            report.stories_changed,
+            report.stories_summarised,
+            report.deliveries_enqueued,
+        )
+        return report
+
+    async def process_stored(self, batch: int = 500) -> CycleReport:
+        """Cluster every stored article that has no story yet, whichever process stored
+        it, in batches of ``batch``; the same effect as ``process`` on the new articles."""
+        total = CycleReport()
+        after = 0
+        while True:
+            articles = await self.storage.unclustered_articles(max(1, batch), after_id=after)
+            if not articles:
+                break
+            # A cursor, not "until none is left": an article that cannot be clustered
+            # must not hold the loop forever.
+            after = max(a.id for a in articles)
+            report = await self.process(articles)
+            total.new_articles += report.new_articles
+            total.stories_changed += report.stories_changed
+            total.stories_summarised += report.stories_summarised
+            total.deliveries_enqueued += report.deliveries_enqueued
+            total.updates_enqueued += report.updates_enqueued
+            total.summary_failures += report.summary_failures
+            total.changed.extend(report.changed)
+            if len(articles) < batch:
+                break
+        return total
+
+    async def publish_unsummarised(self, limit: int = 500) -> CycleReport:
+        """Summarise and enqueue stories whose current version a previous leader clustered
+        but never summarised (it died in between); summarised versions are skipped."""
+        report = CycleReport()
+        stories = await self.storage.unsummarised_stories(self.stories.min_outlets_to_post, limit)
+        if stories:
+            await self._publish(stories, report)
+            log.info("pipeline.resumed stories=%d", len(stories))
+        return report
+
+    async def _publish(self, changed: Sequence[Story], report: CycleReport) -> None:
         subscriptions = await self.storage.active_subscriptions()
         feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
         for story in changed:
@@ -163,14 +209,6 @@ class Pipeline:
                 report.updates_enqueued += await self.storage.enqueue_updates(
                     current, now=now, debounce_s=self.stories.update_debounce_s
                 )
-        log.info(
-            "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
-            report.new_articles,
-            report.stories_changed,
-            report.stories_summarised,
-            report.deliveries_enqueued,
-        )
-        return report
 
     async def _complete_texts(self, articles: list[Article]) -> list[Article]:
         """Feed descriptions are often two lines: fetch the pages of short ones once."""

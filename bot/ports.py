@@ -117,6 +117,13 @@ class FeedStore(Protocol):
         """Enabled feeds whose ``next_check_at`` is unset or not after ``now``."""
         ...
 
+    async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
+        """Due feeds (as ``due_feeds``) taken for this process: their ``next_check_at``
+        moves to ``now + lease_s`` at once, so another process sharing the database skips
+        them. The poll then saves the real next check; a crashed poll's feeds come back
+        when the lease ends. Returns the feeds as they were before the claim."""
+        ...
+
     async def earliest_next_check(self) -> tuple[bool, datetime | None]:
         """(whether any feed is enabled, the earliest ``next_check_at`` among enabled
         feeds; None when one has never been checked). The run loop sleeps until then."""
@@ -143,6 +150,11 @@ class ArticleStore(Protocol):
 
     async def set_article_story(self, article_id: int, story_id: str) -> None: ...
 
+    async def unclustered_articles(self, limit: int, *, after_id: int = 0) -> list[Article]:
+        """Up to ``limit`` articles with no story yet and an id above ``after_id``, oldest
+        first: the clustering process picks up what every process stored."""
+        ...
+
     async def set_article_text(self, article_id: int, text: str) -> None:
         """Replace a short feed description with the article page's main text."""
         ...
@@ -166,6 +178,11 @@ class StoryStore(Protocol):
         ...
 
     async def save_summary(self, summary: Summary) -> None: ...
+
+    async def unsummarised_stories(self, min_outlets: int, limit: int) -> list[Story]:
+        """Live stories with at least ``min_outlets`` outlets whose current version has no
+        summary yet (left so by a process that died between clustering and summarising)."""
+        ...
 
     async def get_summary(self, story_id: str) -> Summary | None:
         """The newest summary of the story, or None if it was never summarised."""

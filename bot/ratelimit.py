@@ -116,3 +116,28 @@ class RateLimiter:
             is_global = window.rate in self._limits[destination.platform].overall
             if whole_platform or not is_global:
                 window.blocked_until = max(window.blocked_until, until)
+
+    def settle(self, destination: Destination, started: float, finished: float) -> None:
+        """Move a send recorded at ``started`` to ``finished`` (when its answer came): the
+        platform counted it somewhere in between, so counting it at the end keeps every
+        window on the safe side whatever the latency."""
+        for window in self._scopes(destination):
+            sent = window.sent
+            for i in range(len(sent) - 1, -1, -1):
+                if sent[i] == started:
+                    del sent[i]
+                    # Keep the deque sorted: insert before the first later entry.
+                    at = len(sent)
+                    while at > 0 and sent[at - 1] > finished:
+                        at -= 1
+                    sent.insert(at, finished)
+                    break
+
+    def platform_wait_s(self, platform: str, now: float) -> float:
+        """Seconds until the platform-wide windows have room (0: some chat may go now)."""
+        limits = self._limits.get(platform)
+        if limits is None:
+            return 0.0
+        # Platform-wide windows come first in _scopes, so their keys use indexes 0..n-1.
+        keys = [(platform, "*", index) for index in range(len(limits.overall))]
+        return max((self._windows[k].wait_s(now) for k in keys if k in self._windows), default=0.0)

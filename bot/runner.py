@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +31,24 @@ class Leadership(Protocol):
     async def try_acquire(self) -> bool: ...
 
     async def release(self) -> None: ...
+
+
+class Wakeup(Protocol):
+    """Tells the run loop that another process stored work (``storage.notify``)."""
+
+    async def wait(self, within_s: float) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerConfig:
+    """TOML [runner]."""
+
+    # The longest the loop sleeps between cycles without a wake-up notice.
+    tick_s: float = 1.0
+    # The same where notices arrive (PostgreSQL): the database is asked far less often.
+    notified_tick_s: float = 5.0
+    # Stored articles the leader clusters per batch.
+    cluster_batch: int = 500
 
 
 class Poller(Protocol):
@@ -55,29 +74,36 @@ class Runner:
         dispatcher: Dispatcher,
         leader: Leadership | None = None,
         tick_s: float = 1.0,
+        wakeup: Wakeup | None = None,
+        cluster_batch: int = 500,
     ) -> None:
         self.watcher = watcher
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.leader = leader
         self.tick_s = tick_s
+        self.wakeup = wakeup
+        self.cluster_batch = cluster_batch
         self._restored = False
         self.stats = RunStats()
         # The pipeline owns the clusterer's memory: one cycle at a time in a process.
         self._cycle_lock = asyncio.Lock()
 
     async def cycle(self) -> None:
-        """One pass: poll due feeds, process what arrived, send what is owed."""
+        """One pass: poll the feeds this process claims, let the leader cluster and
+        summarise what any process stored, send what is owed."""
         async with self._cycle_lock:
+            # Every process polls: due feeds are claimed with leases, never polled twice.
+            report = await self.watcher.poll_due()
+            self.stats.articles += len(report.new_articles)
             leading = self.leader is None or await self.leader.try_acquire()
             if leading:
                 if not self._restored:
                     # A new leader rebuilds the clusterer from storage before deciding.
                     await self.pipeline.restore()
                     self._restored = True
-                report = await self.watcher.poll_due()
-                self.stats.articles += len(report.new_articles)
-                await self.pipeline.process(report.new_articles)
+                # From storage, not this poll's report: other processes store articles too.
+                await self.pipeline.process_stored(self.cluster_batch)
             elif self._restored:
                 log.warning("runner.leadership_lost")
                 self._restored = False
@@ -100,8 +126,96 @@ class Runner:
             except Exception:  # same reason: keep running, the next cycle retries
                 log.exception("runner.schedule_failed")
                 wait = self.tick_s
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+            await self._sleep(stop, wait)
         if self.leader is not None:
             await self.leader.release()
         log.info("runner.stopped cycles=%d failures=%d", self.stats.cycles, self.stats.failures)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until ``stop``, a wake-up notice or ``seconds``, whichever comes first."""
+        if self.wakeup is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=seconds)
+            return
+        started = asyncio.get_running_loop().time()
+        stopping = asyncio.ensure_future(stop.wait())
+        woken = asyncio.ensure_future(self.wakeup.wait(seconds))
+        try:
+            await asyncio.wait({stopping, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stopping, woken):
+                task.cancel()
+            results = await asyncio.gather(stopping, woken, return_exceptions=True)
+        failure = results[1]
+        if isinstance(failure, Exception) and not stop.is_set():
+            # A broken listener must not turn the loop into a busy one: sleep the tick out.
+            log.warning("runner.wakeup_failed error=%r", failure)
+            left = seconds - (asyncio.get_running_loop().time() - started)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(0.0, left))
+
+
+class ExclusiveService:
+    """Runs a service in at most one process at a time: while this process holds
+    ``leadership`` (its own advisory lock, not the clustering leader's) the service runs
+    here; when the lock is lost the service stops, and another process starts it.
+
+    Telegram's long polling needs this: a second ``getUpdates`` caller for one token is
+    answered 409 Conflict, and the two would steal updates from each other.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        leadership: Leadership,
+        *,
+        start: Callable[[], Awaitable[None]],
+        stop: Callable[[], Awaitable[None]],
+        check_s: float = 5.0,
+    ) -> None:
+        self.name = name
+        self.leadership = leadership
+        self._start = start
+        self._stop = stop
+        self.check_s = check_s
+        self.running = False
+
+    async def step(self) -> bool:
+        """Start or stop the service to match the lock; True while it runs here."""
+        # While held, try_acquire only checks the lock's connection is alive.
+        held = await self.leadership.try_acquire()
+        if held and not self.running:
+            try:
+                await self._start()
+            except Exception:  # a failed start is retried on the next step
+                log.exception("service.start_failed name=%s", self.name)
+                await self.leadership.release()
+                return False
+            self.running = True
+            log.info("service.started name=%s", self.name)
+        elif not held and self.running:
+            log.warning("service.lost_lock name=%s", self.name)
+            await self.shutdown()
+        return self.running
+
+    async def shutdown(self) -> None:
+        if self.running:
+            self.running = False
+            try:
+                await self._stop()
+            finally:
+                log.info("service.stopped name=%s", self.name)
+        await self.leadership.release()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Step every ``check_s`` until ``stop``, then stop the service and release."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.step()
+                except Exception:  # the lock check itself failed: try again later
+                    log.exception("service.step_failed name=%s", self.name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.check_s)
+        finally:
+            await self.shutdown()

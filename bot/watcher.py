@@ -53,6 +53,15 @@ class WatcherConfig:
     batch_size: int = 1000
     concurrency: int = 64
     per_host_concurrency: int = 2
+    # Feeds one claim takes (0: ``batch_size``). A claim is polled before the next is
+    # taken, so smaller claims spread a burst of due feeds over the processes sharing a
+    # database, while one claim of everything due keeps a crowded host from delaying the
+    # others within it. In steady state the spread comes anyway: whichever process is
+    # idle claims what has just come due.
+    claim_size: int = 0
+    # A claimed feed is hidden from other processes this long; a process killed mid-poll
+    # gives its feeds back after it. Must exceed the slowest poll of one claim.
+    claim_lease_s: float = 120.0
 
     def limits(self) -> Limits:
         interval = max(self.interval_s, 0.01)
@@ -151,9 +160,25 @@ class Watcher:
         self._slots = asyncio.Semaphore(max(1, config.concurrency))
 
     async def poll_due(self) -> PollReport:
-        """Poll every due feed once; never raises for one bad feed."""
+        """Claim due feeds a few at a time and poll each once; never raises for one bad
+        feed. Other processes on the same database claim the rest meanwhile."""
+        report = PollReport()
+        budget = max(0, self._config.batch_size)
+        size = self._config.claim_size or self._config.batch_size
+        # Only what is due now: feeds coming due while this pass runs wait for the next,
+        # so a pass ends (and a stop request is honoured) however busy the feeds are.
         now = self._clock.now()
-        due = await self._store.due_feeds(now, self._config.batch_size)
+        while budget > 0:
+            # The lease runs from this claim, not from the start of the pass.
+            lease_s = self._config.claim_lease_s + (self._clock.now() - now).total_seconds()
+            claimed = await self._store.claim_due_feeds(now, min(max(1, size), budget), lease_s)
+            if not claimed:
+                break
+            budget -= len(claimed)
+            await self._poll_claimed(claimed, report)
+        return report
+
+    async def _poll_claimed(self, due: Sequence[Feed], report: PollReport) -> None:
         groups: dict[str, list[Feed]] = defaultdict(list)
         for feed in due:
             if feed.enabled:
@@ -161,14 +186,12 @@ class Watcher:
         by_host: dict[str, list[list[Feed]]] = defaultdict(list)
         for same_url in groups.values():
             by_host[host_of(same_url[0].url)].append(same_url)
-        report = PollReport()
         workers = [
             self._host_worker(queue, report)
             for queue in by_host.values()
             for _ in range(min(len(queue), max(1, self._config.per_host_concurrency)))
         ]
         await asyncio.gather(*workers)
-        return report
 
     async def next_due_in(self) -> float:
         """Seconds until the earliest next check of an enabled feed (0 if one is due)."""

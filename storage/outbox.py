@@ -57,6 +57,21 @@ class OutboxStorage(SqlBase):
         now = now or utc_now()
 
         async def work(s: AsyncSession) -> int:
+            # A chat with several matching topics gets the story once: one row per
+            # destination, and none where another subscription of that chat already has one.
+            queued = await s.execute(
+                select(SubscriptionRow)
+                .join(DeliveryRow, DeliveryRow.subscription_id == SubscriptionRow.id)
+                .where(DeliveryRow.story_id == story.id)
+            )
+            seen = {destination_value(sub).key for sub in queued.scalars()}
+            wanted = []
+            for sub in subscriptions:
+                if sub.destination.key not in seen:
+                    seen.add(sub.destination.key)
+                    wanted.append(sub)
+            if not wanted:
+                return 0
             statement = (
                 self.insert(DeliveryRow)
                 .values(
@@ -73,7 +88,7 @@ class OutboxStorage(SqlBase):
                             "next_attempt_at": now,
                             "shown_version": 0,
                         }
-                        for sub in subscriptions
+                        for sub in wanted
                     ]
                 )
                 .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])

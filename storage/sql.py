@@ -11,116 +11,45 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import Article, Feed, NewArticle, Story, Summary
-from storage.base import article_value, aware, feed_value, utc_now
+from bot.domain import Article, NewArticle, Story, Subscription, Summary
+from storage.base import article_value, utc_now
 from storage.codec import decode_summary, encode_summary
-from storage.models import ArticleRow, FeedRow, StoryRow, SummaryRow
+from storage.feeds import FeedStorage
+from storage.models import ArticleRow, StoryRow, SummaryRow
+from storage.notify import notify_in
 from storage.outbox import OutboxStorage
 from storage.subscriptions import SubscriptionStorage
 
-_FEED_STATE_FIELDS = (
-    "name",
-    "enabled",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "next_check_at",
-    "last_checked_at",
-    "last_success_at",
-    "last_error",
-    "consecutive_failures",
-    "items_seen",
-)
 
-
-class SqlStorage(SubscriptionStorage, OutboxStorage):
+class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
-    # ------------------------------------------------------------ feeds
+    # ------------------------------------------------------------ wake-ups
 
-    async def upsert_feed(
-        self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
-    ) -> Feed:
-        async def work(s: AsyncSession) -> Feed:
-            row = (await s.execute(select(FeedRow).where(FeedRow.url == url))).scalar_one_or_none()
-            if row is None:
-                row = FeedRow(
-                    url=url,
-                    name=name,
-                    allow_private=allow_private,
-                    added_by=added_by,
-                    created_at=utc_now(),
-                    enabled=True,
-                    consecutive_failures=0,
-                    items_seen=0,
-                )
-                s.add(row)
-                await s.flush()
-            else:
-                row.name = name or row.name
-                row.allow_private = allow_private
-                if not row.enabled and row.added_by is None and added_by is None:
-                    row.enabled = True  # the operator listed it again: give it another chance
-            return feed_value(row)
+    async def enqueue_deliveries(
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
+    ) -> int:
+        added = await super().enqueue_deliveries(story, subscriptions, now=now)
+        if added:
+            await self._notify("outbox")  # processes waiting for their tick send at once
+        return added
 
-        result: Feed = await self.run(work)
-        return result
+    async def enqueue_updates(self, story: Story, *, now: datetime, debounce_s: float) -> int:
+        changed = await super().enqueue_updates(story, now=now, debounce_s=debounce_s)
+        if changed:
+            await self._notify("outbox")
+        return changed
 
-    async def list_feeds(self) -> list[Feed]:
-        async def work(s: AsyncSession) -> list[Feed]:
-            rows = (await s.execute(select(FeedRow).order_by(FeedRow.id))).scalars()
-            return [feed_value(r) for r in rows]
+    async def _notify(self, kind: str) -> None:
+        if self.dialect == "postgresql":
 
-        result: list[Feed] = await self.run(work)
-        return result
+            async def work(s: AsyncSession) -> None:
+                await notify_in(s, kind)
 
-    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
-        async def work(s: AsyncSession) -> list[Feed]:
-            query = (
-                select(FeedRow)
-                .where(FeedRow.enabled.is_(True))
-                .where(or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now))
-                .order_by(FeedRow.next_check_at.is_not(None), FeedRow.next_check_at, FeedRow.id)
-                .limit(limit)
-            )
-            return [feed_value(r) for r in (await s.execute(query)).scalars()]
-
-        result: list[Feed] = await self.run(work)
-        return result
-
-    async def earliest_next_check(self) -> tuple[bool, datetime | None]:
-        async def work(s: AsyncSession) -> tuple[bool, datetime | None]:
-            enabled = FeedRow.enabled.is_(True)
-            total = (await s.execute(select(func.count()).where(enabled))).scalar_one()
-            if not total:
-                return False, None
-            unchecked = await s.execute(
-                select(func.count()).where(enabled, FeedRow.next_check_at.is_(None))
-            )
-            if unchecked.scalar_one():
-                return True, None
-            earliest = await s.execute(select(func.min(FeedRow.next_check_at)).where(enabled))
-            return True, aware(earliest.scalar_one())
-
-        result: tuple[bool, datetime | None] = await self.run(work)
-        return result
-
-    async def save_feed_state(self, feed: Feed) -> None:
-        values = {f: getattr(feed, f) for f in _FEED_STATE_FIELDS}
-
-        async def work(s: AsyncSession) -> None:
-            await s.execute(update(FeedRow).where(FeedRow.id == feed.id).values(**values))
-
-        await self.run(work)
-
-    async def remove_feed(self, feed_id: int) -> None:
-        async def work(s: AsyncSession) -> None:
-            await s.execute(delete(FeedRow).where(FeedRow.id == feed_id))
-
-        await self.run(work)
+            await self.run(work)
 
     # ------------------------------------------------------------ articles
 
@@ -164,6 +93,8 @@ class SqlStorage(SubscriptionStorage, OutboxStorage):
                 s.add(row)
                 stored.append(row)
             await s.flush()
+            if stored:
+                await notify_in(s, "articles")
             return [article_value(r) for r in stored]
 
         result: list[Article] = await self.run(work)
@@ -190,6 +121,24 @@ class SqlStorage(SubscriptionStorage, OutboxStorage):
             )
             return [article_value(r) for r in (await s.execute(query)).scalars()]
 
+        result: list[Article] = await self.run(work)
+        return result
+
+    async def unclustered_articles(self, limit: int, *, after_id: int = 0) -> list[Article]:
+        """Stored articles not yet in a story, oldest first: whoever clusters picks up what
+        any process stored (and what a crash left between storing and clustering)."""
+
+        async def work(s: AsyncSession) -> list[Article]:
+            query = (
+                select(ArticleRow)
+                .where(ArticleRow.story_id.is_(None), ArticleRow.id > after_id)
+                .order_by(ArticleRow.id)
+                .limit(limit)
+            )
+            return [article_value(r) for r in (await s.execute(query)).scalars()]
+
+        if limit <= 0:
+            return []
         result: list[Article] = await self.run(work)
         return result
 
@@ -306,6 +255,26 @@ class SqlStorage(SubscriptionStorage, OutboxStorage):
             row.payload = encode_summary(summary)
 
         await self.run(work)
+
+    async def unsummarised_stories(self, min_outlets: int, limit: int) -> list[Story]:
+        async def work(s: AsyncSession) -> list[Story]:
+            summarised = exists(
+                select(SummaryRow.story_id).where(
+                    SummaryRow.story_id == StoryRow.id,
+                    SummaryRow.story_version == StoryRow.version,
+                )
+            )
+            query = (
+                select(StoryRow)
+                .where(StoryRow.merged_into.is_(None), StoryRow.outlet_count >= min_outlets)
+                .where(~summarised)
+                .order_by(StoryRow.updated_at, StoryRow.id)
+                .limit(limit)
+            )
+            return await self._stories(s, list((await s.execute(query)).scalars()))
+
+        result: list[Story] = await self.run(work)
+        return result
 
     async def get_summary(self, story_id: str) -> Summary | None:
         async def work(s: AsyncSession) -> Summary | None:

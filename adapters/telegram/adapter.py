@@ -120,8 +120,12 @@ class TelegramAdapter:
         self._runner: web.AppRunner | None = None
         self._started = False
 
-    async def start(self) -> None:
-        """Connect, register the commands and start receiving updates."""
+    async def start(self, *, receive_updates: bool = True) -> None:
+        """Connect, register the commands and (unless told not to) start receiving updates.
+
+        Several processes may send, but only one may long-poll (Telegram answers 409 to a
+        second getUpdates): the others start with ``receive_updates=False`` and the one
+        holding the polling lock calls ``start_receiving``."""
         try:
             await self.app.initialize()
         except tg.TelegramError as err:
@@ -143,7 +147,7 @@ class TelegramAdapter:
             self._started = True
             if self.config.mode == "webhook":
                 await self._start_webhook()
-            else:
+            elif receive_updates:
                 await self._start_polling()
         except BaseException:
             await self.stop()  # the caller never sees a half-started adapter
@@ -159,6 +163,19 @@ class TelegramAdapter:
             drop_pending_updates=self.config.drop_pending_updates,
             error_callback=self._on_poll_error,
         )
+
+    async def start_receiving(self) -> None:
+        """Begin long polling (this process now holds the polling lock)."""
+        if self.config.mode == "polling" and not (self.app.updater and self.app.updater.running):
+            await self._start_polling()
+
+    async def stop_receiving(self) -> None:
+        """Stop long polling but keep sending (the polling lock was lost)."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+    def receiving(self) -> bool:
+        return bool(self.app.updater and self.app.updater.running)
 
     def connected(self) -> bool:
         """For /readyz: the application is running (polling or serving its webhook)."""

@@ -73,8 +73,9 @@ def delivery_error(err: tg.TelegramError) -> DeliveryError:
     if isinstance(err, tg.BadRequest):
         if any(marker in err.message.lower() for marker in _GONE):
             return PermanentDeliveryError(reason)
-        # Anything else is a message we should not have sent; resending it cannot help.
-        return PermanentDeliveryError(f"telegram refused the message: {err.message}")
+        # Anything else is a message we should not have sent: resending it cannot help,
+        # but the chat is fine, so it is a failed delivery, not a reason to pause.
+        return DeliveryError(f"telegram refused the message: {err.message}")
     if isinstance(err, tg.InvalidToken):
         return TransientDeliveryError("telegram rejected the bot token")
     if isinstance(err, tg.TimedOut | tg.NetworkError):

@@ -52,6 +52,14 @@ class MemoryStore:
         ]
         return due[:limit]
 
+    async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
+        claimed = await self.due_feeds(now, limit)
+        for feed in claimed:
+            self.feeds[feed.id] = dataclasses.replace(
+                feed, next_check_at=now + timedelta(seconds=lease_s)
+            )
+        return claimed
+
     async def earliest_next_check(self) -> tuple[bool, datetime | None]:
         enabled = [f for f in self.feeds.values() if f.enabled]
         if not enabled:
