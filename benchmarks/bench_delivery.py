@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import multiprocessing
+import os
 import re
 import tempfile
 import time
@@ -383,21 +384,55 @@ async def deliver(port: int, url: str, scale: float, config: DeliveryConfig) -> 
     return {"seconds": round(elapsed, 1), "passes": passes, "rows": counts}
 
 
-def run(scale: float, config: DeliveryConfig) -> dict[str, Any]:
+async def _postgres(admin_url: str, name: str, *, create: bool) -> str:
+    """Create (or drop) a scratch database next to ``admin_url``; returns its URL."""
+    import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415 - only for PostgreSQL runs
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    parsed = make_url(admin_url)
+    conn = await asyncpg.connect(
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        database=parsed.database or "postgres",
+        timeout=10,
+    )
+    try:
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        else:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    scratch = parsed.set(drivername="postgresql+asyncpg", database=name)
+    return scratch.render_as_string(hide_password=False)
+
+
+def run(scale: float, config: DeliveryConfig, database: str = "") -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     server = ctx.Process(target=serve, args=(scale, theirs), daemon=True)
     server.start()
     port = ours.recv()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        bot_side = asyncio.run(deliver(port, url, scale, config))
+    if database.startswith("postgresql"):
+        name = f"newsbot_bench_{os.getpid()}"
+        url = asyncio.run(_postgres(database, name, create=True))
+        try:
+            bot_side = asyncio.run(deliver(port, url, scale, config))
+        finally:
+            asyncio.run(_postgres(database, name, create=False))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            bot_side = asyncio.run(deliver(port, url, scale, config))
     ours.send("results")
     platform_side: dict[str, Any] = ours.recv()
     server.join(10)
     failed = sum(n for s, n in bot_side["rows"].items() if s != "sent")
     return {
         "bench": "delivery",
+        "database": "postgresql" if database.startswith("postgresql") else "sqlite",
         "scale": scale,
         "chats_per_platform": CHATS,
         "stories": STORIES,
@@ -413,11 +448,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=2.0)
     parser.add_argument("--batch-size", type=int, default=DeliveryConfig().batch_size)
     parser.add_argument("--max-in-flight", type=int, default=DeliveryConfig().max_in_flight)
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("NEWSBOT_BENCH_DATABASE_URL", ""),
+        help="a PostgreSQL URL to run against a scratch database there (default: SQLite)",
+    )
     args = parser.parse_args(argv)
     # 429s and retries are counted in the results; their log lines would drown the output.
     logging.getLogger("newsbot").setLevel(logging.ERROR)
     config = DeliveryConfig(batch_size=args.batch_size, max_in_flight=args.max_in_flight)
-    print(json.dumps(run(args.scale, config)), flush=True)
+    print(json.dumps(run(args.scale, config, args.database)), flush=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from storage.base import SqlBase, aware, destination_value, utc_now
 from storage.models import DeliveryRow, MuteRow, SubscriptionRow
 
 IN_FLIGHT = ("claimed", "sending")
+INSERT_CHUNK = 1000  # outbox rows per INSERT statement
 
 
 def _delivery(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
@@ -72,32 +73,43 @@ class OutboxStorage(SqlBase):
                     wanted.append(sub)
             if not wanted:
                 return 0
-            statement = (
-                self.insert(DeliveryRow)
-                .values(
-                    [
-                        {
-                            "subscription_id": sub.id,
-                            "story_id": story.id,
-                            "story_version": story.version,
-                            "kind": "post",
-                            "status": "pending",
-                            "attempts": 0,
-                            "created_at": now,
-                            "updated_at": now,
-                            "next_attempt_at": now,
-                            "shown_version": 0,
-                        }
-                        for sub in wanted
-                    ]
+            created = 0
+            # Bound each statement's parameters (PostgreSQL allows 32,767 per statement).
+            for start in range(0, len(wanted), INSERT_CHUNK):
+                created += await self._insert_rows(
+                    s, story, wanted[start : start + INSERT_CHUNK], now
                 )
-                .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
-            )
-            result = await s.execute(statement)
-            return int(getattr(result, "rowcount", 0))
+            return created
 
         result: int = await self.run(work)
         return result
+
+    async def _insert_rows(
+        self, s: AsyncSession, story: Story, wanted: Sequence[Subscription], now: datetime
+    ) -> int:
+        statement = (
+            self.insert(DeliveryRow)
+            .values(
+                [
+                    {
+                        "subscription_id": sub.id,
+                        "story_id": story.id,
+                        "story_version": story.version,
+                        "kind": "post",
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                        "next_attempt_at": now,
+                        "shown_version": 0,
+                    }
+                    for sub in wanted
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
+        )
+        result = await s.execute(statement)
+        return int(getattr(result, "rowcount", 0))
 
     async def enqueue_updates(self, story: Story, *, now: datetime, debounce_s: float) -> int:
         """A new version of ``story``: posts already shown become edits, due after the

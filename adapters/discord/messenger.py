@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.errors import (
 
 log = logging.getLogger("newsbot.discord")
 
+FETCHED_CHANNELS = 10_000
 NONCE_MAX = 25  # Discord drops longer nonces with 400/50035
 NO_MENTIONS = discord.AllowedMentions.none()
 # Codes that mean "this destination is gone or refuses us" (not a bad request).
@@ -81,6 +83,9 @@ class DiscordMessenger:
     ) -> None:
         self._client = client
         self._on_permission_lost = on_permission_lost
+        # Channels fetched over REST (not in the gateway cache), so a fan-out does not spend
+        # one extra request of the global rate limit per message.
+        self._fetched: OrderedDict[int, Any] = OrderedDict()
 
     async def send(self, destination: Destination, card: Card, *, nonce: str) -> MessageRef:
         rendered = render_card(card)
@@ -148,10 +153,14 @@ class DiscordMessenger:
         return MessageRef(ref.destination, str(message.id))
 
     async def _channel(self, channel_id: int) -> Any:
-        cached = self._client.get_channel(channel_id)
+        cached = self._client.get_channel(channel_id) or self._fetched.get(channel_id)
         if cached is not None:
             return cached
-        return await self._client.fetch_channel(channel_id)
+        channel = await self._client.fetch_channel(channel_id)
+        self._fetched[channel_id] = channel
+        if len(self._fetched) > FETCHED_CHANNELS:
+            self._fetched.popitem(last=False)
+        return channel
 
     async def _forum_post(
         self, forum: discord.ForumChannel, card: Card, rendered: Rendered

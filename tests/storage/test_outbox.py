@@ -104,3 +104,18 @@ async def test_dead_letters_can_be_listed_and_retried(store: SqlStorage) -> None
     assert await store.retry_failed(None, now=NOW) == 1
     assert [r.id for r in await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)] == [row.id]
     assert await store.oldest_pending() is not None
+
+
+async def test_a_story_fans_out_to_thousands_of_chats_in_one_enqueue(store: SqlStorage) -> None:
+    # One statement per row batch: PostgreSQL refuses more than 32,767 parameters.
+    story, _ = await seed_story(store, NOW)
+    subs = [
+        (
+            await store.add_subscription(
+                Destination("discord", str(n)), "x", breaking_only=False, min_outlets=2
+            )
+        )[0]
+        for n in range(3500)
+    ]
+    assert await store.enqueue_deliveries(story, subs, now=NOW) == 3500
+    assert await store.count_deliveries() == {"pending": 3500}
