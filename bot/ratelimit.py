@@ -39,7 +39,7 @@ class RateLimitConfig:
     telegram_per_s: float = 29.0
     telegram_chat_per_s: float = 1.0
     telegram_group_per_min: float = 19.0
-    discord_per_s: float = 48.0
+    discord_per_s: float = 47.0
     discord_channel_per_5s: float = 5.0
     scale: float = 1.0
 

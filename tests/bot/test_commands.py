@@ -160,3 +160,18 @@ async def test_story_choices_for_autocomplete(commands: Commands, clock: FixedCl
     assert [c[0] for c in await commands.story_choices("k7")] == ["k7q2"]
     assert [c[0] for c in await commands.story_choices("tessel")] == ["k7q2"]
     assert await commands.story_choices("zzz") == []
+
+
+async def test_a_new_subscription_gets_only_the_latest_matching_story(
+    commands: Commands, clock: FixedClock
+) -> None:
+    for story_id in ("aa22", "bb33", "cc44"):
+        await seed_story(commands.storage, clock.now(), story_id)
+    answer = text(await commands.run(DM, "/subscribe marrowby"))
+    assert "3 current stories match" in answer
+    queued = await commands.storage.pending_deliveries(clock.now(), 10)
+    assert len(queued) == 1, "no flood of old stories"
+    assert f"posting {queued[0].story_id} here now" in answer
+    again = text(await commands.run(DM, "/subscribe marrowby"))
+    assert "posting" not in again, "re-subscribing does not post again"
+    assert len(await commands.storage.pending_deliveries(clock.now(), 10)) == 1
