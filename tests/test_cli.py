@@ -118,3 +118,15 @@ async def test_run_stops_cleanly_on_sigterm_within_ten_seconds(tmp_path: Path) -
             process.kill()
             await process.wait()
         await runner.cleanup()
+
+
+def test_deliveries_lists_and_retries_dead_letters(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "d.db"}"\n')
+    counts = newsbot("--config", str(config), "deliveries", cwd=tmp_path)
+    assert counts.returncode == 0, counts.stderr
+    assert counts.stdout.strip() == "{}"
+    failed = newsbot("--config", str(config), "deliveries", "--failed", cwd=tmp_path)
+    assert (failed.returncode, failed.stdout) == (0, "")
+    retried = newsbot("--config", str(config), "deliveries", "--retry", cwd=tmp_path)
+    assert "queued 0 failed deliveries again" in retried.stdout
