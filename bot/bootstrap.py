@@ -34,7 +34,7 @@ from bot.breaking import BreakingConfig
 from bot.clock import SystemClock
 from bot.clustering import ClusterConfig
 from bot.commands import Commands, FeedProbe
-from bot.config import Config
+from bot.config import CORE_SECTIONS, Config
 from bot.delivery import DeliveryConfig, Dispatcher
 from bot.errors import ConfigError
 from bot.extractive import ExtractiveSummarizer, SummaryConfig
@@ -67,7 +67,6 @@ SECTIONS: dict[str, type[Any]] = {
     "article_text": ArticleTextConfig,
     "runner": RunnerConfig,
 }
-CORE_SECTIONS = {"database", "feeds", "logging"}
 
 
 def optional_sections() -> dict[str, type[Any]]:
@@ -209,7 +208,7 @@ async def build_core(
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
         )
-        runner = Runner(watcher=watcher, pipeline=pipeline, dispatcher=dispatcher)
+        runner = Runner(watcher=watcher, pipeline=pipeline, dispatcher=dispatcher, metrics=metrics)
         core = Core(
             config=config,
             storage=storage,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,13 +55,11 @@ class CommandBase:
         summarizer: Summarizer,
         clock: Clock,
         feed_probe: FeedProbe | None = None,
-        on_subscribed: Callable[[Destination], Awaitable[None]] | None = None,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
         self.clock = clock
         self.feed_probe = feed_probe
-        self.on_subscribed = on_subscribed
 
     def _require_manage(self, inv: Invocation) -> None:
         if not inv.can_manage:

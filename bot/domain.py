@@ -8,7 +8,7 @@ and from them, so nothing platform-specific crosses into ``bot/``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -269,4 +269,3 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     created_at: datetime | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)

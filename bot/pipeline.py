@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Protocol
 
 from bot.breaking import BreakingConfig, breaking_since
 from bot.clustering import ClusterConfig, ClusterDoc, StoryClusterer
@@ -40,12 +39,6 @@ class StoriesConfig:
     # news; a story is posted once it has a report published after its feed was added.
     post_existing_items: bool = False
     update_debounce_s: float = 60.0  # a living story's edit waits this long for more news
-
-
-class ArticleSource(Protocol):
-    """The poll stage (``bot.watcher.Watcher``): returns newly stored articles."""
-
-    async def poll_due(self) -> object: ...
 
 
 @dataclass(slots=True)
@@ -192,7 +185,7 @@ class Pipeline:
         for story in changed:
             if story.outlet_count < self.stories.min_outlets_to_post:
                 continue
-            summarised = await self.summarise(story)
+            summarised = await self.summarise(story, feeds=feeds)
             if summarised is None:
                 report.summary_failures += 1
                 continue
@@ -210,7 +203,9 @@ class Pipeline:
                     current, now=now, debounce_s=self.stories.update_debounce_s
                 )
 
-    async def _complete_texts(self, articles: list[Article]) -> list[Article]:
+    async def _complete_texts(
+        self, articles: list[Article], feeds: Mapping[int, Feed] | None
+    ) -> list[Article]:
         """Feed descriptions are often two lines: fetch the pages of short ones once."""
         source = self.article_text
         if source is None:
@@ -218,7 +213,8 @@ class Pipeline:
         short = [a for a in articles if source.needs_article_text(a.text)]
         if not short:
             return articles
-        feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
+        if feeds is None:
+            feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
         texts = await asyncio.gather(
             *(
                 source.article_text(a.url, allow_private=_allows_private(feeds.get(a.feed_id)))
@@ -323,13 +319,16 @@ class Pipeline:
         )
         return story
 
-    async def summarise(self, story: Story) -> tuple[Story, list[Article]] | None:
-        """Summarise the story version unless that version already has a summary."""
+    async def summarise(
+        self, story: Story, *, feeds: Mapping[int, Feed] | None = None
+    ) -> tuple[Story, list[Article]] | None:
+        """Summarise the story version unless that version already has a summary.
+        ``feeds`` (by id) saves a lookup when the caller has them already."""
         articles = await self.storage.get_articles(story.article_ids)
         current = await self.storage.get_summary(story.id)
         if current is not None and current.story_version == story.version:
             return story, articles
-        articles = await self._complete_texts(articles)
+        articles = await self._complete_texts(articles, feeds)
         try:
             summary = await self.summarizer.summarize(story, articles)
         except SummaryError as err:

@@ -15,7 +15,8 @@ from typing import Protocol
 
 from bot.delivery import Dispatcher
 from bot.domain import Article
-from bot.pipeline import Pipeline
+from bot.metrics import Metrics
+from bot.pipeline import CycleReport, Pipeline
 
 log = logging.getLogger("newsbot.runner")
 
@@ -23,6 +24,18 @@ log = logging.getLogger("newsbot.runner")
 class PollReportLike(Protocol):
     @property
     def new_articles(self) -> list[Article]: ...
+
+    @property
+    def polled(self) -> int: ...
+
+    @property
+    def not_modified(self) -> int: ...
+
+    @property
+    def unchanged(self) -> int: ...
+
+    @property
+    def failed(self) -> int: ...
 
 
 class Leadership(Protocol):
@@ -76,6 +89,7 @@ class Runner:
         tick_s: float = 1.0,
         wakeup: Wakeup | None = None,
         cluster_batch: int = 500,
+        metrics: Metrics | None = None,
     ) -> None:
         self.watcher = watcher
         self.pipeline = pipeline
@@ -86,6 +100,7 @@ class Runner:
         self.cluster_batch = cluster_batch
         self._restored = False
         self.stats = RunStats()
+        self.metrics = metrics or Metrics()
         # The pipeline owns the clusterer's memory: one cycle at a time in a process.
         self._cycle_lock = asyncio.Lock()
 
@@ -96,6 +111,7 @@ class Runner:
             # Every process polls: due feeds are claimed with leases, never polled twice.
             report = await self.watcher.poll_due()
             self.stats.articles += len(report.new_articles)
+            self._count_polls(report)
             leading = self.leader is None or await self.leader.try_acquire()
             if leading:
                 if not self._restored:
@@ -103,7 +119,8 @@ class Runner:
                     await self.pipeline.restore()
                     self._restored = True
                 # From storage, not this poll's report: other processes store articles too.
-                await self.pipeline.process_stored(self.cluster_batch)
+                stored = await self.pipeline.process_stored(self.cluster_batch)
+                self._count_stories(stored)
             elif self._restored:
                 log.warning("runner.leadership_lost")
                 self._restored = False
@@ -111,6 +128,39 @@ class Runner:
             sent = await self.dispatcher.dispatch_once()
             self.stats.sent += sent.sent
             self.stats.cycles += 1
+            await self._measure_outbox()
+
+    def _count_polls(self, report: PollReportLike) -> None:
+        changed = report.polled - report.not_modified - report.unchanged - report.failed
+        for outcome, count in (
+            ("not_modified", report.not_modified),
+            ("unchanged", report.unchanged),
+            ("failed", report.failed),
+            ("changed", changed),
+        ):
+            if count > 0:
+                self.metrics.inc("feed_polls", count, help="feed polls by outcome", outcome=outcome)
+        if report.new_articles:
+            self.metrics.inc("articles_stored", len(report.new_articles), help="new articles")
+
+    def _count_stories(self, report: CycleReport) -> None:
+        for name, count in (
+            ("changed", report.stories_changed),
+            ("summarised", report.stories_summarised),
+            ("summary_failed", report.summary_failures),
+            ("posts_queued", report.deliveries_enqueued),
+            ("edits_queued", report.updates_enqueued),
+        ):
+            if count > 0:
+                self.metrics.inc("stories", count, help="story events by kind", event=name)
+
+    async def _measure_outbox(self) -> None:
+        """Queue depth by state and the age of the oldest waiting row, for /metrics."""
+        for status, rows in (await self.dispatcher.storage.count_deliveries()).items():
+            self.metrics.set("outbox_rows", rows, help="outbox rows by state", status=status)
+        oldest = await self.dispatcher.storage.oldest_pending()
+        age = (self.dispatcher.clock.now() - oldest).total_seconds() if oldest else 0.0
+        self.metrics.set("outbox_oldest_age_seconds", max(0.0, age), help="oldest waiting row")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; the cycle in flight is finished, never cut."""

@@ -60,8 +60,6 @@ class SubscriptionCommands(CommandBase):
             f"I'll post {kind} with at least {min_outlets} "
             f"outlet{'s' if min_outlets != 1 else ''} here."
         )
-        if self.on_subscribed is not None:
-            await self.on_subscribed(inv.destination)
         return card(*lines)
 
     async def _matching_stories(

@@ -45,7 +45,6 @@ def _delivery(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
         message_id=d.message_id,
         last_error=d.last_error,
         created_at=d.created_at,
-        extra={"shown_version": str(d.shown_version)},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import FixedClock
-from bot.domain import Destination
+from bot.domain import Article, Destination
 from bot.extractive import ExtractiveSummarizer
 from bot.pipeline import Pipeline
 from storage import SqlStorage
@@ -150,3 +150,37 @@ async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(
     assert summary.what_changed is not None
     new_source = next(r.number for r in summary.sources if r.article_id == late[0].id)
     assert new_source in summary.what_changed.cites
+
+
+async def test_the_runner_records_polls_stories_and_the_outbox_in_metrics(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    from bot.delivery import Dispatcher  # noqa: PLC0415 - only this test runs a whole cycle
+    from bot.metrics import Metrics  # noqa: PLC0415
+    from bot.runner import Runner  # noqa: PLC0415
+    from bot.watcher import PollReport  # noqa: PLC0415
+
+    await sqlite_store.add_subscription(CHAT, "marrowby", breaking_only=False, min_outlets=2)
+    articles: list[Article] = []
+
+    class OnePoll:
+        async def poll_due(self) -> PollReport:
+            return PollReport(new_articles=articles, polled=5, not_modified=2, unchanged=1)
+
+        async def next_due_in(self) -> float:
+            return 1.0
+
+    metrics = Metrics()
+    runner = Runner(
+        watcher=OnePoll(),
+        pipeline=pipeline_for(sqlite_store, clock),
+        dispatcher=Dispatcher(storage=sqlite_store, messengers={}, clock=clock),
+        metrics=metrics,
+    )
+    await runner.cycle()  # the first cycle restores the clusterer from storage
+    articles.extend(await seed_articles(sqlite_store, clock.now()))
+    await runner.cycle()
+    assert metrics.value("feed_polls", outcome="not_modified") == 4
+    assert metrics.value("feed_polls", outcome="changed") == 4
+    assert metrics.value("stories", event="summarised") == 1
+    assert metrics.value("outbox_rows", status="pending") == 1
