@@ -7,10 +7,8 @@ stored ``next_check_at - last_checked_at``, so no extra column is needed to adap
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,13 +79,19 @@ def freshness_hint(headers: Mapping[str, str], ttl_s: int | None) -> float | Non
     return float(max(hints)) if hints else None
 
 
-def publish_gap(published: Iterable[datetime]) -> float | None:
-    """The median gap between a feed's most recent items, or None with too few dates."""
-    times = sorted(set(published), reverse=True)[:20]
+def publish_gap(published: Iterable[datetime], now: datetime) -> float | None:
+    """The mean gap between a feed's recent items, counting the silence since the newest.
+
+    Over the newest 20 items: ``(now - oldest) / (count - 1)``. Counting the silence means
+    a batch of items posted minutes apart two days ago reads as hours between items, not
+    minutes, and a feed that has gone quiet drifts slower with every poll that sees it.
+    Dates in the future (clock skew, scheduled posts) count as now. None with fewer than
+    three dates: too little to tell a rate from chance.
+    """
+    times = sorted({min(t, now) for t in published}, reverse=True)[:20]
     if len(times) < 3:
         return None
-    gaps = [(a - b).total_seconds() for a, b in itertools.pairwise(times)]
-    return statistics.median(gaps)
+    return (now - times[-1]).total_seconds() / (len(times) - 1)
 
 
 def previous_interval(feed: Feed, limits: Limits) -> float:
@@ -111,6 +115,7 @@ def success_interval(
     limits: Limits,
     rng: random.Random,
     *,
+    now: datetime,
     published: Iterable[datetime] = (),
     hint_s: float | None = None,
 ) -> float:
@@ -119,12 +124,15 @@ def success_interval(
     A feed that publishes often is checked more often; one that does not change drifts
     towards ``max_interval_s``. The publisher's freshness hint is a floor, within the max.
     """
-    gap = publish_gap(published)
-    if gap is not None and outcome == "new":
+    gap = publish_gap(published, now)
+    previous = previous_interval(feed, limits)
+    if outcome == "new":
         # Half the usual gap catches the next item about halfway through its wait.
-        interval = gap / 2
+        interval = gap / 2 if gap is not None else previous * 0.7
     else:
-        interval = previous_interval(feed, limits) * (0.7 if outcome == "new" else 1.3)
+        interval = previous * 1.3
+        if gap is not None:
+            interval = max(interval, gap / 2)
     if hint_s is not None:
         interval = max(interval, hint_s)
     interval = _jittered(interval, limits, rng)

@@ -275,7 +275,7 @@ class Watcher:
         warning: str | None = None,
     ) -> None:
         interval = success_interval(
-            feed, outcome, self._limits, self._rng, published=published, hint_s=hint
+            feed, outcome, self._limits, self._rng, now=now, published=published, hint_s=hint
         )
         await self._store.save_feed_state(
             dataclasses.replace(

@@ -64,7 +64,8 @@ def test_a_fast_config_really_checks_every_one_or_two_seconds() -> None:
     rng = random.Random(1)
     for outcome in ("new", "same"):
         for previous in (None, 0.5, 1, 2, 600):
-            interval = success_interval(feed_with_interval(previous), outcome, limits, rng)
+            feed = feed_with_interval(previous)
+            interval = success_interval(feed, outcome, limits, rng, now=NOW)
             assert 1 <= interval <= 2
 
 
@@ -73,43 +74,95 @@ def test_feeds_that_change_are_checked_sooner_than_quiet_ones() -> None:
     rng = random.Random(1)
     feed = feed_with_interval(600)
     assert (
-        success_interval(feed, "new", limits, rng)
+        success_interval(feed, "new", limits, rng, now=NOW)
         < 600
-        < success_interval(feed, "same", limits, rng)
+        < success_interval(feed, "same", limits, rng, now=NOW)
     )
     quiet = feed_with_interval(1800)
-    assert success_interval(quiet, "same", limits, rng) == 1800
+    assert success_interval(quiet, "same", limits, rng, now=NOW) == 1800
 
 
 def test_publishing_rate_sets_the_interval_when_dates_are_known() -> None:
     limits = WatcherConfig(interval_s=300, jitter=0).limits()
     hourly = [NOW - timedelta(hours=h) for h in range(10)]
-    assert publish_gap(hourly) == 3600
+    assert publish_gap(hourly, NOW) == 3600
     assert (
-        success_interval(feed_with_interval(300), "new", limits, random.Random(), published=hourly)
+        success_interval(
+            feed_with_interval(300), "new", limits, random.Random(), now=NOW, published=hourly
+        )
         == 1800
     )
     every_minute = [NOW - timedelta(minutes=m) for m in range(10)]
     # Clamped to the minimum however busy the feed is.
     assert (
         success_interval(
-            feed_with_interval(300), "new", limits, random.Random(), published=every_minute
+            feed_with_interval(300),
+            "new",
+            limits,
+            random.Random(),
+            now=NOW,
+            published=every_minute,
         )
         == 150
+    )
+
+
+def test_a_burst_long_ago_does_not_read_as_a_busy_feed() -> None:
+    # Fifteen items three minutes apart, the newest two days old: a site that posted a
+    # batch once, not a wire service. Polling it every few minutes would only annoy it.
+    burst = [NOW - timedelta(days=2, minutes=3 * i) for i in range(15)]
+    gap = publish_gap(burst, NOW)
+    assert gap is not None
+    assert gap > 3 * 3600
+    limits = WatcherConfig(interval_s=300, jitter=0).limits()
+    assert (
+        success_interval(
+            feed_with_interval(300), "new", limits, random.Random(), now=NOW, published=burst
+        )
+        == limits.max_interval_s
+    )
+    # The same items with the newest a minute old really are a busy feed.
+    busy = [NOW - timedelta(minutes=1 + 3 * i) for i in range(15)]
+    assert publish_gap(busy, NOW) == pytest.approx(180, abs=5)
+
+
+def test_future_dates_count_as_now_and_few_dates_tell_nothing() -> None:
+    future = [NOW + timedelta(days=d) for d in range(1, 5)] + [NOW - timedelta(hours=1)]
+    # The four future items collapse onto "now": two distinct times are too few.
+    assert publish_gap(future, NOW) is None
+    assert publish_gap([NOW, NOW - timedelta(hours=1)], NOW) is None
+
+
+def test_a_quiet_poll_never_shortens_the_wait_below_the_publishing_rate() -> None:
+    limits = WatcherConfig(interval_s=300, jitter=0).limits()
+    daily = [NOW - timedelta(days=d, hours=5) for d in range(10)]
+    # A changed body with no new items (a rebuilt timestamp, say) on a feed that posts
+    # daily: the rate, not the short previous interval, sets the wait.
+    assert (
+        success_interval(
+            feed_with_interval(150), "same", limits, random.Random(), now=NOW, published=daily
+        )
+        == limits.max_interval_s
+    )
+    # Without dates a quiet poll backs off from the previous interval.
+    assert (
+        success_interval(feed_with_interval(150), "same", limits, random.Random(), now=NOW) == 195
     )
 
 
 def test_hints_are_a_floor_within_the_maximum() -> None:
     limits = WatcherConfig(interval_s=300, jitter=0).limits()
     feed = feed_with_interval(300)
-    assert success_interval(feed, "new", limits, random.Random(), hint_s=1200) == 1200
-    assert success_interval(feed, "new", limits, random.Random(), hint_s=86400) == 1800
+    assert success_interval(feed, "new", limits, random.Random(), hint_s=1200, now=NOW) == 1200
+    assert success_interval(feed, "new", limits, random.Random(), hint_s=86400, now=NOW) == 1800
 
 
 def test_jitter_stays_within_its_fraction() -> None:
     limits = WatcherConfig(interval_s=300, jitter=0.1).limits()
     rng = random.Random(7)
-    values = {success_interval(feed_with_interval(600), "same", limits, rng) for _ in range(50)}
+    values = {
+        success_interval(feed_with_interval(600), "same", limits, rng, now=NOW) for _ in range(50)
+    }
     assert len(values) > 10
     assert all(780 * 0.9 <= v <= 780 * 1.1 for v in values)
 
