@@ -32,6 +32,7 @@ from bot.domain import Answer, Article, Section, Story, Summary
 from bot.errors import ConfigError
 from bot.extractive import summary_cache_key
 from bot.grounding import GroundingResult, ground, number_sources
+from bot.metrics import Metrics, expose
 from bot.ports import Clock, Summarizer
 from bot.sentences import content_words, derive_heading, idf_weights
 
@@ -56,6 +57,9 @@ class LLMConfig:
     temperature: float = 0.2
     min_sentences: int = 3  # fewer grounded sentences than this: use the extractive summary
     cache_size: int = 256  # summaries kept in memory, keyed by articles+prompt+model
+    # Your provider's prices, for the estimated-cost metric; 0 counts the tokens as free.
+    usd_per_million_input_tokens: float = 0.0
+    usd_per_million_output_tokens: float = 0.0
 
 
 @dataclass
@@ -113,6 +117,32 @@ class LLMSummarizer:
 
     async def close(self) -> None:
         await self._client.close()
+
+    def publish_metrics(self, metrics: Metrics) -> None:
+        """Export this summariser's numbers, read at every scrape."""
+        stats = self.stats
+        names = ("calls", "failures", "prompt_tokens", "completion_tokens", "cache_hits")
+        expose(metrics, "llm", stats, names)
+        metrics.read_from(
+            "llm_fallbacks", lambda: dict(stats.fallbacks), kind="counter", label="reason",
+            help="summaries and answers that fell back to extractive, by reason",
+        )  # fmt: skip
+        metrics.read_from(
+            "llm_sentences_dropped", lambda: dict(stats.dropped), kind="counter",
+            label="reason", help="model sentences removed by grounding, by reason",
+        )  # fmt: skip
+        metrics.read_from(
+            "llm_estimated_cost_usd", lambda: self.estimated_cost_usd, kind="counter",
+            help="tokens used so far at [llm] usd_per_million_*_tokens",
+        )  # fmt: skip
+
+    @property
+    def estimated_cost_usd(self) -> float:
+        """What the tokens used so far cost at the configured prices."""
+        return (
+            self.stats.prompt_tokens * self.config.usd_per_million_input_tokens
+            + self.stats.completion_tokens * self.config.usd_per_million_output_tokens
+        ) / 1_000_000
 
     # ------------------------------------------------------------ summaries
 

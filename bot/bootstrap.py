@@ -121,7 +121,7 @@ class Core:
 
 
 def build_summarizer(
-    config: Config, clock: SystemClock
+    config: Config, clock: SystemClock, metrics: Metrics | None = None
 ) -> tuple[Summarizer, list[Callable[[], Any]]]:
     summary_config = config.section("summarizer", SummaryConfig)
     extractive = ExtractiveSummarizer(summary_config)
@@ -137,6 +137,8 @@ def build_summarizer(
         api_key=os.environ.get("OPENAI_API_KEY"),
         clock=clock,
     )
+    if metrics is not None:
+        llm.publish_metrics(metrics)
     return llm, [llm.close]
 
 
@@ -158,13 +160,15 @@ async def build_core(
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]
     try:
-        summarizer, summary_closers = build_summarizer(config, clock)
+        summarizer, summary_closers = build_summarizer(config, clock, metrics)
         closers.extend(summary_closers)
         fetcher = HttpFeedFetcher(config.section("fetch", FetchConfig))
         closers.append(fetcher.close)
         watching = watcher_config or config.section("watcher", WatcherConfig)
         parser = FeedparserParser(
-            config.section("parse", PoolConfig), max_entries=watching.max_entries_per_feed
+            config.section("parse", PoolConfig),
+            max_entries=watching.max_entries_per_feed,
+            metrics=metrics,
         )
         closers.append(parser.close)
         for feed in config.feeds:
@@ -355,10 +359,6 @@ async def ready_checks(core: Core, adapters: list[Any]) -> dict[str, bool]:
 def register_gauges(core: Core) -> None:
     """Numbers read at scrape time from the stages that keep them."""
     expose(core.metrics, "runner", core.runner.stats, ("cycles", "failures", "articles", "sent"))
-    llm_stats = getattr(core.summarizer, "stats", None)
-    if llm_stats is not None:
-        names = ("calls", "failures", "prompt_tokens", "completion_tokens", "cache_hits")
-        expose(core.metrics, "llm", llm_stats, names)
 
 
 TELEGRAM_POLLING_LOCK = "newsbot:telegram-polling"

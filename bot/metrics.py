@@ -8,12 +8,14 @@ can read the numbers directly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["counter", "gauge", "summary"]
 Labels = tuple[tuple[str, str], ...]
+# A callback's reading: one number, or one number per value of its label.
+Reading = float | Mapping[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +28,19 @@ class Sample:
     count: int = 0  # summaries: how many observations ``value`` (their sum) covers
 
 
-def expose(metrics: Metrics, prefix: str, source: object, names: tuple[str, ...]) -> None:
-    """Publish numeric attributes of a stats object as gauges read at export time."""
+def expose(
+    metrics: Metrics, prefix: str, source: object, names: tuple[str, ...],
+    *, kind: Kind = "counter",
+) -> None:  # fmt: skip
+    """Publish numeric attributes of a stats object, read at export time.
+
+    Stats objects only ever count up, so they are counters unless told otherwise."""
     for name in names:
         if hasattr(source, name):
-            metrics.gauge_from(
+            metrics.read_from(
                 f"{prefix}_{name}",
                 lambda name=name: float(getattr(source, name)),  # type: ignore[misc]
+                kind=kind,
                 help=f"{prefix}: {name.replace('_', ' ')}",
             )
 
@@ -48,7 +56,7 @@ class Metrics:
     _values: dict[tuple[str, Labels], float] = field(default_factory=dict)
     _counts: dict[tuple[str, Labels], int] = field(default_factory=dict)
     _kinds: dict[str, tuple[Kind, str]] = field(default_factory=dict)
-    _gauges: dict[str, tuple[str, Callable[[], float]]] = field(default_factory=dict)
+    _reads: dict[str, tuple[Kind, str, str, Callable[[], Reading]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _declare(self, name: str, kind: Kind, help_text: str) -> None:
@@ -76,10 +84,22 @@ class Metrics:
             self._counts[key] = self._counts.get(key, 0) + 1
 
     def gauge_from(self, name: str, read: Callable[[], float], *, help: str = "") -> None:
-        """A gauge read at export time (queue depth, event-loop lag, LLM tokens)."""
+        """A gauge read at export time (queue depth, event-loop lag)."""
+        self.read_from(name, read, help=help)
+
+    def read_from(
+        self, name: str, read: Callable[[], Reading], *, kind: Kind = "gauge",
+        label: str = "", help: str = "",
+    ) -> None:  # fmt: skip
+        """A counter or gauge read at export time from the stage that keeps it.
+
+        ``read`` returns one number, or (with ``label``) a number per label value, such
+        as fallbacks by reason."""
+        if kind == "summary":
+            raise ValueError("a summary needs observations; use observe()")
         with self._lock:
-            self._declare(name, "gauge", help)
-            self._gauges[name] = (help, read)
+            self._declare(name, kind, help)
+            self._reads[name] = (kind, help, label, read)
 
     def value(self, name: str, **labels: str) -> float:
         with self._lock:
@@ -99,7 +119,12 @@ class Metrics:
                 )
                 for (name, labels), value in sorted(self._values.items())
             ]
-            callbacks = list(self._gauges.items())
+            callbacks = list(self._reads.items())
         yield from stored
-        for name, (help_text, read) in callbacks:
-            yield Sample(name, "gauge", help_text, (), float(read()))
+        for name, (kind, help_text, label, read) in callbacks:
+            reading = read()
+            if isinstance(reading, Mapping):
+                for value, number in sorted(reading.items()):
+                    yield Sample(name, kind, help_text, ((label, str(value)),), float(number))
+            else:
+                yield Sample(name, kind, help_text, (), float(reading))

@@ -49,6 +49,7 @@ class CycleReport:
     deliveries_enqueued: int = 0
     updates_enqueued: int = 0
     summary_failures: int = 0
+    stories_breaking: int = 0  # stories that became breaking in this batch
     changed: list[str] = field(default_factory=list)
 
 
@@ -99,6 +100,7 @@ class Pipeline:
         self.clock = clock
         self.clustering = clustering or ClusterConfig()
         self.breaking = breaking or BreakingConfig()
+        self.breaking_marked = 0  # stories marked breaking since start, for metrics
         self.stories = stories or StoriesConfig()
         self.rng = rng or random.Random()
         self.article_text = article_text
@@ -132,7 +134,9 @@ class Pipeline:
         report = CycleReport(new_articles=len(articles))
         if not articles:
             return report
+        breaking_before = self.breaking_marked
         changed = await self.cluster(articles)
+        report.stories_breaking = self.breaking_marked - breaking_before
         report.stories_changed = len(changed)
         report.changed = [s.id for s in changed]
         await self._publish(changed, report)
@@ -164,6 +168,7 @@ class Pipeline:
             total.deliveries_enqueued += report.deliveries_enqueued
             total.updates_enqueued += report.updates_enqueued
             total.summary_failures += report.summary_failures
+            total.stories_breaking += report.stories_breaking
             total.changed.extend(report.changed)
             if len(articles) < batch:
                 break
@@ -290,6 +295,8 @@ class Pipeline:
         breaking_at = existing.breaking_at if existing else None
         if breaking_at is None:
             breaking_at = breaking_since(reports, self.breaking)
+            if breaking_at is not None:
+                self.breaking_marked += 1
         version = 1
         if existing is not None:
             before = [a for a in articles if a.id in set(existing.article_ids)]

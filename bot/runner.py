@@ -148,6 +148,7 @@ class Runner:
             ("changed", report.stories_changed),
             ("summarised", report.stories_summarised),
             ("summary_failed", report.summary_failures),
+            ("breaking", report.stories_breaking),
             ("posts_queued", report.deliveries_enqueued),
             ("edits_queued", report.updates_enqueued),
         ):

@@ -130,6 +130,33 @@ async def test_hostile_names_and_label_values_stay_valid_prometheus(
     assert values[("newsbot_errors_total", labels)] == 1
 
 
+async def test_callbacks_export_counters_with_one_label(
+    serve: Callable[..., Awaitable[HealthServer]],
+) -> None:
+    metrics = Metrics()
+    fallbacks = {"timeout": 2, "over_budget": 1}
+    metrics.read_from(
+        "llm_fallbacks", lambda: fallbacks, kind="counter", label="reason", help="By reason."
+    )
+    metrics.read_from("llm_estimated_cost_usd", lambda: 0.0125, kind="counter")
+    server = await serve(metrics=metrics)
+
+    body = (await fetch(server, "/metrics"))[2]
+    values = scrape_values(body)
+    assert values[("newsbot_llm_fallbacks_total", (("reason", "timeout"),))] == 2
+    assert values[("newsbot_llm_fallbacks_total", (("reason", "over_budget"),))] == 1
+    assert values[("newsbot_llm_estimated_cost_usd_total", ())] == 0.0125
+    assert "# TYPE newsbot_llm_fallbacks_total counter" in body
+    fallbacks["server_error"] = 4  # a reason first seen later shows in the next scrape
+    values = scrape_values((await fetch(server, "/metrics"))[2])
+    assert values[("newsbot_llm_fallbacks_total", (("reason", "server_error"),))] == 4
+
+
+def test_a_callback_cannot_pose_as_a_summary() -> None:
+    with pytest.raises(ValueError, match="observe"):
+        Metrics().read_from("parse_seconds", lambda: 1.0, kind="summary")
+
+
 def test_metric_names_get_the_prefix_once() -> None:
     assert metric_name("stories") == "newsbot_stories"
     assert metric_name("newsbot_stories") == "newsbot_stories"

@@ -20,6 +20,7 @@ from bot.domain import Article, Story, Summary
 from bot.errors import ConfigError
 from bot.extractive import ExtractiveSummarizer
 from bot.grounding import number_sources
+from bot.metrics import Metrics
 from tests.fakes.fake_openai import Body, FakeOpenAI, Reply, error_reply
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
@@ -203,12 +204,36 @@ async def test_repeated_500s_fall_back_and_say_so(
 ) -> None:
     fake.default = error_reply(500, "boom", **{"retry-after-ms": "10"})
     llm = llm_factory(max_retries=2)
+    metrics = Metrics()
+    llm.publish_metrics(metrics)
     with caplog.at_level(logging.INFO, logger="newsbot.llm"):
         summary = await llm.summarize(STORY, ARTICLES)
     assert summary.written_by == "extractive"
     assert len(fake.requests) == 3
     assert llm.stats.fallbacks == {"server_error": 1}
     assert "llm.fallback reason=server_error story=k7q2" in caplog.text
+    exported = {(s.name, s.labels): s.value for s in metrics.samples()}
+    assert exported[("llm_fallbacks", (("reason", "server_error"),))] == 1
+
+
+async def test_metrics_carry_tokens_and_their_estimated_cost(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer]
+) -> None:
+    fake.push(Reply(good_json()))
+    llm = llm_factory(usd_per_million_input_tokens=0.15, usd_per_million_output_tokens=0.6)
+    metrics = Metrics()
+    llm.publish_metrics(metrics)
+    await llm.summarize(STORY, ARTICLES)
+    exported = {(s.name, s.labels): (s.kind, s.value) for s in metrics.samples()}
+    prompt, completion = llm.stats.prompt_tokens, llm.stats.completion_tokens
+    assert prompt > 0
+    assert completion > 0
+    assert exported[("llm_prompt_tokens", ())] == ("counter", prompt)
+    assert exported[("llm_calls", ())] == ("counter", 1)
+    expected = (prompt * 0.15 + completion * 0.6) / 1_000_000
+    assert exported[("llm_estimated_cost_usd", ())] == ("counter", pytest.approx(expected))
+    # Without prices (a local server) the tokens are counted and the cost stays 0.
+    assert llm_factory().estimated_cost_usd == 0
 
 
 async def test_hang_past_the_timeout_falls_back(

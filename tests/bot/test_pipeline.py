@@ -183,4 +183,5 @@ async def test_the_runner_records_polls_stories_and_the_outbox_in_metrics(
     assert metrics.value("feed_polls", outcome="not_modified") == 4
     assert metrics.value("feed_polls", outcome="changed") == 4
     assert metrics.value("stories", event="summarised") == 1
+    assert metrics.value("stories", event="breaking") == 1
     assert metrics.value("outbox_rows", status="pending") == 1

@@ -11,6 +11,7 @@ import pytest
 from adapters.feeds.parse import FeedparserParser, parse_feed_bytes
 from adapters.feeds.pool import ParsePool, PoolConfig
 from bot.errors import FeedParseError
+from bot.metrics import Metrics
 from tests.fakes.feed_server import FeedServer, Route, rss
 
 URL = "https://news.example.com/feed"
@@ -152,15 +153,22 @@ def test_javascript_links_are_dropped() -> None:
     assert feed.entries[0].url is None
 
 
-async def test_parser_runs_in_the_pool_and_closes() -> None:
-    parser = FeedparserParser(PoolConfig(workers=1, timeout_s=30))
+async def test_parser_runs_in_the_pool_and_records_parse_time() -> None:
+    metrics = Metrics()
+    parser = FeedparserParser(PoolConfig(workers=1, timeout_s=30), metrics=metrics)
     try:
         feed = await parser.parse(rss([("One", "https://e.com/1")]), XML, URL)
+        await parser.parse(rss([("Two", "https://e.com/2")]), XML, URL)
         with pytest.raises(FeedParseError, match="HTML"):
             await parser.parse(b"<html><body>hi</body></html>", XML, URL)
     finally:
         await parser.close()
     assert feed.entries[0].title == "One"
+    samples = {s.labels: s for s in metrics.samples() if s.name == "feed_parse_seconds"}
+    ok, rejected = samples[(("outcome", "ok"),)], samples[(("outcome", "rejected"),)]
+    assert (ok.kind, ok.count, rejected.count) == ("summary", 2, 1)
+    # Timed in the worker: positive, and far below the pool's timeout.
+    assert 0 < ok.value < 5
 
 
 async def test_a_hanging_parse_is_killed_and_the_pool_recovers() -> None:
