@@ -15,6 +15,8 @@ A permanent refusal pauses the destination's subscriptions.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import math
 import random
@@ -131,15 +133,31 @@ class Dispatcher:
     async def _schedule(self, rows: list[Delivery], report: DispatchReport) -> None:
         queues: dict[str, deque[Delivery]] = {}
         waiting: Counter[str] = Counter()  # queued rows per platform
+        # Per platform, the chats that may send, by when their windows next have room.
+        # A chat is in its platform's heap exactly while it has queued rows and nothing in
+        # flight, so a pass looks only at chats that can go, not at every chat it holds
+        # (scanning 4,000 chats per send made the scheduler the busiest code in a fan-out).
+        ready: dict[str, list[tuple[float, int, str]]] = {}
+        order = itertools.count()  # equal times: first come, first served (round-robin)
+
+        def make_ready(row: Delivery, at: float) -> None:
+            heap = ready.setdefault(row.destination.platform, [])
+            heapq.heappush(heap, (at, next(order), row.destination.key))
+
+        in_flight: dict[asyncio.Task[Outcome], tuple[str, Delivery, float]] = {}
+        busy: set[str] = set()
 
         def enqueue(claimed: list[Delivery]) -> None:
             for row in claimed:
-                queues.setdefault(row.destination.key, deque()).append(row)
+                key = row.destination.key
+                if key not in queues:
+                    queues[key] = deque()
+                    if key not in busy:
+                        make_ready(row, 0.0)
+                queues[key].append(row)
                 waiting[row.destination.platform] += 1
 
         enqueue(rows)
-        in_flight: dict[asyncio.Task[Outcome], tuple[str, Delivery, float]] = {}
-        busy: set[str] = set()
         # Rows claimed but not started by half the lease go back to the queue, so a slow
         # pass (one busy group: 20 a minute) never outlives its lease and gets its rows
         # claimed a second time by another dispatcher.
@@ -152,41 +170,39 @@ class Dispatcher:
                 await self.storage.release_deliveries([r.id for q in queues.values() for r in q])
                 queues.clear()
                 waiting.clear()
+                ready.clear()
             elif now >= next_claim and self._wants_more(waiting):
                 # Keep every platform busy: claim more while one runs short, instead of
                 # letting a pass drain to its slowest chat before the next claim.
                 more = await self._claim()
                 enqueue(more)
                 next_claim = now + (0.0 if len(more) == self.config.batch_size else 0.2)
-            saturated: set[str] = set()
-            for platform in waiting:
-                wait = self.limiter.platform_wait_s(platform, now)
-                if wait > 0:
-                    saturated.add(platform)
-                    soonest = min(soonest, wait)
-            for key in list(queues):
-                if len(in_flight) >= self.config.max_in_flight:
-                    break
-                if key in busy:
-                    continue
-                row = queues[key][0]
-                if row.destination.platform in saturated:
-                    continue  # its global window is full: no chat of it can go now
-                wait = self.limiter.wait_s(row.destination, now)
-                if wait > 0:
-                    soonest = min(soonest, wait)
-                    continue
-                queues[key].popleft()
-                waiting[row.destination.platform] -= 1
-                if not queues[key]:
-                    del queues[key]
-                else:
-                    queues[key] = queues.pop(key)  # to the back: round-robin between chats
-                self.limiter.record(row.destination, now)
-                self._slots[row.id] = now
-                task = asyncio.create_task(self._deliver(row, report))
-                in_flight[task] = (key, row, now)
-                busy.add(key)
+            for platform, heap in ready.items():
+                platform_wait = self.limiter.platform_wait_s(platform, now)
+                while heap and platform_wait <= 0 and len(in_flight) < self.config.max_in_flight:
+                    at, _, key = heap[0]
+                    if at > now:
+                        soonest = min(soonest, at - now)
+                        break
+                    heapq.heappop(heap)
+                    row = queues[key][0]
+                    wait = self.limiter.wait_s(row.destination, now)
+                    if wait > 0:
+                        make_ready(row, now + wait)
+                        platform_wait = self.limiter.platform_wait_s(platform, now)
+                        continue
+                    queues[key].popleft()
+                    waiting[platform] -= 1
+                    if not queues[key]:
+                        del queues[key]
+                    self.limiter.record(row.destination, now)
+                    self._slots[row.id] = now
+                    task = asyncio.create_task(self._deliver(row, report))
+                    in_flight[task] = (key, row, now)
+                    busy.add(key)
+                    platform_wait = self.limiter.platform_wait_s(platform, now)
+                if platform_wait > 0 and heap:
+                    soonest = min(soonest, platform_wait)
             if in_flight:
                 timeout = None if soonest == math.inf else min(soonest, start_by - now)
                 done, _ = await asyncio.wait(
@@ -203,11 +219,15 @@ class Dispatcher:
                     sent_at = self._slots.pop(row.id)
                     self.limiter.settle(row.destination, sent_at, (sent_at + finished) / 2)
                     busy.discard(key)
-                    if task.result() == "blocked" and key in queues:
+                    if key not in queues:
+                        continue
+                    if task.result() == "blocked":
                         # Later rows of this chat must not overtake the one that waits.
                         held = queues.pop(key)
                         waiting[row.destination.platform] -= len(held)
                         await self.storage.release_deliveries([r.id for r in held])
+                    else:
+                        make_ready(queues[key][0], finished)
             elif queues:
                 await self._sleep(max(0.0, min(soonest, start_by - now, 0.05)))
 

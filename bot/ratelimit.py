@@ -58,11 +58,21 @@ class RateLimitConfig:
         }
 
 
+# A platform-wide window is paced: sends are spread evenly through it, with room for
+# this many back to back. Filling a window in one burst leaves no margin for the jitter
+# between when a send is counted here and when it reaches the platform: a burst that
+# lands a few milliseconds late overlaps the next one and trips the global limit.
+PACED_BURST = 3
+
+
 @dataclass(slots=True)
 class _Window:
     rate: Rate
     sent: deque[float] = field(default_factory=deque)
     blocked_until: float = 0.0
+    paced: bool = False
+    # Pacing (GCRA): when the next send is due if sends were spread evenly.
+    due: float = 0.0
 
     def wait_s(self, now: float) -> float:
         while self.sent and self.sent[0] <= now - self.rate.per_s:
@@ -70,7 +80,15 @@ class _Window:
         wait = max(0.0, self.blocked_until - now)
         if len(self.sent) >= self.rate.count:
             wait = max(wait, self.sent[0] + self.rate.per_s - now)
+        if self.paced:
+            spacing = self.rate.per_s / self.rate.count
+            wait = max(wait, self.due - (PACED_BURST - 1) * spacing - now)
         return wait
+
+    def record(self, now: float) -> None:
+        self.sent.append(now)
+        if self.paced:
+            self.due = max(self.due, now) + self.rate.per_s / self.rate.count
 
 
 def is_group(destination: Destination) -> bool:
@@ -82,12 +100,19 @@ class RateLimiter:
     def __init__(self, limits: Mapping[str, PlatformLimits]) -> None:
         self._limits = dict(limits)
         self._windows: dict[tuple[str, str, int], _Window] = {}
+        # A fan-out asks about the same few thousand chats for every send it schedules.
+        self._scoped: dict[tuple[str, str], list[_Window]] = {}
 
     def _scopes(self, destination: Destination) -> list[_Window]:
+        cache_key = (destination.platform, destination.chat_id)
+        cached = self._scoped.get(cache_key)
+        if cached is not None:
+            return cached
         limits = self._limits.get(destination.platform)
         if limits is None:
             return []
         windows = []
+        overall = len(limits.overall)
         scoped = [("*", rate) for rate in limits.overall]
         scoped += [(destination.chat_id, rate) for rate in limits.per_chat]
         if is_group(destination):
@@ -96,17 +121,21 @@ class RateLimiter:
             key = (destination.platform, scope, index)
             window = self._windows.get(key)
             if window is None:
-                window = self._windows[key] = _Window(rate)
+                window = self._windows[key] = _Window(rate, paced=index < overall)
             windows.append(window)
+        self._scoped[cache_key] = windows
         return windows
 
     def wait_s(self, destination: Destination, now: float) -> float:
         """Seconds until a send to ``destination`` fits every window (0: send now)."""
-        return max((w.wait_s(now) for w in self._scopes(destination)), default=0.0)
+        wait = 0.0
+        for window in self._scopes(destination):
+            wait = max(wait, window.wait_s(now))
+        return wait
 
     def record(self, destination: Destination, now: float) -> None:
         for window in self._scopes(destination):
-            window.sent.append(now)
+            window.record(now)
 
     def block(
         self, destination: Destination, until: float, *, whole_platform: bool = False

@@ -84,13 +84,29 @@ async def test_rate_limit_waits_for_retry_after_then_sends(
     messenger = RecordingMessenger(
         [TransientDeliveryError("429 too many requests", retry_after=30)]
     )
-    dispatcher = Dispatcher(storage=sqlite_store, messengers={"telegram": messenger}, clock=clock)
-    clock.advance(1)
+    elapsed = [0.0]  # the dispatcher's monotonic clock, kept in step with ``clock``
+
+    def advance(seconds: float) -> None:
+        clock.advance(seconds)
+        elapsed[0] += seconds
+
+    async def sleep(seconds: float) -> None:
+        advance(seconds)
+
+    dispatcher = Dispatcher(
+        storage=sqlite_store,
+        messengers={"telegram": messenger},
+        clock=clock,
+        monotonic=lambda: elapsed[0],
+        sleep=sleep,
+    )
+    advance(1)
     assert (await dispatcher.dispatch_once()).retried == 1
-    clock.advance(29)
+    advance(29)
     assert (await dispatcher.dispatch_once()).sent == 0
-    clock.advance(2)
+    advance(2)
     assert (await dispatcher.dispatch_once()).sent == 1
+    assert elapsed[0] < 33, "the chat's block had passed: nothing waited for it"
 
 
 async def test_permanent_refusal_pauses_the_destination(
@@ -256,3 +272,51 @@ async def test_chats_are_served_in_turn_and_each_keeps_its_order(
     )
     assert [s for chat, s in order if chat == "1"] == ["aa22", "bb33", "cc44"]
     assert sum(sleeps) >= 2.0, "one chat gets at most one message a second"
+
+
+async def test_a_fan_out_looks_only_at_chats_that_can_send(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # 300 chats, two stories each, at Telegram's limits: the scheduler must ask the rate
+    # windows about a few chats per send, not about every chat it holds (the old scan
+    # asked ~chats x sends times, which made it the busiest code of a large fan-out).
+    chats = [Destination("telegram", str(1000 + n)) for n in range(300)]
+    subs = [
+        (await sqlite_store.add_subscription(dest, "x", breaking_only=False, min_outlets=2))[0]
+        for dest in chats
+    ]
+    for sid in ("aa22", "bb33"):
+        story, _ = await seed_story(sqlite_store, clock.now(), sid)
+        await sqlite_store.enqueue_deliveries(story, subs, now=clock.now())
+    messenger = RecordingMessenger()
+    fake_time = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        fake_time[0] += max(seconds, 0.001)
+
+    dispatcher = Dispatcher(
+        storage=sqlite_store,
+        messengers={"telegram": messenger},
+        clock=clock,
+        config=DeliveryConfig(batch_size=1000),
+        monotonic=lambda: fake_time[0],
+        sleep=sleep,
+    )
+    asked = [0]
+    real_wait_s = dispatcher.limiter.wait_s
+
+    def counting_wait_s(destination: Destination, now: float) -> float:
+        asked[0] += 1
+        return real_wait_s(destination, now)
+
+    dispatcher.limiter.wait_s = counting_wait_s  # type: ignore[method-assign]
+    clock.advance(1)
+    assert (await dispatcher.dispatch_once()).sent == 600
+    by_chat: dict[str, list[str]] = {}
+    for dest, card, _ in messenger.sent:
+        by_chat.setdefault(dest.chat_id, []).append(card.story_id)
+    assert all(stories == ["aa22", "bb33"] for stories in by_chat.values())
+    assert len(by_chat) == 300
+    assert asked[0] < 3 * 600
+    # 29 a second overall: 600 sends take at least 600 / 29 seconds of the fake clock.
+    assert fake_time[0] >= 600 / 29 - 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain import Destination
-from bot.ratelimit import PlatformLimits, Rate, RateLimitConfig, RateLimiter
+from bot.ratelimit import PACED_BURST, PlatformLimits, Rate, RateLimitConfig, RateLimiter
 
 GROUP = Destination("telegram", "-100")
 DM = Destination("telegram", "42")
@@ -54,3 +56,39 @@ def test_platforms_without_limits_never_wait() -> None:
     for _ in range(100):
         limiter.record(console, 0.0)
     assert limiter.wait_s(console, 0.0) == 0
+
+
+def test_the_platform_window_is_paced_not_filled_in_one_burst() -> None:
+    limiter = RateLimiter({"discord": PlatformLimits(overall=(Rate(50, 1.0),))})
+    chats = [Destination("discord", str(n)) for n in range(100)]
+    # A few may go back to back; then sends are spread 20 ms apart, not 50 at once.
+    for chat in chats[:PACED_BURST]:
+        assert limiter.wait_s(chat, 0.0) == 0
+        limiter.record(chat, 0.0)
+    assert limiter.wait_s(chats[PACED_BURST], 0.0) == pytest.approx(0.02)
+
+
+def test_pacing_keeps_the_full_rate_over_a_second() -> None:
+    limiter = RateLimiter({"discord": PlatformLimits(overall=(Rate(50, 1.0),))})
+    now, sent = 0.0, []
+    for n in range(200):
+        chat = Destination("discord", str(n))
+        wait = limiter.wait_s(chat, now)
+        # A late wake-up (as a busy event loop has) is caught up by the burst allowance.
+        now += wait + (0.004 if n % 2 else 0.0)
+        assert limiter.wait_s(chat, now) == 0
+        limiter.record(chat, now)
+        sent.append(now)
+    per_second = max(sum(1 for t in sent if start <= t < start + 1.0) for start in sent)
+    assert 47 <= per_second <= 50
+    assert 200 / sent[-1] >= 0.9 * 50
+
+
+def test_per_chat_windows_are_not_paced() -> None:
+    # Discord lets a channel take 5 messages at once; only the platform-wide window paces.
+    limiter = RateLimiter({"discord": PlatformLimits(per_chat=(Rate(5, 5.0),))})
+    channel = Destination("discord", "7")
+    for _ in range(5):
+        assert limiter.wait_s(channel, 10.0) == 0
+        limiter.record(channel, 10.0)
+    assert limiter.wait_s(channel, 10.0) == 5.0
