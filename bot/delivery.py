@@ -2,8 +2,8 @@
 
 A pass claims due rows with a lease, then sends them as fast as the platforms allow:
 chats are served round-robin (one busy chat does not starve the others), each chat's
-rows go one at a time in order, and every send fits the platform's rate windows
-(``bot.ratelimit``), so a 429 is rare rather than the pacing mechanism.
+rows go one at a time in order (``bot.send_queue``), and every send fits the platform's
+rate windows (``bot.ratelimit``), so a 429 is rare rather than the pacing mechanism.
 
 Every outcome is recorded on the row: sent (with the message id), retried later
 (transient errors, honouring ``retry_after``; the chat's later rows wait behind it),
@@ -15,14 +15,12 @@ A permanent refusal pauses the destination's subscriptions.
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import logging
 import math
 import random
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,6 +38,7 @@ from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, Storage
 from bot.ratelimit import RateLimitConfig, RateLimiter
 from bot.render import story_post, update_card
+from bot.send_queue import SendQueue
 
 log = logging.getLogger("newsbot.delivery")
 
@@ -110,10 +109,16 @@ class Dispatcher:
         self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
         # When each started row's send counts in the rate windows (row id -> monotonic).
         self._slots: dict[int, float] = {}
+        # Set on shutdown: a pass starts nothing more, hands its queued rows back and
+        # returns once the sends in flight have answered. A fan-out pass can last minutes;
+        # a stop must not wait for it (a service manager kills a slow stop mid-send).
+        self.stopping = asyncio.Event()
 
     async def dispatch_once(self) -> DispatchReport:
         """Claim due rows and send them. Never raises for one bad delivery."""
         report = DispatchReport()
+        if self.stopping.is_set():
+            return report
         async with self._lock:
             rows = await self._claim()
             if rows:
@@ -131,78 +136,30 @@ class Dispatcher:
         )
 
     async def _schedule(self, rows: list[Delivery], report: DispatchReport) -> None:
-        queues: dict[str, deque[Delivery]] = {}
-        waiting: Counter[str] = Counter()  # queued rows per platform
-        # Per platform, the chats that may send, by when their windows next have room.
-        # A chat is in its platform's heap exactly while it has queued rows and nothing in
-        # flight, so a pass looks only at chats that can go, not at every chat it holds
-        # (scanning 4,000 chats per send made the scheduler the busiest code in a fan-out).
-        ready: dict[str, list[tuple[float, int, str]]] = {}
-        order = itertools.count()  # equal times: first come, first served (round-robin)
-
-        def make_ready(row: Delivery, at: float) -> None:
-            heap = ready.setdefault(row.destination.platform, [])
-            heapq.heappush(heap, (at, next(order), row.destination.key))
-
-        in_flight: dict[asyncio.Task[Outcome], tuple[str, Delivery, float]] = {}
-        busy: set[str] = set()
-
-        def enqueue(claimed: list[Delivery]) -> None:
-            for row in claimed:
-                key = row.destination.key
-                if key not in queues:
-                    queues[key] = deque()
-                    if key not in busy:
-                        make_ready(row, 0.0)
-                queues[key].append(row)
-                waiting[row.destination.platform] += 1
-
-        enqueue(rows)
+        queue = SendQueue(self.limiter)
+        queue.add(rows)
+        in_flight: dict[asyncio.Task[Outcome], Delivery] = {}
         # Rows claimed but not started by half the lease go back to the queue, so a slow
         # pass (one busy group: 20 a minute) never outlives its lease and gets its rows
         # claimed a second time by another dispatcher.
         start_by = self._monotonic() + self.config.lease_s / 2
         next_claim = 0.0
-        while queues or in_flight:
+        while queue or in_flight:
             now = self._monotonic()
-            soonest = math.inf
-            if now >= start_by and queues:
-                await self.storage.release_deliveries([r.id for q in queues.values() for r in q])
-                queues.clear()
-                waiting.clear()
-                ready.clear()
-            elif now >= next_claim and self._wants_more(waiting):
+            if (now >= start_by or self.stopping.is_set()) and queue:
+                await self.storage.release_deliveries([r.id for r in queue.drain()])
+            elif (
+                now >= next_claim and self._wants_more(queue.waiting) and not self.stopping.is_set()
+            ):
                 # Keep every platform busy: claim more while one runs short, instead of
                 # letting a pass drain to its slowest chat before the next claim.
                 more = await self._claim()
-                enqueue(more)
+                queue.add(more)
                 next_claim = now + (0.0 if len(more) == self.config.batch_size else 0.2)
-            for platform, heap in ready.items():
-                platform_wait = self.limiter.platform_wait_s(platform, now)
-                while heap and platform_wait <= 0 and len(in_flight) < self.config.max_in_flight:
-                    at, _, key = heap[0]
-                    if at > now:
-                        soonest = min(soonest, at - now)
-                        break
-                    heapq.heappop(heap)
-                    row = queues[key][0]
-                    wait = self.limiter.wait_s(row.destination, now)
-                    if wait > 0:
-                        make_ready(row, now + wait)
-                        platform_wait = self.limiter.platform_wait_s(platform, now)
-                        continue
-                    queues[key].popleft()
-                    waiting[platform] -= 1
-                    if not queues[key]:
-                        del queues[key]
-                    self.limiter.record(row.destination, now)
-                    self._slots[row.id] = now
-                    task = asyncio.create_task(self._deliver(row, report))
-                    in_flight[task] = (key, row, now)
-                    busy.add(key)
-                    platform_wait = self.limiter.platform_wait_s(platform, now)
-                if platform_wait > 0 and heap:
-                    soonest = min(soonest, platform_wait)
+            started, soonest = queue.start(now, self.config.max_in_flight - len(in_flight))
+            for row in started:
+                self._slots[row.id] = now
+                in_flight[asyncio.create_task(self._deliver(row, report))] = row
             if in_flight:
                 timeout = None if soonest == math.inf else min(soonest, start_by - now)
                 done, _ = await asyncio.wait(
@@ -212,23 +169,16 @@ class Dispatcher:
                 )
                 finished = self._monotonic()
                 for task in done:
-                    key, row, _ = in_flight.pop(task)
+                    row = in_flight.pop(task)
                     # The platform counted the request between its send and its answer: the
                     # midpoint keeps the windows on its side without holding a slot for the
                     # whole round trip (the answer end cost ~20% of the rate under load).
                     sent_at = self._slots.pop(row.id)
                     self.limiter.settle(row.destination, sent_at, (sent_at + finished) / 2)
-                    busy.discard(key)
-                    if key not in queues:
-                        continue
-                    if task.result() == "blocked":
-                        # Later rows of this chat must not overtake the one that waits.
-                        held = queues.pop(key)
-                        waiting[row.destination.platform] -= len(held)
+                    held = queue.finished(row, finished, blocked=task.result() == "blocked")
+                    if held:
                         await self.storage.release_deliveries([r.id for r in held])
-                    else:
-                        make_ready(queues[key][0], finished)
-            elif queues:
+            elif queue:
                 await self._sleep(max(0.0, min(soonest, start_by - now, 0.05)))
 
     def _wants_more(self, waiting: Counter[str]) -> bool:
@@ -275,9 +225,11 @@ class Dispatcher:
         story, summary = loaded
         attempt = delivery.attempts + 1
         now = self.clock.now()
-        if delivery.destination.platform not in self.config.idempotent_platforms:
+        editing = delivery.kind == "edit" and bool(delivery.message_id)
+        if not editing and not self._idempotent(delivery):
             # Needed only where a resend is not deduped: after a crash in this state the
-            # row is unconfirmed, never resent. An idempotent row is simply sent again.
+            # row is unconfirmed, never resent. An idempotent row is simply sent again, and
+            # so is an edit: the same edit twice shows the same post.
             await self.storage.mark_sending(delivery.id)
         self._take_slot(delivery)
         try:
@@ -358,16 +310,25 @@ class Dispatcher:
         ref = MessageRef(delivery.destination, message_id)
         try:
             await messenger.edit(ref, post)
-        except (TransientDeliveryError, AmbiguousDeliveryError):
+        except TransientDeliveryError:
             raise
+        except AmbiguousDeliveryError as err:
+            # Whether or not it landed, the same edit again is harmless: retry it.
+            raise TransientDeliveryError(f"edit not confirmed: {err}") from err
         except DeliveryError as err:
-            # Too old to edit, or deleted: a short reply carries the update instead.
+            # Too old to edit, or deleted: a short reply carries the update instead. A reply
+            # is a new message, so it gets the at-most-once treatment of a post.
             log.info(
                 "delivery.edit_failed id=%d dest=%s reason=%r fallback=reply",
                 delivery.id, delivery.destination.key, str(err),
             )  # fmt: skip
+            if not self._idempotent(delivery):
+                await self.storage.mark_sending(delivery.id)
             await messenger.reply(ref, reply, nonce=delivery_nonce(delivery, "u"))
         return message_id
+
+    def _idempotent(self, delivery: Delivery) -> bool:
+        return delivery.destination.platform in self.config.idempotent_platforms
 
     async def _retry(
         self, delivery: Delivery, attempt: int, err: DeliveryError, report: DispatchReport

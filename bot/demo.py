@@ -68,7 +68,8 @@ async def play(show: Show, *, once: bool, out: TextIO, stop: asyncio.Event) -> i
     while not show.replay.finished() and not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=0.5)
-    await final_pass(show)
+    if not stop.is_set():  # interrupted: stop now, without the last poll and sends
+        await final_pass(show)
     if once or stop.is_set():
         stop.set()
         await runner_task

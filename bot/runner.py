@@ -166,6 +166,12 @@ class Runner:
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; the cycle in flight is finished, never cut."""
         log.info("runner.started leader_election=%s", self.leader is not None)
+        # A stop cuts a long delivery pass short (its queued rows go back to the outbox);
+        # everything else in the cycle is short and finishes.
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(
+            lambda done: None if done.cancelled() else self.dispatcher.stopping.set()
+        )
         while not stop.is_set():
             try:
                 await self.cycle()
@@ -178,6 +184,7 @@ class Runner:
                 log.exception("runner.schedule_failed")
                 wait = self.tick_s
             await self._sleep(stop, wait)
+        stopping.cancel()
         if self.leader is not None:
             await self.leader.release()
         log.info("runner.stopped cycles=%d failures=%d", self.stats.cycles, self.stats.failures)

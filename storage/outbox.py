@@ -133,7 +133,10 @@ class OutboxStorage(SqlBase):
                 update(DeliveryRow)
                 .where(
                     DeliveryRow.id.in_(targets),
-                    DeliveryRow.status == "sent",
+                    # An unconfirmed row with a message id is a shown post whose update
+                    # (a reply in place of an edit) may not have arrived: the post itself
+                    # is there, so later versions still edit it.
+                    DeliveryRow.status.in_(("sent", "unconfirmed")),
                     DeliveryRow.message_id.is_not(None),
                     DeliveryRow.shown_version < story.version,
                 )

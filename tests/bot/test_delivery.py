@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -225,6 +229,69 @@ async def test_a_post_that_cannot_be_edited_gets_an_update_reply(
     assert not sub.paused, "a message that can't be edited is no reason to pause the chat"
 
 
+async def test_an_edit_whose_sender_died_is_made_again_not_given_up(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # A post is at most once on Telegram (no nonce), but an edit can be repeated safely:
+    # one in flight when its sender died goes back to the queue, not to "unconfirmed".
+    messenger = RecordingMessenger()
+    dying = await _sent_and_updated(sqlite_store, clock, messenger)
+    editing = asyncio.Event()
+
+    async def hang(ref: MessageRef, card: Card) -> None:
+        editing.set()
+        await asyncio.Event().wait()
+
+    dying.messengers = {"telegram": type("Hung", (), {"edit": staticmethod(hang)})()}
+    clock.advance(11)
+    doomed = asyncio.create_task(dying.dispatch_once())
+    await asyncio.wait_for(editing.wait(), timeout=5)
+    doomed.cancel()  # the process died mid-edit: nothing after this point ran
+    with contextlib.suppress(asyncio.CancelledError):
+        await doomed
+    clock.advance(DeliveryConfig().lease_s + 1)
+    again = Dispatcher(storage=sqlite_store, messengers={"telegram": messenger}, clock=clock)
+    assert (await again.dispatch_once()).sent == 1
+    assert len(messenger.edited) == 1
+    assert await sqlite_store.count_deliveries() == {"sent": 1}
+
+
+async def test_an_unconfirmed_edit_is_tried_again(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    messenger = RecordingMessenger(edit_failures=[AmbiguousDeliveryError("timed out")])
+    dispatcher = await _sent_and_updated(sqlite_store, clock, messenger)
+    clock.advance(11)
+    report = await dispatcher.dispatch_once()
+    assert (report.retried, report.unconfirmed) == (1, 0)
+    clock.advance(60)
+    assert (await dispatcher.dispatch_once()).sent == 1
+    assert len(messenger.edited) == 1
+
+
+async def test_a_post_whose_update_reply_is_unconfirmed_still_gets_later_edits(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    messenger = RecordingMessenger(edit_failures=[PermanentDeliveryError("too old to edit")])
+    dispatcher = await _sent_and_updated(sqlite_store, clock, messenger)
+
+    async def unconfirmed_reply(ref: MessageRef, card: Card, *, nonce: str) -> MessageRef:
+        raise AmbiguousDeliveryError("connection reset")
+
+    messenger.reply = unconfirmed_reply  # type: ignore[method-assign]
+    clock.advance(11)
+    assert (await dispatcher.dispatch_once()).unconfirmed == 1
+    story = await sqlite_store.get_story("k7q2")
+    assert story is not None
+    newest = replace(story, version=3)
+    await sqlite_store.save_story(newest)
+    assert await sqlite_store.enqueue_updates(newest, now=clock.now(), debounce_s=0) == 1
+    clock.advance(1)
+    assert (await dispatcher.dispatch_once()).sent == 1
+    ((ref, _),) = messenger.edited
+    assert ref.message_id == "1", "the post people saw is the one updated"
+
+
 async def test_a_muted_story_is_not_updated(sqlite_store: SqlStorage, clock: FixedClock) -> None:
     messenger = RecordingMessenger()
     dispatcher = await _sent_and_updated(sqlite_store, clock, messenger)
@@ -320,3 +387,85 @@ async def test_a_fan_out_looks_only_at_chats_that_can_send(
     assert asked[0] < 3 * 600
     # 29 a second overall: 600 sends take at least 600 / 29 seconds of the fake clock.
     assert fake_time[0] >= 600 / 29 - 1
+
+
+class StoppingMessenger(RecordingMessenger):
+    """Asks the dispatcher to stop as it sends its ``after``-th message."""
+
+    def __init__(self, stop: Callable[[], None], after: int) -> None:
+        super().__init__()
+        self.stop, self.after = stop, after
+
+    async def send(self, destination: Destination, card: Card, *, nonce: str) -> MessageRef:
+        if len(self.sent) + 1 == self.after:
+            self.stop()
+        return await super().send(destination, card, nonce=nonce)
+
+
+async def fan_out(store: SqlStorage, clock: FixedClock, chats: int) -> None:
+    story, _ = await seed_story(store, clock.now())
+    subs = [
+        (await store.add_subscription(Destination("telegram", str(100 + n)), "x",
+                                      breaking_only=False, min_outlets=2))[0]
+        for n in range(chats)
+    ]  # fmt: skip
+    assert await store.enqueue_deliveries(story, subs, now=clock.now()) == chats
+
+
+async def test_a_stop_ends_a_long_pass_and_hands_the_rest_back(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    await fan_out(sqlite_store, clock, 120)  # at 29 a second: a pass of about 4 seconds
+    dispatcher = Dispatcher(storage=sqlite_store, messengers={}, clock=clock)
+    messenger = StoppingMessenger(dispatcher.stopping.set, after=10)
+    dispatcher.messengers = {"telegram": messenger}
+    clock.advance(1)
+    started = time.monotonic()
+    report = await dispatcher.dispatch_once()
+    assert time.monotonic() - started < 2
+    # What was in flight finished and was recorded; nothing is ambiguous or lost.
+    assert report.sent == len(messenger.sent) < 120
+    assert report.unconfirmed == report.failed == 0
+    counts = await sqlite_store.count_deliveries()
+    assert counts.get("pending", 0) == 120 - report.sent
+    assert (await dispatcher.dispatch_once()).sent == 0, "a stopped dispatcher sends nothing"
+    # The next process sends the rest, each chat once.
+    after = RecordingMessenger()
+    rest = Dispatcher(storage=sqlite_store, messengers={"telegram": after}, clock=clock)
+    while (await sqlite_store.count_deliveries()).get("pending"):
+        await rest.dispatch_once()
+    chats = [d.chat_id for d, _, _ in messenger.sent + after.sent]
+    assert sorted(chats) == sorted(str(100 + n) for n in range(120))
+
+
+async def test_the_runner_stops_during_a_fan_out_without_waiting_for_it(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    from bot.runner import Runner  # noqa: PLC0415
+    from bot.watcher import PollReport  # noqa: PLC0415
+    from tests.bot.test_pipeline import pipeline_for  # noqa: PLC0415
+
+    await fan_out(sqlite_store, clock, 120)
+    stop = asyncio.Event()
+
+    class NoFeeds:
+        async def poll_due(self) -> PollReport:
+            return PollReport()
+
+        async def next_due_in(self) -> float:
+            return 60.0
+
+    messenger = StoppingMessenger(stop.set, after=5)
+    runner = Runner(
+        watcher=NoFeeds(),
+        pipeline=pipeline_for(sqlite_store, clock),
+        dispatcher=Dispatcher(
+            storage=sqlite_store, messengers={"telegram": messenger}, clock=clock
+        ),
+    )
+    clock.advance(1)
+    started = time.monotonic()
+    await asyncio.wait_for(runner.run(stop), timeout=10)
+    assert time.monotonic() - started < 2
+    assert 5 <= len(messenger.sent) < 120
+    assert (await sqlite_store.count_deliveries()).get("pending") == 120 - len(messenger.sent)
