@@ -9,6 +9,10 @@ Row states::
                                   idempotent platform: back to pending (the nonce dedupes)
                                   otherwise: unconfirmed (at-most-once, never resent)
 
+A living story's new version turns shown rows (sent, or unconfirmed with a message id)
+back into pending *edits*; edits skip ``sending`` (the same edit twice is harmless), and a
+row delivered while a newer version arrived comes back as an edit at once.
+
 A row waits while an earlier row of the same destination is in flight or waiting for a
 retry, so per-channel order holds. On PostgreSQL claims use FOR UPDATE SKIP LOCKED so
 several processes share the work.
@@ -20,7 +24,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -276,13 +280,19 @@ class OutboxStorage(SqlBase):
     async def mark_delivered(
         self, delivery_id: int, message_id: str, *, version: int | None = None
     ) -> None:
+        shown = version if version is not None else DeliveryRow.story_version
+        # A newer version stored while this one was on its way (enqueue_updates only bumps
+        # rows in flight) comes right back as an edit, still due: otherwise the post would
+        # show the older version until yet another one arrived.
+        behind = DeliveryRow.story_version > shown
         values: dict[str, Any] = {
-            "status": "sent",
+            "status": case((behind, "pending"), else_="sent"),
+            "kind": case((behind, "edit"), else_=DeliveryRow.kind),
             "message_id": message_id,
-            "attempts": DeliveryRow.attempts + 1,
+            "attempts": case((behind, 0), else_=DeliveryRow.attempts + 1),
             "last_error": None,
+            "shown_version": shown,
         }
-        values["shown_version"] = version if version is not None else DeliveryRow.story_version
         await self._finish(delivery_id, values)
 
     async def mark_failed(

@@ -14,6 +14,8 @@ negative code is the signal that ended it). MODE is where the child dies:
     claim    right after a claim returned rows (the rows stay leased)
     sending  right after a row was marked ``sending``, before the request
     sent     right after the platform accepted a message, before it is recorded
+    edited   right after the platform accepted an edit of a living story's post, before
+             it is recorded
     mid      right after a row was recorded as sent, with the rest of the pass in flight
     none     never by itself (the test kills it from outside at a random moment)
 
@@ -47,7 +49,7 @@ from bot.ports import Messenger, Storage
 from bot.ratelimit import RateLimitConfig
 from storage import SqlStorage, open_storage
 
-MODES = ("claim", "sending", "sent", "mid", "none")
+MODES = ("claim", "sending", "sent", "edited", "mid", "none")
 UNFINISHED = ("pending", "claimed", "sending")
 
 
@@ -76,6 +78,7 @@ class Tripwire:
     def __init__(self, mode: str, n: int) -> None:
         self.mode, self.n, self.seen = mode, n, 0
         self.rows: dict[int, str] = {}  # row id -> platform, for the report line
+        self.edits: dict[tuple[str, str], int] = {}  # (destination, message id) -> row id
 
     def hit(self, mode: str, row_id: int) -> None:
         if mode != self.mode:
@@ -99,6 +102,8 @@ class TrippedStorage:
         rows = await self._inner.claim_deliveries(*args, **kwargs)
         for row in rows:
             self._wire.rows[row.id] = row.destination.platform
+            if row.kind == "edit" and row.message_id:
+                self._wire.edits[(row.destination.key, row.message_id)] = row.id
         if rows:
             self._wire.hit("claim", rows[0].id)
         return rows
@@ -128,6 +133,9 @@ class TrippedMessenger:
 
     async def edit(self, ref: MessageRef, card: Card) -> None:
         await self._inner.edit(ref, card)
+        row = self._wire.edits.get((ref.destination.key, ref.message_id))
+        if row is not None:
+            self._wire.hit("edited", row)
 
     async def reply(self, ref: MessageRef, card: Card, *, nonce: str) -> MessageRef:
         answer = await self._inner.reply(ref, card, nonce=nonce)

@@ -93,6 +93,23 @@ async def test_a_new_version_turns_shown_posts_into_debounced_edits(store: SqlSt
     assert await store.enqueue_updates(newer, now=NOW, debounce_s=60) == 0
 
 
+async def test_a_version_that_arrives_mid_send_is_edited_in_after_it(store: SqlStorage) -> None:
+    # Version 2 is being posted when version 3 is stored: the post that lands shows 2, so
+    # the row must come back as an edit to 3, not rest as "sent" until a fourth version.
+    story, _ = await seed_story(store, NOW)
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(replace(story, version=2), [sub], now=NOW)
+    (row,) = await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)
+    assert row.story_version == 2
+    assert await store.enqueue_updates(replace(story, version=3), now=NOW, debounce_s=60) == 0
+    await store.mark_delivered(row.id, "m1", version=row.story_version)
+    assert await store.count_deliveries() == {"pending": 1}
+    (edit,) = await store.claim_deliveries(NOW + timedelta(seconds=1), 10, owner="a", lease_s=60)
+    assert (edit.kind, edit.story_version, edit.message_id) == ("edit", 3, "m1")
+    await store.mark_delivered(edit.id, "m1", version=3)
+    assert await store.count_deliveries() == {"sent": 1}
+
+
 async def test_dead_letters_can_be_listed_and_retried(store: SqlStorage) -> None:
     story, _ = await seed_story(store, NOW)
     sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
