@@ -347,7 +347,7 @@ async def seed(store: SqlStorage) -> list[Story]:
         )
         await store.save_story(story)
         await store.save_summary(await ExtractiveSummarizer().summarize(story, articles))
-        await store.enqueue_deliveries(story, subs)
+        await store.enqueue_deliveries(story, subs, now=now)
         stories.append(story)
     return stories
 

@@ -21,10 +21,10 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from bot.cards import Card
 from bot.domain import Delivery, MessageRef, Story, Summary
@@ -126,13 +126,14 @@ class Dispatcher:
                 await self._schedule(rows, report)
         return report
 
-    async def _claim(self) -> list[Delivery]:
+    async def _claim(self, platforms: Collection[str] | None = None) -> list[Delivery]:
         return await self.storage.claim_deliveries(
             self.clock.now(),
             self.config.batch_size,
             owner=self.owner,
             lease_s=self.config.lease_s,
             idempotent_platforms=self.config.idempotent_platforms,
+            platforms=platforms,
         )
 
     async def _schedule(self, rows: list[Delivery], report: DispatchReport) -> None:
@@ -144,31 +145,44 @@ class Dispatcher:
         # claimed a second time by another dispatcher.
         start_by = self._monotonic() + self.config.lease_s / 2
         next_claim = 0.0
-        while queue or in_flight:
+        # Claims run beside the sends: a claim over a large outbox takes a while (100+ ms
+        # on PostgreSQL with 12,000 rows), and awaiting it here stalled every platform.
+        claiming: asyncio.Task[list[Delivery]] | None = None
+        while queue or in_flight or claiming:
             now = self._monotonic()
+            if claiming is not None and claiming.done():
+                more = claiming.result()
+                claiming = None
+                queue.add(more)
+                # A short claim means the outbox has little more that may go now.
+                next_claim = now + (0.0 if len(more) == self.config.batch_size else 0.5)
             if (now >= start_by or self.stopping.is_set()) and queue:
                 await self.storage.release_deliveries([r.id for r in queue.drain()])
-            elif (
-                now >= next_claim and self._wants_more(queue.waiting) and not self.stopping.is_set()
-            ):
-                # Keep every platform busy: claim more while one runs short, instead of
-                # letting a pass drain to its slowest chat before the next claim.
-                more = await self._claim()
-                queue.add(more)
-                next_claim = now + (0.0 if len(more) == self.config.batch_size else 0.2)
+            elif claiming is None and next_claim <= now < start_by and not self.stopping.is_set():
+                # Keep every platform busy: claim more for the ones running short, instead
+                # of letting a pass drain to its slowest chat before the next claim. Only
+                # for those: a slow platform's backlog must not stop a fast one's claims.
+                short = self._short_of_rows(queue.waiting)
+                if short:
+                    claiming = asyncio.create_task(self._claim(short))
             started, soonest = queue.start(now, self.config.max_in_flight - len(in_flight))
             for row in started:
                 self._slots[row.id] = now
                 in_flight[asyncio.create_task(self._deliver(row, report))] = row
-            if in_flight:
+            waits: set[asyncio.Task[Any]] = set(in_flight)
+            if claiming is not None:
+                waits.add(claiming)
+            if waits:
                 timeout = None if soonest == math.inf else min(soonest, start_by - now)
                 done, _ = await asyncio.wait(
-                    in_flight,
+                    waits,
                     timeout=max(timeout, 0.0) if timeout is not None else None,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 finished = self._monotonic()
                 for task in done:
+                    if task is claiming:
+                        continue  # taken at the top of the next turn
                     row = in_flight.pop(task)
                     # The platform counted the request between its send and its answer: the
                     # midpoint keeps the windows on its side without holding a slot for the
@@ -181,10 +195,10 @@ class Dispatcher:
             elif queue:
                 await self._sleep(max(0.0, min(soonest, start_by - now, 0.05)))
 
-    def _wants_more(self, waiting: Counter[str]) -> bool:
-        if sum(waiting.values()) >= self.config.batch_size * 10:
-            return False  # enough claimed; the rest stays free for other dispatchers
-        return any(waiting[p] < self.config.batch_size // 2 for p in self.messengers)
+    def _short_of_rows(self, waiting: Counter[str]) -> tuple[str, ...]:
+        """Platforms with fewer than half a claim queued. The rest of the outbox stays free
+        for other dispatchers: a platform never holds more than about 1.5 claims."""
+        return tuple(p for p in self.messengers if waiting[p] < self.config.batch_size // 2)
 
     async def _deliver(self, delivery: Delivery, report: DispatchReport) -> Outcome:
         try:

@@ -221,10 +221,10 @@ class DeliveryStore(Protocol):
     """The outbox (see ``storage/outbox.py`` for the row states)."""
 
     async def enqueue_deliveries(
-        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime
     ) -> int:
-        """One outbox row per (subscription, story), due at ``now`` (the caller's clock;
-        the wall clock when None); existing pairs are left alone. Returns rows created."""
+        """One outbox row per (subscription, story), due at ``now`` (the caller's clock);
+        existing pairs are left alone. Returns rows created."""
         ...
 
     async def enqueue_updates(self, story: Story, *, now: datetime, debounce_s: float) -> int:
@@ -240,9 +240,11 @@ class DeliveryStore(Protocol):
         owner: str,
         lease_s: float,
         idempotent_platforms: Collection[str] = (),
+        platforms: Collection[str] | None = None,
     ) -> list[Delivery]:
-        """Lease due rows, oldest first; a row waits behind an earlier row of its chat that
-        is in flight or waiting. Expired leases are recovered first."""
+        """Lease due rows (of ``platforms`` only, when given), oldest first; a row waits
+        behind an earlier row of its chat that another owner has in flight, or that waits
+        to be retried. Expired leases are recovered first."""
         ...
 
     async def mark_sending(self, delivery_id: int) -> None: ...

@@ -30,7 +30,7 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
     # ------------------------------------------------------------ wake-ups
 
     async def enqueue_deliveries(
-        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime | None = None
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime
     ) -> int:
         added = await super().enqueue_deliveries(story, subscriptions, now=now)
         if added:

@@ -97,7 +97,7 @@ async def enqueue_wave(store: SqlStorage, subs: list[Subscription], wave: int) -
         story_id = f"w{wave}s{i}"
         reports = [(o, f"{t} ({story_id})", x) for o, t, x in FLOOD]
         story, _ = await seed_story(store, NOW, story_id, reports)
-        queued += await store.enqueue_deliveries(story, subs)
+        queued += await store.enqueue_deliveries(story, subs, now=NOW)
     for earlier in (wave - 1, wave - 2):
         if earlier >= 0:
             await develop(store, earlier)

@@ -29,6 +29,34 @@ async def test_claimed_rows_are_not_claimed_twice(store: SqlStorage) -> None:
     assert await _claim(store, NOW, owner="b") == []
 
 
+async def test_a_chats_later_rows_go_to_the_owner_of_its_row_in_flight(
+    store: SqlStorage,
+) -> None:
+    first, _ = await seed_story(store, NOW, "aa22")
+    second, _ = await seed_story(store, NOW, "bb33")
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(first, [sub], now=NOW)
+    assert len(await store.claim_deliveries(NOW, 1, owner="a", lease_s=60)) == 1
+    await store.enqueue_deliveries(second, [sub], now=NOW)
+    # Another sender could overtake the row in flight: it gets nothing of this chat. The
+    # owner keeps the chat's order itself, so it may take the next row now.
+    assert await store.claim_deliveries(NOW, 10, owner="b", lease_s=60) == []
+    (later,) = await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)
+    assert later.story_id == "bb33"
+
+
+async def test_a_claim_can_be_limited_to_some_platforms(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    tg, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    dc, _ = await store.add_subscription(DC, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [tg, dc], now=NOW)
+    only = await store.claim_deliveries(NOW, 10, owner="a", lease_s=60, platforms=("discord",))
+    assert [r.destination for r in only] == [DC]
+    assert await store.claim_deliveries(NOW, 10, owner="a", lease_s=60, platforms=()) == []
+    rest = await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)
+    assert [r.destination for r in rest] == [TG]
+
+
 async def test_an_expired_claim_returns_to_the_queue(store: SqlStorage) -> None:
     story, _ = await seed_story(store, NOW)
     sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)

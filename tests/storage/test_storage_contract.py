@@ -134,8 +134,8 @@ async def test_pause_and_move_destination(store: SqlStorage) -> None:
 async def test_outbox_rows_are_unique_per_subscription_and_story(store: SqlStorage) -> None:
     story, _ = await seed_story(store, NOW)
     sub, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
-    assert await store.enqueue_deliveries(story, [sub]) == 1
-    assert await store.enqueue_deliveries(story, [sub]) == 0
+    assert await store.enqueue_deliveries(story, [sub], now=NOW) == 1
+    assert await store.enqueue_deliveries(story, [sub], now=NOW) == 0
     (pending,) = await store.pending_deliveries(NOW + timedelta(seconds=1), 10)
     assert pending.destination == CHAT
     assert pending.story_id == story.id
@@ -153,7 +153,7 @@ async def test_outbox_rows_are_unique_per_subscription_and_story(store: SqlStora
 async def test_paused_subscriptions_hold_their_deliveries(store: SqlStorage) -> None:
     story, _ = await seed_story(store, NOW)
     sub, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
-    await store.enqueue_deliveries(story, [sub])
+    await store.enqueue_deliveries(story, [sub], now=NOW)
     await store.set_paused(CHAT, True)
     assert await store.pending_deliveries(NOW + timedelta(hours=1), 10) == []
 
@@ -162,7 +162,7 @@ async def test_unconfirmed_and_failed_deliveries_are_not_resent(store: SqlStorag
     story, _ = await seed_story(store, NOW)
     a, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
     b, _ = await store.add_subscription(THREAD, "flood", breaking_only=False, min_outlets=2)
-    await store.enqueue_deliveries(story, [a, b])
+    await store.enqueue_deliveries(story, [a, b], now=NOW)
     first, second = await store.pending_deliveries(NOW + timedelta(seconds=1), 10)
     await store.mark_unconfirmed(first.id, "timed out after sending")
     await store.mark_failed(second.id, "bot was blocked", retry_at=None)

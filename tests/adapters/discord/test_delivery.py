@@ -58,7 +58,7 @@ async def test_subscribing_in_a_thread_posts_into_that_thread(world: World) -> N
     await seed_story(world.storage)
     story = await world.storage.get_story("k7q2")
     assert story is not None
-    await world.storage.enqueue_deliveries(story, [sub])
+    await world.storage.enqueue_deliveries(story, [sub], now=SystemClock().now())
     dispatcher = Dispatcher(
         storage=world.storage, messengers={"discord": adapter.messenger}, clock=SystemClock()
     )

@@ -106,8 +106,8 @@ async def test_story_is_posted_once_and_every_button_survives_a_restart(world: W
     story = await world.storage.get_story("k7q2")
     assert story is not None
     subs = await world.storage.subscriptions_for(Destination(NEWS, str(world.news)))
-    await world.storage.enqueue_deliveries(story, subs)
-    # The outbox stamps rows with the real time, so the dispatcher runs on it too.
+    # Rows stamped with the real time, so the dispatcher runs on it too.
+    await world.storage.enqueue_deliveries(story, subs, now=SystemClock().now())
     dispatcher = Dispatcher(
         storage=world.storage, messengers={NEWS: adapter.messenger}, clock=SystemClock()
     )

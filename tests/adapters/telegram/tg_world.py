@@ -62,7 +62,7 @@ class World:
         return await seed_story(self.storage, NOW, story_id)
 
     async def dispatch(self, adapter: TelegramAdapter) -> Any:
-        # The outbox stamps rows with the wall clock, so the dispatcher must use it too.
+        # Rows are stamped with the wall clock (enqueue), so the dispatcher uses it too.
         dispatcher = Dispatcher(
             storage=self.storage, messengers={"telegram": adapter.messenger}, clock=SystemClock()
         )
@@ -70,4 +70,4 @@ class World:
 
     async def enqueue(self, story: Story) -> int:
         subs = await self.storage.active_subscriptions()
-        return await self.storage.enqueue_deliveries(story, subs)
+        return await self.storage.enqueue_deliveries(story, subs, now=SystemClock().now())
