@@ -83,10 +83,6 @@ class Metrics:
             self._values[key] = self._values.get(key, 0.0) + value
             self._counts[key] = self._counts.get(key, 0) + 1
 
-    def gauge_from(self, name: str, read: Callable[[], float], *, help: str = "") -> None:
-        """A gauge read at export time (queue depth, event-loop lag)."""
-        self.read_from(name, read, help=help)
-
     def read_from(
         self, name: str, read: Callable[[], Reading], *, kind: Kind = "gauge",
         label: str = "", help: str = "",

@@ -14,7 +14,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 
 from bot.breaking import BreakingConfig, breaking_since
@@ -51,6 +51,15 @@ class CycleReport:
     summary_failures: int = 0
     stories_breaking: int = 0  # stories that became breaking in this batch
     changed: list[str] = field(default_factory=list)
+
+    def absorb(self, other: CycleReport) -> None:
+        """Add another batch's report to this one, field by field."""
+        for name in (f.name for f in fields(self)):
+            mine = getattr(self, name)
+            if isinstance(mine, list):
+                mine.extend(getattr(other, name))
+            else:
+                setattr(self, name, mine + getattr(other, name))
 
 
 def _allows_private(feed: Feed | None) -> bool:
@@ -161,15 +170,7 @@ class Pipeline:
             # A cursor, not "until none is left": an article that cannot be clustered
             # must not hold the loop forever.
             after = max(a.id for a in articles)
-            report = await self.process(articles)
-            total.new_articles += report.new_articles
-            total.stories_changed += report.stories_changed
-            total.stories_summarised += report.stories_summarised
-            total.deliveries_enqueued += report.deliveries_enqueued
-            total.updates_enqueued += report.updates_enqueued
-            total.summary_failures += report.summary_failures
-            total.stories_breaking += report.stories_breaking
-            total.changed.extend(report.changed)
+            total.absorb(await self.process(articles))
             if len(articles) < batch:
                 break
         return total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import Feed
@@ -24,6 +24,17 @@ _FEED_STATE_FIELDS = (
     "consecutive_failures",
     "items_seen",
 )
+
+
+def _due(now: datetime, limit: int) -> Select[tuple[FeedRow]]:
+    """Enabled feeds due at ``now``: never checked first, then the longest overdue."""
+    return (
+        select(FeedRow)
+        .where(FeedRow.enabled.is_(True))
+        .where(or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now))
+        .order_by(FeedRow.next_check_at.is_not(None), FeedRow.next_check_at, FeedRow.id)
+        .limit(limit)
+    )
 
 
 class FeedStorage(SqlBase):
@@ -68,14 +79,7 @@ class FeedStorage(SqlBase):
 
     async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
         async def work(s: AsyncSession) -> list[Feed]:
-            query = (
-                select(FeedRow)
-                .where(FeedRow.enabled.is_(True))
-                .where(or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now))
-                .order_by(FeedRow.next_check_at.is_not(None), FeedRow.next_check_at, FeedRow.id)
-                .limit(limit)
-            )
-            return [feed_value(r) for r in (await s.execute(query)).scalars()]
+            return [feed_value(r) for r in (await s.execute(_due(now, limit))).scalars()]
 
         result: list[Feed] = await self.run(work)
         return result
@@ -91,14 +95,7 @@ class FeedStorage(SqlBase):
         lease_until = now + timedelta(seconds=max(lease_s, 0.0))
 
         async def work(s: AsyncSession) -> list[Feed]:
-            query = (
-                select(FeedRow)
-                .where(FeedRow.enabled.is_(True))
-                .where(or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now))
-                .order_by(FeedRow.next_check_at.is_not(None), FeedRow.next_check_at, FeedRow.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+            query = _due(now, limit).with_for_update(skip_locked=True)
             # Values first: the UPDATE below refreshes the rows the session holds.
             claimed = [feed_value(r) for r in (await s.execute(query)).scalars()]
             if claimed:

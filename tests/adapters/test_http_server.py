@@ -84,7 +84,7 @@ async def test_metrics_exports_counters_gauges_summaries_and_callbacks(
     metrics.observe("parse_seconds", 0.25, help="Feed parse time.")
     metrics.observe("parse_seconds", 0.5)
     depth = [3.0]
-    metrics.gauge_from("queue_age_seconds", lambda: depth[0], help="Oldest queued job.")
+    metrics.read_from("queue_age_seconds", lambda: depth[0], help="Oldest queued job.")
     server = await serve(metrics=metrics)
 
     status, content_type, body = await fetch(server, "/metrics")
