@@ -12,9 +12,9 @@ import sys
 import threading
 from typing import TextIO
 
-from bot.cards import Action, Card, Line, Link, Text
-from bot.commands import Commands, Invocation
-from bot.domain import Destination, MessageRef
+from bot.commands.router import Commands, Invocation
+from bot.core.cards import Action, Card, Line, Link, Text
+from bot.core.domain import Destination, MessageRef
 
 CONSOLE = Destination("console", "local")
 RULE = "─" * 72

@@ -6,7 +6,7 @@
               scraper asks for it), produced by ``prometheus_client`` at scrape time, plus
               event-loop lag and the standard ``process_*`` metrics.
 
-The core keeps plain numbers (``bot.metrics``); this adapter is the only place that knows
+The core keeps plain numbers (``bot.core.metrics``); this adapter is the only place that knows
 the Prometheus naming rules.
 """
 
@@ -30,8 +30,8 @@ from prometheus_client.core import (
 from prometheus_client.exposition import choose_encoder
 
 from adapters.looplag import LoopLagMonitor
-from bot.errors import ConfigError, NewsbotError
-from bot.metrics import Kind, Metrics, Sample
+from bot.core.errors import ConfigError, NewsbotError
+from bot.core.metrics import Kind, Metrics, Sample
 
 __all__ = ["HealthServer", "HttpConfig", "NewsbotCollector", "ReadyCheck", "parse_listen"]
 

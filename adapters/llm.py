@@ -1,7 +1,7 @@
 """The LLM summariser: any OpenAI-compatible endpoint through the official ``openai`` client.
 
 OpenAI, Ollama, vLLM and llama.cpp's server all speak Chat Completions. The model's
-output is parsed robustly and then grounded in code (``bot.grounding``); when the
+output is parsed robustly and then grounded in code (``bot.summaries.grounding``); when the
 call is over budget, times out, fails, or too little survives grounding, the
 extractive summary is used instead, and the reason is logged and counted.
 """
@@ -28,13 +28,14 @@ from adapters.llm_prompt import (
     summary_messages,
     utc_day,
 )
-from bot.domain import Answer, Article, Section, Story, Summary
-from bot.errors import ConfigError
-from bot.extractive import summary_cache_key
-from bot.grounding import GroundingResult, ground, number_sources
-from bot.metrics import Metrics, expose
-from bot.ports import Clock, Summarizer
-from bot.sentences import content_words, derive_heading, idf_weights
+from bot.core.domain import Answer, Article, Section, Story, Summary
+from bot.core.errors import ConfigError
+from bot.core.metrics import Metrics, expose
+from bot.core.ports import Clock, Summarizer
+from bot.summaries.extractive import summary_cache_key
+from bot.summaries.grounding import GroundingResult, ground, number_sources
+from bot.text.headings import derive_heading
+from bot.text.sentences import content_words, idf_weights
 
 log = logging.getLogger("newsbot.llm")
 
@@ -86,7 +87,7 @@ class _Fallback(Exception):
 
 
 class LLMSummarizer:
-    """A :class:`bot.ports.Summarizer` backed by a chat model, grounded in code."""
+    """A :class:`bot.core.ports.Summarizer` backed by a chat model, grounded in code."""
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 Article text goes to the model as JSON data between fixed markers, so an article can
 neither close the data block nor pose as instructions. Nothing the model writes is
-trusted: :func:`parse_draft` only extracts a draft, and ``bot.grounding`` decides what
+trusted: :func:`parse_draft` only extracts a draft, and ``bot.summaries.grounding`` decides what
 of it may be published.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import Article, DatedEvent, Section, Sentence, SourceRef, Summary
-from bot.grounding import split_cite_marks
-from bot.sentences import article_sentences, clean_text, split_sentences
+from bot.core.domain import Article, DatedEvent, Section, Sentence, SourceRef, Summary
+from bot.summaries.grounding import split_cite_marks
+from bot.text.sentences import article_sentences, clean_text, split_sentences
 
 PROMPT_VERSION = "summary-v1"
 CHARS_PER_TOKEN = 4  # a conservative estimate for English news text

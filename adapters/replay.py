@@ -1,7 +1,7 @@
 """A local feed server for the offline demo: replays a news corpus as RSS and Atom feeds.
 
 Two modes:
-- the bundled sample corpus (``bot/sample/corpus.json``): each outlet's feed gains its
+- the bundled sample corpus (``bot/app/sample/corpus.json``): each outlet's feed gains its
   items over the replay (``offset_s``), so the bot sees stories grow;
 - a folder of feed files (``--feeds DIR``): each file is one outlet's feed, served as is.
 
@@ -53,7 +53,7 @@ def load_sample(
 ) -> tuple[list[ReplayOutlet], list[ReplayItem]]:
     """The bundled corpus, with publication times relative to ``start``."""
     if corpus is None:
-        text = resources.files("bot").joinpath("sample/corpus.json").read_text(encoding="utf-8")
+        text = resources.files("bot.app").joinpath("sample/corpus.json").read_text(encoding="utf-8")
     else:
         text = corpus.read_text(encoding="utf-8")
     data = json.loads(text)

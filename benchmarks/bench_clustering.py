@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clustering import ClusterConfig, ClusterDoc, StoryClusterer
+from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
 
 TARGET_PER_S = 2000.0
 TARGET_P99_MS = 5.0

@@ -48,11 +48,11 @@ from telegram.request import HTTPXRequest
 
 from adapters.discord.messenger import DiscordMessenger
 from adapters.telegram.messenger import TelegramMessenger
-from bot.clock import SystemClock
-from bot.delivery import DeliveryConfig, Dispatcher
-from bot.domain import NewArticle, Story
-from bot.extractive import ExtractiveSummarizer
-from bot.ratelimit import RateLimitConfig
+from bot.core.clock import SystemClock
+from bot.core.domain import NewArticle, Story
+from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.ratelimit import RateLimitConfig
+from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage, open_storage
 from storage.models import SubscriptionRow
 

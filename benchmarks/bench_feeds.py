@@ -35,10 +35,10 @@ from aiohttp import web
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.parse import timed_parse
 from adapters.feeds.pool import ParsePool, PoolConfig
-from bot.clock import FixedClock
-from bot.domain import Article, Feed, NewArticle, ParsedFeed
-from bot.errors import FeedParseError
-from bot.watcher import Watcher, WatcherConfig
+from bot.core.clock import FixedClock
+from bot.core.domain import Article, Feed, NewArticle, ParsedFeed
+from bot.core.errors import FeedParseError
+from bot.feeds.watcher import Watcher, WatcherConfig
 
 FEEDS = 5000
 HOSTS = [f"127.0.0.{n}" for n in range(2, 12)]

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain import Article, Story
-from bot.extractive import ExtractiveSummarizer
+from bot.core.domain import Article, Story
+from bot.summaries.extractive import ExtractiveSummarizer
 
 
 def load_stories(path: Path) -> list[tuple[Story, list[Article]]]:

@@ -1,0 +1,2 @@
+"""newsbot: reads the news for people. The pipeline's stages are its subpackages (see
+ARCHITECTURE.md)."""

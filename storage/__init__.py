@@ -1,7 +1,7 @@
 """Persistence: SQLAlchemy 2.0 async on SQLite (default) or PostgreSQL.
 
 ``open_storage(url)`` connects, applies Alembic migrations up to head and returns a
-``SqlStorage`` implementing ``bot.ports.Storage``.
+``SqlStorage`` implementing ``bot.core.ports.Storage``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What every part of the SQL storage shares: the engine, sessions and row mapping.
 
-Rows never leave ``storage/``: these functions map them to ``bot.domain`` values.
+Rows never leave ``storage/``: these functions map them to ``bot.core.domain`` values.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.clock import as_utc
-from bot.domain import Article, Destination, Feed, Subscription
-from bot.errors import StorageError
+from bot.core.clock import as_utc
+from bot.core.domain import Article, Destination, Feed, Subscription
+from bot.core.errors import StorageError
 from storage.models import ArticleRow, FeedRow, SubscriptionRow
 
 log = logging.getLogger("newsbot.storage")

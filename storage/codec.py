@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.domain import DatedEvent, Section, Sentence, SourceRef, Summary
+from bot.core.domain import DatedEvent, Section, Sentence, SourceRef, Summary
 
 SCHEMA = 1
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.errors import ConfigError, StorageError
+from bot.core.errors import ConfigError, StorageError
 from storage.leader import hold_migration_lock
 from storage.sql import SqlStorage
 

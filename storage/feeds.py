@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import Feed
+from bot.core.domain import Feed
 from storage.base import SqlBase, aware, feed_value, utc_now
 from storage.models import FeedRow
 

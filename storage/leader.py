@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.errors import ConfigError, SingleWriterError, StorageError
+from bot.core.errors import ConfigError, SingleWriterError, StorageError
 
 __all__ = [
     "MIGRATION_LOCK_NAME",

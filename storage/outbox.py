@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.domain import Delivery, MessageRef, Story, Subscription
+from bot.core.domain import Delivery, MessageRef, Story, Subscription
 from storage.base import SqlBase, aware, destination_value, utc_now
 from storage.models import DeliveryRow, MuteRow, SubscriptionRow
 

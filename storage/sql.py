@@ -1,7 +1,7 @@
-"""The SQLAlchemy implementation of ``bot.ports.Storage`` (SQLite and PostgreSQL).
+"""The SQLAlchemy implementation of ``bot.core.ports.Storage`` (SQLite and PostgreSQL).
 
 Feeds, articles, stories and summaries live here; subscriptions and the outbox have
-modules of their own. Every method returns ``bot.domain`` values, never rows.
+modules of their own. Every method returns ``bot.core.domain`` values, never rows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import Article, NewArticle, Story, Subscription, Summary
+from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
 from storage.base import article_value, utc_now
 from storage.codec import decode_summary, encode_summary
 from storage.feeds import FeedStorage

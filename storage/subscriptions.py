@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import Destination, Subscription
+from bot.core.domain import Destination, Subscription
 from storage.base import SqlBase, subscription_value, utc_now
 from storage.models import MuteRow, SubscriptionRow
 

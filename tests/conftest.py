@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.clock import FixedClock
+from bot.core.clock import FixedClock
 from storage import SqlStorage, open_storage
 
 PG_URL = os.environ.get("NEWSBOT_TEST_DATABASE_URL", "")

@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.domain import Article, NewArticle, Story, Summary
-from bot.extractive import ExtractiveSummarizer
-from bot.ports import Storage
+from bot.core.domain import Article, NewArticle, Story, Summary
+from bot.core.ports import Storage
+from bot.summaries.extractive import ExtractiveSummarizer
 
 FLOOD = (
     (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.__main__ import main
+from bot.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ import io
 import re
 from pathlib import Path
 
-from bot.bootstrap import run_demo
-from bot.config import parse_config
+from bot.app.bootstrap import run_demo
+from bot.core.config import parse_config
 
 
 async def test_demo_once_posts_each_multi_outlet_story_once_with_sources() -> None:

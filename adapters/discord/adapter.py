@@ -23,10 +23,10 @@ from adapters.discord.lifecycle import Lifecycle
 from adapters.discord.messenger import NO_MENTIONS, DiscordMessenger
 from adapters.discord.render import render_card
 from adapters.discord.slash import Work, build_commands
-from bot.cards import Action, Card, line
-from bot.commands import Commands, Invocation
-from bot.domain import Destination
-from bot.errors import CommandError, ConfigError, NewsbotError
+from bot.commands.router import Commands, Invocation
+from bot.core.cards import Action, Card, line
+from bot.core.domain import Destination
+from bot.core.errors import CommandError, ConfigError, NewsbotError
 
 log = logging.getLogger("newsbot.discord")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from bot.cards import Action, ActionKind
+from bot.core.cards import Action, ActionKind
 
 PREFIX = "nb:"
 TEMPLATE = re.compile(r"nb:(?P<action>[a-z]:[a-z0-9]{2,12}(?::[0-9]{1,2})?)")

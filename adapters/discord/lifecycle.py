@@ -12,8 +12,8 @@ from typing import Any
 
 import discord
 
-from bot.commands import Commands
-from bot.domain import Destination
+from bot.commands.router import Commands
+from bot.core.domain import Destination
 
 log = logging.getLogger("newsbot.discord")
 

@@ -1,4 +1,4 @@
-"""The delivery side of the Discord adapter: ``bot.ports.Messenger`` on a discord.py client.
+"""The delivery side of the Discord adapter: ``bot.core.ports.Messenger`` on a discord.py client.
 
 A Destination is ``("discord", channel_id, thread_id or None)``; a message lives in the
 thread when there is one. A forum channel gets one forum post (a thread whose starter
@@ -18,9 +18,9 @@ import aiohttp
 import discord
 
 from adapters.discord.render import Rendered, render_card, thread_name
-from bot.cards import Card
-from bot.domain import Destination, MessageRef
-from bot.errors import (
+from bot.core.cards import Card
+from bot.core.domain import Destination, MessageRef
+from bot.core.errors import (
     AmbiguousDeliveryError,
     DeliveryError,
     PermanentDeliveryError,

@@ -12,7 +12,7 @@ import discord
 
 from adapters.discord.buttons import ActionButton
 from adapters.discord.text import ELLIPSIS, escape_to_fit, fit_lines, render_line, safe_url
-from bot.cards import Button, Card, line_text
+from bot.core.cards import Button, Card, line_text
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
-from bot.cards import Card
-from bot.commands import COMMANDS, Commands, Invocation
+from bot.commands.router import COMMANDS, Commands, Invocation
+from bot.core.cards import Card
 
 Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}

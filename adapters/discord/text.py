@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from bot.cards import Line, Link, Text
+from bot.core.cards import Line, Link, Text
 
 ELLIPSIS = "…"
 # Every character Discord's markdown gives a meaning to, plus "<" (mentions, timestamps)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from adapters.feeds.fetch import HttpFeedFetcher, Page
 from adapters.feeds.pool import ParsePool, PoolConfig
-from bot.errors import FeedParseError, FetchError
+from bot.core.errors import FeedParseError, FetchError
 
 log = logging.getLogger("newsbot.article_text")
 

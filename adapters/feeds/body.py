@@ -11,7 +11,7 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from bot.errors import FetchError
+from bot.core.errors import FetchError
 
 _CHUNK = 64 * 1024
 

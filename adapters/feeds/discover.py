@@ -14,8 +14,8 @@ from typing import Protocol
 from urllib.parse import urljoin
 
 from adapters.feeds.fetch import Page
-from bot.domain import ParsedFeed
-from bot.errors import FeedParseError, FetchError
+from bot.core.domain import ParsedFeed
+from bot.core.errors import FeedParseError, FetchError
 
 FEED_TYPES = (
     "application/rss+xml",

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.domain import ParsedFeed
+from bot.core.domain import ParsedFeed
 
 TimedResult = tuple[float, ParsedFeed | None, str | None]
 _SKIPPED_SUFFIXES = (".csv", ".md", ".txt", ".json.license")

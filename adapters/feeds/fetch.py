@@ -20,9 +20,9 @@ from yarl import URL
 
 from adapters.feeds.body import chunk_size, read_capped
 from adapters.feeds.netguard import check_url, find_refusal, make_connector
-from bot.domain import FetchRequest, FetchResult
-from bot.errors import FetchError, UnsafeURLError
-from bot.schedule import RetryLaterError
+from bot.core.domain import FetchRequest, FetchResult
+from bot.core.errors import FetchError, UnsafeURLError
+from bot.feeds.schedule import RetryLaterError
 
 PROJECT_URL = "https://github.com/newsbot/newsbot"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -105,7 +105,7 @@ def _kept_headers(headers: CIMultiDictProxy[str], status: int) -> dict[str, str]
 
 
 class HttpFeedFetcher:
-    """The aiohttp implementation of ``bot.ports.FeedFetcher`` (plus page fetching)."""
+    """The aiohttp implementation of ``bot.core.ports.FeedFetcher`` (plus page fetching)."""
 
     def __init__(
         self,

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from adapters.feeds.text import html_to_text
-from bot.domain import ParsedEntry, ParsedFeed
-from bot.errors import FeedParseError
+from bot.core.domain import ParsedEntry, ParsedFeed
+from bot.core.errors import FeedParseError
 
 _MAX_TEXT = 20_000
 

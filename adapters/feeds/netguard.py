@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from bot.errors import UnsafeURLError
+from bot.core.errors import UnsafeURLError
 
 
 class UnsafeAddressError(OSError):

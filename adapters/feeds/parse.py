@@ -21,9 +21,9 @@ import feedparser
 from adapters.feeds.jsonfeed import looks_like_json, parse_json_feed
 from adapters.feeds.pool import ParsePool, PoolConfig
 from adapters.feeds.text import html_to_text
-from bot.domain import ParsedEntry, ParsedFeed
-from bot.errors import FeedParseError
-from bot.metrics import Metrics
+from bot.core.domain import ParsedEntry, ParsedFeed
+from bot.core.errors import FeedParseError
+from bot.core.metrics import Metrics
 
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _ENTITY_DECL = re.compile(
@@ -204,7 +204,7 @@ def parse_feed_bytes(
 
 
 class FeedparserParser:
-    """``bot.ports.FeedParser`` running ``parse_feed_bytes`` in a process pool.
+    """``bot.core.ports.FeedParser`` running ``parse_feed_bytes`` in a process pool.
 
     With ``metrics``, the time each parse took in its worker is observed as
     ``feed_parse_seconds{outcome=ok|rejected}`` (a wait for a free worker is not counted;

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import FeedParseError
+from bot.core.errors import FeedParseError
 
 
 @dataclass(frozen=True)

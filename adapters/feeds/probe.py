@@ -8,7 +8,7 @@ from adapters.feeds.parse import FeedparserParser
 
 
 class DiscoveringFeedProbe:
-    """Implements ``bot.commands.FeedProbe`` with the hardened fetcher: user-given
+    """Implements ``bot.commands.router.FeedProbe`` with the hardened fetcher: user-given
     addresses never reach private networks (no ``allow_private``)."""
 
     def __init__(self, fetcher: HttpFeedFetcher, parser: FeedparserParser) -> None:

@@ -22,8 +22,8 @@ from telegram.request import HTTPXRequest
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import Handlers
 from adapters.telegram.messenger import TelegramMessenger
-from bot.commands import COMMANDS, Commands
-from bot.errors import ConfigError
+from bot.commands.router import COMMANDS, Commands
+from bot.core.errors import ConfigError
 
 log = logging.getLogger("newsbot.telegram")
 

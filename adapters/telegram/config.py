@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 # Telegram accepts 1-256 characters from this set as a webhook secret token.
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

@@ -15,7 +15,7 @@ import httpx
 from telegram import error as tg
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.errors import (
+from bot.core.errors import (
     AmbiguousDeliveryError,
     DeliveryError,
     PermanentDeliveryError,

@@ -27,10 +27,10 @@ from telegram.ext import (
 
 from adapters.telegram.messenger import TelegramMessenger, destination_of
 from adapters.telegram.permissions import channel_target, is_admin, is_chat_admin, split_channel
-from bot.cards import Action, Card, line
-from bot.commands import COMMANDS, Commands, Invocation, split_command
-from bot.domain import Destination, MessageRef
-from bot.errors import DeliveryError, TransientDeliveryError
+from bot.commands.router import COMMANDS, Commands, Invocation, split_command
+from bot.core.cards import Action, Card, line
+from bot.core.domain import Destination, MessageRef
+from bot.core.errors import DeliveryError, TransientDeliveryError
 
 log = logging.getLogger("newsbot.telegram")
 

@@ -24,9 +24,9 @@ from adapters.telegram.errors import (
     retry_after_s,
 )
 from adapters.telegram.render import KeyButton, Rendered, render, render_single, split_plain
-from bot.cards import Card
-from bot.domain import Destination, MessageRef
-from bot.errors import AmbiguousDeliveryError, DeliveryError
+from bot.core.cards import Card
+from bot.core.domain import Destination, MessageRef
+from bot.core.errors import AmbiguousDeliveryError, DeliveryError
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -55,7 +55,7 @@ def _chat(destination: Destination) -> int | str:
 
 
 class TelegramMessenger:
-    """Sends cards through a PTB ``Bot``. Every failure is a ``bot.errors`` delivery error.
+    """Sends cards through a PTB ``Bot``. Every failure is a ``bot.core.errors`` delivery error.
 
     Telegram has no idempotency key, so ``nonce`` only appears in the logs.
     """

@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.cards import Button, Card, Inline, Line, Link
+from bot.core.cards import Button, Card, Inline, Line, Link
 
 log = logging.getLogger("newsbot.telegram")
 

@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.http_server import HealthServer, HttpConfig, metric_name, parse_listen
 from adapters.looplag import LoopLagMonitor
-from bot.config import load_section
-from bot.errors import ConfigError, StorageError
-from bot.metrics import Metrics
+from bot.core.config import load_section
+from bot.core.errors import ConfigError, StorageError
+from bot.core.metrics import Metrics
 
 LOCAL = HttpConfig(listen="127.0.0.1:0")
 Checks = Callable[[], Awaitable[dict[str, bool]]]

@@ -16,11 +16,11 @@ import pytest
 
 from adapters.llm import LLMConfig, LLMSummarizer
 from adapters.llm_prompt import SUMMARY_SYSTEM, find_json_object
-from bot.domain import Article, Story, Summary
-from bot.errors import ConfigError
-from bot.extractive import ExtractiveSummarizer
-from bot.grounding import number_sources
-from bot.metrics import Metrics
+from bot.core.domain import Article, Story, Summary
+from bot.core.errors import ConfigError
+from bot.core.metrics import Metrics
+from bot.summaries.extractive import ExtractiveSummarizer
+from bot.summaries.grounding import number_sources
 from tests.fakes.fake_openai import Body, FakeOpenAI, Reply, error_reply
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)

@@ -41,12 +41,12 @@ from telegram.request import HTTPXRequest
 
 from adapters.discord.messenger import DiscordMessenger
 from adapters.telegram.messenger import TelegramMessenger
-from bot.cards import Card
-from bot.clock import SystemClock
-from bot.delivery import DeliveryConfig, Dispatcher
-from bot.domain import Delivery, Destination, MessageRef
-from bot.ports import Messenger, Storage
-from bot.ratelimit import RateLimitConfig
+from bot.core.cards import Card
+from bot.core.clock import SystemClock
+from bot.core.domain import Delivery, Destination, MessageRef
+from bot.core.ports import Messenger, Storage
+from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.ratelimit import RateLimitConfig
 from storage import SqlStorage, open_storage
 
 MODES = ("claim", "sending", "sent", "edited", "mid", "none")
@@ -144,7 +144,7 @@ class TrippedMessenger:
 
 
 def row_of_nonce(nonce: str) -> int:
-    """``nb<id>v<version>[suffix]`` (bot.delivery.delivery_nonce) -> the row id."""
+    """``nb<id>v<version>[suffix]`` (bot.delivery.dispatcher.delivery_nonce) -> the row id."""
     return int(nonce[2:].split("v", 1)[0])
 
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import pytest
 
-from bot.cards import Action
-from bot.domain import Destination, Subscription
+from bot.core.cards import Action
+from bot.core.domain import Destination, Subscription
 from storage import SqlStorage, open_storage
 from storage.models import DeliveryRow, SubscriptionRow
 from tests.delivery.dispatcher_process import ChildConfig, row_of_nonce

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain import Destination
+from bot.core.domain import Destination
 from storage import SqlStorage
 from tests.factories import seed_story
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.extractive import ExtractiveSummarizer
-from bot.pipeline import Pipeline
+from bot.core.clock import FixedClock
+from bot.stories.pipeline import Pipeline
+from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage, open_storage
 from storage.notify import WorkListener, connect_kwargs
 from tests.factories import seed_articles

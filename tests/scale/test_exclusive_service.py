@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.runner import ExclusiveService
+from bot.app.runner import ExclusiveService
 
 
 class Lock:

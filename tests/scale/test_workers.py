@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.domain import Destination
+from bot.core.domain import Destination
 from storage import SqlStorage, open_storage
 from tests.conftest import IN_CI, PG_URL, drop_postgres, fresh_postgres_url
 from tests.fakes.fake_discord import APP_ID, TOKEN, FakeDiscord

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import ConfigError, SingleWriterError
+from bot.core.errors import ConfigError, SingleWriterError
 from storage import create_engine_for
 from storage.leader import (
     LeaderElection,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.domain import Destination
+from bot.core.domain import Destination
 from storage import SqlStorage
 from tests.factories import seed_story
 

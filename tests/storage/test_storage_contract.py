@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain import Destination, Story
-from bot.errors import StorageError
+from bot.core.domain import Destination, Story
+from bot.core.errors import StorageError
 from storage import SqlStorage
 from tests.factories import new_article, seed_story
 

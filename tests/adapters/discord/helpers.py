@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.discord import DiscordAdapter, DiscordConfig
-from bot.clock import FixedClock
-from bot.commands import Commands
-from bot.domain import NewArticle, Section, Sentence, SourceRef, Story, Summary
+from bot.commands.router import Commands
+from bot.core.clock import FixedClock
+from bot.core.domain import NewArticle, Section, Sentence, SourceRef, Story, Summary
 from storage.sql import SqlStorage
 from tests.fakes.fake_discord import APP_ID, TOKEN, FakeDiscord
 

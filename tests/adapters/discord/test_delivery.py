@@ -10,11 +10,11 @@ import discord
 import pytest
 
 from adapters.discord.messenger import map_error
-from bot.cards import Card, line
-from bot.clock import SystemClock
-from bot.delivery import Dispatcher
-from bot.domain import Destination, MessageRef
-from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.core.cards import Card, line
+from bot.core.clock import SystemClock
+from bot.core.domain import Destination, MessageRef
+from bot.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.delivery.dispatcher import Dispatcher
 from tests.adapters.discord.helpers import World, seed_story, wait_answered
 
 CARD = Card(title="Headline", body=(line("A lede."),), footer=("2 outlets",))

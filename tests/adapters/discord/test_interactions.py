@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from bot.clock import SystemClock
-from bot.commands import Commands, Invocation
-from bot.delivery import Dispatcher
-from bot.domain import Destination
+from bot.commands.router import Commands, Invocation
+from bot.core.clock import SystemClock
+from bot.core.domain import Destination
+from bot.delivery.dispatcher import Dispatcher
 from tests.adapters.discord.helpers import World, seed_story, wait_answered
 from tests.fakes.fake_discord import MANAGE_CHANNELS
 

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.discord import DiscordAdapter
 from adapters.discord.config import DEFAULT_API_BASE_URL, DEFAULT_GATEWAY_URL
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from tests.adapters.discord.helpers import World, seed_story, wait_answered
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.discord.render import render_card, thread_name
 from adapters.discord.text import escape, fit_lines, safe_url
-from bot.cards import Action, Button, Card, Field, Link, Text, line
+from bot.core.cards import Action, Button, Card, Field, Link, Text, line
 from tests.fakes.fake_discord import FakeDiscord
 
 

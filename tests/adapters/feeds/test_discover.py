@@ -10,8 +10,8 @@ from adapters.feeds import netguard
 from adapters.feeds.discover import discover_feed, feed_links
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.parse import parse_feed_bytes
-from bot.domain import ParsedFeed
-from bot.errors import FeedParseError, UnsafeURLError
+from bot.core.domain import ParsedFeed
+from bot.core.errors import FeedParseError, UnsafeURLError
 from tests.fakes.feed_server import FeedServer, Route, rss
 
 FEED = rss([("One", "https://example.com/1")], title="Site News")

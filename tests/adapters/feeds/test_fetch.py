@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
-from bot.domain import FetchRequest
-from bot.errors import FetchError
-from bot.schedule import RetryLaterError
+from bot.core.domain import FetchRequest
+from bot.core.errors import FetchError
+from bot.feeds.schedule import RetryLaterError
 from tests.fakes.feed_server import FeedServer, Route, gzip_bomb, rss
 
 FEED = rss([("One", "https://example.com/1"), ("Two", "https://example.com/2")])

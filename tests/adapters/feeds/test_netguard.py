@@ -11,8 +11,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from adapters.feeds import netguard
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.netguard import address_refusal, check_url, guarded_socket
-from bot.domain import FetchRequest
-from bot.errors import UnsafeURLError
+from bot.core.domain import FetchRequest
+from bot.core.errors import UnsafeURLError
 from tests.fakes.feed_server import FeedServer, Route, rss
 
 REFUSED_ADDRESSES = [

@@ -10,8 +10,8 @@ import pytest
 
 from adapters.feeds.parse import FeedparserParser, parse_feed_bytes
 from adapters.feeds.pool import ParsePool, PoolConfig
-from bot.errors import FeedParseError
-from bot.metrics import Metrics
+from bot.core.errors import FeedParseError
+from bot.core.metrics import Metrics
 from tests.fakes.feed_server import FeedServer, Route, rss
 
 URL = "https://news.example.com/feed"

@@ -11,8 +11,8 @@ import pytest
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
-from bot.clock import FixedClock
-from bot.watcher import Watcher, WatcherConfig
+from bot.core.clock import FixedClock
+from bot.feeds.watcher import Watcher, WatcherConfig
 from storage import SqlStorage
 from tests.fakes.feed_server import FeedServer, Route, rss
 

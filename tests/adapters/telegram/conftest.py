@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.commands import Commands
-from bot.extractive import ExtractiveSummarizer
+from bot.commands.router import Commands
+from bot.core.clock import FixedClock
+from bot.summaries.extractive import ExtractiveSummarizer
 from storage import open_storage
 from tests.adapters.telegram.tg_world import ADA, BOB, GROUP, NOW, World
 from tests.fakes.fake_telegram import FakeTelegram

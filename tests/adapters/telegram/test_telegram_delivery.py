@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from bot.clock import SystemClock
-from bot.delivery import Dispatcher
-from bot.domain import Destination
+from bot.core.clock import SystemClock
+from bot.core.domain import Destination
+from bot.delivery.dispatcher import Dispatcher
 from tests.adapters.telegram.tg_world import ADA, World
 
 DM = Destination("telegram", str(ADA))

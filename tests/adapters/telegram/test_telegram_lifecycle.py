@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from adapters.telegram import TelegramAdapter, TelegramConfig
-from bot.domain import Destination
-from bot.errors import ConfigError
+from bot.core.domain import Destination
+from bot.core.errors import ConfigError
 from tests.adapters.telegram.tg_world import ADA, SECRET, World, free_port
 
 

@@ -7,10 +7,10 @@ import pytest
 from telegram import error as tg
 
 from adapters.telegram.errors import delivery_error
-from bot.cards import Action, Button, Card, Text, line
-from bot.commands import Invocation
-from bot.domain import Destination, MessageRef
-from bot.errors import (
+from bot.commands.router import Invocation
+from bot.core.cards import Action, Button, Card, Text, line
+from bot.core.domain import Destination, MessageRef
+from bot.core.errors import (
     AmbiguousDeliveryError,
     PermanentDeliveryError,
     TransientDeliveryError,

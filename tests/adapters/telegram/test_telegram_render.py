@@ -16,7 +16,7 @@ from adapters.telegram.render import (
     split_plain,
     units,
 )
-from bot.cards import Action, Button, Card, Field, Link, Text, line
+from bot.core.cards import Action, Button, Card, Field, Link, Text, line
 from tests.fakes.fake_telegram import ApiError, parse_html
 
 

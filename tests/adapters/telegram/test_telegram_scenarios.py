@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from adapters.telegram import TelegramAdapter
-from bot.commands import COMMANDS
-from bot.domain import Destination
-from bot.errors import ConfigError
+from bot.commands.router import COMMANDS
+from bot.core.domain import Destination
+from bot.core.errors import ConfigError
 from tests.adapters.telegram.tg_world import ADA, BOB, GROUP, World
 
 DM = Destination("telegram", str(ADA))

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.telegram import TelegramAdapter, TelegramConfig
-from bot.clock import FixedClock, SystemClock
-from bot.commands import Commands
-from bot.delivery import Dispatcher
-from bot.domain import Story, Summary
+from bot.commands.router import Commands
+from bot.core.clock import FixedClock, SystemClock
+from bot.core.domain import Story, Summary
+from bot.delivery.dispatcher import Dispatcher
 from storage import SqlStorage
 from tests.factories import seed_story
 from tests.fakes.fake_telegram import FakeTelegram

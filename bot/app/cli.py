@@ -1,0 +1,232 @@
+"""The ``newsbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.app.config import load_config
+from bot.core.config import Config
+from bot.core.errors import ConfigError, NewsbotError
+
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Reads the news for people: one grounded, cited post per story.",
+    )
+    parser.add_argument("--config", help="the TOML configuration file (or NEWSBOT_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the bot with every enabled adapter")
+
+    demo = sub.add_parser("demo", help="the real bot, offline, on a local replay of news feeds")
+    demo.add_argument("--once", action="store_true", help="process the whole replay, print, exit")
+    demo.add_argument("--feeds", type=Path, help="replay this folder of feed files instead")
+    demo.add_argument("--duration", type=float, default=30.0, help="replay length in seconds")
+
+    sub.add_parser("chat", help="type commands to the bot in this terminal (or pipe them)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+
+    feeds = sub.add_parser("feeds", help="feeds and their state")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    feeds_sub.add_parser("list", help="each feed's state: last success, last error, next check")
+
+    deliveries = sub.add_parser("deliveries", help="the outbox: counts, dead letters, retries")
+    deliveries.add_argument("--failed", action="store_true", help="list dead letters and why")
+    deliveries.add_argument(
+        "--retry", nargs="*", type=int, metavar="ID", help="queue dead letters again (all if no ID)"
+    )
+
+    evaluate = sub.add_parser("eval", help="measure the bot on evaluation data")
+    eval_sub = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    clustering = eval_sub.add_parser("clustering", help="story clustering on a JSONL stream")
+    clustering.add_argument("file", type=Path)
+    summaries = eval_sub.add_parser("summaries", help="summaries against editors' summaries")
+    summaries.add_argument("file", type=Path)
+    summaries.add_argument("--out", type=Path, help="write each rendered summary as JSON lines")
+    feeds_eval = eval_sub.add_parser("feeds", help="the parse path on a folder of feed files")
+    feeds_eval.add_argument("directory", type=Path)
+    return parser
+
+
+def configure_logging(config: Config, verbose: bool, command: str) -> None:
+    quiet = command in ("demo", "chat", "eval", "feeds") and not verbose
+    level = logging.WARNING if quiet else getattr(logging, config.logging.level.upper())
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+async def _feeds_list(config: Config) -> int:
+    from storage import open_storage  # noqa: PLC0415 - keep CLI start fast
+
+    storage = await open_storage(config.database.url)
+    try:
+        for feed in await storage.list_feeds():
+            print(
+                json.dumps(
+                    {
+                        "url": feed.url,
+                        "name": feed.name,
+                        "enabled": feed.enabled,
+                        "last_success": feed.last_success_at.isoformat()
+                        if feed.last_success_at
+                        else None,
+                        "last_error": feed.last_error,
+                        "next_check": feed.next_check_at.isoformat()
+                        if feed.next_check_at
+                        else None,
+                        "items_seen": feed.items_seen,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+    finally:
+        await storage.close()
+    return 0
+
+
+async def _deliveries(args: argparse.Namespace, config: Config) -> int:
+    from bot.core.clock import SystemClock  # noqa: PLC0415
+    from storage import open_storage  # noqa: PLC0415 - keep CLI start fast
+
+    storage = await open_storage(config.database.url)
+    try:
+        if args.retry is not None:
+            queued = await storage.retry_failed(args.retry or None, now=SystemClock().now())
+            print(f"queued {queued} failed deliveries again")
+        elif args.failed:
+            for row in await storage.failed_deliveries(1000):
+                print(
+                    json.dumps(
+                        {
+                            "id": row.id,
+                            "destination": row.destination.key,
+                            "story": row.story_id,
+                            "kind": row.kind,
+                            "attempts": row.attempts,
+                            "reason": row.last_error,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+        else:
+            print(json.dumps(await storage.count_deliveries()))
+    finally:
+        await storage.close()
+    return 0
+
+
+async def _db_upgrade(config: Config) -> int:
+    from storage import open_storage  # noqa: PLC0415 - keep CLI start fast
+
+    storage = await open_storage(config.database.url)
+    await storage.close()
+    print(f"database is at the newest schema: {config.database.url}")
+    return 0
+
+
+async def read_eval_lines(path: Path) -> list[str]:
+    """The lines of an evaluation file, or a ConfigError that names it."""
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"eval file {path} cannot be read: {err}") from err
+    return text.splitlines()
+
+
+async def _eval(args: argparse.Namespace, config: Config) -> int:
+    if args.eval_command == "clustering":
+        from bot.eval.clustering import evaluate_clustering  # noqa: PLC0415
+        from bot.stories.clustering import ClusterConfig  # noqa: PLC0415
+
+        lines = await read_eval_lines(args.file)
+        result = evaluate_clustering(lines, config.section("clustering", ClusterConfig))
+    elif args.eval_command == "summaries":
+        from bot.app.bootstrap import build_summarizer  # noqa: PLC0415
+        from bot.core.clock import SystemClock  # noqa: PLC0415
+        from bot.eval.summaries import evaluate_summaries  # noqa: PLC0415
+
+        lines = await read_eval_lines(args.file)
+        summarizer, closers = build_summarizer(config, SystemClock())
+        rendered: list[dict[str, Any]] = []
+        try:
+            result = await evaluate_summaries(
+                lines, summarizer, source=str(args.file), rendered=rendered
+            )
+        finally:
+            for closer in closers:
+                await closer()
+        if args.out is not None:
+            body = "".join(json.dumps(r, default=str, ensure_ascii=False) + "\n" for r in rendered)
+            await asyncio.to_thread(args.out.write_text, body, encoding="utf-8")
+    else:
+        from bot.app.bootstrap import evaluate_feeds  # noqa: PLC0415 - the parse path is an adapter
+
+        # It runs its own event loop for the parse pool: keep it off this one.
+        result = await asyncio.to_thread(evaluate_feeds, args.directory)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+async def dispatch(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import bootstrap  # noqa: PLC0415 - the composition root imports every adapter
+
+    if args.command == "run":
+        return await bootstrap.run_bot(config)
+    if args.command == "demo":
+        return await bootstrap.run_demo(
+            config, once=args.once, feeds_dir=args.feeds, duration_s=args.duration
+        )
+    if args.command == "chat":
+        await bootstrap.run_chat(config)
+        return 0
+    if args.command == "db":
+        return await _db_upgrade(config)
+    if args.command == "feeds":
+        return await _feeds_list(config)
+    if args.command == "deliveries":
+        return await _deliveries(args, config)
+    return await _eval(args, config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        from bot.app.bootstrap import validate  # noqa: PLC0415 - the composition root knows every section
+
+        validate(config)
+        configure_logging(config, args.verbose, args.command)
+        target: Path | None = getattr(args, "file", None) or getattr(args, "directory", None)
+        if args.command == "eval" and target is not None and not target.exists():
+            raise ConfigError(f"{target} does not exist.")
+        return asyncio.run(dispatch(args, config))
+    except ConfigError as err:
+        print(f"newsbot: configuration error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except NewsbotError as err:
+        print(f"newsbot: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

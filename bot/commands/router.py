@@ -1,0 +1,143 @@
+"""The commands people type, the same on every platform.
+
+Adapters decide who may change what (``Invocation.can_manage``) and translate platform
+events into calls here; the answers are platform-neutral ``Card``s. Wrong input never
+raises out of this package: it gets a one-line explanation and a hint. The handlers
+live in groups: subscriptions, stories and feeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.commands.base import FeedProbe, Invocation, card, log
+from bot.commands.feeds import FeedCommands
+from bot.commands.stories import StoryCommands
+from bot.commands.subscriptions import SubscriptionCommands
+from bot.core.cards import Action, Card, Line, Text
+from bot.core.errors import CommandError, NewsbotError
+from bot.delivery.render import shorten
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    name: str
+    description: str
+    usage: str
+
+
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo(
+        "subscribe",
+        "Follow a topic in this chat",
+        "/subscribe <topic> [--breaking] [--outlets N]",
+    ),
+    CommandInfo("unsubscribe", "Stop following a topic", "/unsubscribe <topic>"),
+    CommandInfo("subscriptions", "List this chat's topics", "/subscriptions"),
+    CommandInfo("latest", "Recent stories, optionally on a topic", "/latest [topic]"),
+    CommandInfo("expand", "A story's section in full", "/expand <story> [section]"),
+    CommandInfo("sources", "The sources of a story", "/sources <story>"),
+    CommandInfo("ask", "Ask a question about a story", "/ask <story> <question>"),
+    CommandInfo("addfeed", "Add a news feed to the shared pool", "/addfeed <url>"),
+    CommandInfo("removefeed", "Remove a feed this chat added", "/removefeed <url>"),
+    CommandInfo("feeds", "The feeds and how they are doing", "/feeds"),
+    CommandInfo("help", "What I can do", "/help"),
+)
+_NAMES = {info.name for info in COMMANDS}
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """``"/subscribe@newsbot iraq"`` → ``("subscribe", "iraq")``."""
+    text = text.strip()
+    if text.startswith("/"):
+        text = text[1:]
+    head, _, rest = text.partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return name, rest.strip()
+
+
+class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
+    """Every command of the bot, platform-neutral."""
+
+    async def run(self, inv: Invocation, text: str) -> Card:
+        """Parse and run one command line. Never raises for a person's mistake."""
+        name, args = split_command(text)
+        handlers: dict[str, Callable[[Invocation, str], Awaitable[Card]]] = {
+            "subscribe": self._subscribe_text,
+            "unsubscribe": self.unsubscribe,
+            "subscriptions": lambda inv, _args: self.subscriptions(inv),
+            "latest": lambda inv, args: self.latest(inv, args or None),
+            "expand": self._expand_text,
+            "sources": self.sources,
+            "ask": self._ask_text,
+            "addfeed": self.add_feed,
+            "removefeed": self.remove_feed,
+            "feeds": lambda inv, _args: self.feeds(inv),
+            "help": lambda inv, _args: self.help(inv),
+            "start": lambda inv, _args: self.help(inv),
+        }
+        handler = handlers.get(name)
+        if handler is None:
+            shown = shorten(name, 30) or "that"
+            return card(f"I don't know the command /{shown}. /help lists what I can do.")
+        return await self._guard(name, inv, handler(inv, args))
+
+    async def _guard(self, name: str, inv: Invocation, work: Awaitable[Card]) -> Card:
+        try:
+            answer = await work
+        except CommandError as err:
+            log.info(
+                "command.refused command=%s dest=%s reason=%r", name, inv.destination.key, str(err)
+            )
+            return card(str(err))
+        except NewsbotError as err:
+            log.warning(
+                "command.failed command=%s dest=%s error=%r", name, inv.destination.key, str(err)
+            )
+            return card("Something went wrong on my side; please try again in a minute.")
+        log.info("command.ok command=%s dest=%s", name, inv.destination.key)
+        return answer
+
+    async def press(self, inv: Invocation, action: Action) -> Card:
+        """A button press on a story post."""
+        if action.kind == "expand":
+            section = str(action.section) if action.section is not None else None
+            return await self._guard("expand", inv, self.expand(inv, action.story_id, section))
+        if action.kind == "sources":
+            return await self._guard("sources", inv, self.sources(inv, action.story_id))
+        return await self._guard("mute", inv, self.mute(inv, action.story_id))
+
+    async def follow_up(self, inv: Invocation, story_id: str, text: str) -> Card:
+        """A reply to a story post: ``expand 2``, ``sources`` or a question."""
+        words = text.strip().split(maxsplit=1)
+        first = words[0].lower().lstrip("/") if words else ""
+        rest = words[1] if len(words) > 1 else ""
+        if first == "expand":
+            return await self._guard("expand", inv, self.expand(inv, story_id, rest or None))
+        if first == "sources":
+            return await self._guard("sources", inv, self.sources(inv, story_id))
+        return await self._guard("ask", inv, self.ask(inv, story_id, text))
+
+    async def help(self, inv: Invocation) -> Card:
+        lines: list[Line | str] = [
+            "I read the news for this chat: one post per story, with its sources."
+        ]
+        lines.extend(
+            (Text(info.usage, "code"), Text(f" — {info.description}")) for info in COMMANDS
+        )
+        lines.append(
+            'Topics: words, "quoted phrases", OR, and -exclusions, '
+            'e.g. /subscribe "al asad" OR baghdad -football.'
+        )
+        return card(*lines)
+
+
+__all__ = [
+    "COMMANDS",
+    "CommandInfo",
+    "Commands",
+    "FeedProbe",
+    "Invocation",
+    "split_command",
+]

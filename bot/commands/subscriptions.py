@@ -1,0 +1,126 @@
+"""Commands that change or list what a chat follows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.commands.base import MAX_TOPIC_CHARS, TOPIC_HINT, CommandBase, Invocation, card, log
+from bot.core.cards import Card, Line, Text
+from bot.core.domain import Destination, Story
+from bot.core.errors import CommandError
+from bot.delivery.render import shorten, story_line
+from bot.stories.matching import story_text
+from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic, topic_matches
+
+
+class SubscriptionCommands(CommandBase):
+    async def _subscribe_text(self, inv: Invocation, args: str) -> Card:
+        # Options (--breaking, --outlets N) are part of the topic syntax; subscribe reads them.
+        return await self.subscribe(inv, args)
+
+    async def subscribe(
+        self, inv: Invocation, topic: str, *, breaking_only: bool = False, min_outlets: int = 2
+    ) -> Card:
+        self._require_manage(inv)
+        if not topic.strip():
+            raise CommandError(TOPIC_HINT)
+        if len(topic) > MAX_TOPIC_CHARS:
+            raise CommandError(
+                f"That topic is too long (at most {MAX_TOPIC_CHARS} characters). {TOPIC_HINT}"
+            )
+        if not 1 <= min_outlets <= 50:
+            raise CommandError("The minimum number of outlets must be between 1 and 50.")
+        query = parse_topic(topic)
+        breaking_only = breaking_only or query.breaking_only
+        if query.min_outlets != DEFAULT_MIN_OUTLETS:
+            min_outlets = query.min_outlets
+        # Options live in their own columns; the stored topic is the query alone.
+        shown = str(replace(query, breaking_only=False, min_outlets=DEFAULT_MIN_OUTLETS))
+        subscription, created = await self.storage.add_subscription(
+            inv.destination, shown, breaking_only=breaking_only, min_outlets=min_outlets
+        )
+        matching = await self._matching_stories(shown, min_outlets, breaking_only)
+        where = "this chat"
+        verb = "Subscribed" if created else "Updated the subscription of"
+        kind = "breaking stories" if breaking_only else "new stories"
+        lines: list[Line | str] = [f"{verb} {where} to {shown}."]
+        if matching:
+            count = len(matching)
+            lines.append(f"{count} current stor{'ies' if count != 1 else 'y'} match; the latest:")
+            lines.extend(story_line(s) for s in matching[:2])
+            if created:
+                # A new subscription gets the newest matching story now, not a flood.
+                await self.storage.enqueue_deliveries(
+                    matching[0], [subscription], now=self.clock.now()
+                )
+                lines.append(f"I'm posting {matching[0].id} here now.")
+        else:
+            lines.append("No current story matches yet.")
+        lines.append(
+            f"I'll post {kind} with at least {min_outlets} "
+            f"outlet{'s' if min_outlets != 1 else ''} here."
+        )
+        return card(*lines)
+
+    async def _matching_stories(
+        self, topic: str, min_outlets: int, breaking_only: bool
+    ) -> list[Story]:
+        query = parse_topic(topic)
+        found: list[Story] = []
+        for story in await self.storage.recent_stories(200, min_outlets=min_outlets):
+            if breaking_only and story.breaking_at is None:
+                continue
+            articles = await self.storage.get_articles(story.article_ids)
+            if topic_matches(query, story_text(story, articles)):
+                found.append(story)
+        return found
+
+    async def unsubscribe(self, inv: Invocation, topic: str) -> Card:
+        self._require_manage(inv)
+        if not topic.strip():
+            raise CommandError(
+                "Tell me which topic to stop, e.g. /unsubscribe iraq. /subscriptions lists them."
+            )
+        try:
+            shown = str(parse_topic(topic))
+        except CommandError:
+            shown = topic.strip()
+        removed = await self.storage.remove_subscription(inv.destination, shown)
+        if not removed:
+            raise CommandError(
+                f"This chat isn't subscribed to {shorten(shown, 60)}. "
+                "/subscriptions lists its topics."
+            )
+        return card(f"Unsubscribed this chat from {shown}.")
+
+    async def subscriptions(self, inv: Invocation) -> Card:
+        subs = await self.storage.subscriptions_for(inv.destination)
+        if not subs:
+            return card("This chat follows no topic yet. " + TOPIC_HINT)
+        lines: list[Line | str] = ["This chat follows:"]
+        for sub in subs:
+            options = [f"at least {sub.min_outlets} outlets"]
+            if sub.breaking_only:
+                options.append("breaking only")
+            if sub.paused:
+                options.append("paused")
+            lines.append((Text("• "), Text(sub.topic, "bold"), Text(f" ({', '.join(options)})")))
+        return card(*lines)
+
+    async def topics_of(self, destination: Destination) -> list[str]:
+        return [sub.topic for sub in await self.storage.subscriptions_for(destination)]
+
+    async def pause_destination(self, destination: Destination) -> int:
+        paused = await self.storage.set_paused(destination, True)
+        log.warning("destination.paused dest=%s subscriptions=%d", destination.key, paused)
+        return paused
+
+    async def resume_destination(self, destination: Destination) -> int:
+        """The bot is back in a chat it was removed from: its subscriptions run again."""
+        resumed = await self.storage.set_paused(destination, False)
+        log.info("destination.resumed dest=%s subscriptions=%d", destination.key, resumed)
+        return resumed
+
+    async def move_destination(self, old: Destination, new: Destination) -> None:
+        moved = await self.storage.move_destination(old, new)
+        log.info("destination.moved old=%s new=%s subscriptions=%d", old.key, new.key, moved)

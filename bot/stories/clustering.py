@@ -1,0 +1,373 @@
+"""Streaming story clustering: each arriving article joins a story or starts one.
+
+Online and incremental: term statistics cover only the articles in the window so far, each
+decision uses only the past, and the state can be rebuilt after a restart from stored
+articles with :meth:`StoryClusterer.restore`, which replays without re-deciding.
+
+An article is compared only with stories that share one of its most specific terms (an
+inverted index over the active stories), so the work per article stays bounded however many
+stories are active. The score is the cosine between the article and the story centroid,
+times a time proximity that decays with the gap to the story's latest report. The decay is
+measured against the pace of the stream (the average gap between arrivals), because in a
+sparse stream one event's reports lie further apart in hours than in a busy one; and an
+outlet that already reported in a story counts against joining it, since two articles of
+one outlet are more often two events of one topic.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.stories.clustering_config import ClusterConfig
+from bot.stories.clustering_features import (
+    DocumentFrequencies,
+    Vector,
+    count_terms,
+    dot,
+    top_terms,
+    weigh,
+)
+from bot.stories.wire import WireIndex
+
+__all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterDoc:
+    article_id: int
+    outlet: str
+    title: str
+    text: str
+    published: datetime  # aware UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    story_id: str
+    is_new: bool
+    merged: tuple[str, ...] = ()
+    wire_copy_of: int | None = None
+
+
+def _timestamp(doc: ClusterDoc) -> float:
+    if doc.published.tzinfo is None:
+        raise ValueError(f"article {doc.article_id}: published time must be timezone-aware")
+    return doc.published.timestamp()
+
+
+@dataclass(slots=True)
+class _Doc:
+    article_id: int
+    outlet: str
+    ts: float
+    vec: Vector
+    keys: tuple[str, ...]  # index terms
+    story: str
+    wire_of: int | None
+
+
+@dataclass(slots=True)
+class _Story:
+    id: str
+    seq: int
+    centroid: Vector = field(default_factory=dict)
+    norm2: float = 0.0
+    members: list[int] = field(default_factory=list)
+    last_ts: float = 0.0
+    keys: set[str] = field(default_factory=set)
+    outlets: dict[str, int] = field(default_factory=dict)  # own (non-copy) articles each
+
+
+class StoryClusterer:
+    """Groups a stream of articles into stories. Not thread-safe: one caller at a time."""
+
+    def __init__(self, config: ClusterConfig, new_story_id: Callable[[], str]) -> None:
+        self._cfg = config
+        self._new_id = new_story_id
+        # Term statistics cover the last ``max_active_articles`` articles, whether or not
+        # their stories are still open: a quiet feed set still needs enough text to tell a
+        # rare word from a common one.
+        self._dfs = DocumentFrequencies()
+        self._df_history: deque[tuple[str, ...]] = deque()
+        self._wire = WireIndex(config.wire_overlap)
+        self._docs: dict[int, _Doc] = {}
+        # Least recently updated first, so expiry and eviction pop from the front.
+        self._stories: OrderedDict[str, _Story] = OrderedDict()
+        self._index: dict[str, set[str]] = {}
+        self._seq = 0
+        self._now = -math.inf
+        self._mean_gap = 0.0  # seconds between arrivals, moving average
+        self._arrivals = 0
+        self._last_arrival = -math.inf
+
+    # ------------------------------------------------------------------ public API
+
+    def add(self, doc: ClusterDoc) -> Assignment:
+        """Decide the story of an arriving article, using only what arrived before it."""
+        if doc.article_id in self._docs:
+            known = self._docs[doc.article_id]
+            return Assignment(known.story, is_new=False, wire_copy_of=known.wire_of)
+        ts = _timestamp(doc)
+        self._advance(ts)
+        item = self._prepare(doc, ts)
+        cfg = self._cfg
+        scores = self._score_candidates(item)
+        if item.wire_of is not None:
+            target: _Story | None = self._stories[self._docs[item.wire_of].story]
+        else:
+            target = None
+            best = max(scores.items(), key=lambda kv: kv[1], default=None)
+            if best is not None and best[1] >= cfg.join_threshold:
+                target = self._stories[best[0]]
+        is_new = target is None
+        if target is None:
+            target = self._create_story(self._fresh_id())
+        self._attach(item, target)
+        merged = self._merge_similar(target, scores)
+        self._observe_pace(ts)
+        survivor = self._docs[item.article_id].story
+        if is_new and target.id in merged:
+            # The fresh story was absorbed at once: to everyone else the article joined.
+            merged = tuple(m for m in merged if m != target.id)
+            is_new = False
+        return Assignment(survivor, is_new=is_new, merged=merged, wire_copy_of=item.wire_of)
+
+    def restore(self, doc: ClusterDoc, story_id: str) -> None:
+        """Replay a stored article into ``story_id`` after a restart, without deciding."""
+        if doc.article_id in self._docs:
+            return
+        ts = _timestamp(doc)
+        self._advance(ts)
+        item = self._prepare(doc, ts)
+        story = self._stories.get(story_id) or self._create_story(story_id)
+        self._attach(item, story)
+        self._observe_pace(ts)
+
+    def independent_outlets(self, story_id: str) -> tuple[str, ...]:
+        """Distinct outlets of an active story in order of first report; copies count once.
+
+        An unknown or expired story has no active articles and so gives ``()``.
+        """
+        story = self._stories.get(story_id)
+        if story is None:
+            return ()
+        seen: dict[str, None] = {}
+        for art in story.members:
+            d = self._docs[art]
+            if d.wire_of is None:
+                seen.setdefault(d.outlet, None)
+        return tuple(seen)
+
+    def story_of(self, article_id: int) -> str | None:
+        """The current story of an active article; None once it left the window."""
+        d = self._docs.get(article_id)
+        return None if d is None else d.story
+
+    def active_articles(self) -> int:
+        return len(self._docs)
+
+    def active_stories(self) -> int:
+        return len(self._stories)
+
+    # ------------------------------------------------------------------ internals
+
+    def _fresh_id(self) -> str:
+        for _ in range(100):
+            sid = self._new_id()
+            if sid not in self._stories:
+                return sid
+        raise RuntimeError("story id generator keeps returning ids already in use")
+
+    def _prepare(self, doc: ClusterDoc, ts: float) -> _Doc:
+        cfg = self._cfg
+        counts = count_terms(
+            doc.title, doc.text, title_weight=cfg.title_weight, body_words=cfg.body_words
+        )
+        terms = tuple(counts)
+        self._dfs.add(terms)
+        self._df_history.append(terms)
+        if len(self._df_history) > cfg.max_active_articles:
+            self._dfs.remove(self._df_history.popleft())
+        vec = weigh(
+            counts,
+            self._dfs,
+            entity_weight=cfg.entity_weight,
+            number_weight=cfg.number_weight,
+            max_terms=cfg.max_terms,
+        )
+        prints = WireIndex.fingerprint(doc.title, doc.text)
+        copy_of = self._wire.find_copy(prints)
+        if copy_of is not None:
+            root = self._docs[copy_of].wire_of
+            copy_of = copy_of if root is None else root
+        self._wire.add(doc.article_id, prints)
+        keys = tuple(top_terms(vec, cfg.index_terms))
+        return _Doc(doc.article_id, doc.outlet, ts, vec, keys, "", copy_of)
+
+    def _score_candidates(self, item: _Doc) -> dict[str, float]:
+        """Cosine (times time proximity) to the stories most likely to be this event.
+
+        Stories sharing the article's specific terms are ranked by the summed weight of the
+        shared terms; only the best ``max_candidates`` get an exact score. Terms found in a
+        great many stories say "topic", not "event", and do not nominate candidates.
+        """
+        cfg = self._cfg
+        nominated: dict[str, float] = {}
+        vec = item.vec
+        budget = cfg.max_posting * 4
+        for key in item.keys[: cfg.query_terms]:
+            posting = self._index.get(key)
+            if not posting or len(posting) > cfg.max_posting:
+                continue
+            budget -= len(posting)
+            if budget < 0:
+                break
+            w = vec[key]
+            for sid in posting:
+                nominated[sid] = nominated.get(sid, 0.0) + w
+        if len(nominated) > cfg.max_candidates:
+            nominated = dict.fromkeys(
+                heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__), 0.0
+            )
+        window = self._window_s()
+        scores: dict[str, float] = {}
+        for sid in nominated:
+            story = self._stories[sid]
+            if item.ts - story.last_ts > window or story.norm2 <= 0.0:
+                continue
+            cos = dot(vec, story.centroid) / math.sqrt(story.norm2)
+            if item.outlet in story.outlets:
+                # An outlet rarely files two separate reports of one event; two articles
+                # of one outlet are more often two events of one topic.
+                cos *= cfg.same_outlet_factor
+            scores[sid] = cos * self._proximity(abs(item.ts - story.last_ts))
+        return scores
+
+    def _window_s(self) -> float:
+        """How long a quiet story stays open: ``window_hours``, or longer in a sparse stream.
+
+        In a stream that brings few articles a day the window stretches to the time
+        ``window_articles`` arrivals take, so a story is not closed before other news has
+        even gone by; time proximity still makes an old story hard to join.
+        """
+        cfg = self._cfg
+        return max(cfg.window_hours * 3600.0, cfg.window_articles * self._mean_gap)
+
+    def _proximity(self, gap_s: float) -> float:
+        """1 for simultaneous reports, decaying with the gap measured against the stream pace."""
+        cfg = self._cfg
+        scale = max(cfg.time_scale_hours * 3600.0, cfg.pace_factor * self._mean_gap)
+        floor = cfg.time_floor
+        return floor + (1.0 - floor) * math.exp(-gap_s / scale)
+
+    def _create_story(self, story_id: str) -> _Story:
+        self._seq += 1
+        story = _Story(story_id, self._seq)
+        self._stories[story_id] = story
+        return story
+
+    def _attach(self, item: _Doc, story: _Story) -> None:
+        item.story = story.id
+        self._docs[item.article_id] = item
+        centroid = story.centroid
+        story.norm2 += 2.0 * dot(item.vec, centroid) + sum(w * w for w in item.vec.values())
+        for t, w in item.vec.items():
+            centroid[t] = centroid.get(t, 0.0) + w
+        story.members.append(item.article_id)
+        if item.wire_of is None:
+            story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
+        story.last_ts = max(story.last_ts, item.ts)
+        self._stories.move_to_end(story.id)
+        for key in item.keys:
+            if key not in story.keys:
+                story.keys.add(key)
+                self._index.setdefault(key, set()).add(story.id)
+        self._evict_over_capacity()
+
+    def _merge_similar(self, story: _Story, scores: dict[str, float]) -> tuple[str, ...]:
+        """Merge stories that the new article showed to be the same event."""
+        cfg = self._cfg
+        merged: list[str] = []
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: cfg.merge_checks]
+        for sid, score in ranked:
+            if score < cfg.merge_threshold * 0.5:
+                break  # the article barely resembles it: no new evidence they are one event
+            other = self._stories.get(sid)
+            if other is None or other is story or sid not in self._stories:
+                continue
+            if story.id not in self._stories:
+                break
+            sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
+            sim *= self._proximity(abs(story.last_ts - other.last_ts))
+            if sim < cfg.merge_threshold:
+                continue
+            keep, gone = (story, other) if story.seq < other.seq else (other, story)
+            self._absorb(keep, gone)
+            merged.append(gone.id)
+            story = keep
+        return tuple(merged)
+
+    def _absorb(self, keep: _Story, gone: _Story) -> None:
+        keep.norm2 += 2.0 * dot(keep.centroid, gone.centroid) + gone.norm2
+        for t, w in gone.centroid.items():
+            keep.centroid[t] = keep.centroid.get(t, 0.0) + w
+        for art in gone.members:
+            self._docs[art].story = keep.id
+        keep.members.extend(gone.members)
+        for outlet, n in gone.outlets.items():
+            keep.outlets[outlet] = keep.outlets.get(outlet, 0) + n
+        keep.members.sort(key=lambda a: (self._docs[a].ts, a))
+        keep.last_ts = max(keep.last_ts, gone.last_ts)
+        for key in gone.keys:
+            posting = self._index[key]
+            posting.discard(gone.id)
+            posting.add(keep.id)
+        keep.keys |= gone.keys
+        del self._stories[gone.id]
+        self._stories.move_to_end(keep.id)
+
+    def _observe_pace(self, ts: float) -> None:
+        """Average time between arrivals, after the decision so it uses only the past.
+
+        Time proximity is judged against this pace: in a sparse stream (few feeds, or a
+        sample spread over months) one event's reports lie further apart in hours.
+        """
+        if self._arrivals:
+            gap = max(0.0, ts - self._last_arrival)
+            weight = 1.0 / min(self._arrivals, 100)
+            self._mean_gap += weight * (gap - self._mean_gap)
+        self._arrivals += 1
+        self._last_arrival = max(self._last_arrival, ts)
+
+    def _advance(self, ts: float) -> None:
+        """Move stream time forward and drop stories that went quiet for a whole window."""
+        if ts <= self._now:
+            return
+        self._now = ts
+        horizon = ts - self._window_s()
+        while self._stories:
+            story = next(iter(self._stories.values()))
+            if story.last_ts >= horizon:
+                break
+            self._drop(story)
+
+    def _evict_over_capacity(self) -> None:
+        while len(self._docs) > self._cfg.max_active_articles and len(self._stories) > 1:
+            self._drop(next(iter(self._stories.values())))
+
+    def _drop(self, story: _Story) -> None:
+        for art in story.members:
+            del self._docs[art]
+            self._wire.remove(art)
+        for key in story.keys:
+            posting = self._index.get(key)
+            if posting is not None:
+                posting.discard(story.id)
+                if not posting:
+                    del self._index[key]
+        del self._stories[story.id]

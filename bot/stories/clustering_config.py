@@ -1,0 +1,48 @@
+"""Settings of story clustering (TOML section ``[clustering]``), checked on creation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from bot.core.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Knobs of story clustering (TOML section ``[clustering]``)."""
+
+    window_hours: float = 72.0  # a story with no article for this long stops attracting
+    window_articles: int = 1000  # ... or for as long as this many arrivals take, if longer
+    max_active_articles: int = 5000  # memory bound: quietest stories leave first
+    join_threshold: float = 0.14  # score an article needs to join a story
+    merge_threshold: float = 0.55  # centroid similarity at which two stories merge
+    time_scale_hours: float = 12.0  # least decay scale of time proximity
+    pace_factor: float = 7.0  # decay scale in average gaps between arrivals
+    time_floor: float = 0.0  # proximity never falls below this (0 = may reach 0)
+    title_weight: float = 3.0  # a title word counts as this many body words
+    entity_weight: float = 1.0  # weight of names (runs of capitalised words)
+    number_weight: float = 1.0  # weight of numbers
+    same_outlet_factor: float = 0.8  # score multiplier when the outlet already reported
+    wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
+    body_words: int = 80  # words of the body read per article
+    max_terms: int = 80  # terms kept per article vector
+    index_terms: int = 25  # terms per article that index its story
+    query_terms: int = 20  # terms per article used to find candidate stories
+    max_posting: int = 50  # a term in more stories than this nominates none
+    max_candidates: int = 6  # stories scored exactly per article
+    merge_checks: int = 3  # best other candidates checked for a merge
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            whole = f.type == "int"
+            kinds = int if whole else int | float
+            if isinstance(value, bool) or not isinstance(value, kinds) or value < int(whole):
+                what = "a whole number >= 1" if whole else "a number >= 0"
+                raise ConfigError(f"clustering.{f.name} must be {what}")
+        if self.window_hours <= 0 or self.time_scale_hours <= 0:
+            raise ConfigError("clustering.window_hours and time_scale_hours must be above 0")
+        if self.time_floor > 1 or self.wire_overlap > 1 or self.same_outlet_factor > 1:
+            raise ConfigError(
+                "clustering.time_floor, wire_overlap and same_outlet_factor must be at most 1"
+            )

@@ -1,0 +1,363 @@
+"""The news pipeline, stage by stage:
+
+    poll (watcher) → parse → dedupe → store → cluster → summarise → match → enqueue
+
+``deliver`` runs separately (``bot.delivery.dispatcher``) from the outbox this fills, so a crash
+between stages loses nothing: articles are stored before they are clustered, stories
+before they are summarised, and deliveries are rows before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+
+from bot.core.domain import Article, Feed, Sentence, Story, Summary
+from bot.core.errors import SummaryError
+from bot.core.ports import ArticleTextSource, Clock, Storage, Summarizer
+from bot.core.story_ids import new_story_id
+from bot.stories.breaking import BreakingConfig, breaking_since
+from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
+from bot.stories.matching import match_subscriptions
+from bot.summaries.extractive import is_material_change
+
+log = logging.getLogger("newsbot.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class StoriesConfig:
+    """TOML section [stories]."""
+
+    # A story is summarised and posted once this many outlets report it.
+    min_outlets_to_post: int = 2
+    # Items a feed already had when it was added are stored (for /latest) but not posted as
+    # news; a story is posted once it has a report published after its feed was added.
+    post_existing_items: bool = False
+    update_debounce_s: float = 60.0  # a living story's edit waits this long for more news
+
+
+@dataclass(slots=True)
+class CycleReport:
+    new_articles: int = 0
+    stories_changed: int = 0
+    stories_summarised: int = 0
+    deliveries_enqueued: int = 0
+    updates_enqueued: int = 0
+    summary_failures: int = 0
+    stories_breaking: int = 0  # stories that became breaking in this batch
+    changed: list[str] = field(default_factory=list)
+
+    def absorb(self, other: CycleReport) -> None:
+        """Add another batch's report to this one, field by field."""
+        for name in (f.name for f in fields(self)):
+            mine = getattr(self, name)
+            if isinstance(mine, list):
+                mine.extend(getattr(other, name))
+            else:
+                setattr(self, name, mine + getattr(other, name))
+
+
+def _allows_private(feed: Feed | None) -> bool:
+    # An operator's feed on a private host serves its article pages from there too.
+    return feed is not None and feed.allow_private
+
+
+def what_changed(previous: Summary, summary: Summary) -> Sentence | None:
+    """The first sentence of the new summary that cites a report the old one lacked."""
+    known = {ref.article_id for ref in previous.sources}
+    fresh = {ref.number for ref in summary.sources if ref.article_id not in known}
+    if not fresh:
+        return None
+    for sentence in (*summary.lede, *(s for sec in summary.sections for s in sec.sentences)):
+        if fresh.intersection(sentence.cites):
+            return sentence
+    return None
+
+
+def cluster_doc(article: Article) -> ClusterDoc:
+    return ClusterDoc(
+        article_id=article.id,
+        outlet=article.outlet,
+        title=article.title,
+        text=article.text,
+        published=article.published,
+    )
+
+
+class Pipeline:
+    """Owns the clusterer's in-memory state; one instance per process that clusters."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        summarizer: Summarizer,
+        clock: Clock,
+        clustering: ClusterConfig | None = None,
+        breaking: BreakingConfig | None = None,
+        stories: StoriesConfig | None = None,
+        rng: random.Random | None = None,
+        article_text: ArticleTextSource | None = None,
+    ) -> None:
+        self.storage = storage
+        self.summarizer = summarizer
+        self.clock = clock
+        self.clustering = clustering or ClusterConfig()
+        self.breaking = breaking or BreakingConfig()
+        self.breaking_marked = 0  # stories marked breaking since start, for metrics
+        self.stories = stories or StoriesConfig()
+        self.rng = rng or random.Random()
+        self.article_text = article_text
+        self._known_ids: set[str] = set()
+        self.clusterer = StoryClusterer(self.clustering, self._new_id)
+
+    def _new_id(self) -> str:
+        story_id = new_story_id(self.rng, lambda candidate: candidate in self._known_ids)
+        self._known_ids.add(story_id)
+        return story_id
+
+    async def restore(self) -> int:
+        """Rebuild clustering state from the stored window after a restart."""
+        self._known_ids = await self.storage.story_ids()
+        since = self.clock.now() - timedelta(hours=self.clustering.window_hours)
+        articles = await self.storage.recent_articles(since)
+        loose: list[Article] = []
+        for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            if article.story_id is None:
+                loose.append(article)  # stored but not clustered before a crash
+            else:
+                self.clusterer.restore(cluster_doc(article), article.story_id)
+        if loose:
+            await self.process(loose)
+        await self.publish_unsummarised()
+        log.info("pipeline.restored articles=%d unclustered=%d", len(articles), len(loose))
+        return len(articles)
+
+    async def process(self, articles: Sequence[Article]) -> CycleReport:
+        """Cluster, summarise, match and enqueue newly stored articles."""
+        report = CycleReport(new_articles=len(articles))
+        if not articles:
+            return report
+        breaking_before = self.breaking_marked
+        changed = await self.cluster(articles)
+        report.stories_breaking = self.breaking_marked - breaking_before
+        report.stories_changed = len(changed)
+        report.changed = [s.id for s in changed]
+        await self._publish(changed, report)
+        log.info(
+            "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
+            report.new_articles,
+            report.stories_changed,
+            report.stories_summarised,
+            report.deliveries_enqueued,
+        )
+        return report
+
+    async def process_stored(self, batch: int = 500) -> CycleReport:
+        """Cluster every stored article that has no story yet, whichever process stored
+        it, in batches of ``batch``; the same effect as ``process`` on the new articles."""
+        total = CycleReport()
+        after = 0
+        while True:
+            articles = await self.storage.unclustered_articles(max(1, batch), after_id=after)
+            if not articles:
+                break
+            # A cursor, not "until none is left": an article that cannot be clustered
+            # must not hold the loop forever.
+            after = max(a.id for a in articles)
+            total.absorb(await self.process(articles))
+            if len(articles) < batch:
+                break
+        return total
+
+    async def publish_unsummarised(self, limit: int = 500) -> CycleReport:
+        """Summarise and enqueue stories whose current version a previous leader clustered
+        but never summarised (it died in between); summarised versions are skipped."""
+        report = CycleReport()
+        stories = await self.storage.unsummarised_stories(self.stories.min_outlets_to_post, limit)
+        if stories:
+            await self._publish(stories, report)
+            log.info("pipeline.resumed stories=%d", len(stories))
+        return report
+
+    async def _publish(self, changed: Sequence[Story], report: CycleReport) -> None:
+        subscriptions = await self.storage.active_subscriptions()
+        feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
+        for story in changed:
+            if story.outlet_count < self.stories.min_outlets_to_post:
+                continue
+            summarised = await self.summarise(story, feeds=feeds)
+            if summarised is None:
+                report.summary_failures += 1
+                continue
+            current, story_articles = summarised
+            report.stories_summarised += 1
+            if not self._is_news(story_articles, feeds):
+                continue
+            now = self.clock.now()
+            wanted = match_subscriptions(current, story_articles, subscriptions)
+            report.deliveries_enqueued += await self.storage.enqueue_deliveries(
+                current, wanted, now=now
+            )
+            if current.version > 1:
+                report.updates_enqueued += await self.storage.enqueue_updates(
+                    current, now=now, debounce_s=self.stories.update_debounce_s
+                )
+
+    async def _complete_texts(
+        self, articles: list[Article], feeds: Mapping[int, Feed] | None
+    ) -> list[Article]:
+        """Feed descriptions are often two lines: fetch the pages of short ones once."""
+        source = self.article_text
+        if source is None:
+            return articles
+        short = [a for a in articles if source.needs_article_text(a.text)]
+        if not short:
+            return articles
+        if feeds is None:
+            feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
+        texts = await asyncio.gather(
+            *(
+                source.article_text(a.url, allow_private=_allows_private(feeds.get(a.feed_id)))
+                for a in short
+            )
+        )
+        better: dict[int, str] = {}
+        for article, text in zip(short, texts, strict=True):
+            if text and len(text) > len(article.text):
+                await self.storage.set_article_text(article.id, text)
+                better[article.id] = text
+        log.info("story.article_text fetched=%d improved=%d", len(short), len(better))
+        return [replace(a, text=better[a.id]) if a.id in better else a for a in articles]
+
+    def _is_news(self, articles: Sequence[Article], feeds: Mapping[int, Feed]) -> bool:
+        """Whether any report was published after its feed was added (first-run suppression)."""
+        if self.stories.post_existing_items:
+            return True
+        for article in articles:
+            feed = feeds.get(article.feed_id)
+            if feed is None or feed.created_at is None or article.published >= feed.created_at:
+                return True
+        return False
+
+    async def cluster(self, articles: Sequence[Article]) -> list[Story]:
+        """Assign each article to a story (in publication order) and persist the stories."""
+        added: dict[str, list[int]] = defaultdict(list)
+        merged_into: dict[str, str] = {}
+        for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            assignment = self.clusterer.add(cluster_doc(article))
+            added[assignment.story_id].append(article.id)
+            for gone in assignment.merged:
+                merged_into[gone] = assignment.story_id
+                added[assignment.story_id].extend(added.pop(gone, []))
+                log.info("story.merged gone=%s into=%s", gone, assignment.story_id)
+
+        def survivor(story_id: str) -> str:
+            seen = set()
+            while story_id in merged_into and story_id not in seen:
+                seen.add(story_id)
+                story_id = merged_into[story_id]
+            return story_id
+
+        for gone in merged_into:
+            old = await self.storage.get_story(gone)
+            if old is not None and old.id == gone:
+                added[survivor(gone)].extend(old.article_ids)
+                await self.storage.save_story(
+                    replace(old, merged_into=survivor(gone), article_ids=())
+                )
+        changed: list[Story] = []
+        for story_id, new_ids in added.items():
+            if story_id in merged_into:
+                continue
+            changed.append(await self._update_story(story_id, new_ids))
+        return changed
+
+    async def _update_story(self, story_id: str, new_ids: Sequence[int]) -> Story:
+        existing = await self.storage.get_story(story_id)
+        ids = sorted(set(existing.article_ids if existing else ()) | set(new_ids))
+        articles = await self.storage.get_articles(ids)
+        first_seen: dict[str, Article] = {}
+        for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            first_seen.setdefault(article.outlet, article)
+        independent = self.clusterer.independent_outlets(story_id)
+        outlets = independent if independent else tuple(first_seen)
+        if existing:
+            # Outlets that left the clusterer's window still count for this story.
+            outlets = tuple(dict.fromkeys((*existing.outlets, *outlets)))
+        reports = [
+            (outlet, first_seen[outlet].published) for outlet in outlets if outlet in first_seen
+        ]
+        breaking_at = existing.breaking_at if existing else None
+        if breaking_at is None:
+            breaking_at = breaking_since(reports, self.breaking)
+            if breaking_at is not None:
+                self.breaking_marked += 1
+        version = 1
+        if existing is not None:
+            before = [a for a in articles if a.id in set(existing.article_ids)]
+            grew = len(outlets) > existing.outlet_count
+            material = grew or is_material_change(before, articles)
+            version = existing.version + 1 if material else existing.version
+        story = Story(
+            id=story_id,
+            created_at=min(a.published for a in articles),
+            updated_at=max(a.published for a in articles),
+            article_ids=tuple(ids),
+            outlets=outlets,
+            headline=existing.headline if existing and existing.headline else articles[0].title,
+            breaking_at=breaking_at,
+            version=version,
+        )
+        await self.storage.save_story(story)
+        event = "story.created" if existing is None else "story.updated"
+        log.info(
+            "%s story=%s articles=%d outlets=%d version=%d breaking=%s",
+            event,
+            story.id,
+            len(ids),
+            len(outlets),
+            version,
+            breaking_at is not None,
+        )
+        return story
+
+    async def summarise(
+        self, story: Story, *, feeds: Mapping[int, Feed] | None = None
+    ) -> tuple[Story, list[Article]] | None:
+        """Summarise the story version unless that version already has a summary.
+        ``feeds`` (by id) saves a lookup when the caller has them already."""
+        articles = await self.storage.get_articles(story.article_ids)
+        current = await self.storage.get_summary(story.id)
+        if current is not None and current.story_version == story.version:
+            return story, articles
+        articles = await self._complete_texts(articles, feeds)
+        try:
+            summary = await self.summarizer.summarize(story, articles)
+        except SummaryError as err:
+            log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
+            return None
+        summary = replace(
+            summary,
+            story_id=story.id,
+            story_version=story.version,
+            what_changed=what_changed(current, summary) if current else None,
+        )
+        await self.storage.save_summary(summary)
+        if summary.headline and summary.headline != story.headline:
+            story = replace(story, headline=summary.headline)
+            await self.storage.save_story(story)
+        log.info(
+            "story.summarised story=%s version=%d by=%s sections=%d sources=%d",
+            story.id,
+            story.version,
+            summary.written_by,
+            len(summary.sections),
+            len(summary.sources),
+        )
+        return story, articles

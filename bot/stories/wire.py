@@ -1,0 +1,77 @@
+"""Recognising wire copies: the same agency text published by several outlets.
+
+Each active article is indexed by hashed word 5-grams of its title and opening text; a new
+article that shares most of its shingles with an earlier one is a copy of it. Very common
+shingles (boilerplate such as "continue reading the main story") are ignored by capping how
+many articles one shingle may point at.
+"""
+
+from __future__ import annotations
+
+from bot.text.features import shingles
+
+_MAX_POSTING = 64
+_MIN_SHINGLES = 6
+
+
+class WireIndex:
+    """Shingle sets of active articles, for near-duplicate look-up."""
+
+    __slots__ = ("_by_article", "_postings", "min_overlap")
+
+    def __init__(self, min_overlap: float) -> None:
+        self.min_overlap = min_overlap
+        self._by_article: dict[int, frozenset[int]] = {}
+        self._postings: dict[int, list[int]] = {}
+
+    @staticmethod
+    def fingerprint(title: str, text: str) -> frozenset[int]:
+        """A quarter of the shingles, chosen by hash so every copy keeps the same ones.
+
+        Sampling keeps the shared share unbiased at a quarter of the work; a short text
+        keeps all its shingles so that it still has enough to compare.
+        """
+        every = shingles(f"{title}\n{text[:3000]}")
+        sampled = frozenset(h for h in every if h % 4 == 0)
+        return sampled if len(sampled) >= _MIN_SHINGLES else every
+
+    def find_copy(self, prints: frozenset[int]) -> int | None:
+        """The earliest active article whose text this one nearly repeats, if any."""
+        if not prints:
+            return None
+        hits: dict[int, int] = {}
+        postings = self._postings
+        for sh in prints:
+            for art in postings.get(sh, ()):
+                hits[art] = hits.get(art, 0) + 1
+        best: int | None = None
+        for art, shared in hits.items():
+            other = self._by_article[art]
+            # Containment over the shorter text: an outlet trimming or extending agency copy
+            # is still a copy; both texts must be long enough for the overlap to mean it.
+            smaller = min(len(other), len(prints))
+            long_enough = smaller >= _MIN_SHINGLES or other == prints
+            is_copy = shared >= self.min_overlap * smaller and long_enough
+            if is_copy and (best is None or art < best):
+                best = art
+        return best
+
+    def add(self, article_id: int, prints: frozenset[int]) -> None:
+        self._by_article[article_id] = prints
+        for sh in prints:
+            posting = self._postings.setdefault(sh, [])
+            if len(posting) < _MAX_POSTING:
+                posting.append(article_id)
+
+    def remove(self, article_id: int) -> None:
+        prints = self._by_article.pop(article_id, frozenset())
+        for sh in prints:
+            posting = self._postings.get(sh)
+            if posting is None:
+                continue
+            try:
+                posting.remove(article_id)
+            except ValueError:
+                continue
+            if not posting:
+                del self._postings[sh]

@@ -1,0 +1,350 @@
+"""Grounding: every sentence of a summary must be supported by the sources it cites.
+
+Checked in code on every LLM output (and on extractive output as a self-check), not
+requested in a prompt. A sentence without a citation, with assistant chatter, with a
+foreign link, or with a number, date, quote or name that none of its cited sources
+contains (after :func:`bot.text.sentences.normalise`) is dropped and counted by reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.core.domain import Article, DatedEvent, Section, Sentence, SourceRef, Summary
+from bot.text.sentences import STOPWORDS, clean_text, clean_title, normalise, tidy, wordlist, words
+
+REASONS = (
+    "uncited",
+    "chatter",
+    "tone",
+    "injection",
+    "foreign_link",
+    "unsupported_number",
+    "unsupported_date",
+    "unsupported_quote",
+    "unsupported_name",
+    "empty",
+)
+
+_MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
+_MENTION_WORDS = {"@": "@\u200buser", "@!": "@\u200buser", "@&": "@\u200brole", "#": "#channel"}
+_AT_WORD = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][^>]{0,200}>")
+_MD_LINK = re.compile(r"!?\[([^\]]{0,300})\]\(([^)\s]{0,2000})\)")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+_MD_MARKS = re.compile(r"(\*\*|__|~~|\|\||`+|(?<!\w)\*|\*(?!\w))")
+_LINE_MARKS = re.compile(r"^\s*(#{1,6}\s+|>\s*|[-*+\u2022]\s+|\d+[.)]\s+)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MONTHS = wordlist(
+    "january february march april june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
+)
+_MAY_DATE = re.compile(r"\bmay \d{1,2}\b|\b\d{1,2} may\b")
+_QUOTED = re.compile(r'"([^"]{2,400})"')
+_NAME = re.compile(r"[A-Z][A-Za-z0-9'\u2019.&-]*")
+_CITE_MARK = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000",
+    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+}  # fmt: skip
+
+_CHATTER = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^\W*(sure|certainly|of course|absolutely|okay|ok)\b[\s,!.:]",
+        r"\bhere(?:'s| is| are)\b.{0,40}\b(summary|story|article|overview|version|rewrite)\b",
+        r"\bas an (ai|artificial intelligence|assistant|language model)\b",
+        r"\b(large )?language model\b",
+        r"\bai (assistant|model)\b",
+        r"\bi (have|'ve) (aimed|tried|attempted|endeavou?red)\b",
+        r"\blet me know\b",
+        r"\bi hope (this|that) (helps|summary)\b",
+        r"\bfeel free to\b",
+        r"\b(would|could) (be happy|like) to (help|modify|expand)\b",
+        r"\bif you (would|'d) like\b",
+        r"\b(modify|expand) (this|the) (story|summary|article)\b",
+        r"\bin (this|my) (summary|response|answer)\b",
+    )
+)
+_INJECTION = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|prompts?|rules|directions)\b",
+        r"\bsystem prompt\b",
+        r"\byou are now\b",
+        r"\bnew instructions\b",
+        r"\b(developer|jailbreak|dan) mode\b",
+        r"</?(article|system|instructions?|data)>",
+    )
+)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
+
+
+def neutralise(text: str) -> str:
+    """Text that cannot ping anyone and carries no markup.
+
+    ``@everyone`` and ``@here`` get a zero-width space after the ``@`` so no platform
+    resolves them; raw mentions (``<@123>``, ``<#1>``, ``<@&1>``) become plain words;
+    HTML tags and Markdown emphasis, headings and link syntax are removed (link text
+    kept). Idempotent: neutralising twice changes nothing.
+    """
+    for _ in range(20):  # removing one mark can join two others ("|*|" -> "||")
+        cleaned = _neutralise_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _neutralise_once(text: str) -> str:
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _TAG.sub(" ", text)
+    text = _MENTION.sub(lambda m: _MENTION_WORDS[m.group(1)], text)
+    text = _AT_WORD.sub(lambda m: "@\u200b" + m.group(1), text)
+    text = _LINE_MARKS.sub("", text)
+    text = _MD_MARKS.sub("", text)
+    return tidy(text.replace("<", "\u2039").replace(">", "\u203a"))
+
+
+def number_sources(articles: Sequence[Article]) -> tuple[SourceRef, ...]:
+    """Sources numbered 1..N in order of publication (ties by article id)."""
+    ordered = sorted(articles, key=lambda a: (a.published, a.id))
+    return tuple(
+        SourceRef(
+            number=i,
+            outlet=neutralise(a.outlet),
+            title=neutralise(clean_title(a.title, a.outlet)),
+            url=a.url,
+            published=a.published,
+            article_id=a.id,
+        )
+        for i, a in enumerate(ordered, start=1)
+    )
+
+
+def ordered_articles(articles: Sequence[Article]) -> list[Article]:
+    """Articles in source-number order."""
+    return sorted(articles, key=lambda a: (a.published, a.id))
+
+
+def split_cite_marks(text: str) -> tuple[str, tuple[int, ...]]:
+    """Inline ``[1][2]`` / ``[1, 3]`` markers removed from text and returned as numbers."""
+    found: list[int] = []
+    for m in _CITE_MARK.finditer(text):
+        found.extend(int(n) for n in re.split(r"\s*[,;]\s*", m.group(1)))
+    return tidy(_CITE_MARK.sub("", text)), tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One source as the checks see it: normalised text, its numbers and name keys."""
+
+    text: str
+    numbers: frozenset[str]
+    keys: frozenset[str]
+
+
+def _key(token: str) -> str:
+    token = normalise(token)
+    token = re.sub(r"'s$", "", token)
+    return re.sub(r"[^a-z0-9]", "", token)
+
+
+def build_evidence(article: Article) -> Evidence:
+    body = normalise(clean_title(article.title) + "\n" + clean_text(article.text))
+    numbers = set(_NUMBER.findall(body))
+    keys = {_key(t) for t in body.split()} | set(words(body))
+    numbers.update(_NUMBER_WORDS[w] for w in keys if w in _NUMBER_WORDS)
+    # "2,000" may also be written "2 000" or "2k"; normalise() already removed commas.
+    return Evidence(body, frozenset(numbers), frozenset(k for k in keys if k))
+
+
+def _supports_name(key: str, evidence: Iterable[Evidence]) -> bool:
+    variants = {key, key + "s", key.removesuffix("s"), key.removesuffix("es")}
+    return any(v in ev.keys for ev in evidence for v in variants)
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised tokens that are probably names (not a lone sentence-initial word)."""
+    unquoted = _QUOTED.sub(" ", normalise_quotes(text))
+    tokens = re.findall(r"\S+", unquoted)
+    names: list[str] = []
+    for i, raw in enumerate(tokens):
+        tok = raw.strip("\"'([{,;:.!?)]}")
+        if not _NAME.fullmatch(tok):
+            continue
+        sentence_start = i == 0 or tokens[i - 1].endswith((".", ":", "!", "?", '"'))
+        nxt = tokens[i + 1].strip("\"'([{,;:") if i + 1 < len(tokens) else ""
+        if sentence_start and not (nxt[:1].isupper()):
+            continue
+        key = _key(tok)
+        if len(key) < 2 or key in STOPWORDS or key in _MONTHS or key == "may":
+            continue
+        names.append(key)
+    return names
+
+
+def normalise_quotes(text: str) -> str:
+    return text.replace("\u201c", '"').replace("\u201d", '"').replace("\u201e", '"')
+
+
+def is_chatter(text: str) -> bool:
+    """Assistant talk, or a first-person voice outside quotes (news reports in the third)."""
+    if any(p.search(text) for p in _CHATTER):
+        return True
+    return _FIRST_PERSON.search(_QUOTED.sub(" ", normalise(text))) is not None
+
+
+def is_shouting(text: str) -> bool:
+    """Exclamations or capitals outside quotes: not the tone of a news report."""
+    unquoted = _QUOTED.sub(" ", normalise_quotes(text))
+    letters = [c for c in unquoted if c.isalpha()]
+    upper = sum(1 for c in letters if c.isupper())
+    return "!" in unquoted or (len(letters) >= 20 and upper / len(letters) > 0.5)
+
+
+def is_injection(text: str) -> bool:
+    """Text that tries to instruct a model (echoed from an article or invented)."""
+    return any(p.search(text) for p in _INJECTION)
+
+
+def problem(
+    text: str, cites: Sequence[int], evidence: dict[int, Evidence], *, min_words: int = 2
+) -> str | None:
+    """The reason ``text`` may not be published with ``cites``, or None when grounded."""
+    if len(words(text)) < min_words:
+        return "empty"
+    if is_injection(text):
+        return "injection"
+    if is_chatter(text):
+        return "chatter"
+    if is_shouting(text):
+        return "tone"
+    cited = [evidence[c] for c in cites if c in evidence]
+    if not cited:
+        return "uncited"
+    norm = normalise(text)
+    for number in _NUMBER.findall(norm):
+        if not any(number in ev.numbers for ev in cited):
+            return "unsupported_number"
+    for month in _MONTHS:
+        if re.search(rf"\b{month}\b", norm) and not any(month in ev.text for ev in cited):
+            return "unsupported_date"
+    if _MAY_DATE.search(norm) and not any("may" in ev.keys for ev in cited):
+        return "unsupported_date"
+    for quote in _QUOTED.findall(norm):
+        core = quote.strip(" .,;:!?'")
+        if core and not any(core in ev.text for ev in cited):
+            return "unsupported_quote"
+    for key in _names(text):
+        if not _supports_name(key, cited):
+            return "unsupported_name"
+    return None
+
+
+@dataclass
+class GroundingResult:
+    """What survived grounding, and what was removed and why."""
+
+    summary: Summary
+    kept: int
+    dropped: Counter[str] = field(default_factory=Counter)
+    headline_ok: bool = True
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.summary.lede) + sum(len(s.sentences) for s in self.summary.sections)
+
+
+def _strip_links(text: str, allowed: frozenset[str]) -> str | None:
+    """Text without the story's own links; None when a foreign link is present."""
+    for m in _MD_LINK.finditer(text):
+        if m.group(2).rstrip(".,;:") not in allowed:
+            return None
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    for url in _URL.findall(text):
+        if url.rstrip(".,;:") not in allowed:
+            return None
+    return tidy(_URL.sub("", text))
+
+
+class _Checker:
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.sources = number_sources(articles)
+        by_id = {a.id: a for a in articles}
+        self.evidence = {s.number: build_evidence(by_id[s.article_id]) for s in self.sources}
+        self.allowed = frozenset(a.url for a in articles)
+        self.dropped: Counter[str] = Counter()
+        self.kept = 0
+
+    def reason(self, text: str, cites: Sequence[int]) -> tuple[str | None, str]:
+        stripped = _strip_links(text, self.allowed)
+        if stripped is None:
+            return "foreign_link", text
+        clean = neutralise(stripped)
+        valid = tuple(sorted({c for c in cites if c in self.evidence}))
+        return problem(clean, valid, self.evidence), clean
+
+    def sentence(self, s: Sentence) -> Sentence | None:
+        text, marks = split_cite_marks(s.text)
+        reason, clean = self.reason(text, tuple(s.cites) + marks)
+        if reason is not None:
+            self.dropped[reason] += 1
+            return None
+        self.kept += 1
+        valid = tuple(sorted({c for c in (*s.cites, *marks) if c in self.evidence}))
+        return Sentence(clean, valid)
+
+    def sentences(self, items: Iterable[Sentence]) -> tuple[Sentence, ...]:
+        return tuple(s for s in (self.sentence(x) for x in items) if s is not None)
+
+    def label(self, text: str) -> str:
+        """A headline or heading: grounded against every source; "" when it is not."""
+        stripped = _strip_links(text, self.allowed)
+        if stripped is None:
+            return ""
+        clean = neutralise(split_cite_marks(stripped)[0]).rstrip(" .")
+        ok = problem(clean, tuple(self.evidence), self.evidence, min_words=1) is None
+        return clean if ok and clean else ""
+
+
+def ground(draft: Summary, articles: Sequence[Article]) -> GroundingResult:
+    """Check every sentence of ``draft`` against the articles its cites point to.
+
+    Sources are renumbered from ``articles`` (the draft's own sources are ignored, so
+    only the story's links can ever appear). Empty sections are removed; a heading or
+    headline that fails the checks becomes "" so the caller can derive one.
+    """
+    checker = _Checker(articles)
+    lede = checker.sentences(draft.lede)
+    sections: list[Section] = []
+    for section in draft.sections:
+        kept = checker.sentences(section.sentences)
+        if kept:
+            heading = checker.label(section.heading)
+            words_ = heading.split()
+            sections.append(Section(" ".join(words_[:8]), kept))
+    facts = checker.sentences(draft.key_facts)
+    events: list[DatedEvent] = []
+    for event in draft.events:
+        what = checker.sentence(event.what)
+        when = checker.label(event.when)
+        if what is not None and when:
+            events.append(DatedEvent(when, what))
+    headline = checker.label(draft.headline)
+    summary = replace(
+        draft,
+        headline=headline,
+        lede=lede,
+        sections=tuple(sections),
+        key_facts=facts,
+        events=tuple(events),
+        sources=checker.sources,
+        what_changed=checker.sentence(draft.what_changed) if draft.what_changed else None,
+    )
+    return GroundingResult(summary, checker.kept, checker.dropped, headline_ok=bool(headline))

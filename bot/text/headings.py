@@ -1,0 +1,331 @@
+"""Section headings that read like an editor wrote them, and the rules they must pass.
+
+A heading is a proper name the section is about ("Westmark Railways", "Graham Tovey"),
+a short noun phrase from its sentences ("Monetary policy"), or a topical noun when the
+sentences are about that ("Casualties", "Court ruling"). Without a tagger the parts of
+speech come from small word lists and suffixes; every candidate goes through
+:func:`heading_problems`, so a fragment such as "Supply enough" is never shown even
+when the guess about a word is wrong: the next candidate is used instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+
+from bot.text.headwords import (
+    ADJECTIVES,
+    ADVERBS,
+    BAD_STARTS,
+    FALLBACKS,
+    FUNCTION_WORDS,
+    HEAD_NOUNS,
+    NAME_JOINERS,
+    TIME_WORDS,
+    TITLES,
+    TOPICAL_NOUNS,
+    TOPICS,
+    VERBS,
+    is_adjective_form,
+    is_verb_form,
+)
+from bot.text.sentences import STOPWORDS, content_words, normalise, wordlist
+
+MAX_WORDS = 4
+
+
+# ------------------------------------------------------------------ candidates
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Za-z][\w'\u2019&.-]*[A-Za-z0-9]|[A-Za-z]")
+_CHUNK_BREAK = re.compile(
+    r"[,;:()\[\]\"\u201c\u201d\u2018!?\u2013\u2014]|(?<=[a-z0-9]{2})\.(?=\s|$)|\s-\s"
+)
+_TITLE_DOT = re.compile(r"\b(Mrs|Mr|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|St|Prof|Rev)\.(?=\s)")
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
+
+
+def _low(word: str) -> str:
+    return normalise(word).strip(".'")
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _sentence_tokens(text: str) -> Iterator[list[tuple[str, bool]]]:
+    """Tokens of each punctuation-free chunk, each with whether it opens its sentence."""
+    first = True
+    for chunk in _CHUNK_BREAK.split(_TITLE_DOT.sub(r"\1", text)):
+        tokens = _TOKEN.findall(chunk)
+        if tokens:
+            yield [(t, first and i == 0) for i, t in enumerate(tokens)]
+            first = False
+
+
+def name_words(texts: Sequence[str]) -> set[str]:
+    """Lower-cased words seen capitalised somewhere other than a sentence's start."""
+    seen: set[str] = set()
+    for text in texts:
+        for tokens in _sentence_tokens(text):
+            for token, opens in tokens:
+                if _is_acronym(token) or (_capitalised(token) and not opens):
+                    seen.add(_low(_POSSESSIVE.sub("", token)))
+    return seen - FUNCTION_WORDS - TIME_WORDS
+
+
+def name_runs(text: str) -> list[str]:
+    """Runs of capitalised words ("Justice Marianne Cole", "Bank of Arden"), possessive cut."""
+    runs: list[str] = []
+    for tokens in _sentence_tokens(text):
+        current: list[str] = []
+        for token, opens in [*tokens, ("", False)]:
+            low = _low(token)
+            # "Bank of Aldmoor" is one name; "Marianne Cole of the Supreme Court" is two.
+            joins = low in NAME_JOINERS and sum(_low(w) not in NAME_JOINERS for w in current) == 1
+            is_name = bool(token) and _capitalised(token) and low not in TIME_WORDS
+            if is_name and opens and (low in FUNCTION_WORDS or low in _COMMON_OPENERS):
+                is_name = False
+            if is_name or joins:
+                current.append(_POSSESSIVE.sub("", token) if is_name else token)
+                if is_name and _POSSESSIVE.search(token) and token[-2:] != "ss":
+                    runs.append(" ".join(current))
+                    current = []
+                continue
+            while current and _low(current[-1]) in NAME_JOINERS:
+                current.pop()
+            if current:
+                runs.append(" ".join(current))
+            current = []
+    return [r for r in runs if r]
+
+
+# Capitalised sentence openers that are ordinary words, not the start of a name.
+_COMMON_OPENERS = FUNCTION_WORDS | STOPWORDS | ADVERBS | VERBS | ADJECTIVES
+
+
+def noun_phrases(text: str) -> list[tuple[str, bool]]:
+    """Noun phrases (adjectives or nouns, then a noun) of up to three words, with whether a
+    determiner introduced them ("the vote count" is likelier a phrase than "failed months")."""
+    out: list[tuple[str, bool]] = []
+    for tokens in _sentence_tokens(text):
+        run: list[str] = []
+        introduced = False
+        previous = ""
+        for token, opens in [*tokens, ("", False)]:
+            low = _low(token)
+            # Capitalised words belong to names (found apart), except a sentence's first.
+            common = opens or _is_acronym(token) or not _capitalised(token)
+            if token and common and _phrase_word(low):
+                if not run:
+                    introduced = previous in _DETERMINERS
+                run.append(token if _is_acronym(token) else low)
+                continue
+            run = run[-3:]
+            while run and not _ends_phrase(_low(run[-1])):
+                run.pop()
+            while run and _bad_start(_low(run[0])):
+                run.pop(0)
+            if run:
+                out.append((" ".join(run), introduced))
+            run = []
+            previous = low
+    return out
+
+
+_DETERMINERS = frozenset(wordlist("the a an its their his her our this these that those"))
+
+
+def _phrase_word(low: str) -> bool:
+    return (
+        low.isalpha()
+        and len(low) > 2
+        and low not in FUNCTION_WORDS
+        and low not in STOPWORDS
+        and low not in ADVERBS
+        and low not in TIME_WORDS
+        and not ((low in VERBS or is_verb_form(low)) and low not in HEAD_NOUNS)
+    )
+
+
+def _ends_phrase(low: str) -> bool:
+    """A word that can close a noun phrase: a noun, as far as the lists can tell."""
+    if low in HEAD_NOUNS:
+        return True
+    return not (
+        low in ADJECTIVES
+        or low in ADVERBS
+        or low in VERBS
+        or low in FUNCTION_WORDS
+        or low in STOPWORDS
+        or low in TIME_WORDS
+        or is_verb_form(low)
+        or is_adjective_form(low)
+        or low.endswith("ly")
+    )
+
+
+def _bad_start(low: str) -> bool:
+    return (
+        low in VERBS
+        or low in ADVERBS
+        or low in BAD_STARTS
+        or low.endswith("ly")
+        or (is_verb_form(low) and low not in HEAD_NOUNS)
+    )
+
+
+def full_name(name: str, runs: Sequence[str]) -> str:
+    """The longest of ``runs`` that ends with a lone ``name`` ("Tovey" -> "Graham Tovey")."""
+    if " " in name:
+        return name
+    longer = [
+        r
+        for r in runs
+        if r.endswith(" " + name) and len(r.split()) <= MAX_WORDS and " and " not in r
+    ]
+    return max(longer, key=lambda r: (len(r.split()), r), default=name)
+
+
+def heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
+    """Why ``heading`` is not a good heading for sections about ``texts`` (empty: it is).
+
+    A heading is 1 to 4 words: a proper name (words capitalised mid-sentence in
+    ``texts``, or acronyms), a topical heading, or a noun phrase whose last word is a
+    noun and whose first is not a verb form or an adverb. A lone common word must be a
+    topical noun; a lone surname must not stand for a full name in ``texts``.
+    """
+    tokens = heading.split()
+    if not tokens:
+        return ["empty"]
+    if heading in FALLBACKS or heading in TOPICS.values() or heading == QUOTES_HEADING:
+        return []
+    return _problems(heading, name_words(texts), [r for t in texts for r in name_runs(t)])
+
+
+def _problems(heading: str, names: set[str], runs: Sequence[str]) -> list[str]:
+    tokens = heading.split()
+    problems: list[str] = []
+    if len(tokens) > MAX_WORDS:
+        problems.append("too long")
+    if re.fullmatch(r"(?i)section\s*\d+", heading):
+        problems.append("numbered placeholder")
+    lows = [_low(t) for t in tokens]
+    is_name = all(
+        _is_acronym(t) or low in names or (i > 0 and low in NAME_JOINERS)
+        for i, (t, low) in enumerate(zip(tokens, lows, strict=True))
+    )
+    if lows[-1] in FUNCTION_WORDS or lows[-1] in STOPWORDS or lows[-1] in NAME_JOINERS:
+        problems.append("ends with a function word")
+    if lows[0] in FUNCTION_WORDS - {"the"}:
+        problems.append("starts with a function word")
+    if all(low in TIME_WORDS or low in STOPWORDS for low in lows):
+        problems.append("only time or function words")
+    if is_name:
+        if len(tokens) == 1 and full_name(tokens[0], runs) != tokens[0]:
+            problems.append("surname without the full name")
+        return problems
+    if not _ends_phrase(lows[-1]):
+        problems.append("ends with a verb, adverb or adjective")
+    if _bad_start(lows[0]):
+        problems.append("starts with a verb form or adverb")
+    if len(tokens) == 1 and lows[0] not in TOPICAL_NOUNS:
+        problems.append("lone word that is neither a name nor a topical noun")
+    return problems
+
+
+def is_good_heading(heading: str, texts: Sequence[str] = ()) -> bool:
+    return not heading_problems(heading, texts)
+
+
+def topic_headings(texts: Sequence[str]) -> list[tuple[str, float]]:
+    """Topical headings whose trigger words the sentences use, with the share that do."""
+    bags = [set(content_words(t)) | set(_bigrams(t)) for t in texts]
+    out: list[tuple[str, float]] = []
+    for triggers, heading in TOPICS.items():
+        hits = sum(1 for bag in bags if bag & triggers)
+        if hits:
+            out.append((heading, hits / len(bags)))
+    quoted = sum(1 for t in texts if _QUOTE.search(t))
+    if quoted:
+        out.append((QUOTES_HEADING, 0.5 * quoted / len(texts)))
+    return out
+
+
+QUOTES_HEADING = "In their words"
+_QUOTE = re.compile(r"[\"\u201c\u201d].{12,}[\"\u201c\u201d]|^[\"\u201c]")
+
+
+def _bigrams(text: str) -> list[str]:
+    ws = [w for w in normalise(text).split() if w.isalpha()]
+    return [f"{a} {b}" for a, b in itertools.pairwise(ws)]
+
+
+def derive_heading(
+    texts: Sequence[str],
+    idf: dict[str, float],
+    *,
+    avoid: set[str],
+    headline: str = "",
+    context: Sequence[str] = (),
+) -> str:
+    """A heading for a group of sentences: the most salient candidate that passes the rules.
+
+    Salience is frequency in the group times rarity in the story (``idf``), with a
+    bonus for names and phrases; a candidate sharing a word with ``avoid`` (the other
+    headings) is skipped so sections are told apart, and one the headline already says
+    counts for less. ``context`` (the story's other sentences) only completes names
+    ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals.
+    """
+    evidence = [*texts, *context]
+    names = name_words(evidence)
+    runs = [r for t in evidence for r in name_runs(t)]
+    said = set(content_words(headline))
+    scores: dict[str, float] = {}
+    shown: dict[str, str] = {}
+
+    def add(phrase: str, value: float, rarity: float | None = None) -> None:
+        key_words = [w for w in content_words(phrase) if w not in TIME_WORDS]
+        if not key_words or set(key_words) & avoid:
+            return
+        key = " ".join(key_words)
+        if rarity is None:
+            rarity = sum(idf.get(w, 1.0) for w in key_words) / len(key_words)
+        news = 0.6 if set(key_words) <= said else 1.0
+        scores[key] = scores.get(key, 0.0) + value * rarity * news
+        shown.setdefault(key, phrase)
+
+    for rank, text in enumerate(texts):
+        weight = 1.0 / (1 + 0.3 * rank)
+        for run in name_runs(text):
+            name = _untitled(full_name(_untitled(run), runs))
+            add(name, weight * (1.6 if " " in name else 1.2))
+        for phrase, introduced in noun_phrases(text):
+            bonus = 1.3 if " " in phrase else 0.8
+            add(phrase, weight * bonus * (1.2 if introduced else 1.0))
+    typical = sorted(idf.values())[len(idf) // 2] if idf else 1.0
+    for heading, share in topic_headings(texts):
+        add(heading, TOPIC_WEIGHT * share * len(texts), typical)
+    for key in sorted(scores, key=lambda k: (-scores[k], k)):
+        phrase = shown[key]
+        heading = phrase[0].upper() + phrase[1:]
+        if heading in TOPICS.values() or heading == QUOTES_HEADING:
+            return heading
+        if not _problems(heading, names, runs):
+            return heading
+    return next((f for f in FALLBACKS if not set(content_words(f)) & avoid), FALLBACKS[0])
+
+
+def _untitled(name: str) -> str:
+    """A name without the office before it ("Director Lena Hartwell" -> "Lena Hartwell")."""
+    parts = name.split()
+    while len(parts) > 1 and _low(parts[0]) in TITLES:
+        parts = parts[1:]
+    return " ".join(parts)
+
+
+TOPIC_WEIGHT = 1.0

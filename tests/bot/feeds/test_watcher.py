@@ -1,0 +1,343 @@
+"""The polling stage with an in-memory store and scripted fetcher and parser."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.clock import FixedClock
+from bot.core.domain import (
+    Article,
+    Feed,
+    FetchRequest,
+    FetchResult,
+    NewArticle,
+    ParsedEntry,
+    ParsedFeed,
+)
+from bot.core.errors import FeedParseError, FetchError
+from bot.feeds.schedule import RetryLaterError
+from bot.feeds.watcher import Watcher, WatcherConfig
+
+START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+class MemoryStore:
+    """Just enough of FeedStore + ArticleStore for the watcher."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[int, Feed] = {}
+        self.articles: list[Article] = []
+
+    async def upsert_feed(
+        self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
+    ) -> Feed:
+        for feed in self.feeds.values():
+            if feed.url == url:
+                return feed
+        feed = Feed(
+            id=len(self.feeds) + 1, url=url, name=name, allow_private=allow_private,
+            added_by=added_by,
+        )  # fmt: skip
+        self.feeds[feed.id] = feed
+        return feed
+
+    async def list_feeds(self) -> list[Feed]:
+        return list(self.feeds.values())
+
+    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
+        due = [
+            f
+            for f in self.feeds.values()
+            if f.enabled and (f.next_check_at is None or f.next_check_at <= now)
+        ]
+        return due[:limit]
+
+    async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
+        claimed = await self.due_feeds(now, limit)
+        for feed in claimed:
+            self.feeds[feed.id] = dataclasses.replace(
+                feed, next_check_at=now + timedelta(seconds=lease_s)
+            )
+        return claimed
+
+    async def earliest_next_check(self) -> tuple[bool, datetime | None]:
+        enabled = [f for f in self.feeds.values() if f.enabled]
+        if not enabled:
+            return False, None
+        times = [f.next_check_at for f in enabled]
+        if any(t is None for t in times):
+            return True, None
+        return True, min(t for t in times if t is not None)
+
+    async def save_feed_state(self, feed: Feed) -> None:
+        self.feeds[feed.id] = feed
+
+    async def remove_feed(self, feed_id: int) -> None:
+        self.feeds.pop(feed_id, None)
+
+    async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
+        known = {a.url for a in self.articles}
+        stored = []
+        for new in articles:
+            if new.url in known:
+                continue
+            known.add(new.url)
+            article = Article(id=len(self.articles) + 1, **dataclasses.asdict(new))
+            self.articles.append(article)
+            stored.append(article)
+        return stored
+
+    async def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        return [a for a in self.articles if a.id in ids]
+
+    async def recent_articles(self, since: datetime) -> list[Article]:
+        return [a for a in self.articles if a.fetched_at >= since]
+
+    async def set_article_story(self, article_id: int, story_id: str) -> None:
+        return None
+
+
+Answer = FetchResult | Exception
+
+
+class ScriptedFetcher:
+    """Answers per URL; the last answer repeats. Records every request."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[Answer]] = {}
+        self.requests: list[FetchRequest] = []
+        self.delay: dict[str, float] = {}
+        self.finished: list[str] = []
+
+    def script(self, url: str, *answers: Answer) -> None:
+        self.answers[url] = list(answers)
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        self.requests.append(request)
+        await asyncio.sleep(self.delay.get(request.url.split("/")[2], 0))
+        queue = self.answers[request.url]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        self.finished.append(request.url)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def close(self) -> None:
+        return None
+
+
+class DictParser:
+    """Bodies are keys into a table of parsed feeds; anything else is a parse error."""
+
+    def __init__(self, table: Mapping[bytes, ParsedFeed]) -> None:
+        self.table = table
+        self.calls = 0
+
+    async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+        self.calls += 1
+        if body not in self.table:
+            raise FeedParseError("not a feed")
+        return self.table[body]
+
+
+def ok(url: str, body: bytes, **headers: str) -> FetchResult:
+    return FetchResult(url=url, status=200, body=body, headers=headers, etag='"v1"',
+                       last_modified="Mon, 05 Jan 2026 10:00:00 GMT")  # fmt: skip
+
+
+def not_modified(url: str) -> FetchResult:
+    return FetchResult(url=url, status=304, body=None, headers={})
+
+
+def entry(n: int, published: datetime | None = None) -> ParsedEntry:
+    return ParsedEntry(
+        title=f"Story {n}", url=f"https://news.example.com/{n}?utm_source=rss#top",
+        guid=f"g{n}", text=f"Text of story {n}.", published=published,
+    )  # fmt: skip
+
+
+PARSED = {
+    b"v1": ParsedFeed(title="News", entries=(entry(1, START - timedelta(hours=1)), entry(2))),
+    b"v2": ParsedFeed(title="News", entries=(entry(1), entry(2), entry(3))),
+}
+
+
+@pytest.fixture
+def parts() -> tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock]:
+    return MemoryStore(), ScriptedFetcher(), DictParser(PARSED), FixedClock(START)
+
+
+def make(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock], **config: float
+) -> Watcher:
+    store, fetcher, parser, clock = parts
+    return Watcher(store, fetcher, parser, clock, WatcherConfig(**config), rng=random.Random(0))  # type: ignore[arg-type]
+
+
+async def test_new_articles_are_stored_and_state_saved(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, fetcher, _, _ = parts
+    feed = await store.upsert_feed("https://news.example.com/rss", "Example News")
+    fetcher.script(feed.url, ok(feed.url, b"v1"))
+    with caplog.at_level(logging.INFO, logger="newsbot.watcher"):
+        report = await make(parts).poll_due()
+    assert report.polled == 1
+    assert [a.url for a in report.new_articles] == [
+        "https://news.example.com/1",
+        "https://news.example.com/2",
+    ]
+    first, second = report.new_articles
+    assert first.outlet == "Example News"
+    assert first.published == START - timedelta(hours=1)
+    assert second.published == START  # no date in the feed: the fetch time
+    assert len(first.content_hash) == 64
+    saved = store.feeds[feed.id]
+    assert saved.etag == '"v1"'
+    assert saved.last_modified == "Mon, 05 Jan 2026 10:00:00 GMT"
+    assert saved.body_hash is not None
+    assert saved.last_success_at == START
+    assert saved.items_seen == 2
+    assert saved.next_check_at is not None
+    assert timedelta(seconds=150) <= saved.next_check_at - START <= timedelta(seconds=1800)
+    lines = [r.getMessage() for r in caplog.records if r.name == "newsbot.watcher"]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"feed.poll feed={feed.id} status=200 new=2 ms=")
+
+
+async def test_304_and_unchanged_bodies_are_not_parsed(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, parser, clock = parts
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+    other = await store.upsert_feed("https://b.example/rss", "B")
+    fetcher.script(feed.url, ok(feed.url, b"v1"), not_modified(feed.url))
+    fetcher.script(other.url, ok(other.url, b"v1"))
+    watcher = make(parts)
+    await watcher.poll_due()
+    assert parser.calls == 2
+    clock.advance(3600)
+    report = await watcher.poll_due()
+    assert (report.not_modified, report.unchanged, report.new_articles) == (1, 1, [])
+    assert parser.calls == 2
+    assert fetcher.requests[-1].etag == '"v1"' or fetcher.requests[-2].etag == '"v1"'
+
+
+async def test_each_unique_url_is_fetched_once_per_cycle(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, _ = parts
+    one = await store.upsert_feed("https://News.example.com/rss?utm_source=x", "One")
+    two = await store.upsert_feed("https://news.example.com/rss", "Two")
+    fetcher.script(one.url, ok(one.url, b"v1"))
+    fetcher.script(two.url, ok(two.url, b"v1"))
+    report = await make(parts).poll_due()
+    assert len(fetcher.requests) == 1
+    assert report.polled == 2
+    assert store.feeds[two.id].last_success_at == START
+
+
+async def test_failures_back_off_then_disable_and_report_once(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, clock = parts
+    feed = await store.upsert_feed("https://down.example/rss", "Down", added_by="console:1:")
+    fetcher.script(feed.url, FetchError("could not connect (refused)"))
+    watcher = make(parts, max_failures=3, interval_s=60)
+    waits = []
+    disabled: list[Feed] = []
+    for _ in range(5):
+        report = await watcher.poll_due()
+        disabled += report.disabled
+        state = store.feeds[feed.id]
+        if state.next_check_at is not None and state.enabled:
+            waits.append((state.next_check_at - clock.now()).total_seconds())
+        clock.advance(10**6)
+    assert len(fetcher.requests) == 3
+    assert waits[1] > waits[0] * 1.2 or waits[1] >= 120
+    assert [f.id for f in disabled] == [feed.id]
+    state = store.feeds[feed.id]
+    assert not state.enabled
+    assert state.consecutive_failures == 3
+    assert state.last_error == "disabled after 3 failures: could not connect (refused)"
+
+
+async def test_410_disables_at_once(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, _ = parts
+    feed = await store.upsert_feed("https://gone.example/rss", "Gone")
+    fetcher.script(feed.url, FetchError("HTTP 410 Gone", status=410, transient=False))
+    report = await make(parts).poll_due()
+    assert [f.id for f in report.disabled] == [feed.id]
+    assert not store.feeds[feed.id].enabled
+
+
+async def test_retry_after_is_honoured(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, _ = parts
+    feed = await store.upsert_feed("https://busy.example/rss", "Busy")
+    fetcher.script(feed.url, RetryLaterError("HTTP 429", status=429, retry_after="5000"))
+    await make(parts, interval_s=60).poll_due()
+    state = store.feeds[feed.id]
+    assert state.next_check_at == START + timedelta(seconds=5000)
+    assert state.enabled
+
+
+async def test_parse_errors_and_crashes_cost_only_their_feed(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, _ = parts
+    bad = await store.upsert_feed("https://bad.example/rss", "Bad")
+    crash = await store.upsert_feed("https://crash.example/rss", "Crash")
+    good = await store.upsert_feed("https://good.example/rss", "Good")
+    fetcher.script(bad.url, ok(bad.url, b"<html>"))
+    fetcher.script(crash.url, RuntimeError("bug"))
+    fetcher.script(good.url, ok(good.url, b"v2"))
+    report = await make(parts).poll_due()
+    assert len(report.new_articles) == 3
+    assert report.failed == 2
+    assert store.feeds[bad.id].last_error == "not a feed"
+    assert store.feeds[bad.id].consecutive_failures == 1
+
+
+async def test_fast_configuration_rechecks_within_two_seconds(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, clock = parts
+    feed = await store.upsert_feed("https://fast.example/rss", "Fast")
+    fetcher.script(feed.url, ok(feed.url, b"v1"), not_modified(feed.url))
+    watcher = make(parts, interval_s=1, max_interval_s=2)
+    for _ in range(5):
+        await watcher.poll_due()
+        wait = await watcher.next_due_in()
+        assert 1 <= wait <= 2
+        clock.advance(wait)
+    assert len(fetcher.requests) == 5
+
+
+async def test_a_crowded_host_does_not_hold_up_other_hosts(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    store, fetcher, _, _ = parts
+    fetcher.delay["crowded.example"] = 0.01
+    for n in range(60):
+        feed = await store.upsert_feed(f"https://crowded.example/{n}", f"C{n}")
+        fetcher.script(feed.url, not_modified(feed.url))
+    quiet = await store.upsert_feed("https://quiet.example/rss", "Quiet")
+    fetcher.script(quiet.url, not_modified(quiet.url))
+    report = await make(parts, concurrency=8, per_host_concurrency=2).poll_due()
+    assert report.not_modified == 61
+    assert fetcher.finished.index(quiet.url) < 5
+    hosts = Counter(url.split("/")[2] for url in fetcher.finished)
+    assert hosts["crowded.example"] == 60

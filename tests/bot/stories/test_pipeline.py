@@ -1,0 +1,187 @@
+"""The pipeline from stored articles to outbox rows, on real storage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.clock import FixedClock
+from bot.core.domain import Article, Destination
+from bot.stories.pipeline import Pipeline
+from bot.summaries.extractive import ExtractiveSummarizer
+from storage import SqlStorage
+from tests.factories import FLOOD, new_article, seed_articles
+
+CHAT = Destination("discord", "10")
+OTHER = Destination("discord", "20")
+
+
+def pipeline_for(store: SqlStorage, clock: FixedClock) -> Pipeline:
+    return Pipeline(storage=store, summarizer=ExtractiveSummarizer(), clock=clock)
+
+
+async def test_a_multi_outlet_story_is_summarised_and_queued_for_matching_chats(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    await sqlite_store.add_subscription(CHAT, "marrowby", breaking_only=False, min_outlets=2)
+    await sqlite_store.add_subscription(OTHER, "cricket", breaking_only=False, min_outlets=2)
+    articles = await seed_articles(sqlite_store, clock.now())
+    report = await pipeline_for(sqlite_store, clock).process(articles)
+    assert report.stories_changed == 1
+    assert report.stories_summarised == 1
+    assert report.deliveries_enqueued == 1
+    (story,) = await sqlite_store.recent_stories(10)
+    assert story.outlet_count == 3
+    assert set(story.article_ids) == {a.id for a in articles}
+    summary = await sqlite_store.get_summary(story.id)
+    assert summary is not None
+    assert summary.sources
+    assert summary.sections
+    (delivery,) = await sqlite_store.pending_deliveries(clock.now() + timedelta(days=1), 10)
+    assert delivery.destination == CHAT
+
+
+async def test_a_single_outlet_story_is_not_posted(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    await sqlite_store.add_subscription(CHAT, "*", breaking_only=False, min_outlets=1)
+    articles = await seed_articles(sqlite_store, clock.now(), FLOOD[:1])
+    report = await pipeline_for(sqlite_store, clock).process(articles)
+    assert report.stories_changed == 1
+    assert report.stories_summarised == 0
+    assert report.deliveries_enqueued == 0
+
+
+async def test_state_survives_a_restart(sqlite_store: SqlStorage, clock: FixedClock) -> None:
+    first = await seed_articles(sqlite_store, clock.now(), FLOOD[:2])
+    await pipeline_for(sqlite_store, clock).process(first)
+    (story,) = await sqlite_store.recent_stories(10)
+    restarted = pipeline_for(sqlite_store, clock)
+    assert await restarted.restore() == 2
+    outlet, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://late.example/feed", outlet)
+    late = await sqlite_store.add_articles(
+        [new_article(feed.id, outlet, title, text, clock.now(), slug="late")]
+    )
+    report = await restarted.process(late)
+    assert report.changed == [story.id]
+    grown = await sqlite_store.get_story(story.id)
+    assert grown is not None
+    assert (grown.outlet_count, grown.version) == (3, 2)
+
+
+async def test_restore_clusters_articles_stored_before_a_crash(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    await seed_articles(sqlite_store, clock.now())  # stored, never clustered
+    pipeline = pipeline_for(sqlite_store, clock)
+    await pipeline.restore()
+    (story,) = await sqlite_store.recent_stories(10)
+    assert story.outlet_count == 3
+
+
+class PageTexts:
+    """An ArticleTextSource with canned pages; records which URLs were asked for."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        self.pages = pages
+        self.asked: list[tuple[str, bool]] = []
+
+    def needs_article_text(self, feed_text: str) -> bool:
+        return len(feed_text.split()) < 80
+
+    async def article_text(self, url: str, *, allow_private: bool = False) -> str | None:
+        self.asked.append((url, allow_private))
+        return self.pages.get(url)
+
+
+async def test_short_feed_texts_are_completed_from_the_article_page(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    articles = await seed_articles(sqlite_store, clock.now())
+    page = (
+        "The River Tessel burst its banks in Marrowby on Saturday. "
+        "Volunteers from the Marrowby rowing club ferried 42 residents to safety in dinghies. "
+        "Police closed all three road bridges into the town centre after 140 millimetres of "
+        "rain, and emergency crews went door to door in the Eastbank district overnight."
+    )
+    pages = PageTexts({articles[0].url: page})
+    pipeline = Pipeline(
+        storage=sqlite_store, summarizer=ExtractiveSummarizer(), clock=clock, article_text=pages
+    )
+    await pipeline.process(articles)
+    assert {url for url, _ in pages.asked} == {a.url for a in articles}
+    (stored,) = await sqlite_store.get_articles([articles[0].id])
+    assert stored.text == page
+    (unchanged,) = await sqlite_store.get_articles([articles[1].id])
+    assert unchanged.text == articles[1].text, "no page text: the feed text stays"
+
+
+async def test_existing_items_of_a_new_feed_are_stored_but_not_posted(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    await sqlite_store.add_subscription(CHAT, "marrowby", breaking_only=False, min_outlets=2)
+    # Every report was published before its feed was added (the factory adds feeds "now").
+    articles = await seed_articles(sqlite_store, clock.now() - timedelta(days=1))
+    report = await pipeline_for(sqlite_store, clock).process(articles)
+    assert report.stories_summarised == 1, "the story exists for /latest"
+    assert report.deliveries_enqueued == 0, "but old items are not posted as news"
+
+
+async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    sub_dest = CHAT
+    await sqlite_store.add_subscription(sub_dest, "marrowby", breaking_only=False, min_outlets=2)
+    pipeline = pipeline_for(sqlite_store, clock)
+    first = await seed_articles(sqlite_store, clock.now(), FLOOD[:2])
+    await pipeline.process(first)
+    (row,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="t", lease_s=60)
+    await sqlite_store.mark_delivered(row.id, "m1", version=1)
+    outlet, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://third.example/feed", outlet)
+    late = await sqlite_store.add_articles(
+        [new_article(feed.id, outlet, title, text, clock.now(), slug="third")]
+    )
+    report = await pipeline.process(late)
+    assert report.updates_enqueued == 1
+    summary = await sqlite_store.get_summary(row.story_id)
+    assert summary is not None
+    assert summary.story_version == 2
+    assert summary.what_changed is not None
+    new_source = next(r.number for r in summary.sources if r.article_id == late[0].id)
+    assert new_source in summary.what_changed.cites
+
+
+async def test_the_runner_records_polls_stories_and_the_outbox_in_metrics(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    from bot.app.runner import Runner  # noqa: PLC0415
+    from bot.core.metrics import Metrics  # noqa: PLC0415
+    from bot.delivery.dispatcher import Dispatcher  # noqa: PLC0415 - only this test runs a whole cycle
+    from bot.feeds.watcher import PollReport  # noqa: PLC0415
+
+    await sqlite_store.add_subscription(CHAT, "marrowby", breaking_only=False, min_outlets=2)
+    articles: list[Article] = []
+
+    class OnePoll:
+        async def poll_due(self) -> PollReport:
+            return PollReport(new_articles=articles, polled=5, not_modified=2, unchanged=1)
+
+        async def next_due_in(self) -> float:
+            return 1.0
+
+    metrics = Metrics()
+    runner = Runner(
+        watcher=OnePoll(),
+        pipeline=pipeline_for(sqlite_store, clock),
+        dispatcher=Dispatcher(storage=sqlite_store, messengers={}, clock=clock),
+        metrics=metrics,
+    )
+    await runner.cycle()  # the first cycle restores the clusterer from storage
+    articles.extend(await seed_articles(sqlite_store, clock.now()))
+    await runner.cycle()
+    assert metrics.value("feed_polls", outcome="not_modified") == 4
+    assert metrics.value("feed_polls", outcome="changed") == 4
+    assert metrics.value("stories", event="summarised") == 1
+    assert metrics.value("stories", event="breaking") == 1
+    assert metrics.value("outbox_rows", status="pending") == 1

@@ -1,0 +1,214 @@
+"""Section headings: hand-made sentence groups, the rule checker, and a property."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.text.headings import (
+    FALLBACKS,
+    derive_heading,
+    full_name,
+    heading_problems,
+    is_good_heading,
+    name_runs,
+    noun_phrases,
+)
+from bot.text.sentences import content_words, idf_weights, wordlist
+
+
+def heading_of(
+    texts: list[str], context: list[str] | None = None, avoid: set[str] | None = None
+) -> str:
+    every = texts + (context or [])
+    idf = idf_weights([content_words(t) for t in every])
+    return derive_heading(texts, idf, avoid=avoid or set(), context=context or [])
+
+
+@pytest.mark.parametrize(
+    ("texts", "context", "expected"),
+    [
+        (
+            [
+                "Westmark Railways cancelled 400 trains on Monday.",
+                "A spokesperson for Westmark Railways apologised to passengers.",
+            ],
+            [],
+            "Westmark Railways",
+        ),
+        (
+            ['"We believe the court has got this wrong," Tovey said.'],
+            ["Graham Tovey, who represents the drivers, said they would study the ruling."],
+            "Graham Tovey",
+        ),
+        (
+            ["Director Lena Hartwell said the recall covered every unit sold since March."],
+            [],
+            "Lena Hartwell",
+        ),
+        (
+            [
+                "Three people were killed and twelve injured when the roof collapsed.",
+                "Two of the injured are in a serious condition, the hospital said.",
+            ],
+            [],
+            "Casualties",
+        ),
+        (
+            ["The monetary policy committee voted six to three for the change."],
+            [],
+            "Monetary policy committee",
+        ),
+        (
+            ["The council was ordered to pay costs of 420,000 crowns."],
+            [],
+            "Costs",
+        ),
+    ],
+)
+def test_hand_made_groups_get_an_editors_heading(
+    texts: list[str], context: list[str], expected: str
+) -> None:
+    assert heading_of(texts, context) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        ("The plant will supply enough electricity for 120,000 homes.", "Supply enough"),
+        ("Aurelis hopes the booster would cut launch costs by a third.", "Cut launch"),
+        ("The council was ordered to pay costs of 420,000 crowns.", "Pay costs"),
+        ("The hailstorm caused 9 million crowns of damage.", "Caused million"),
+        ("There was little extra benefit beyond an hour.", "Benefit beyond"),
+        ("It is the awful predicament humanity faces.", "Humanity faces"),
+        ("Talks failed for months before the deal.", "Failed months"),
+        ("Crews worked around firefighters from three towns.", "Around firefighters"),
+        ("Savers face lower returns this year.", "Face lower"),
+        ("The package rivals the annual federal budget.", "Annual federal"),
+    ],
+)
+def test_known_bad_fragments_never_come_out(text: str, bad: str) -> None:
+    heading = heading_of([text])
+    assert heading != bad
+    assert is_good_heading(heading, [text])
+    assert heading_problems(bad, [text])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "Patience",
+        "Failed months",
+        "Supply enough",
+        "Produce gigawatts",
+        "Face lower",
+        "Around firefighters",
+        "Cut launch",
+        "Pay costs",
+        "Usual",
+        "Humanity faces",
+        "Annual federal",
+        "Minutes",
+        "Section 1",
+        "",
+        "The long and winding road to nowhere",
+    ],
+)
+def test_the_checker_rejects_fragments_without_context(bad: str) -> None:
+    assert heading_problems(bad)
+
+
+def test_a_lone_surname_is_rejected_when_the_full_name_is_in_the_text() -> None:
+    texts = ["Graham Tovey spoke for the drivers.", "Tovey said they would appeal."]
+    assert "surname without the full name" in heading_problems("Tovey", texts)
+    assert is_good_heading("Graham Tovey", texts)
+    assert full_name("Tovey", ["Graham Tovey", "Asby and Tovey"]) == "Graham Tovey"
+
+
+def test_a_ship_name_seen_only_at_a_sentence_start_is_not_a_name() -> None:
+    assert heading_problems("Patience", ["Patience is needed, the company said."])
+    assert is_good_heading("Patience", ["It landed on the drone ship Patience offshore."])
+
+
+@pytest.mark.parametrize(
+    "good",
+    [
+        "Casualties",
+        "Who claimed it",
+        "Power cuts",
+        "Rescue effort",
+        "The vote count",
+        "Court ruling",
+        "Market reaction",
+        "Flood defences",
+        "More details",
+    ],
+)
+def test_the_checker_accepts_editors_headings(good: str) -> None:
+    assert heading_problems(good) == []
+
+
+def test_names_are_accepted_when_the_text_capitalises_them_mid_sentence() -> None:
+    texts = ["Officials at Southern Grid said Mira Valcek would lead the Westmark Railways talks."]
+    for name in ("Southern Grid", "Mira Valcek", "Westmark Railways"):
+        assert is_good_heading(name, texts)
+
+
+def test_headings_of_one_summary_stay_distinct_and_fall_back_last() -> None:
+    first = heading_of(["Westmark Railways cancelled 400 trains on Monday."])
+    second = heading_of(
+        ["Westmark Railways said services would resume on Tuesday."],
+        avoid=set(content_words(first)),
+    )
+    assert first == "Westmark Railways"
+    assert second != first
+    assert not set(content_words(second)) & set(content_words(first))
+    assert heading_of(["It is what it is, and so it was."]) == "More details"
+    assert heading_of(["It is what it is."], avoid={"details"}) == FALLBACKS[1]
+
+
+def test_hostile_inputs_do_not_break_it() -> None:
+    assert heading_of([]) == "More details"
+    assert heading_of(["", "   ", "..."]) == "More details"
+    long_text = "The harbour wall " + "and the harbour wall " * 2000 + "collapsed."
+    assert is_good_heading(heading_of([long_text]), [long_text])
+    odd = [
+        "<b>\u00dcn\u00efc\u00f6d\u00e9</b> \u2014 \u00abZ\u00fcrich\u00bb \u2018Quay\u2019 "
+        "\U0001d518\U0001d52b\U0001d526 \u0000 said Z\u00fcrich officials."
+    ]
+    assert is_good_heading(heading_of(odd), odd)
+
+
+def test_candidates_are_names_and_noun_phrases() -> None:
+    text = "Justice Marianne Cole of the Supreme Court said the monetary policy committee met."
+    assert "Justice Marianne Cole" in name_runs(text)
+    assert "Supreme Court" in name_runs(text)
+    assert ("monetary policy committee", True) in noun_phrases(text)
+
+
+_VOCAB = [
+    *wordlist("the a of to and around enough lower usual annual federal failed caused face faces"),
+    *wordlist("pay cut supply produce months minutes patience humanity court vote rescue"),
+    *wordlist("killed injured shares investigators Tovey Graham Westmark Railways Quay Street"),
+    *wordlist("Monday council costs gigawatts electricity homes relatively little said \u201c"),
+    *wordlist(", . ; : - ( ) \u201d ' s U.S. Sen. Dr"),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=25).map(" ".join),
+        min_size=1,
+        max_size=4,
+    ),
+    st.lists(st.sampled_from(_VOCAB), max_size=15).map(" ".join),
+    st.sets(st.sampled_from(["court", "costs", "railways", "details"]), max_size=2),
+)
+def test_every_heading_passes_the_rules(texts: list[str], context: str, avoid: set[str]) -> None:
+    heading = heading_of(texts, [context], avoid=avoid)
+    assert 1 <= len(heading.split()) <= 4
+    assert heading_problems(heading, [*texts, context]) == []
+    assert not set(content_words(heading)) & avoid or heading == FALLBACKS[0]
+    assert heading == heading_of(texts, [context], avoid=avoid)  # deterministic
