@@ -35,7 +35,8 @@ from bot.core.ports import Clock, Summarizer
 from bot.summaries.extractive import summary_cache_key
 from bot.summaries.grounding import GroundingResult, ground, number_sources
 from bot.text.headings import derive_heading
-from bot.text.sentences import content_words, idf_weights
+from bot.text.terms import content_words
+from bot.text.vectors import idf_weights
 
 log = logging.getLogger("newsbot.llm")
 

@@ -57,6 +57,8 @@ def article_value(row: ArticleRow) -> Article:
         fetched_at=row.fetched_at,
         content_hash=row.content_hash,
         story_id=row.story_id,
+        language=row.language,
+        publisher=row.publisher,
     )
 
 

@@ -83,6 +83,8 @@ class ArticleRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     content_hash: Mapped[str] = mapped_column(String(64))
     story_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    language: Mapped[str] = mapped_column(String(16), default="und")
+    publisher: Mapped[str] = mapped_column(String(255), default="")
 
 
 class StoryRow(Base):

@@ -89,6 +89,8 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
                     published=a.published,
                     fetched_at=a.fetched_at,
                     content_hash=a.content_hash,
+                    language=a.language,
+                    publisher=a.publisher,
                 )
                 s.add(row)
                 stored.append(row)

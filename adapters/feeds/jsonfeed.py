@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 from adapters.feeds.text import html_to_text
 from bot.core.domain import ParsedEntry, ParsedFeed
 from bot.core.errors import FeedParseError
+from bot.text.language import detect_language
 
 _MAX_TEXT = 20_000
 
@@ -62,6 +63,7 @@ def _entry(item: Any, base: str) -> ParsedEntry | None:
         text=text[:_MAX_TEXT],
         published=_when(item.get("date_published")) or _when(item.get("date_modified")),
         author=_author(item),
+        language=detect_language(title, text),
     )
 
 
@@ -88,4 +90,5 @@ def parse_json_feed(body: bytes, url: str, max_entries: int) -> ParsedFeed:
     return ParsedFeed(
         title=html_to_text(title)[:500] or None if isinstance(title, str) else None,
         entries=tuple(entries),
+        site_url=home if isinstance(home := document.get("home_page_url"), str) else None,
     )

@@ -24,6 +24,7 @@ from adapters.feeds.text import html_to_text
 from bot.core.domain import ParsedEntry, ParsedFeed
 from bot.core.errors import FeedParseError
 from bot.core.metrics import Metrics
+from bot.text.language import detect_language
 
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _ENTITY_DECL = re.compile(
@@ -126,6 +127,8 @@ def _entry(entry: Mapping[str, Any]) -> ParsedEntry | None:
         text=text,
         published=_when(entry),
         author=author.strip()[:200] if isinstance(author, str) and author.strip() else None,
+        # Detected here, in the parse worker, so the event loop never pays for it.
+        language=detect_language(title, text),
     )
 
 
@@ -199,7 +202,11 @@ def parse_feed_bytes(
         raise FeedParseError(_looks_like(body))
     title = _text(feed.get("title"), _MAX_TITLE) or None
     return ParsedFeed(
-        title=title, entries=tuple(entries), ttl_s=_ttl_seconds(feed), warning=warning
+        title=title,
+        entries=tuple(entries),
+        ttl_s=_ttl_seconds(feed),
+        warning=warning,
+        site_url=_http_link(feed.get("link")),
     )
 
 

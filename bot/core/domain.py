@@ -77,6 +77,7 @@ class ParsedEntry:
     text: str
     published: datetime | None
     author: str | None = None
+    language: str = "und"  # BCP 47, detected from title and text by the parser
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class ParsedFeed:
     entries: tuple[ParsedEntry, ...]
     ttl_s: int | None = None
     warning: str | None = None
+    site_url: str | None = None  # the feed's own link to its website
 
 
 # ---------------------------------------------------------------- articles and stories
@@ -105,6 +107,8 @@ class NewArticle:
     published: datetime
     fetched_at: datetime
     content_hash: str
+    language: str = "und"
+    publisher: str = ""  # registered domain of the outlet (see bot.text.urls.publisher_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,13 @@ class Article:
     fetched_at: datetime
     content_hash: str
     story_id: str | None = None
+    language: str = "und"  # BCP 47 ("und": not known)
+    publisher: str = ""  # registered domain of the outlet; "" for articles stored before
+
+    @property
+    def publisher_key(self) -> str:
+        """What makes two articles the same outlet: the publisher, else the feed's name."""
+        return self.publisher or self.outlet
 
 
 @dataclass(frozen=True, slots=True)

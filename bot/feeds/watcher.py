@@ -33,7 +33,7 @@ from bot.feeds.schedule import (
     parse_retry_after,
     success_interval,
 )
-from bot.text.urls import canonical_url
+from bot.text.urls import canonical_url, publisher_of
 
 log = logging.getLogger("newsbot.watcher")
 
@@ -134,6 +134,8 @@ def to_new_articles(feed: Feed, parsed: ParsedFeed, now: datetime) -> list[NewAr
                 published=published,
                 fetched_at=now,
                 content_hash=content_hash(entry.title, entry.text),
+                language=entry.language,
+                publisher=publisher_of(url, parsed.site_url),
             )
         )
     return articles

@@ -11,7 +11,10 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from bot.text.features import content_stems, entities, numbers
+from bot.text.terms import content_stems, entities, numbers
+from bot.text.vectors import dot
+
+__all__ = ["DocumentFrequencies", "Vector", "count_terms", "dot", "top_terms", "weigh"]
 
 Vector = dict[str, float]
 
@@ -22,13 +25,14 @@ def count_terms(
     *,
     title_weight: float,
     body_words: int,
+    language: str | None = None,
 ) -> dict[str, float]:
-    """Raw weighted term counts of one article (before IDF)."""
+    """Raw weighted term counts of one article (before IDF), stemmed for its language."""
     counts: dict[str, float] = defaultdict(float)
-    for s in content_stems(title):
+    for s in content_stems(title, language):
         counts[s] += title_weight
     body = text[: body_words * 12]  # words average under 12 characters; bounds the work
-    for s in content_stems(body, limit=body_words):
+    for s in content_stems(body, language, limit=body_words):
         counts[s] += 1.0
     for e in entities(title):
         counts["E:" + e] += title_weight
@@ -105,13 +109,6 @@ def weigh(
         del weights[max_terms:]
     norm = math.sqrt(sum(w * w for w, _ in weights)) or 1.0
     return {t: w / norm for w, t in weights}
-
-
-def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Dot product of two sparse vectors over their shared terms."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum([a[t] * b[t] for t in a.keys() & b.keys()])
 
 
 def top_terms(vec: Mapping[str, float], k: int) -> list[str]:

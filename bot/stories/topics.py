@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.errors import CommandError
-from bot.text.features import stems, words
+from bot.text.terms import stems, words
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 20

@@ -8,7 +8,7 @@ many articles one shingle may point at.
 
 from __future__ import annotations
 
-from bot.text.features import shingles
+from bot.text.terms import shingles
 
 _MAX_POSTING = 64
 _MIN_SHINGLES = 6

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 
 from bot.core.domain import Answer, Article, Sentence
 from bot.summaries.grounding import neutralise, ordered_articles
-from bot.text.sentences import article_sentences, clean_title, content_words, jaccard, wordlist
+from bot.text.sentences import article_sentences, clean_title, wordlist
+from bot.text.terms import content_words
+from bot.text.vectors import jaccard
 
 # Question words that say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = frozenset(

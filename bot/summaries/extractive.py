@@ -25,18 +25,9 @@ from bot.summaries.grounding import (
     ordered_articles,
 )
 from bot.text.headings import derive_heading
-from bot.text.sentences import (
-    Vector,
-    article_sentences,
-    centroid,
-    clean_title,
-    content_words,
-    cosine,
-    idf_weights,
-    tfidf,
-    wordlist,
-    words,
-)
+from bot.text.sentences import article_sentences, clean_title, wordlist
+from bot.text.terms import content_words, words
+from bot.text.vectors import Vector, centroid, cosine, idf_weights, tfidf
 
 
 @dataclass(frozen=True)

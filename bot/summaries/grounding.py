@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.core.domain import Article, DatedEvent, Section, Sentence, SourceRef, Summary
-from bot.text.sentences import STOPWORDS, clean_text, clean_title, normalise, tidy, wordlist, words
+from bot.text.sentences import clean_text, clean_title, tidy, wordlist
+from bot.text.terms import STOPWORDS, normalise, words
 
 REASONS = (
     "uncited",

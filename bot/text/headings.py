@@ -30,7 +30,8 @@ from bot.text.headwords import (
     is_adjective_form,
     is_verb_form,
 )
-from bot.text.sentences import STOPWORDS, content_words, normalise, wordlist
+from bot.text.sentences import wordlist
+from bot.text.terms import STOPWORDS, content_words, normalise
 
 MAX_WORDS = 4
 

@@ -7,11 +7,10 @@ of them finds in a source the others find there too.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+
+from bot.text.terms import normalise, words
 
 
 def wordlist(text: str) -> tuple[str, ...]:
@@ -25,21 +24,6 @@ _ABBREVIATIONS = frozenset(
         "mr mrs ms dr prof sen rep gov gen col lt sgt capt st jr sr inc corp ltd co no vs etc "
         "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m pres "
         "rev ft mt approx dept est fig"
-    )
-)
-
-STOPWORDS = frozenset(
-    wordlist(
-        "a about above after again against all also am an and any are as at be because been "
-        "before being below between both but by can could did do does doing down during each "
-        "few for from further had has have having he her here hers herself him himself his "
-        "how i if in into is it its itself just me more most my myself no nor not now of off "
-        "on once only or other our ours ourselves out over own same she should so some such "
-        "than that the their theirs them themselves then there these they this those through "
-        "to too under until up very was we were what when where which while who whom why will "
-        "with would you your yours yourself yourselves said says say told according one new "
-        "like may might must us mr mrs ms since amid get got make made many much also however "
-        "even still yet per via among whether would year years day days week weeks time"
     )
 )
 
@@ -75,56 +59,17 @@ _DATELINE = re.compile(
 _AGENCY = re.compile(r"^\((?:CNN|AP|AFP|Reuters|Bloomberg|UPI|dpa)\)\s*(?:[-\u2013\u2014]\s*)?")
 _SPEAKER = re.compile(r"^[A-Z]{3,}(?:\s[A-Z]{2,}){0,2}:\s")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a]+")
-_WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?")
 _SPLIT = re.compile(
     r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
 )
 _TITLE_SUFFIX = re.compile(r"\s+[-\u2013\u2014|:]\s+[^-\u2013\u2014|:]{2,40}$")
 _TAG = re.compile(r"</?[A-Za-z!][^>]{0,200}>")
 
-_QUOTE_MAP = str.maketrans(
-    {
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-        "\u2026": "...",
-    }
-)
-
-
-def normalise(text: str) -> str:
-    """Lower-cased, NFKC, straight quotes, plain dashes, single spaces, no thousands commas.
-
-    Both a claim and its sources pass through this before any comparison, so
-    "1,000" matches "1000" and a curly quote matches a straight one.
-    """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP).lower()
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    return _SPACES.sub(" ", text).strip()
-
 
 def tidy(text: str) -> str:
     """Whitespace-collapsed text with display quotes kept (for output)."""
     text = unicodedata.normalize("NFKC", text)
     return _SPACES.sub(" ", text).strip()
-
-
-def words(text: str) -> list[str]:
-    """The word tokens of ``text`` after normalisation."""
-    return [w.replace("'", "").replace("\u2019", "") for w in _WORD.findall(normalise(text))]
-
-
-def content_words(text: str) -> list[str]:
-    """Words that carry meaning: no stopwords, no single letters."""
-    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
 def is_junk(sentence: str) -> bool:
@@ -208,49 +153,3 @@ def clean_title(title: str, outlet: str = "") -> str:
         if tail_words and all(w[0].isupper() for w in tail_words) and len(tail_words) <= 4:
             title = title[: match.start()].strip()
     return title.rstrip(" .")
-
-
-# ---------------------------------------------------------------- vectors
-
-
-Vector = dict[str, float]
-
-
-def idf_weights(documents: Iterable[Sequence[str]]) -> dict[str, float]:
-    """Smoothed inverse document frequency over token lists."""
-    docs = [set(d) for d in documents]
-    df: Counter[str] = Counter()
-    for d in docs:
-        df.update(d)
-    n = len(docs)
-    return {term: math.log((1 + n) / (1 + count)) + 1.0 for term, count in df.items()}
-
-
-def tfidf(tokens: Sequence[str], idf: dict[str, float]) -> Vector:
-    counts = Counter(tokens)
-    vec = {t: (1 + math.log(c)) * idf.get(t, 1.0) for t, c in counts.items()}
-    norm = math.sqrt(sum(v * v for v in vec.values()))
-    return {t: v / norm for t, v in vec.items()} if norm else {}
-
-
-def cosine(a: Vector, b: Vector) -> float:
-    """Cosine of two unit vectors."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
-
-
-def centroid(vectors: Sequence[Vector]) -> Vector:
-    total: dict[str, float] = {}
-    for vec in vectors:
-        for t, v in vec.items():
-            total[t] = total.get(t, 0.0) + v
-    norm = math.sqrt(sum(v * v for v in total.values()))
-    return {t: v / norm for t, v in total.items()} if norm else {}
-
-
-def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
-    sa, sb = set(a), set(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)

@@ -7,6 +7,8 @@ form keeps everything that selects content and drops what only tracks the reader
 
 from __future__ import annotations
 
+import functools
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -96,3 +98,43 @@ def canonical_url(url: str) -> str:
     query = urlencode(sorted(query_pairs))
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@functools.cache
+def _suffix_lists() -> tuple[Any, Any]:
+    from publicsuffixlist import PublicSuffixList  # noqa: PLC0415 - loads its bundled list
+
+    return PublicSuffixList(), PublicSuffixList(only_icann=True)
+
+
+def registered_domain(url: str) -> str:
+    """The domain a publisher registered (``theguardian.com`` for
+    ``https://www.theguardian.com/world/...``, ``bbc.co.uk`` for ``news.bbc.co.uk``);
+    "" for a link without a host."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not host:
+        return ""
+    full, _icann = _suffix_lists()
+    return str(full.privatesuffix(host) or host)
+
+
+def _on_shared_hosting(host: str) -> bool:
+    """A host under a hosting platform's suffix (``*.cloudfront.net``, ``*.blogspot.com``
+    and the rest of the Public Suffix List's private section): the host says which
+    platform serves the page, not who published it."""
+    full, icann = _suffix_lists()
+    return bool(full.publicsuffix(host) != icann.publicsuffix(host))
+
+
+def publisher_of(article_url: str, site_url: str | None = None) -> str:
+    """Who published an article, as a registered domain: the article link's, unless that
+    link lies on a shared hosting platform or a CDN, where the feed's own site link says
+    who the publisher is. Two feeds of one newspaper so give one publisher."""
+    host = (urlsplit(article_url).hostname or "").rstrip(".").lower()
+    if host and not _on_shared_hosting(host):
+        return registered_domain(article_url)
+    if site_url:
+        site = registered_domain(site_url)
+        if site:
+            return site
+    return registered_domain(article_url)

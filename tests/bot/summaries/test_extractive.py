@@ -12,7 +12,8 @@ from bot.summaries.extractive import (
     is_material_change,
     summary_cache_key,
 )
-from bot.text.sentences import article_sentences, clean_title, normalise, split_sentences
+from bot.text.sentences import article_sentences, clean_title, split_sentences
+from bot.text.terms import normalise
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 

@@ -15,7 +15,9 @@ from bot.text.headings import (
     name_runs,
     noun_phrases,
 )
-from bot.text.sentences import content_words, idf_weights, wordlist
+from bot.text.sentences import wordlist
+from bot.text.terms import content_words
+from bot.text.vectors import idf_weights
 
 
 def heading_of(

@@ -1,0 +1,91 @@
+"""Which language an article is written in, and which writing system a text uses.
+
+Detection uses py3langid (a maintained, pure-Python-plus-NumPy port of langid.py) limited
+to the languages news feeds commonly carry, which makes short texts far less often
+mistaken for a neighbour (Russian for Bulgarian). Scripts that belong to one language
+among those (Han, Kana, Hangul, Arabic, Hebrew, Greek, Thai) decide without the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from typing import Protocol, cast
+
+UNKNOWN = "und"
+# Languages with full support (stemming, stop words, sentence rules): see bot.text.terms.
+SUPPORTED = ("en", "de", "fr", "es", "ru", "ar", "zh")
+# Candidates for detection: what news feeds commonly carry.
+CANDIDATES = (
+    *SUPPORTED,
+    *("it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "sk", "hu", "ro", "tr", "id"),
+    *("uk", "bg", "sr", "el", "he", "fa", "ur", "hi", "bn", "ja", "ko", "vi", "th", "ca"),
+)
+_SAMPLE_CHARS = 600
+# Too short for the model: the script's most common language in news feeds.
+_SHORT_TEXT_GUESS = {"LATIN": "en", "ARABIC": "ar", "CYRILLIC": "ru"}
+_SCRIPT_LANGUAGE = {"HANGUL": "ko", "GREEK": "el", "HEBREW": "he", "THAI": "th"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _script_of_char(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    for script in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "ARABIC", "CYRILLIC", "GREEK"):
+        if name.startswith(script):
+            return script
+    for script in ("HEBREW", "THAI", "DEVANAGARI", "LATIN"):
+        if name.startswith(script):
+            return script
+    return "OTHER"
+
+
+def dominant_script(text: str) -> str:
+    """The script most letters of ``text`` are written in (``LATIN``, ``CJK``, ...)."""
+    counts: dict[str, int] = {}
+    for ch in text[:_SAMPLE_CHARS]:
+        if ch.isalpha():
+            script = _script_of_char(ch)
+            counts[script] = counts.get(script, 0) + 1
+    if not counts:
+        return "OTHER"
+    return max(counts.items(), key=lambda kv: kv[1])[0]
+
+
+def is_cjk_char(ch: str) -> bool:
+    """Han, Kana and Hangul: scripts written without spaces between words."""
+    return _script_of_char(ch) in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+class _Identifier(Protocol):
+    def classify(self, text: str) -> tuple[str, float]: ...
+
+
+@functools.cache
+def _identifier() -> _Identifier:
+    """A private identifier restricted to ``CANDIDATES`` (the library's global one is
+    left alone). Its model is loaded on first use only."""
+    from py3langid import langid  # noqa: PLC0415
+
+    identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=False)
+    identifier.set_languages(list(CANDIDATES))
+    return cast(_Identifier, identifier)
+
+
+def detect_language(title: str, text: str = "") -> str:
+    """The article's language as a BCP 47 code, or ``und`` when there is too little text."""
+    sample = f"{title}\n{text[:_SAMPLE_CHARS]}".strip()
+    letters = sum(1 for ch in sample if ch.isalpha())
+    if letters < 3:
+        return UNKNOWN
+    script = dominant_script(sample)
+    if script in ("HIRAGANA", "KATAKANA"):
+        return "ja"
+    if script == "CJK":
+        kana = sum(1 for ch in sample if _script_of_char(ch) in ("HIRAGANA", "KATAKANA"))
+        return "ja" if kana * 10 > letters else "zh"
+    if script in _SCRIPT_LANGUAGE:
+        return _SCRIPT_LANGUAGE[script]
+    if letters < 12:
+        return _SHORT_TEXT_GUESS.get(script, UNKNOWN)
+    code, _score = _identifier().classify(sample)
+    return str(code)
