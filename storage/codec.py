@@ -43,6 +43,7 @@ def encode_summary(summary: Summary) -> str:
             "key_facts": [_sentence(s) for s in summary.key_facts],
             "events": [{"when": e.when, "what": _sentence(e.what)} for e in summary.events],
             "what_changed": _sentence(summary.what_changed) if summary.what_changed else None,
+            "lead": summary.lead,
         },
         ensure_ascii=False,
     )
@@ -77,4 +78,5 @@ def decode_summary(payload: str, *, story_id: str, story_version: int, written_b
         written_by=written_by,
         story_version=story_version,
         what_changed=_unsentence(changed) if changed else None,
+        lead=int(data.get("lead", 1)),
     )

@@ -203,6 +203,7 @@ class Summary:
     written_by: str = "extractive"
     story_version: int = 1
     what_changed: Sentence | None = None
+    lead: int = 1  # the source number of the leading report: headline, link and lede
 
     def source(self, number: int) -> SourceRef | None:
         for ref in self.sources:

@@ -87,7 +87,8 @@ def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = 
     # "What changed" belongs to an updated post, and says nothing the lede already says.
     if living and summary.what_changed is not None and summary.what_changed not in summary.lede:
         body.append((Text("What changed: ", "bold"), *cited(summary.what_changed, summary)))
-    lead = summary.sources[0].url if summary.sources else None
+    lead_ref = summary.source(summary.lead) or (summary.sources[0] if summary.sources else None)
+    lead = lead_ref.url if lead_ref else None
     return Card(
         title=summary.headline,
         title_url=lead,

@@ -109,6 +109,8 @@ def evaluate_clustering(
             title=_text_field(row, "title", line_no),
             text=_text_field(row, "text", line_no),
             published=parse_published(row.get("published"), line_no),
+            language=_text_field(row, "lang", line_no) or "und",
+            url=_text_field(row, "url", line_no),
         )
         started = time.perf_counter()
         assignment = clusterer.add(doc)

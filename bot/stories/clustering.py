@@ -32,6 +32,7 @@ from bot.stories.clustering_features import (
     top_terms,
     weigh,
 )
+from bot.stories.kinds import is_news
 from bot.stories.wire import WireIndex
 
 __all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
@@ -44,6 +45,8 @@ class ClusterDoc:
     title: str
     text: str
     published: datetime  # aware UTC
+    language: str = "und"  # BCP 47; stories are formed within one language
+    url: str = ""  # the link, whose path tells a video or gallery from a report
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,14 @@ class Assignment:
     is_new: bool
     merged: tuple[str, ...] = ()
     wire_copy_of: int | None = None
+
+
+UNKNOWN = "und"
+
+
+def _languages_differ(a: str, b: str) -> bool:
+    """Stories are formed within one language: words of two languages do not compare."""
+    return a != b and UNKNOWN not in (a, b)
 
 
 def _timestamp(doc: ClusterDoc) -> float:
@@ -69,6 +80,8 @@ class _Doc:
     keys: tuple[str, ...]  # index terms
     story: str
     wire_of: int | None
+    language: str = UNKNOWN
+    news: bool = True  # a report, not a video, gallery, quiz or other feature piece
 
 
 @dataclass(slots=True)
@@ -81,6 +94,8 @@ class _Story:
     last_ts: float = 0.0
     keys: set[str] = field(default_factory=set)
     outlets: dict[str, int] = field(default_factory=dict)  # own (non-copy) articles each
+    language: str = UNKNOWN  # of the article that started it
+    first_ts: float = math.inf  # its earliest report
 
 
 class StoryClusterer:
@@ -127,6 +142,7 @@ class StoryClusterer:
         is_new = target is None
         if target is None:
             target = self._create_story(self._fresh_id())
+            target.language = item.language
         self._attach(item, target)
         merged = self._merge_similar(target, scores)
         self._observe_pace(ts)
@@ -144,7 +160,10 @@ class StoryClusterer:
         ts = _timestamp(doc)
         self._advance(ts)
         item = self._prepare(doc, ts)
-        story = self._stories.get(story_id) or self._create_story(story_id)
+        story = self._stories.get(story_id)
+        if story is None:
+            story = self._create_story(story_id)
+            story.language = item.language
         self._attach(item, story)
         self._observe_pace(ts)
 
@@ -159,7 +178,8 @@ class StoryClusterer:
         seen: dict[str, None] = {}
         for art in story.members:
             d = self._docs[art]
-            if d.wire_of is None:
+            # A copy repeats its original; a video or quiz does not report the event.
+            if d.wire_of is None and d.news:
                 seen.setdefault(d.outlet, None)
         return tuple(seen)
 
@@ -186,7 +206,11 @@ class StoryClusterer:
     def _prepare(self, doc: ClusterDoc, ts: float) -> _Doc:
         cfg = self._cfg
         counts = count_terms(
-            doc.title, doc.text, title_weight=cfg.title_weight, body_words=cfg.body_words
+            doc.title,
+            doc.text,
+            title_weight=cfg.title_weight,
+            body_words=cfg.body_words,
+            language=doc.language,
         )
         terms = tuple(counts)
         self._dfs.add(terms)
@@ -207,7 +231,8 @@ class StoryClusterer:
             copy_of = copy_of if root is None else root
         self._wire.add(doc.article_id, prints)
         keys = tuple(top_terms(vec, cfg.index_terms))
-        return _Doc(doc.article_id, doc.outlet, ts, vec, keys, "", copy_of)
+        news = is_news(doc.title, doc.url)
+        return _Doc(doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news)
 
     def _score_candidates(self, item: _Doc) -> dict[str, float]:
         """Cosine (times time proximity) to the stories most likely to be this event.
@@ -240,12 +265,21 @@ class StoryClusterer:
             story = self._stories[sid]
             if item.ts - story.last_ts > window or story.norm2 <= 0.0:
                 continue
+            if _languages_differ(item.language, story.language):
+                continue
             cos = dot(vec, story.centroid) / math.sqrt(story.norm2)
             if item.outlet in story.outlets:
                 # An outlet rarely files two separate reports of one event; two articles
                 # of one outlet are more often two events of one topic.
                 cos *= cfg.same_outlet_factor
-            scores[sid] = cos * self._proximity(abs(item.ts - story.last_ts))
+            if not item.news:
+                # A video, gallery or quiz shares a topic's words without reporting.
+                cos *= cfg.feature_factor
+            scores[sid] = (
+                cos
+                * self._proximity(abs(item.ts - story.last_ts))
+                * self._age_factor(item.ts - story.first_ts)
+            )
         return scores
 
     def _window_s(self) -> float:
@@ -265,6 +299,19 @@ class StoryClusterer:
         floor = cfg.time_floor
         return floor + (1.0 - floor) * math.exp(-gap_s / scale)
 
+    def _age_factor(self, age_s: float) -> float:
+        """How plausible it is that a story this old still gains reports of its event.
+
+        Proximity to the latest report alone lets a topic chain from day to day (a
+        tournament's previews, venue guides and quizzes over two weeks); an event's
+        reports cluster within days of its first one. Measured against the stream's pace,
+        as proximity is, so a sparse sample spread over years is judged on its own scale.
+        """
+        cfg = self._cfg
+        scale = max(cfg.story_span_hours * 3600.0, cfg.span_pace_factor * self._mean_gap)
+        floor = cfg.age_floor
+        return floor + (1.0 - floor) * math.exp(-max(0.0, age_s) / scale)
+
     def _create_story(self, story_id: str) -> _Story:
         self._seq += 1
         story = _Story(story_id, self._seq)
@@ -282,6 +329,7 @@ class StoryClusterer:
         if item.wire_of is None:
             story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
         story.last_ts = max(story.last_ts, item.ts)
+        story.first_ts = min(story.first_ts, item.ts)
         self._stories.move_to_end(story.id)
         for key in item.keys:
             if key not in story.keys:
@@ -299,6 +347,8 @@ class StoryClusterer:
                 break  # the article barely resembles it: no new evidence they are one event
             other = self._stories.get(sid)
             if other is None or other is story or sid not in self._stories:
+                continue
+            if _languages_differ(story.language, other.language):
                 continue
             if story.id not in self._stories:
                 break
@@ -323,6 +373,7 @@ class StoryClusterer:
             keep.outlets[outlet] = keep.outlets.get(outlet, 0) + n
         keep.members.sort(key=lambda a: (self._docs[a].ts, a))
         keep.last_ts = max(keep.last_ts, gone.last_ts)
+        keep.first_ts = min(keep.first_ts, gone.first_ts)
         for key in gone.keys:
             posting = self._index[key]
             posting.discard(gone.id)

@@ -18,11 +18,15 @@ class ClusterConfig:
     merge_threshold: float = 0.55  # centroid similarity at which two stories merge
     time_scale_hours: float = 12.0  # least decay scale of time proximity
     pace_factor: float = 7.0  # decay scale in average gaps between arrivals
+    story_span_hours: float = 96.0  # least decay scale of a story's age
+    span_pace_factor: float = 100.0  # age decay scale in average gaps between arrivals
+    age_floor: float = 0.4  # the age factor never falls below this
     time_floor: float = 0.0  # proximity never falls below this (0 = may reach 0)
     title_weight: float = 3.0  # a title word counts as this many body words
     entity_weight: float = 1.0  # weight of names (runs of capitalised words)
     number_weight: float = 1.0  # weight of numbers
     same_outlet_factor: float = 0.8  # score multiplier when the outlet already reported
+    feature_factor: float = 0.7  # score multiplier for videos, galleries, quizzes, lists
     wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
     body_words: int = 80  # words of the body read per article
     max_terms: int = 80  # terms kept per article vector
@@ -40,9 +44,18 @@ class ClusterConfig:
             if isinstance(value, bool) or not isinstance(value, kinds) or value < int(whole):
                 what = "a whole number >= 1" if whole else "a number >= 0"
                 raise ConfigError(f"clustering.{f.name} must be {what}")
-        if self.window_hours <= 0 or self.time_scale_hours <= 0:
-            raise ConfigError("clustering.window_hours and time_scale_hours must be above 0")
-        if self.time_floor > 1 or self.wire_overlap > 1 or self.same_outlet_factor > 1:
+        if self.window_hours <= 0 or self.time_scale_hours <= 0 or self.story_span_hours <= 0:
             raise ConfigError(
-                "clustering.time_floor, wire_overlap and same_outlet_factor must be at most 1"
+                "clustering.window_hours, time_scale_hours and story_span_hours must be above 0"
+            )
+        if (
+            self.time_floor > 1
+            or self.age_floor > 1
+            or self.wire_overlap > 1
+            or self.same_outlet_factor > 1
+            or self.feature_factor > 1
+        ):
+            raise ConfigError(
+                "clustering.time_floor, wire_overlap, same_outlet_factor and feature_factor"
+                " must be at most 1"
             )

@@ -23,7 +23,9 @@ from bot.core.ports import ArticleTextSource, Clock, Storage, Summarizer
 from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
+from bot.stories.kinds import is_news
 from bot.stories.matching import match_subscriptions
+from bot.stories.outlets import publisher_names
 from bot.summaries.extractive import is_material_change
 
 log = logging.getLogger("newsbot.pipeline")
@@ -82,10 +84,12 @@ def what_changed(previous: Summary, summary: Summary) -> Sentence | None:
 def cluster_doc(article: Article) -> ClusterDoc:
     return ClusterDoc(
         article_id=article.id,
-        outlet=article.outlet,
+        outlet=article.publisher_key,
         title=article.title,
         text=article.text,
         published=article.published,
+        language=article.language,
+        url=article.url,
     )
 
 
@@ -284,15 +288,18 @@ class Pipeline:
         articles = await self.storage.get_articles(ids)
         first_seen: dict[str, Article] = {}
         for article in sorted(articles, key=lambda a: (a.published, a.id)):
-            first_seen.setdefault(article.outlet, article)
+            # A video, gallery or quiz does not report the event: it is not an outlet.
+            if is_news(article.title, article.url):
+                first_seen.setdefault(article.publisher_key, article)
+        # The clusterer knows which articles are copies of others; it counts publishers.
         independent = self.clusterer.independent_outlets(story_id)
-        outlets = independent if independent else tuple(first_seen)
+        names = publisher_names(articles)
+        keys = independent if independent else tuple(first_seen)
+        outlets = tuple(dict.fromkeys(names.get(key, key) for key in keys))
+        reports = [(key, first_seen[key].published) for key in keys if key in first_seen]
         if existing:
             # Outlets that left the clusterer's window still count for this story.
             outlets = tuple(dict.fromkeys((*existing.outlets, *outlets)))
-        reports = [
-            (outlet, first_seen[outlet].published) for outlet in outlets if outlet in first_seen
-        ]
         breaking_at = existing.breaking_at if existing else None
         if breaking_at is None:
             breaking_at = breaking_since(reports, self.breaking)

@@ -24,6 +24,7 @@ from bot.summaries.grounding import (
     number_sources,
     ordered_articles,
 )
+from bot.summaries.lead import lead_article
 from bot.text.headings import derive_heading
 from bot.text.sentences import article_sentences, clean_title, wordlist
 from bot.text.terms import content_words, words
@@ -202,6 +203,41 @@ def group_sections(rest: list[_Candidate], config: SummaryConfig) -> list[list[_
     return groups
 
 
+def fold_unnamed(
+    named: list[tuple[str, list[_Candidate]]], unnamed: list[_Candidate], config: SummaryConfig
+) -> list[tuple[str, list[_Candidate]]]:
+    """Sentences whose group found no heading join the closest named section that has
+    room; the rest are left out. Fewer good sections beat one headed with filler."""
+    limit = max(1, min(config.section_sentences, 4)) + 1
+    for c in unnamed:
+        roomy = [g for _, g in named if len(g) < limit]
+        if not roomy:
+            break
+        best = max(roomy, key=lambda g: cosine(c.vector, centroid([o.vector for o in g])))
+        if cosine(c.vector, centroid([o.vector for o in best])) > 0.05:
+            best.append(c)
+            best.sort(key=lambda o: (o.source, o.position))
+    return named
+
+
+def lede_of_lead(cands: Sequence[_Candidate], lead: int, config: SummaryConfig) -> list[_Candidate]:
+    """The lede from the leading report: its first usable sentence (cited with every
+    source that says the same), and the next one when the first is short."""
+    own = sorted(
+        (c for c in cands if lead in c.cites),
+        key=lambda c: (c.source != lead, c.position),
+    )
+    if not own:
+        return []
+    first = own[0]
+    lede = [first]
+    follow = [c for c in own if c.source == first.source and c.position == first.position + 1]
+    limit = max(1, min(config.lede_sentences, 3))
+    if follow and len(lede) < limit and len(words(first.text)) < 25 and len(cands) > 3:
+        lede.append(follow[0])
+    return lede
+
+
 def pick_lede(chosen: list[_Candidate], config: SummaryConfig) -> list[_Candidate]:
     if not chosen:
         return []
@@ -277,21 +313,36 @@ class ExtractiveSummarizer:
         )
         idf = score_candidates(cands, titles)
         chosen = select(cands, self.config)
-        lede = pick_lede(chosen, self.config)
-        rest = [c for c in chosen if c not in lede]
+        lead = ordered.index(lead_article(ordered)) + 1 if ordered else 1
+        lede = lede_of_lead(cands, lead, self.config) or pick_lede(chosen, self.config)
+        rest = [
+            c
+            for c in chosen
+            if c not in lede
+            and all(cosine(c.vector, o.vector) <= self.config.redundancy for o in lede)
+        ]
         groups = group_sections(rest, self.config)
         if not groups:
             groups = self._title_section(titles, lede)
-        headline = self._headline(ordered, titles, cands, story)
-        sections: list[Section] = []
+        # The headline is the leading report's own, so headline, link and lede agree.
+        headline = neutralise(titles[lead - 1] or story.headline) if ordered else story.headline
+        named: list[tuple[str, list[_Candidate]]] = []
+        unnamed: list[_Candidate] = []
         used: set[str] = set()
         story_texts = [c.text for c in cands]
         for g in groups:
             heading = derive_heading(
                 [c.text for c in g], idf, avoid=used, headline=headline, context=story_texts
             )
+            if not heading:
+                unnamed.extend(g)
+                continue
             used.update(content_words(heading))
-            sections.append(Section(neutralise(heading), tuple(c.sentence() for c in g)))
+            named.append((heading, g))
+        sections = [
+            Section(neutralise(heading), tuple(c.sentence() for c in g))
+            for heading, g in fold_unnamed(named, unnamed, self.config)
+        ]
         # Only the more central half of the sentences may date an event, so that passing
         # mentions ("France's equivalent to July 4") stay out of the table.
         ranked = sorted(cands, key=lambda c: (-c.score, c.source, c.position))
@@ -309,6 +360,7 @@ class ExtractiveSummarizer:
             events=events,
             written_by="extractive",
             story_version=story.version,
+            lead=lead,
         )
 
     @staticmethod
@@ -323,20 +375,6 @@ class ExtractiveSummarizer:
         if len(titles) > 1:
             items = items[1:] if len(items) == len(titles) else items
         return [items[:4]] if items else []
-
-    @staticmethod
-    def _headline(
-        ordered: Sequence[Article], titles: Sequence[str], cands: Sequence[_Candidate], story: Story
-    ) -> str:
-        if not ordered:
-            return neutralise(story.headline)
-        idf = idf_weights([c.tokens for c in cands] + [content_words(t) for t in titles])
-        story_vec = centroid([c.vector for c in cands])
-        best = max(
-            range(len(titles)),
-            key=lambda i: (cosine(tfidf(content_words(titles[i]), idf), story_vec), -i),
-        )
-        return neutralise(titles[best] or story.headline)
 
 
 def summary_cache_key(articles: Sequence[Article], *, prompt_version: str, model: str) -> str:
@@ -359,7 +397,7 @@ def is_material_change(
     ``min_new_words`` or more, or ``min_new_text`` of the new version. A repeat or a
     small edit from an outlet already in the story does not count.
     """
-    if {a.outlet for a in after} - {a.outlet for a in before}:
+    if {a.publisher_key for a in after} - {a.publisher_key for a in before}:
         return True
     old = {w for a in before for w in content_words(a.title + " " + a.text)}
     new = [w for a in after for w in content_words(a.title + " " + a.text)]

@@ -318,7 +318,9 @@ def derive_heading(
             return heading
         if not _problems(heading, names, runs):
             return heading
-    return next((f for f in FALLBACKS if not set(content_words(f)) & avoid), FALLBACKS[0])
+    # Nothing names what the section is about: better no heading (the caller merges or
+    # drops the section) than filler such as "More details".
+    return ""
 
 
 def _untitled(name: str) -> str:

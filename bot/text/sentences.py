@@ -46,6 +46,8 @@ _JUNK_PATTERNS = tuple(
         r"^listen to (this|the) (article|story)\b",
         r"\ball rights reserved\b",
         r"^(related|more)\s*:",
+        r"\u00a9|^\(c\)\s*\d{4}",  # copyright lines
+        r"\u70b9\u51fb(?:\u8fd9\u91cc|\u6b64\u5904)",  # Chinese "click here"
     )
 )
 _BRACKET_JUNK = re.compile(r"\[\s*(?:\u2026|\.\.\.|\+?\d+\s*chars?)\s*\]")
@@ -59,9 +61,18 @@ _DATELINE = re.compile(
 _AGENCY = re.compile(r"^\((?:CNN|AP|AFP|Reuters|Bloomberg|UPI|dpa)\)\s*(?:[-\u2013\u2014]\s*)?")
 _SPEAKER = re.compile(r"^[A-Z]{3,}(?:\s[A-Z]{2,}){0,2}:\s")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a]+")
-_SPLIT = re.compile(
-    r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+# A sentence ends at . ! ? or an ellipsis followed by a space, or at the full-width
+# Chinese and Japanese marks (no space follows those); Arabic ends questions with \u061f.
+# The next sentence must not start with a lower-case letter (checked in code, since
+# "lower case" spans every cased script).
+_BOUNDARY = re.compile(
+    r"[.!?\u2026\u061f][\"'\u201d\u2019)\]]*\s+"
+    r"|[\u3002\uff01\uff1f][\"'\u201d\u2019\u300d\u300f)]*\s*"
+    # NFKC turns the full-width ! and ? into ASCII ones, still followed by no space.
+    r"|[!?][\"'\u201d\u2019\u300d\u300f)]*(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])"
 )
+_ENDINGS = (".", "!", "?", "\u3002", "\uff01", "\uff1f", "\u061f")
+_QUESTION_MARKS = ("?", "\uff1f", "\u061f")
 _TITLE_SUFFIX = re.compile(r"\s+[-\u2013\u2014|:]\s+[^-\u2013\u2014|:]{2,40}$")
 _TAG = re.compile(r"</?[A-Za-z!][^>]{0,200}>")
 
@@ -81,7 +92,8 @@ def is_junk(sentence: str) -> bool:
 def is_truncated(sentence: str) -> bool:
     """Excerpts often end mid-sentence with an ellipsis; such a fragment is not a claim."""
     s = sentence.rstrip(" \"'\u201d\u2019)")
-    return s.endswith(("...", "\u2026")) or not s.endswith((".", "!", "?"))
+    s = s.rstrip("\u300d\u300f")
+    return s.endswith(("...", "\u2026")) or not s.endswith(_ENDINGS)
 
 
 def _protect_abbreviations(text: str) -> str:
@@ -96,6 +108,19 @@ def _protect_abbreviations(text: str) -> str:
     return re.sub(r"\b([A-Za-z][A-Za-z.]{0,5})\.(?=\s)", protect, text)
 
 
+def _split_at_boundaries(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        nxt = text[m.end() : m.end() + 2].lstrip("\"'\u201c\u2018([\u300c")
+        if not nxt or nxt[0].islower():
+            continue
+        pieces.append(text[start : m.end()])
+        start = m.end()
+    pieces.append(text[start:])
+    return pieces
+
+
 def split_sentences(text: str) -> list[str]:
     """Split plain text into sentences: paragraphs first, then sentence ends.
 
@@ -107,7 +132,7 @@ def split_sentences(text: str) -> list[str]:
         if not para:
             continue
         protected = _protect_abbreviations(para)
-        for piece in _SPLIT.split(protected):
+        for piece in _split_at_boundaries(protected):
             sentence = piece.replace("\x00", ".").strip()
             if sentence:
                 out.append(sentence)
@@ -132,7 +157,8 @@ def article_sentences(text: str, *, min_words: int = 5) -> list[str]:
     for sentence in split_sentences(clean_text(text)):
         if is_junk(sentence) or is_truncated(sentence) or _SPEAKER.match(sentence):
             continue
-        if sentence.rstrip("\"'\u201d\u2019 ").endswith("?"):  # a question reports nothing
+        # A question reports nothing.
+        if sentence.rstrip("\"'\u201d\u2019\u300d ").endswith(_QUESTION_MARKS):
             continue
         if len(words(sentence)) < min_words:
             continue

@@ -85,7 +85,7 @@ def stopwords(lang: str | None = None) -> frozenset[str]:
 
 
 class _Stemmer(Protocol):
-    def stemWord(self, word: str) -> str: ...  # noqa: N802 - PyStemmer's name
+    def stemWord(self, word: str) -> str: ...
 
 
 @functools.cache
@@ -289,7 +289,7 @@ def _emit(out: list[str], run: list[str], text: str, start: int, limit: int | No
     while toks and toks[-1] in _NOT_ENTITY:
         toks.pop()
     if toks:
-        out.append("_".join(_stem_english(t.replace("\u2019", "'")) for t in toks))
+        out.append("_".join(stem(t) for t in toks))
     return limit is not None and len(out) >= limit
 
 

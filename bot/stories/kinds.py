@@ -1,0 +1,73 @@
+"""What kind of piece an article is: news, or a video, gallery, quiz, podcast, explainer,
+listicle or interactive page that rarely anchors a story.
+
+Decided from the link's path and the title's furniture, the two places publishers mark
+such pieces ("/video/", "/gallery/", "in pictures", "Quiz:", "podcast"). A non-news
+piece can still join a story that is clearly its event, but does not count as an outlet
+reporting it, so a story of videos and quizzes alone is never posted.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+NEWS = "news"
+_PATH_KINDS = (
+    ("video", re.compile(r"/(?:videos?|watch|tv|clip)(?:/|$)")),
+    (
+        "gallery",
+        re.compile(r"/(?:gallery|galleries|pictures|photos?|in-pictures|slideshow)(?:/|$)"),
+    ),
+    ("audio", re.compile(r"/(?:audio|podcasts?)(?:/|$)")),
+    ("interactive", re.compile(r"/(?:ng-interactive|interactive|graphics?)(?:/|$)")),
+    ("quiz", re.compile(r"/quiz(?:zes)?(?:/|$)|-quiz(?:-|$|/)")),
+)
+_I = re.IGNORECASE
+_TITLE_KINDS = (
+    (
+        "video",
+        re.compile(r"[-\u2013\u2014|:]\s*video(?: explainer| report)?\s*$|^video\s*[:|]", _I),
+    ),
+    (
+        "gallery",
+        re.compile(
+            r"[-\u2013\u2014|:]\s*in pictures\s*$|^in pictures\s*[:|]|\bphotos?\s*[:|]|\bgallery\b",
+            _I,
+        ),
+    ),
+    ("quiz", re.compile(r"\bquiz\b", _I)),
+    ("audio", re.compile(r"\bpodcast\b", _I)),
+    (
+        "list",
+        re.compile(
+            r"^(?:the\s+)?(?:top\s+)?\d{1,2}\s+(?:best|things|ways|reasons|of the|most|greatest"
+            r"|times|moments|players|films|books|songs|tips)\b|\btop \d{1,2}\b",
+            _I,
+        ),
+    ),
+    (
+        "explainer",
+        re.compile(
+            r"\b(?:explained|explainer|everything you need to know|what you need to know"
+            r"|a guide to|the complete guide|family tree|fan theor(?:y|ies))\b",
+            _I,
+        ),
+    ),
+)
+
+
+def piece_kind(title: str, url: str = "") -> str:
+    """``news`` for a report, else the kind of feature piece it is."""
+    path = urlsplit(url).path.lower() if url else ""
+    for kind, pattern in _PATH_KINDS:
+        if pattern.search(path):
+            return kind
+    for kind, pattern in _TITLE_KINDS:
+        if pattern.search(title.strip()):
+            return kind
+    return NEWS
+
+
+def is_news(title: str, url: str = "") -> bool:
+    return piece_kind(title, url) == NEWS

@@ -1,0 +1,58 @@
+"""The leading report of a story: the one article whose headline, link and first
+sentence a post shows, so that all three come from, and agree with, one report.
+
+The rule: among the story's substantive reports (news, not a video, gallery, quiz or
+list, and with at least one usable sentence), find the publisher that covers the event
+best, meaning the one whose report is most central to the story (its title and opening
+closest to what all the articles say together); the lead is that publisher's earliest
+report that is nearly as central (within ``CLOSE_ENOUGH`` of its best), because the first
+full report of the best-covering outlet is what a reader would be sent to. Ties go to
+the earlier report. With no substantive report, every article is a candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.domain import Article
+from bot.stories.kinds import is_news
+from bot.text.sentences import article_sentences, clean_title
+from bot.text.terms import content_words
+from bot.text.vectors import centroid, cosine, idf_weights, tfidf
+
+CLOSE_ENOUGH = 0.8
+OPENING_SENTENCES = 2
+
+
+def _opening(article: Article) -> list[str]:
+    title = clean_title(article.title, article.outlet)
+    lang = article.language
+    words = content_words(title, lang) * 2  # the headline states what the report is about
+    for sentence in article_sentences(article.text)[:OPENING_SENTENCES]:
+        words.extend(content_words(sentence, lang))
+    return words
+
+
+def is_substantive(article: Article) -> bool:
+    """A report a post can lead with: news, with at least one usable sentence."""
+    return is_news(article.title, article.url) and bool(article_sentences(article.text))
+
+
+def lead_article(articles: Sequence[Article]) -> Article:
+    """The story's leading report (see the module docstring). ``articles`` must not be
+    empty."""
+    ordered = sorted(articles, key=lambda a: (a.published, a.id))
+    candidates = [a for a in ordered if is_substantive(a)] or ordered
+    if len(candidates) == 1:
+        return candidates[0]
+    tokens = [_opening(a) for a in ordered]
+    idf = idf_weights(tokens)
+    vectors = {a.id: tfidf(t, idf) for a, t in zip(ordered, tokens, strict=True)}
+    story = centroid(list(vectors.values()))
+    central = {a.id: cosine(vectors[a.id], story) for a in candidates}
+    best = max(candidates, key=lambda a: (central[a.id], -a.published.timestamp(), -a.id))
+    floor = CLOSE_ENOUGH * central[best.id]
+    same_publisher = [
+        a for a in candidates if a.publisher_key == best.publisher_key and central[a.id] >= floor
+    ]
+    return same_publisher[0] if same_publisher else best
