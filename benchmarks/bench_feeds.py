@@ -141,13 +141,10 @@ class MemoryStore:
         self.urls: set[str] = set()
         self.next_id = 1
 
-    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
-        due = [f for f in self.feeds.values() if f.next_check_at is None or f.next_check_at <= now]
-        return due[:limit]
-
     async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
         """As the SQL storage does: hide claimed feeds until the watcher saves their state."""
-        claimed = await self.due_feeds(now, limit)
+        due = [f for f in self.feeds.values() if f.next_check_at is None or f.next_check_at <= now]
+        claimed = due[:limit]
         hidden = now + timedelta(seconds=lease_s)
         for feed in claimed:
             self.feeds[feed.id] = replace(feed, next_check_at=hidden)

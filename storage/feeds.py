@@ -77,13 +77,6 @@ class FeedStorage(SqlBase):
         result: list[Feed] = await self.run(work)
         return result
 
-    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
-        async def work(s: AsyncSession) -> list[Feed]:
-            return [feed_value(r) for r in (await s.execute(_due(now, limit))).scalars()]
-
-        result: list[Feed] = await self.run(work)
-        return result
-
     async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
         """Take up to ``limit`` due feeds for this process: their next check moves to
         ``now + lease_s`` in the same transaction, so other processes skip them until the

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.core.domain import Delivery, MessageRef, Story, Subscription
+from bot.core.domain import Delivery, Story, Subscription
 from storage.base import SqlBase, aware, destination_value, utc_now
 from storage.models import DeliveryRow, MuteRow, SubscriptionRow
 
@@ -353,24 +353,6 @@ class OutboxStorage(SqlBase):
 
         await self.run(work)
 
-    async def pending_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
-        """Due rows without claiming them (tests and operators)."""
-
-        async def work(s: AsyncSession) -> list[Delivery]:
-            query = (
-                select(DeliveryRow, SubscriptionRow)
-                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-                .where(DeliveryRow.status == "pending")
-                .where(DeliveryRow.next_attempt_at <= now)
-                .where(SubscriptionRow.paused.is_(False))
-                .order_by(DeliveryRow.id)
-                .limit(limit)
-            )
-            return [_delivery(d, sub) for d, sub in (await s.execute(query)).tuples()]
-
-        result: list[Delivery] = await self.run(work)
-        return result
-
     async def failed_deliveries(self, limit: int = 100) -> list[Delivery]:
         """The dead letters, newest first, with their reasons."""
 
@@ -400,22 +382,6 @@ class OutboxStorage(SqlBase):
             return int(getattr(result, "rowcount", 0))
 
         result: int = await self.run(work)
-        return result
-
-    async def message_refs(self, story_id: str) -> list[MessageRef]:
-        async def work(s: AsyncSession) -> list[MessageRef]:
-            query = (
-                select(DeliveryRow.message_id, SubscriptionRow)
-                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-                .where(DeliveryRow.story_id == story_id, DeliveryRow.message_id.is_not(None))
-                .order_by(DeliveryRow.id)
-            )
-            return [
-                MessageRef(destination_value(sub), str(message_id))
-                for message_id, sub in (await s.execute(query)).tuples()
-            ]
-
-        result: list[MessageRef] = await self.run(work)
         return result
 
     async def count_deliveries(self) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""The SQLAlchemy implementation of ``bot.core.ports.Storage`` (SQLite and PostgreSQL).
+"""The SQLAlchemy storage (SQLite and PostgreSQL): one class implementing every
+consumer's storage port (``bot.feeds.ports``, ``bot.stories.ports`` and the others).
 
 Feeds, articles, stories and summaries live here; subscriptions and the outbox have
 modules of their own. Every method returns ``bot.core.domain`` values, never rows.
@@ -147,14 +148,6 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
     async def set_article_text(self, article_id: int, text: str) -> None:
         async def work(s: AsyncSession) -> None:
             await s.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(text=text))
-
-        await self.run(work)
-
-    async def set_article_story(self, article_id: int, story_id: str) -> None:
-        async def work(s: AsyncSession) -> None:
-            await s.execute(
-                update(ArticleRow).where(ArticleRow.id == article_id).values(story_id=story_id)
-            )
 
         await self.run(work)
 

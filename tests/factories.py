@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from bot.core.domain import Article, NewArticle, Story, Summary
-from bot.core.ports import Storage
+from bot.core.domain import Article, Feed, NewArticle, Story, Summary
 from bot.summaries.extractive import ExtractiveSummarizer
 
 FLOOD = (
@@ -35,6 +35,20 @@ FLOOD = (
 )
 
 
+class SeedStore(Protocol):
+    """What the builders below write through (``storage.SqlStorage`` in the tests)."""
+
+    async def upsert_feed(
+        self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
+    ) -> Feed: ...
+
+    async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]: ...
+
+    async def save_story(self, story: Story) -> None: ...
+
+    async def save_summary(self, summary: Summary) -> None: ...
+
+
 def new_article(
     feed_id: int, outlet: str, title: str, text: str, published: datetime, *, slug: str
 ) -> NewArticle:
@@ -52,7 +66,7 @@ def new_article(
 
 
 async def seed_articles(
-    storage: Storage,
+    storage: SeedStore,
     now: datetime,
     reports: Sequence[tuple[str, str, str]] = FLOOD,
     *,
@@ -78,7 +92,7 @@ async def seed_articles(
 
 
 async def seed_story(
-    storage: Storage,
+    storage: SeedStore,
     now: datetime,
     story_id: str = "k7q2",
     reports: Sequence[tuple[str, str, str]] = FLOOD,

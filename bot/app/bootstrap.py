@@ -212,7 +212,13 @@ async def build_core(
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
         )
-        runner = Runner(watcher=watcher, pipeline=pipeline, dispatcher=dispatcher, metrics=metrics)
+        runner = Runner(
+            watcher=watcher,
+            pipeline=pipeline,
+            dispatcher=dispatcher,
+            outbox=storage,
+            metrics=metrics,
+        )
         core = Core(
             config=config,
             storage=storage,

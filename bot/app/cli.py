@@ -9,11 +9,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app.config import load_config
 from bot.core.config import Config
 from bot.core.errors import ConfigError, NewsbotError
+
+if TYPE_CHECKING:
+    from bot.app.ports import OperatorStore
+    from bot.core.ports import Clock
 
 EXIT_CONFIG = 2
 
@@ -77,28 +81,30 @@ async def _feeds_list(config: Config) -> int:
 
     storage = await open_storage(config.database.url)
     try:
-        for feed in await storage.list_feeds():
-            print(
-                json.dumps(
-                    {
-                        "url": feed.url,
-                        "name": feed.name,
-                        "enabled": feed.enabled,
-                        "last_success": feed.last_success_at.isoformat()
-                        if feed.last_success_at
-                        else None,
-                        "last_error": feed.last_error,
-                        "next_check": feed.next_check_at.isoformat()
-                        if feed.next_check_at
-                        else None,
-                        "items_seen": feed.items_seen,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+        await _print_feeds(storage)
     finally:
         await storage.close()
     return 0
+
+
+async def _print_feeds(store: OperatorStore) -> None:
+    for feed in await store.list_feeds():
+        print(
+            json.dumps(
+                {
+                    "url": feed.url,
+                    "name": feed.name,
+                    "enabled": feed.enabled,
+                    "last_success": feed.last_success_at.isoformat()
+                    if feed.last_success_at
+                    else None,
+                    "last_error": feed.last_error,
+                    "next_check": feed.next_check_at.isoformat() if feed.next_check_at else None,
+                    "items_seen": feed.items_seen,
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 async def _deliveries(args: argparse.Namespace, config: Config) -> int:
@@ -107,29 +113,33 @@ async def _deliveries(args: argparse.Namespace, config: Config) -> int:
 
     storage = await open_storage(config.database.url)
     try:
-        if args.retry is not None:
-            queued = await storage.retry_failed(args.retry or None, now=SystemClock().now())
-            print(f"queued {queued} failed deliveries again")
-        elif args.failed:
-            for row in await storage.failed_deliveries(1000):
-                print(
-                    json.dumps(
-                        {
-                            "id": row.id,
-                            "destination": row.destination.key,
-                            "story": row.story_id,
-                            "kind": row.kind,
-                            "attempts": row.attempts,
-                            "reason": row.last_error,
-                        },
-                        ensure_ascii=False,
-                    )
-                )
-        else:
-            print(json.dumps(await storage.count_deliveries()))
+        await _manage_deliveries(storage, args, SystemClock())
     finally:
         await storage.close()
     return 0
+
+
+async def _manage_deliveries(store: OperatorStore, args: argparse.Namespace, clock: Clock) -> None:
+    if args.retry is not None:
+        queued = await store.retry_failed(args.retry or None, now=clock.now())
+        print(f"queued {queued} failed deliveries again")
+    elif args.failed:
+        for row in await store.failed_deliveries(1000):
+            print(
+                json.dumps(
+                    {
+                        "id": row.id,
+                        "destination": row.destination.key,
+                        "story": row.story_id,
+                        "kind": row.kind,
+                        "attempts": row.attempts,
+                        "reason": row.last_error,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+    else:
+        print(json.dumps(await store.count_deliveries()))
 
 
 async def _db_upgrade(config: Config) -> int:

@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import TextIO
 
+from bot.app.ports import DemoStore, Prompt, Replay
 from bot.app.runner import Runner
 from bot.core.domain import Destination
-from bot.core.ports import Storage
 from bot.delivery.dispatcher import Dispatcher
 from bot.feeds.watcher import WatcherConfig
 from bot.stories.pipeline import StoriesConfig
@@ -26,23 +26,11 @@ DEMO_STORIES = StoriesConfig(post_existing_items=True, update_debounce_s=1.0)
 RULE_END = "═" * 72
 
 
-class Replay(Protocol):
-    port: int
-
-    def feed_urls(self) -> list[tuple[str, str]]: ...
-
-    def finished(self) -> bool: ...
-
-
-class Prompt(Protocol):
-    async def run(self, stop: asyncio.Event | None = None) -> None: ...
-
-
 @dataclasses.dataclass(frozen=True)
 class Show:
     """What the demo plays with, built by the composition root."""
 
-    storage: Storage
+    storage: DemoStore
     runner: Runner
     dispatcher: Dispatcher
     replay: Replay

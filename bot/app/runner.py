@@ -11,45 +11,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.core.domain import Article
+from bot.app.ports import Leadership, OutboxGauge, Poller, PollReportLike, Wakeup
 from bot.core.metrics import Metrics
 from bot.delivery.dispatcher import Dispatcher
 from bot.stories.pipeline import CycleReport, Pipeline
 
 log = logging.getLogger("newsbot.runner")
-
-
-class PollReportLike(Protocol):
-    @property
-    def new_articles(self) -> list[Article]: ...
-
-    @property
-    def polled(self) -> int: ...
-
-    @property
-    def not_modified(self) -> int: ...
-
-    @property
-    def unchanged(self) -> int: ...
-
-    @property
-    def failed(self) -> int: ...
-
-
-class Leadership(Protocol):
-    """Who owns the singleton work (polling, clustering, summarising) across processes."""
-
-    async def try_acquire(self) -> bool: ...
-
-    async def release(self) -> None: ...
-
-
-class Wakeup(Protocol):
-    """Tells the run loop that another process stored work (``storage.notify``)."""
-
-    async def wait(self, within_s: float) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +30,6 @@ class RunnerConfig:
     notified_tick_s: float = 5.0
     # Stored articles the leader clusters per batch.
     cluster_batch: int = 500
-
-
-class Poller(Protocol):
-    async def poll_due(self) -> PollReportLike: ...
-
-    async def next_due_in(self) -> float: ...
 
 
 @dataclass(slots=True)
@@ -85,6 +47,7 @@ class Runner:
         watcher: Poller,
         pipeline: Pipeline,
         dispatcher: Dispatcher,
+        outbox: OutboxGauge,
         leader: Leadership | None = None,
         tick_s: float = 1.0,
         wakeup: Wakeup | None = None,
@@ -94,6 +57,7 @@ class Runner:
         self.watcher = watcher
         self.pipeline = pipeline
         self.dispatcher = dispatcher
+        self.outbox = outbox
         self.leader = leader
         self.tick_s = tick_s
         self.wakeup = wakeup
@@ -157,9 +121,9 @@ class Runner:
 
     async def _measure_outbox(self) -> None:
         """Queue depth by state and the age of the oldest waiting row, for /metrics."""
-        for status, rows in (await self.dispatcher.storage.count_deliveries()).items():
+        for status, rows in (await self.outbox.count_deliveries()).items():
             self.metrics.set("outbox_rows", rows, help="outbox rows by state", status=status)
-        oldest = await self.dispatcher.storage.oldest_pending()
+        oldest = await self.outbox.oldest_pending()
         age = (self.dispatcher.clock.now() - oldest).total_seconds() if oldest else 0.0
         self.metrics.set("outbox_oldest_age_seconds", max(0.0, age), help="oldest waiting row")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
 
+from bot.commands.ports import CommandStore, FeedProbe
 from bot.core.cards import Card, Line, line
 from bot.core.domain import Destination
 from bot.core.errors import CommandError
-from bot.core.ports import Clock, Storage, Summarizer
+from bot.core.ports import Clock, Summarizer
 
 log = logging.getLogger("newsbot.commands")
 
@@ -33,14 +33,6 @@ class Invocation:
     is_private: bool = False
 
 
-class FeedProbe(Protocol):
-    """Checks a URL a person gave and finds its feed (autodiscovery); see ``adapters.feeds``."""
-
-    async def probe(self, url: str) -> tuple[str, str]:
-        """(feed URL, feed title). Raises ``FeedError`` subclasses with a reason in words."""
-        ...
-
-
 def card(*lines: Line | str) -> Card:
     return Card(body=tuple(line(x) if isinstance(x, str) else x for x in lines))
 
@@ -51,7 +43,7 @@ class CommandBase:
     def __init__(
         self,
         *,
-        storage: Storage,
+        storage: CommandStore,
         summarizer: Summarizer,
         clock: Clock,
         feed_probe: FeedProbe | None = None,

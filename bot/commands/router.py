@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.commands.base import FeedProbe, Invocation, card, log
+from bot.commands.base import Invocation, card, log
 from bot.commands.feeds import FeedCommands
+from bot.commands.ports import FeedProbe
 from bot.commands.stories import StoryCommands
 from bot.commands.subscriptions import SubscriptionCommands
 from bot.core.cards import Action, Card, Line, Text

@@ -35,7 +35,8 @@ from bot.core.errors import (
     TransientDeliveryError,
 )
 from bot.core.metrics import Metrics
-from bot.core.ports import Clock, Messenger, Storage
+from bot.core.ports import Clock, Messenger
+from bot.delivery.ports import DispatcherStore
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
 from bot.delivery.render import story_post, update_card
 from bot.delivery.send_queue import SendQueue
@@ -83,7 +84,7 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        storage: Storage,
+        storage: DispatcherStore,
         messengers: Mapping[str, Messenger],
         clock: Clock,
         config: DeliveryConfig | None = None,

@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from bot.core.domain import Article, Feed, FetchRequest, FetchResult, NewArticle, ParsedFeed
 from bot.core.errors import FeedParseError, FetchError
-from bot.core.ports import ArticleStore, Clock, FeedFetcher, FeedParser, FeedStore
+from bot.core.ports import Clock, FeedFetcher, FeedParser
+from bot.feeds.ports import WatcherStore
 from bot.feeds.schedule import (
     Limits,
     Outcome,
@@ -78,10 +78,6 @@ class WatcherConfig:
             max_backoff_s=self.max_backoff_s,
             max_retry_after_s=self.max_retry_after_s,
         )
-
-
-class WatcherStore(FeedStore, ArticleStore, Protocol):
-    """What the watcher needs from storage."""
 
 
 @dataclass

@@ -19,13 +19,14 @@ from datetime import timedelta
 
 from bot.core.domain import Article, Feed, Sentence, Story, Summary
 from bot.core.errors import SummaryError
-from bot.core.ports import ArticleTextSource, Clock, Storage, Summarizer
+from bot.core.ports import ArticleTextSource, Clock, Summarizer
 from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
 from bot.stories.kinds import is_news
 from bot.stories.matching import match_subscriptions
 from bot.stories.outlets import publisher_names
+from bot.stories.ports import PipelineStore
 from bot.summaries.extractive import is_material_change
 
 log = logging.getLogger("newsbot.pipeline")
@@ -99,7 +100,7 @@ class Pipeline:
     def __init__(
         self,
         *,
-        storage: Storage,
+        storage: PipelineStore,
         summarizer: Summarizer,
         clock: Clock,
         clustering: ClusterConfig | None = None,

@@ -44,8 +44,9 @@ from adapters.telegram.messenger import TelegramMessenger
 from bot.core.cards import Card
 from bot.core.clock import SystemClock
 from bot.core.domain import Delivery, Destination, MessageRef
-from bot.core.ports import Messenger, Storage
+from bot.core.ports import Messenger
 from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.ports import DispatcherStore
 from bot.delivery.ratelimit import RateLimitConfig
 from storage import SqlStorage, open_storage
 
@@ -161,7 +162,7 @@ async def drain(config: ChildConfig, wire: Tripwire) -> int:
         "telegram": TrippedMessenger(TelegramMessenger(bot), wire, row_of_nonce),
     }
     dispatcher = Dispatcher(
-        storage=cast(Storage, TrippedStorage(store, wire)),
+        storage=cast(DispatcherStore, TrippedStorage(store, wire)),
         messengers=messengers,
         clock=SystemClock(),
         config=DeliveryConfig(

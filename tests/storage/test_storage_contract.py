@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.domain import Destination, Story
+from bot.core.domain import Delivery, Destination, Story
 from bot.core.errors import StorageError
 from storage import SqlStorage
 from tests.factories import new_article, seed_story
@@ -25,14 +25,14 @@ async def test_upsert_feed_returns_the_same_feed_for_the_same_url(store: SqlStor
     assert [f.url for f in await store.list_feeds()] == ["https://a.example/rss"]
 
 
-async def test_due_feeds_honours_next_check_and_enabled(store: SqlStorage) -> None:
+async def test_claim_due_feeds_honours_next_check_and_enabled(store: SqlStorage) -> None:
     a = await store.upsert_feed("https://a.example/rss", "A")
     b = await store.upsert_feed("https://b.example/rss", "B")
     c = await store.upsert_feed("https://c.example/rss", "C")
     await store.save_feed_state(replace(a, next_check_at=NOW + timedelta(minutes=5)))
     await store.save_feed_state(replace(b, next_check_at=NOW - timedelta(minutes=5)))
     await store.save_feed_state(replace(c, enabled=False))
-    due = await store.due_feeds(NOW, 10)
+    due = await store.claim_due_feeds(NOW, 10, 60.0)
     assert [f.name for f in due] == ["B"]
 
 
@@ -131,23 +131,32 @@ async def test_pause_and_move_destination(store: SqlStorage) -> None:
     assert {s.destination for s in await store.active_subscriptions()} == {moved}
 
 
+async def due(store: SqlStorage, now: datetime) -> list[Delivery]:
+    """The rows a dispatcher would take at ``now`` (claimed, as the dispatcher does)."""
+    return await store.claim_deliveries(now, 10, owner="contract", lease_s=60.0)
+
+
 async def test_outbox_rows_are_unique_per_subscription_and_story(store: SqlStorage) -> None:
     story, _ = await seed_story(store, NOW)
     sub, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
     assert await store.enqueue_deliveries(story, [sub], now=NOW) == 1
     assert await store.enqueue_deliveries(story, [sub], now=NOW) == 0
-    (pending,) = await store.pending_deliveries(NOW + timedelta(seconds=1), 10)
+    (pending,) = await due(store, NOW + timedelta(seconds=1))
     assert pending.destination == CHAT
     assert pending.story_id == story.id
     await store.mark_failed(pending.id, "429", retry_at=NOW + timedelta(hours=1))
-    assert await store.pending_deliveries(NOW + timedelta(seconds=1), 10) == []
-    (retry,) = await store.pending_deliveries(NOW + timedelta(hours=2), 10)
+    assert await due(store, NOW + timedelta(seconds=1)) == []
+    (retry,) = await due(store, NOW + timedelta(hours=2))
     assert retry.attempts == 1
     assert retry.last_error == "429"
     await store.mark_delivered(retry.id, "42")
-    assert await store.pending_deliveries(NOW + timedelta(hours=3), 10) == []
-    assert [r.message_id for r in await store.message_refs(story.id)] == ["42"]
+    assert await due(store, NOW + timedelta(hours=3)) == []
     assert await store.count_deliveries() == {"sent": 1}
+    # The message id is kept: a new version of the story edits that message.
+    newer = replace(story, version=2)
+    assert await store.enqueue_updates(newer, now=NOW + timedelta(hours=3), debounce_s=0) == 1
+    (edit,) = await due(store, NOW + timedelta(hours=3))
+    assert (edit.kind, edit.message_id, edit.destination) == ("edit", "42", CHAT)
 
 
 async def test_paused_subscriptions_hold_their_deliveries(store: SqlStorage) -> None:
@@ -155,7 +164,7 @@ async def test_paused_subscriptions_hold_their_deliveries(store: SqlStorage) -> 
     sub, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
     await store.enqueue_deliveries(story, [sub], now=NOW)
     await store.set_paused(CHAT, True)
-    assert await store.pending_deliveries(NOW + timedelta(hours=1), 10) == []
+    assert await due(store, NOW + timedelta(hours=1)) == []
 
 
 async def test_unconfirmed_and_failed_deliveries_are_not_resent(store: SqlStorage) -> None:
@@ -163,10 +172,10 @@ async def test_unconfirmed_and_failed_deliveries_are_not_resent(store: SqlStorag
     a, _ = await store.add_subscription(CHAT, "flood", breaking_only=False, min_outlets=2)
     b, _ = await store.add_subscription(THREAD, "flood", breaking_only=False, min_outlets=2)
     await store.enqueue_deliveries(story, [a, b], now=NOW)
-    first, second = await store.pending_deliveries(NOW + timedelta(seconds=1), 10)
+    first, second = await due(store, NOW + timedelta(seconds=1))
     await store.mark_unconfirmed(first.id, "timed out after sending")
     await store.mark_failed(second.id, "bot was blocked", retry_at=None)
-    assert await store.pending_deliveries(NOW + timedelta(days=1), 10) == []
+    assert await due(store, NOW + timedelta(days=1)) == []
     assert await store.count_deliveries() == {"unconfirmed": 1, "failed": 1}
 
 

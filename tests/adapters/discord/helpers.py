@@ -85,8 +85,6 @@ async def seed_story(
         headline=headline,
     )
     await storage.save_story(story)
-    for a in articles:
-        await storage.set_article_story(a.id, story_id)
     sources = tuple(
         SourceRef(i + 1, a.outlet, a.title, a.url, a.published, a.id)
         for i, a in enumerate(articles)

@@ -163,15 +163,15 @@ async def test_story_choices_for_autocomplete(commands: Commands, clock: FixedCl
 
 
 async def test_a_new_subscription_gets_only_the_latest_matching_story(
-    commands: Commands, clock: FixedClock
+    commands: Commands, sqlite_store: SqlStorage, clock: FixedClock
 ) -> None:
     for story_id in ("aa22", "bb33", "cc44"):
-        await seed_story(commands.storage, clock.now(), story_id)
+        await seed_story(sqlite_store, clock.now(), story_id)
     answer = text(await commands.run(DM, "/subscribe marrowby"))
     assert "3 current stories match" in answer
-    queued = await commands.storage.pending_deliveries(clock.now(), 10)
-    assert len(queued) == 1, "no flood of old stories"
-    assert f"posting {queued[0].story_id} here now" in answer
+    assert await sqlite_store.count_deliveries() == {"pending": 1}, "no flood of old stories"
     again = text(await commands.run(DM, "/subscribe marrowby"))
     assert "posting" not in again, "re-subscribing does not post again"
-    assert len(await commands.storage.pending_deliveries(clock.now(), 10)) == 1
+    assert await sqlite_store.count_deliveries() == {"pending": 1}
+    (queued,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="t", lease_s=60.0)
+    assert f"posting {queued.story_id} here now" in answer

@@ -78,7 +78,13 @@ async def test_a_due_delivery_is_sent_once_with_a_deterministic_nonce(
     assert card.story_id == "k7q2"
     assert card.buttons
     assert nonce == "nb1v1"
-    assert [r.message_id for r in await sqlite_store.message_refs("k7q2")] == ["1"]
+    # The message id is kept: the story's next version edits that message.
+    story = await sqlite_store.get_story("k7q2")
+    assert story is not None
+    newer = replace(story, version=2)
+    assert await sqlite_store.enqueue_updates(newer, now=clock.now(), debounce_s=0) == 1
+    (edit,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="t", lease_s=60.0)
+    assert (edit.kind, edit.message_id) == ("edit", "1")
 
 
 async def test_rate_limit_waits_for_retry_after_then_sends(
@@ -463,6 +469,7 @@ async def test_the_runner_stops_during_a_fan_out_without_waiting_for_it(
         dispatcher=Dispatcher(
             storage=sqlite_store, messengers={"telegram": messenger}, clock=clock
         ),
+        outbox=sqlite_store,
     )
     clock.advance(1)
     started = time.monotonic()

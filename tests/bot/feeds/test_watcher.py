@@ -30,7 +30,8 @@ START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 class MemoryStore:
-    """Just enough of FeedStore + ArticleStore for the watcher."""
+    """The watcher's storage port (``bot.feeds.ports.WatcherStore``) in memory, plus
+    ``upsert_feed`` to set the feeds up."""
 
     def __init__(self) -> None:
         self.feeds: dict[int, Feed] = {}
@@ -49,19 +50,13 @@ class MemoryStore:
         self.feeds[feed.id] = feed
         return feed
 
-    async def list_feeds(self) -> list[Feed]:
-        return list(self.feeds.values())
-
-    async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
+    async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
         due = [
             f
             for f in self.feeds.values()
             if f.enabled and (f.next_check_at is None or f.next_check_at <= now)
         ]
-        return due[:limit]
-
-    async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
-        claimed = await self.due_feeds(now, limit)
+        claimed = due[:limit]
         for feed in claimed:
             self.feeds[feed.id] = dataclasses.replace(
                 feed, next_check_at=now + timedelta(seconds=lease_s)
@@ -80,9 +75,6 @@ class MemoryStore:
     async def save_feed_state(self, feed: Feed) -> None:
         self.feeds[feed.id] = feed
 
-    async def remove_feed(self, feed_id: int) -> None:
-        self.feeds.pop(feed_id, None)
-
     async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
         known = {a.url for a in self.articles}
         stored = []
@@ -94,15 +86,6 @@ class MemoryStore:
             self.articles.append(article)
             stored.append(article)
         return stored
-
-    async def get_articles(self, ids: Sequence[int]) -> list[Article]:
-        return [a for a in self.articles if a.id in ids]
-
-    async def recent_articles(self, since: datetime) -> list[Article]:
-        return [a for a in self.articles if a.fetched_at >= since]
-
-    async def set_article_story(self, article_id: int, story_id: str) -> None:
-        return None
 
 
 Answer = FetchResult | Exception

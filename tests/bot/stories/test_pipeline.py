@@ -36,7 +36,9 @@ async def test_a_multi_outlet_story_is_summarised_and_queued_for_matching_chats(
     assert summary is not None
     assert summary.sources
     assert summary.sections
-    (delivery,) = await sqlite_store.pending_deliveries(clock.now() + timedelta(days=1), 10)
+    (delivery,) = await sqlite_store.claim_deliveries(
+        clock.now() + timedelta(days=1), 10, owner="t", lease_s=60.0
+    )
     assert delivery.destination == CHAT
 
 
@@ -175,6 +177,7 @@ async def test_the_runner_records_polls_stories_and_the_outbox_in_metrics(
         watcher=OnePoll(),
         pipeline=pipeline_for(sqlite_store, clock),
         dispatcher=Dispatcher(storage=sqlite_store, messengers={}, clock=clock),
+        outbox=sqlite_store,
         metrics=metrics,
     )
     await runner.cycle()  # the first cycle restores the clusterer from storage

@@ -1,0 +1,118 @@
+"""What the command handlers need from the rest of the system: their slice of storage,
+and the probe that checks a feed address a person gave.
+
+``storage.SqlStorage`` implements ``CommandStore``; ``adapters.feeds.probe`` implements
+``FeedProbe``. The invariants of ``bot.core.ports`` hold: aware UTC datetimes, domain
+values only. Every ``CommandStore`` method raises ``StorageError`` when the database fails;
+the router turns that into a "try again later" answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.domain import Article, Destination, Feed, Story, Subscription, Summary
+
+
+class CommandStore(Protocol):
+    """Everything the command groups (``bot.commands.feeds``, ``.stories`` and
+    ``.subscriptions``, joined in ``bot.commands.router.Commands``) read and write."""
+
+    # ------------------------------------------------------------ /addfeed /removefeed /feeds
+
+    async def list_feeds(self) -> list[Feed]:
+        """Called by ``/feeds`` and ``/removefeed``. Returns every feed, enabled or not, in
+        id order."""
+        ...
+
+    async def upsert_feed(
+        self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
+    ) -> Feed:
+        """Called by ``/addfeed`` with a probed feed URL and ``added_by`` the chat's key.
+        Adds the feed, or updates the name of the one with that URL, and returns it."""
+        ...
+
+    async def remove_feed(self, feed_id: int) -> None:
+        """Called by ``/removefeed`` in the chat that added the feed. Deletes the feed, so
+        it is polled no more; an unknown id is not an error."""
+        ...
+
+    # ------------------------------------------------------------ /latest /expand /ask /mute
+
+    async def recent_stories(self, limit: int, *, min_outlets: int = 1) -> list[Story]:
+        """Called by ``/latest``, story-id completion and ``/subscribe`` (to show what
+        matches). Returns up to ``limit`` stories with at least ``min_outlets`` outlets,
+        newest first by ``updated_at``; merged stories are left out."""
+        ...
+
+    async def get_story(self, story_id: str) -> Story | None:
+        """Called by every command that names a story. Returns it (the id is matched
+        case-insensitively), following ``merged_into`` to the surviving story, so an id a
+        person saw before a merge still works; None when there is none."""
+        ...
+
+    async def get_summary(self, story_id: str) -> Summary | None:
+        """Called with ``get_story``. Returns the newest summary of the story, or None if
+        it was never summarised (the command says it does not know the story)."""
+        ...
+
+    async def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        """Called to match stories against a topic, and by ``/ask`` for the text to answer
+        from. Returns the articles with these ids in the order given; unknown ids are left
+        out."""
+        ...
+
+    async def mute(self, destination: Destination, story_id: str, *, now: datetime) -> bool:
+        """Called by ``/mute`` (the "Mute this story" button). The chat gets no more edits
+        of the story; returns False when it was muted already."""
+        ...
+
+    # ------------------------------------------------------------ subscriptions
+
+    async def add_subscription(
+        self, destination: Destination, topic: str, *, breaking_only: bool, min_outlets: int
+    ) -> tuple[Subscription, bool]:
+        """Called by ``/subscribe``. Subscribes the destination to ``topic`` (matched
+        case-insensitively) with these options, un-pausing it; returns the subscription
+        and whether it was new."""
+        ...
+
+    async def enqueue_deliveries(
+        self, story: Story, subscriptions: Sequence[Subscription], *, now: datetime
+    ) -> int:
+        """Called by ``/subscribe`` for a new subscription: the newest matching story is
+        posted at once. Adds one outbox row per (subscription, story), due at ``now``;
+        pairs that have a row already are left alone. Returns the rows created."""
+        ...
+
+    async def remove_subscription(self, destination: Destination, topic: str) -> bool:
+        """Called by ``/unsubscribe``. Returns whether the destination had the topic
+        (matched case-insensitively)."""
+        ...
+
+    async def subscriptions_for(self, destination: Destination) -> list[Subscription]:
+        """Called by ``/subscriptions`` and ``Commands.topics_of``. Returns the destination's
+        subscriptions, paused ones too, in the order they were made."""
+        ...
+
+    async def set_paused(self, destination: Destination, paused: bool) -> int:
+        """Called when an adapter sees the bot removed from or added back to a chat.
+        Pauses or resumes every subscription of the destination (of every thread, when
+        ``destination.thread_id`` is None); returns how many changed."""
+        ...
+
+    async def move_destination(self, old: Destination, new: Destination) -> int:
+        """Called when a Telegram group becomes a supergroup and changes its id. Points
+        every subscription of ``old`` at ``new``; returns how many moved."""
+        ...
+
+
+class FeedProbe(Protocol):
+    """Checks a URL a person gave and finds its feed (autodiscovery); see ``adapters.feeds``."""
+
+    async def probe(self, url: str) -> tuple[str, str]:
+        """Called by ``/addfeed``. Returns (feed URL, feed title). Raises ``FeedError``
+        subclasses with a reason in words."""
+        ...

@@ -1,0 +1,100 @@
+"""What the dispatcher needs from storage: the outbox (see ``storage/outbox.py`` for the
+row states) and the stories its rows show.
+
+``storage.SqlStorage`` implements it. The invariants of ``bot.core.ports`` hold: aware UTC
+datetimes, domain values only, and every method raises ``StorageError`` when the database
+fails (a failure while handling one row is recorded on that row as a retry; a failed
+claim fails the pass, and the runner tries again next cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.domain import Delivery, Destination, Story, Summary
+
+
+class DispatcherStore(Protocol):
+    """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
+
+    # ------------------------------------------------------------ taking work
+
+    async def claim_deliveries(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        lease_s: float,
+        idempotent_platforms: Collection[str] = (),
+        platforms: Collection[str] | None = None,
+    ) -> list[Delivery]:
+        """Called at the start of each pass. Leases up to ``limit`` due rows (of
+        ``platforms`` only, when given) to ``owner`` for ``lease_s``, oldest first, and
+        returns them. A row waits behind an earlier row of its chat that another owner has
+        in flight, or that waits to be retried; rows of paused subscriptions wait too.
+        Expired leases are recovered first: a claimed row goes back to pending, a row left
+        ``sending`` does so only on ``idempotent_platforms`` and is unconfirmed elsewhere."""
+        ...
+
+    async def release_deliveries(self, delivery_ids: Sequence[int]) -> None:
+        """Called for rows a pass will not send after all (stopping, lease running out,
+        platform disabled). Gives claimed rows back untouched, due as before."""
+        ...
+
+    # ------------------------------------------------------------ what a row shows
+
+    async def get_story(self, story_id: str) -> Story | None:
+        """Called once per (story, version) in a pass. Returns the story, following
+        ``merged_into`` to the surviving story; None when there is none (the row fails)."""
+        ...
+
+    async def get_summary(self, story_id: str) -> Summary | None:
+        """Called with ``get_story``. Returns the newest summary of the story; None when it
+        was never summarised (the row fails)."""
+        ...
+
+    async def is_muted(self, destination: Destination, story_id: str) -> bool:
+        """Called before an edit: whether the chat muted the story (``/mute``)."""
+        ...
+
+    # ------------------------------------------------------------ recording outcomes
+
+    async def mark_sending(self, delivery_id: int) -> None:
+        """Called just before a post (or a reply standing in for an edit) to a platform
+        that cannot dedupe a resend. A row found in this state after a crash may have
+        arrived, so it becomes unconfirmed and is never sent again."""
+        ...
+
+    async def mark_delivered(
+        self, delivery_id: int, message_id: str, *, version: int | None = None
+    ) -> None:
+        """Called after a send or edit the platform confirmed. Records ``message_id`` and
+        the story ``version`` shown (default: the row's). A row whose story got a newer
+        version while this one was on its way comes back at once as a pending edit."""
+        ...
+
+    async def mark_failed(
+        self, delivery_id: int, reason: str, *, retry_at: datetime | None
+    ) -> None:
+        """Called after a failed attempt; counts the attempt and keeps ``reason``. The row
+        is due again at ``retry_at``; ``retry_at=None`` makes it final (a dead letter an
+        operator can retry)."""
+        ...
+
+    async def mark_unconfirmed(self, delivery_id: int, reason: str) -> None:
+        """Called when a send may or may not have arrived (the answer was lost). The row
+        is never retried (at-most-once)."""
+        ...
+
+    async def mark_skipped(self, delivery_id: int, reason: str) -> None:
+        """Called for an edit of a story the chat muted; the row is done, unsent."""
+        ...
+
+    async def set_paused(self, destination: Destination, paused: bool) -> int:
+        """Called with ``paused=True`` when a platform refuses a chat for good (the bot was
+        blocked or removed). Pauses every subscription of the destination (of every
+        thread, when ``destination.thread_id`` is None); returns how many changed."""
+        ...
