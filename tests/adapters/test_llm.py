@@ -18,6 +18,9 @@ import pytest
 
 import adapters.llm
 from adapters.llm import OpenAIChatConfig, OpenAIChatModel
+from bot.app.bootstrap import build_summarizer
+from bot.core.clock import SystemClock
+from bot.core.config import parse_config
 from bot.core.domain import ChatMessage
 from bot.core.errors import (
     ConfigError,
@@ -289,3 +292,28 @@ def test_the_adapter_imports_no_policy() -> None:
     }
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert {m for m in imported if m.startswith("bot.")} <= {"bot.core.domain", "bot.core.errors"}
+
+
+async def test_bootstrap_wires_the_llm_section_into_model_and_policy(fake: FakeOpenAI) -> None:
+    fake.push(Reply(good_json()))
+    config = parse_config(
+        {
+            "summarizer": {"kind": "llm"},
+            "llm": {
+                "base_url": fake.base_url,
+                "model": "m1",
+                "max_retries": 0,
+                "temperature": 0.7,
+                "max_output_tokens": 321,
+            },
+        }
+    )
+    metrics = Metrics()
+    summarizer, closers = build_summarizer(config, SystemClock(), metrics)
+    summary = await summarizer.summarize(STORY, ARTICLES)
+    for close in closers:
+        await close()
+    assert summary.written_by == "llm:m1"
+    sent = fake.requests[0]
+    assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("m1", 0.7, 321)
+    assert {(m.name, m.value) for m in metrics.samples()} >= {("llm_calls", 1)}
