@@ -44,6 +44,7 @@ from bot.stories.breaking import BreakingConfig
 from bot.stories.clustering import ClusterConfig
 from bot.stories.pipeline import Pipeline, StoriesConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
+from bot.summaries.llm import LLMConfig, LLMSummarizer
 from storage import SqlStorage, open_storage
 from storage.leader import LeaderElection, acquire_instance_guard
 from storage.notify import WorkListener
@@ -61,6 +62,7 @@ SECTIONS: dict[str, type[Any]] = {
     "breaking": BreakingConfig,
     "stories": StoriesConfig,
     "summarizer": SummaryConfig,
+    "llm": LLMConfig,
     "delivery": DeliveryConfig,
     "rate_limits": RateLimitConfig,
     "http": HttpConfig,
@@ -72,10 +74,6 @@ SECTIONS: dict[str, type[Any]] = {
 def optional_sections() -> dict[str, type[Any]]:
     """Sections of adapters with heavier dependencies, imported only when present."""
     found: dict[str, type[Any]] = {}
-    with contextlib.suppress(ImportError):
-        from adapters.llm import LLMConfig  # noqa: PLC0415 - optional adapter
-
-        found["llm"] = LLMConfig
     with contextlib.suppress(ImportError):
         from adapters.telegram import TelegramConfig  # noqa: PLC0415 - optional adapter
 
@@ -129,17 +127,25 @@ def build_summarizer(
         return extractive, []
     if summary_config.kind != "llm":
         raise ConfigError('summarizer.kind must be "extractive" or "llm".')
-    from adapters.llm import LLMConfig, LLMSummarizer  # noqa: PLC0415 - optional adapter
+    from adapters.llm import OpenAIChatConfig, OpenAIChatModel  # noqa: PLC0415 - used rarely
 
-    llm = LLMSummarizer(
-        config.section("llm", LLMConfig),
-        fallback=extractive,
+    settings = config.section("llm", LLMConfig)
+    # One [llm] section for people; the adapter gets the settings of the connection.
+    model = OpenAIChatModel(
+        OpenAIChatConfig(
+            base_url=settings.base_url,
+            model=settings.model,
+            timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
+            json_mode=settings.json_mode,
+            temperature=settings.temperature,
+        ),
         api_key=os.environ.get("OPENAI_API_KEY"),
-        clock=clock,
     )
+    llm = LLMSummarizer(model, settings, fallback=extractive, clock=clock)
     if metrics is not None:
         llm.publish_metrics(metrics)
-    return llm, [llm.close]
+    return llm, [model.close]
 
 
 @contextlib.asynccontextmanager

@@ -281,3 +281,27 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     created_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- chat models
+
+
+ChatRole = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a conversation sent to a chat model."""
+
+    role: ChatRole
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReply:
+    """What a chat model wrote, and the tokens the call used as the endpoint reported
+    them (None when it did not say: the caller estimates)."""
+
+    text: str  # "" when the model wrote nothing
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None

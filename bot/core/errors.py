@@ -12,6 +12,9 @@ only ever sees these. Only the job runner and ``__main__`` catch broadly.
     │   │   └── UnsafeURLError the address is not allowed (private, loopback, bad scheme)
     │   └── FeedParseError     the body is not a usable feed; ``reason`` says why in words
     ├── SummaryError           a summariser could not produce a grounded summary
+    ├── ModelError             a chat model call failed; ``reason`` says how in a word
+    │   ├── TransientModelError      may work later (timeout, 429, 5xx, connection)
+    │   └── PermanentModelError      will not work as asked (4xx, not a chat completion)
     ├── DeliveryError          a platform refused or failed a send or an edit
     │   ├── TransientDeliveryError   retry later (429, 5xx, connection); may carry retry_after
     │   ├── PermanentDeliveryError   chat gone, bot blocked or removed, permissions lost
@@ -77,6 +80,25 @@ class FeedParseError(FeedError):
 
 class SummaryError(NewsbotError):
     """A summariser could not produce a grounded summary."""
+
+
+class ModelError(NewsbotError):
+    """A chat model call failed. ``reason`` is one word for logs and metrics (``timeout``,
+    ``rate_limited``, ``server_error``, ``refused``, ``connection``, ...); ``status`` is the
+    HTTP status when the endpoint answered with one."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class TransientModelError(ModelError):
+    """The same call may succeed later: a timeout, a 429, a 5xx, a lost connection."""
+
+
+class PermanentModelError(ModelError):
+    """The endpoint refuses the call as made (a 4xx) or does not answer like a chat model."""
 
 
 class DeliveryError(NewsbotError):

@@ -23,6 +23,8 @@ from bot.core.cards import Card
 from bot.core.domain import (
     Answer,
     Article,
+    ChatMessage,
+    ChatReply,
     Destination,
     FetchRequest,
     FetchResult,
@@ -74,6 +76,27 @@ class Summarizer(Protocol):
 
     async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
         """Answer only from the story's articles. Called by ``/ask``."""
+        ...
+
+
+class ChatModel(Protocol):
+    """A chat model behind some API; it only talks to the model. Implemented in
+    ``adapters.llm``; prompts, budget, cache and grounding are ``bot.summaries.llm``'s."""
+
+    name: str  # the model's name, for cache keys, bylines and logs
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, json: bool, max_tokens: int
+    ) -> ChatReply:
+        """One completion of ``messages``, at most ``max_tokens`` long. Called by
+        ``LLMSummarizer`` for each summary or answer it asks the model for.
+
+        ``json`` asks for JSON mode where the endpoint has it; it is a request, not a
+        promise, so the caller still parses the text. Returns the text and the tokens the
+        endpoint reported. Raises ``TransientModelError`` (timeout, 429, 5xx, connection)
+        or ``PermanentModelError`` (a refusal, or an answer that is not a completion), each
+        with a one-word ``reason``; retries are the implementation's, before it raises.
+        """
         ...
 
 
