@@ -188,6 +188,12 @@ class StoryStore(Protocol):
         """The newest summary of the story, or None if it was never summarised."""
         ...
 
+    async def get_summary_version(self, story_id: str, version: int) -> Summary | None:
+        """The summary of one version of the story exactly as ``story_id`` (merges not
+        followed), or None when that version was never summarised. Called when a button of
+        an older post is pressed (``StoryCommands``), to show what that post showed."""
+        ...
+
 
 class SubscriptionStore(Protocol):
     async def add_subscription(
