@@ -301,5 +301,8 @@ def _summary(row: SummaryRow | None) -> Summary | None:
     if row is None:
         return None
     return decode_summary(
-        row.payload, story_id=row.story_id, story_version=row.story_version, written_by=row.written_by
+        row.payload,
+        story_id=row.story_id,
+        story_version=row.story_version,
+        written_by=row.written_by,
     )

@@ -38,7 +38,6 @@ from bot.delivery.render import (
 from bot.stories.matching import story_text
 from bot.stories.topics import parse_topic, topic_matches
 
-
 # How many older versions a button from before versions were encoded searches for its label.
 LEGACY_LOOKBACK = 20
 

@@ -188,8 +188,7 @@ def section_card(summary: Summary, number: int, *, current: Summary | None = Non
 
 def moved_on_note(current: Summary) -> str:
     return (
-        f"Story {current.story_id} has moved on since that post; "
-        "the buttons show its sections now."
+        f"Story {current.story_id} has moved on since that post; the buttons show its sections now."
     )
 
 
@@ -225,9 +224,7 @@ def full_card(summary: Summary) -> Card:
     )
 
 
-def sources_card(
-    summary: Summary, *, added: int | None = None, new: Collection[int] = ()
-) -> Card:
+def sources_card(summary: Summary, *, added: int | None = None, new: Collection[int] = ()) -> Card:
     """The story's sources now; ``added`` says how many came since the post that was
     pressed, and the sources numbered in ``new`` are marked."""
     body = tuple(
