@@ -279,15 +279,25 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
                 .order_by(SummaryRow.story_version.desc())
                 .limit(1)
             )
-            row = (await s.execute(query)).scalar_one_or_none()
-            if row is None:
-                return None
-            return decode_summary(
-                row.payload,
-                story_id=row.story_id,
-                story_version=row.story_version,
-                written_by=row.written_by,
-            )
+            return _summary((await s.execute(query)).scalar_one_or_none())
 
         result: Summary | None = await self.run(work)
         return result
+
+    async def get_summary_version(self, story_id: str, version: int) -> Summary | None:
+        async def work(s: AsyncSession) -> Summary | None:
+            return _summary(await s.get(SummaryRow, (story_id, version)))
+
+        result: Summary | None = await self.run(work)
+        return result
+
+
+def _summary(row: SummaryRow | None) -> Summary | None:
+    if row is None:
+        return None
+    return decode_summary(
+        row.payload,
+        story_id=row.story_id,
+        story_version=row.story_version,
+        written_by=row.written_by,
+    )

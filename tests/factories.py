@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.domain import Article, Feed, NewArticle, Story, Summary
+from bot.core.domain import Article, Feed, NewArticle, Section, Sentence, SourceRef, Story, Summary
 from bot.summaries.extractive import ExtractiveSummarizer
 
 FLOOD = (
@@ -47,6 +48,10 @@ class SeedStore(Protocol):
     async def save_story(self, story: Story) -> None: ...
 
     async def save_summary(self, summary: Summary) -> None: ...
+
+    async def get_story(self, story_id: str) -> Story | None: ...
+
+    async def get_summary(self, story_id: str) -> Summary | None: ...
 
 
 def new_article(
@@ -111,3 +116,48 @@ async def seed_story(
     summary = await ExtractiveSummarizer().summarize(story, articles)
     await storage.save_summary(summary)
     return story, summary
+
+
+async def next_version(storage: SeedStore, story_id: str, now: datetime) -> tuple[Story, Summary]:
+    """The story's next version, as a further outlet's report can make it before the post
+    is edited: its sections in reverse order with the (old) first one renamed, a new section
+    in front, and the new report as one more source. Returns the new story and summary."""
+    story = await storage.get_story(story_id)
+    summary = await storage.get_summary(story_id)
+    assert story is not None
+    assert summary is not None
+    feed = await storage.upsert_feed("https://late.example/feed", "Late Gazette")
+    (late,) = await storage.add_articles(
+        [
+            new_article(
+                feed.id,
+                "Late Gazette",
+                f"Late report on {story.headline}",
+                "Residents began returning home on Sunday as the water fell.",
+                now,
+                slug=f"late-{story_id}-{story.version + 1}",
+            )
+        ]
+    )
+    story = replace(
+        story,
+        version=story.version + 1,
+        updated_at=now,
+        article_ids=(*story.article_ids, late.id),
+        outlets=(*story.outlets, "Late Gazette"),
+    )
+    await storage.save_story(story)
+    number = max(ref.number for ref in summary.sources) + 1
+    renamed = replace(summary.sections[0], heading=f"Renamed {summary.sections[0].heading}")
+    returning = Section("Residents return", (Sentence("Residents began returning.", (number,)),))
+    later = replace(
+        summary,
+        story_version=story.version,
+        sections=(returning, *reversed(summary.sections[1:]), renamed),
+        sources=(
+            *summary.sources,
+            SourceRef(number, late.outlet, late.title, late.url, late.published, late.id),
+        ),
+    )
+    await storage.save_summary(later)
+    return story, later

@@ -258,13 +258,15 @@ class DiscordAdapter:
                 **payload, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
             )
 
-    async def on_action(self, interaction: discord.Interaction[Any], action: Action) -> None:
+    async def on_action(
+        self, interaction: discord.Interaction[Any], action: Action, label: str | None
+    ) -> None:
         """A button under a post: the answer goes only to the person who clicked."""
         try:
             await self.answer(
                 interaction,
                 f"press:{action.kind}",
-                lambda inv: self.commands.press(inv, action),
+                lambda inv: self.commands.press(inv, action, label=label),
                 ephemeral=True,
             )
         except Exception as err:  # discord.py only logs errors of dynamic items

@@ -14,13 +14,15 @@ from typing import Any
 
 import discord
 
-from bot.core.cards import Action, ActionKind
+from bot.core.cards import ACTION_PATTERN, Action, ActionKind
 
 PREFIX = "nb:"
-TEMPLATE = re.compile(r"nb:(?P<action>[a-z]:[a-z0-9]{2,12}(?::[0-9]{1,2})?)")
+# Both formats (``nb:e:k7q2:2`` and ``nb:e:k7q2:2@7.mfzq4a``): posts already sent keep theirs.
+TEMPLATE = re.compile(f"{PREFIX}(?P<action>{ACTION_PATTERN})")
 LABEL_MAX = 80
 
-ActionHandler = Callable[["discord.Interaction[Any]", Action], Awaitable[None]]
+# (interaction, action, the button's label as the message showed it, if it did)
+ActionHandler = Callable[["discord.Interaction[Any]", Action, str | None], Awaitable[None]]
 
 _STYLES: dict[ActionKind, discord.ButtonStyle] = {
     "expand": discord.ButtonStyle.secondary,
@@ -37,16 +39,17 @@ class ActionButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=TEMPLATE,
 ):
-    def __init__(self, action: Action, label: str) -> None:
-        label = label.strip() or action.kind
-        if len(label) > LABEL_MAX:
-            label = label[: LABEL_MAX - 1] + "…"
+    def __init__(self, action: Action, label: str | None) -> None:
+        shown = (label or "").strip() or action.kind
+        if len(shown) > LABEL_MAX:
+            shown = shown[: LABEL_MAX - 1] + "…"
         super().__init__(
             discord.ui.Button(
-                label=label, custom_id=custom_id_of(action), style=_STYLES[action.kind]
+                label=shown, custom_id=custom_id_of(action), style=_STYLES[action.kind]
             )
         )
         self.action = action
+        self.label = label  # as the clicked message showed it; None when it did not say
 
     @classmethod
     async def from_custom_id(
@@ -60,9 +63,9 @@ class ActionButton(
         if action is None:
             raise ValueError(f"not an action: {match['action']!r}")
         label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(action, label or action.kind)
+        return cls(action, label)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         handler: ActionHandler | None = getattr(interaction.client, "newsbot_on_action", None)
         if handler is not None:
-            await handler(interaction, self.action)
+            await handler(interaction, self.action, self.label)

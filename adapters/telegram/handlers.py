@@ -58,6 +58,18 @@ def story_of(message: Message) -> str | None:
     return found.group(1) if found else None
 
 
+def label_of(message: Message, data: str) -> str | None:
+    """The label of the button carrying ``data`` on ``message``, as Telegram shows it."""
+    markup = message.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
 class Handlers:
     """The callbacks registered on the PTB ``Application``."""
 
@@ -172,7 +184,7 @@ class Handlers:
             can_manage=manage,
             is_private=message.chat.type == ChatType.PRIVATE,
         )
-        card = await self.commands.press(inv, action)
+        card = await self.commands.press(inv, action, label=label_of(message, query.data or ""))
         log.info(
             "event=telegram.button action=%s story=%s chat=%s user=%s",
             action.kind, action.story_id, message.chat.id, query.from_user.id,

@@ -58,6 +58,11 @@ class CommandStore(Protocol):
         it was never summarised (the command says it does not know the story)."""
         ...
 
+    async def get_summary_version(self, story_id: str, version: int) -> Summary | None:
+        """Called when a button names the version its post showed. Returns the summary of
+        exactly that version, or None when it was never stored (or is gone)."""
+        ...
+
     async def get_articles(self, ids: Sequence[int]) -> list[Article]:
         """Called to match stories against a topic, and by ``/ask`` for the text to answer
         from. Returns the articles with these ids in the order given; unknown ids are left

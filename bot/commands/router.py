@@ -100,13 +100,13 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
         log.info("command.ok command=%s dest=%s", name, inv.destination.key)
         return answer
 
-    async def press(self, inv: Invocation, action: Action) -> Card:
-        """A button press on a story post."""
+    async def press(self, inv: Invocation, action: Action, *, label: str | None = None) -> Card:
+        """A button press on a story post. ``label`` is the button's label as the platform
+        shows it, when the adapter can tell; it names the section of an old-format button."""
         if action.kind == "expand":
-            section = str(action.section) if action.section is not None else None
-            return await self._guard("expand", inv, self.expand(inv, action.story_id, section))
+            return await self._guard("expand", inv, self.press_expand(inv, action, label))
         if action.kind == "sources":
-            return await self._guard("sources", inv, self.sources(inv, action.story_id))
+            return await self._guard("sources", inv, self.press_sources(inv, action, label))
         return await self._guard("mute", inv, self.mute(inv, action.story_id))
 
     async def follow_up(self, inv: Invocation, story_id: str, text: str) -> Card:

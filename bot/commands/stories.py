@@ -1,4 +1,11 @@
-"""Commands that read stories: latest, expand, sources, ask."""
+"""Commands that read stories: latest, expand, sources, ask, and the buttons on posts.
+
+A post is not edited at once when its story moves on (the edit is debounced, the chat
+muted the story, the platform refused, or the post is simply old), so a button answers
+from the version it was rendered from when it must: an expansion shows the section its
+label names, found by key in today's version even if it moved, else as the post showed
+it with a note that the story has moved on; Sources counts what was added since.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +20,38 @@ from bot.commands.base import (
     Invocation,
     card,
 )
-from bot.core.cards import Card, Line
+from bot.core.cards import Action, Card, Line, section_key
 from bot.core.domain import Story, Summary
 from bot.core.errors import CommandError
 from bot.delivery.render import (
     answer_card,
     full_card,
+    label_names,
     section_card,
+    section_gone_card,
     shorten,
     sources_card,
+    sources_label_count,
     story_line,
     story_post,
 )
 from bot.stories.matching import story_text
 from bot.stories.topics import parse_topic, topic_matches
+
+# How many older versions a button from before versions were encoded searches for its label.
+LEGACY_LOOKBACK = 20
+
+
+def keyed_section(summary: Summary, key: str, near: int) -> int | None:
+    """The number of the section whose heading has ``key``: the one at ``near`` if it has."""
+    numbers = [n for n, s in enumerate(summary.sections, start=1) if section_key(s.heading) == key]
+    return near if near in numbers else (numbers[0] if numbers else None)
+
+
+def labelled_section(summary: Summary, label: str, near: int) -> int | None:
+    """The number of the section an expand button's label names: the one at ``near`` if so."""
+    numbers = [n for n, s in enumerate(summary.sections, start=1) if label_names(label, s.heading)]
+    return near if near in numbers else (numbers[0] if numbers else None)
 
 
 class StoryCommands(CommandBase):
@@ -102,6 +127,68 @@ class StoryCommands(CommandBase):
         if section is None or not section.strip():
             return full_card(summary)
         return section_card(summary, self._section_number(summary, section))
+
+    async def press_expand(self, inv: Invocation, action: Action, label: str | None) -> Card:
+        """An "Expand: …" button: the section its label names (module docstring)."""
+        _story, current = await self._story(action.story_id)
+        number = action.section
+        if number is None:
+            return full_card(current)
+        if action.version is None:
+            return await self._press_legacy_expand(action.story_id, number, current, label)
+        posted: Summary | None = None
+        key = action.key
+        if key is None:  # version and position only: the heading is in the stored version
+            posted = await self.storage.get_summary_version(action.story_id, action.version)
+            if posted is not None and 1 <= number <= len(posted.sections):
+                key = section_key(posted.sections[number - 1].heading)
+        if key is not None:
+            found = keyed_section(current, key, number)
+            if found is not None:
+                return section_card(current, found)
+            if posted is None:
+                posted = await self.storage.get_summary_version(action.story_id, action.version)
+            shown = keyed_section(posted, key, number) if posted is not None else None
+            if posted is not None and shown is not None:
+                return section_card(posted, shown, current=current)
+        return section_gone_card(current)
+
+    async def _press_legacy_expand(
+        self, story_id: str, number: int, current: Summary, label: str | None
+    ) -> Card:
+        """A button sent before buttons named their version (``e:k7q2:2``): its label
+        says which section it meant; without a label, the position is all there is."""
+        if label is None:
+            if 1 <= number <= len(current.sections):
+                return section_card(current, number)
+            return section_gone_card(current)
+        found = labelled_section(current, label, number)
+        if found is not None:
+            return section_card(current, found)
+        newest = current
+        if current.story_id != story_id:  # merged since: the post showed the old story
+            newest = await self.storage.get_summary(story_id) or current
+        stop = max(0, newest.story_version - LEGACY_LOOKBACK)
+        for version in range(newest.story_version - 1, stop, -1):
+            older = await self.storage.get_summary_version(newest.story_id, version)
+            shown = labelled_section(older, label, number) if older is not None else None
+            if older is not None and shown is not None:
+                return section_card(older, shown, current=current)
+        return section_gone_card(current)
+
+    async def press_sources(self, inv: Invocation, action: Action, label: str | None) -> Card:
+        """A "Sources" button: the sources now, saying how many came since its post."""
+        _story, current = await self._story(action.story_id)
+        if action.version is not None:
+            posted = await self.storage.get_summary_version(action.story_id, action.version)
+            if posted is not None:
+                seen = {ref.url for ref in posted.sources}
+                new = [ref.number for ref in current.sources if ref.url not in seen]
+                return sources_card(current, added=len(new), new=new)
+        shown = sources_label_count(label)
+        if shown is not None:
+            return sources_card(current, added=max(0, len(current.sources) - shown))
+        return sources_card(current)
 
     async def sources(self, inv: Invocation, story_id: str) -> Card:
         _story, summary = await self._story(story_id.split(" ", 1)[0])

@@ -6,10 +6,23 @@ Card into its own syntax. Every sentence keeps its citations as links to its sou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from bot.core.cards import Action, Button, Card, Field, Inline, Line, Link, Text, line
+from bot.core.cards import (
+    SECTION_MAX,
+    Action,
+    Button,
+    Card,
+    Field,
+    Inline,
+    Line,
+    Link,
+    Text,
+    line,
+    section_key,
+)
 from bot.core.domain import Answer, Sentence, Story, Summary
 
 AI_NOTE = "Written by AI from the linked reports. Check the sources before relying on it."
@@ -18,6 +31,8 @@ EXTRACTIVE_NOTE = (
     "Check the sources before relying on it."
 )
 BUTTON_LABEL_MAX = 32
+_EXPAND = "Expand: "
+_SOURCES_LABEL = re.compile(r"Sources \((\d{1,4})\)")
 
 
 def cited(sentence: Sentence, summary: Summary) -> Line:
@@ -67,15 +82,57 @@ def story_footer(story: Story, summary: Summary, now: datetime) -> tuple[str, ..
     return (" · ".join(facts), note)
 
 
+def expand_label(heading: str) -> str:
+    return shorten(f"{_EXPAND}{heading}", BUTTON_LABEL_MAX)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def label_names(label: str, heading: str) -> bool:
+    """Whether an expand button's label, as a platform showed it, names ``heading``.
+
+    Buttons sent before they carried a section key are matched by their label; a label
+    cut short with an ellipsis (by us or by the platform) names every heading it begins.
+    """
+    shown, full = _folded(label), _folded(f"{_EXPAND}{heading}")
+    if shown in (full, _folded(expand_label(heading))):
+        return True
+    stem = shown.removesuffix("…").rstrip()
+    return shown.endswith("…") and len(stem) > len(_EXPAND) and full.startswith(stem)
+
+
+def sources_label(count: int) -> str:
+    return f"Sources ({count})"
+
+
+def sources_label_count(label: str | None) -> int | None:
+    """How many sources a "Sources (n)" button's post listed, from its label."""
+    found = _SOURCES_LABEL.fullmatch(label.strip()) if label else None
+    return int(found.group(1)) if found else None
+
+
 def story_buttons(summary: Summary, *, living: bool = False) -> tuple[Button, ...]:
+    """A button per section, Sources, and Mute on living posts.
+
+    Every action names the version it was rendered from and each section's key, so a
+    press shows what its label says after the story has moved on (see ``StoryCommands``).
+    """
+    version = summary.story_version
     buttons = [
         Button(
-            shorten(f"Expand: {section.heading}", BUTTON_LABEL_MAX),
-            Action("expand", summary.story_id, number),
+            expand_label(section.heading),
+            Action("expand", summary.story_id, number, version, section_key(section.heading)),
         )
-        for number, section in enumerate(summary.sections, start=1)
+        for number, section in enumerate(summary.sections[:SECTION_MAX], start=1)
     ]
-    buttons.append(Button(f"Sources ({len(summary.sources)})", Action("sources", summary.story_id)))
+    buttons.append(
+        Button(
+            sources_label(len(summary.sources)),
+            Action("sources", summary.story_id, version=version),
+        )
+    )
     if living:
         buttons.append(Button("Mute this story", Action("mute", summary.story_id)))
     return tuple(buttons)
@@ -114,13 +171,35 @@ def update_card(story: Story, summary: Summary, now: datetime) -> Card:
     )
 
 
-def section_card(summary: Summary, number: int) -> Card:
-    """One section in full (``/expand k7q2 2`` or its button)."""
+def section_card(summary: Summary, number: int, *, current: Summary | None = None) -> Card:
+    """One section in full (``/expand k7q2 2`` or its button).
+
+    ``current`` is given when the section comes from an older version that a post still
+    shows: the card then says the story has moved on and offers today's sections.
+    """
     section = summary.sections[number - 1]
     return Card(
         title=f"{section.heading} — story {summary.story_id}",
         body=(paragraph(section.sentences, summary),),
+        footer=(moved_on_note(current),) if current is not None else (),
+        buttons=story_buttons(current) if current is not None else (),
         story_id=summary.story_id,
+    )
+
+
+def moved_on_note(current: Summary) -> str:
+    return (
+        f"Story {current.story_id} has moved on since that post; the buttons show its sections now."
+    )
+
+
+def section_gone_card(current: Summary) -> Card:
+    """A button whose section no story version still known has: today's sections instead."""
+    return Card(
+        body=(line(f"That section is no longer in story {current.story_id}."),),
+        footer=(moved_on_note(current),),
+        buttons=story_buttons(current),
+        story_id=current.story_id,
     )
 
 
@@ -146,16 +225,27 @@ def full_card(summary: Summary) -> Card:
     )
 
 
-def sources_card(summary: Summary) -> Card:
+def sources_card(summary: Summary, *, added: int | None = None, new: Collection[int] = ()) -> Card:
+    """The story's sources now; ``added`` says how many came since the post that was
+    pressed, and the sources numbered in ``new`` are marked."""
     body = tuple(
         line(
             f"{ref.number}. {ref.outlet} — ",
             Link(f"“{shorten(ref.title, 120)}”", ref.url),
             f" · {ref.published.strftime('%d %b %H:%M UTC')}",
+            *((Text(" · new", "bold"),) if ref.number in new else ()),
         )
         for ref in summary.sources
     )
-    return Card(title=f"Sources — story {summary.story_id}", body=body, story_id=summary.story_id)
+    footer: tuple[str, ...] = ()
+    if added:
+        footer = (f"{added} source{'s' if added != 1 else ''} added since that post.",)
+    return Card(
+        title=f"Sources — story {summary.story_id}",
+        body=body,
+        footer=footer,
+        story_id=summary.story_id,
+    )
 
 
 def answer_card(story: Story, summary: Summary, question: str, answer: Answer) -> Card:

@@ -10,7 +10,7 @@ import pytest
 from bot.core.domain import Delivery, Destination, Story
 from bot.core.errors import StorageError
 from storage import SqlStorage
-from tests.factories import new_article, seed_story
+from tests.factories import new_article, next_version, seed_story
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CHAT = Destination("telegram", "-100123", None)
@@ -101,6 +101,16 @@ async def test_summary_round_trips(store: SqlStorage) -> None:
     loaded = await store.get_summary(summary.story_id)
     assert loaded == summary
     assert await store.get_summary("nope") is None
+
+
+async def test_every_summary_version_stays_readable(store: SqlStorage) -> None:
+    _story, first = await seed_story(store, NOW)
+    _story, second = await next_version(store, "k7q2", NOW)
+    assert await store.get_summary("k7q2") == second
+    assert await store.get_summary_version("k7q2", 1) == first
+    assert await store.get_summary_version("k7q2", 2) == second
+    assert await store.get_summary_version("k7q2", 3) is None
+    assert await store.get_summary_version("nope", 1) is None
 
 
 async def test_subscriptions_are_unique_per_destination_and_topic(store: SqlStorage) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, Literal
 
 from bot.commands.router import Commands, Invocation
+from bot.core.cards import section_key
 from bot.core.clock import SystemClock
 from bot.core.domain import Destination
 from bot.delivery.dispatcher import Dispatcher
@@ -119,7 +120,11 @@ async def test_story_is_posted_once_and_every_button_survives_a_restart(world: W
     assert "\\*militias\\*" in embed["description"], "feed markdown is escaped"
     assert post["allowed_mentions"] == {"parse": []}
     ids = [c["custom_id"] for row in post["components"] for c in row["components"]]
-    assert ids == ["nb:e:k7q2:1", "nb:e:k7q2:2", "nb:s:k7q2"]
+    assert ids == [
+        f"nb:e:k7q2:1@1.{section_key('The attack')}",
+        f"nb:e:k7q2:2@1.{section_key('Casualties')}",
+        "nb:s:k7q2@1",
+    ]
 
     async def click_all() -> None:
         for custom_id, expected in zip(ids, ("Rockets hit", "No deaths", "outlet-a"), strict=True):

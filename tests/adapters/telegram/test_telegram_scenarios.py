@@ -94,8 +94,8 @@ async def test_a_story_is_posted_once_with_its_buttons(world: World) -> None:
     assert "story k7q2" in text
     assert {e["type"] for e in post["entities"]} >= {"bold", "text_link", "italic"}
     data = [b["callback_data"] for row in post["reply_markup"]["inline_keyboard"] for b in row]
-    assert data[0] == "e:k7q2:1"
-    assert data[-1] == "s:k7q2"
+    assert data[0].startswith("e:k7q2:1@1.")  # the section's position, version and key
+    assert data[-1] == "s:k7q2@1"
     world.fake.advance(5)
     again = await world.dispatch(adapter)
     assert again.sent == 0
