@@ -92,7 +92,7 @@ async def test_every_old_button_shows_what_its_label_says_after_a_new_version(
     assert labels == [
         "Expand: River Tessel",
         "Expand: Town centre",
-        "Expand: Emergency crews",
+        "Expand: Inspector Carla Venn",
         "Expand: Met Office",
         "Sources (3)",
     ]
