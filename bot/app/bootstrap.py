@@ -36,7 +36,7 @@ from bot.core.clock import SystemClock
 from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
 from bot.core.metrics import Metrics, expose
-from bot.core.ports import Messenger, Summarizer
+from bot.core.ports import Clock, Messenger, Summarizer
 from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
@@ -119,7 +119,7 @@ class Core:
 
 
 def build_summarizer(
-    config: Config, clock: SystemClock, metrics: Metrics | None = None
+    config: Config, clock: Clock, metrics: Metrics | None = None
 ) -> tuple[Summarizer, list[Callable[[], Any]]]:
     summary_config = config.section("summarizer", SummaryConfig)
     extractive = ExtractiveSummarizer(summary_config)
@@ -158,10 +158,12 @@ async def build_core(
     article_text_config: ArticleTextConfig | None = None,
     messengers: dict[str, Messenger] | None = None,
     feed_probe: FeedProbe | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Core]:
-    """Build the core on one storage; everything is closed on exit, in reverse order."""
+    """Build the core on one storage; everything is closed on exit, in reverse order.
+    ``clock`` replaces the system clock (``eval stream`` replays at the items' dates)."""
     validate(config)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     metrics = Metrics()
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]

@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     summaries.add_argument("--out", type=Path, help="write each rendered summary as JSON lines")
     feeds_eval = eval_sub.add_parser("feeds", help="the parse path on a folder of feed files")
     feeds_eval.add_argument("directory", type=Path)
+    stream = eval_sub.add_parser(
+        "stream", help="replay a folder of feed files through the bot: one JSON line per story"
+    )
+    stream.add_argument("directory", type=Path)
+    stream.add_argument("--out", type=Path, help="write the JSON lines to this file")
     return parser
 
 
@@ -160,7 +165,24 @@ async def read_eval_lines(path: Path) -> list[str]:
     return text.splitlines()
 
 
+async def _eval_stream(args: argparse.Namespace, config: Config) -> int:
+    from bot.app.stream_eval import stream_eval  # noqa: PLC0415 - builds storage and parser
+
+    records = await stream_eval(config, args.directory)
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if args.out is None:
+        sys.stdout.write(body)
+    else:
+        try:
+            await asyncio.to_thread(args.out.write_text, body, encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"--out {args.out} cannot be written: {err}") from err
+    return 0
+
+
 async def _eval(args: argparse.Namespace, config: Config) -> int:
+    if args.eval_command == "stream":
+        return await _eval_stream(args, config)
     if args.eval_command == "clustering":
         from bot.eval.clustering import evaluate_clustering  # noqa: PLC0415
         from bot.stories.clustering import ClusterConfig  # noqa: PLC0415
