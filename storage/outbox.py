@@ -353,6 +353,18 @@ class OutboxStorage(SqlBase):
 
         await self.run(work)
 
+    async def posted_story_ids(self) -> set[str]:
+        """Ids of the stories that have an outbox post row, whatever its state."""
+
+        async def work(s: AsyncSession) -> set[str]:
+            rows = await s.execute(
+                select(DeliveryRow.story_id).where(DeliveryRow.kind == "post").distinct()
+            )
+            return {r[0] for r in rows}
+
+        result: set[str] = await self.run(work)
+        return result
+
     async def failed_deliveries(self, limit: int = 100) -> list[Delivery]:
         """The dead letters, newest first, with their reasons."""
 

@@ -82,6 +82,11 @@ class Wakeup(Protocol):
 class OutboxGauge(Protocol):
     """The outbox figures the runner publishes on /metrics after every cycle."""
 
+    async def posted_story_ids(self) -> set[str]:
+        """Called by ``newsbot eval stream``. Ids of the stories with an outbox post row
+        (sent or not): the stories the bot decided to post."""
+        ...
+
     async def count_deliveries(self) -> dict[str, int]:
         """Returns outbox rows by status (statuses without rows are absent)."""
         ...

@@ -41,8 +41,6 @@ from bot.text.urls import canonical_url
 __all__ = ["feed_files", "feed_name", "stream_eval"]
 
 # Every outbox row of the evaluation, whatever its date.
-_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-_ALL_ROWS = 1_000_000
 
 
 def feed_files(directory: Path) -> list[Path]:
@@ -139,9 +137,8 @@ def story_language(articles: Sequence[Article]) -> str:
 
 async def posted_story_ids(core: Core) -> set[str]:
     """Stories with an outbox post row, followed through merges to the surviving story."""
-    rows = await core.storage.pending_deliveries(_FAR_FUTURE, _ALL_ROWS)
     posted: set[str] = set()
-    for story_id in {row.story_id for row in rows if row.kind == "post"}:
+    for story_id in await core.storage.posted_story_ids():
         story = await core.storage.get_story(story_id)
         if story is not None:
             posted.add(story.id)
