@@ -2,12 +2,12 @@
 sentence a post shows, so that all three come from, and agree with, one report.
 
 The rule: among the story's substantive reports (news, not a video, gallery, quiz or
-list, and with at least one usable sentence), find the publisher that covers the event
-best, meaning the one whose report is most central to the story (its title and opening
-closest to what all the articles say together); the lead is that publisher's earliest
-report that is nearly as central (within ``CLOSE_ENOUGH`` of its best), because the first
-full report of the best-covering outlet is what a reader would be sent to. Ties go to
-the earlier report. With no substantive report, every article is a candidate.
+list, and with at least one usable sentence), measure how central each is to the story
+(its title and opening against what all the articles say together). The lead is the
+earliest report that is nearly as central as the most central one (``CLOSE_ENOUGH`` of
+it): the first full report of the event is what a reader would be sent to, unless it is
+off to one side (a preview, a reaction), when a later, more central one leads. With no
+substantive report, every article is a candidate.
 """
 
 from __future__ import annotations
@@ -52,7 +52,4 @@ def lead_article(articles: Sequence[Article]) -> Article:
     central = {a.id: cosine(vectors[a.id], story) for a in candidates}
     best = max(candidates, key=lambda a: (central[a.id], -a.published.timestamp(), -a.id))
     floor = CLOSE_ENOUGH * central[best.id]
-    same_publisher = [
-        a for a in candidates if a.publisher_key == best.publisher_key and central[a.id] >= floor
-    ]
-    return same_publisher[0] if same_publisher else best
+    return next(a for a in candidates if central[a.id] >= floor)
