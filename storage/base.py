@@ -23,7 +23,7 @@ from storage.models import ArticleRow, FeedRow, SubscriptionRow
 log = logging.getLogger("newsbot.storage")
 
 
-def feed_value(row: FeedRow) -> Feed:
+def feed_value(row: FeedRow, scopes: frozenset[str] = frozenset()) -> Feed:
     return Feed(
         id=row.id,
         url=row.url,
@@ -41,6 +41,8 @@ def feed_value(row: FeedRow) -> Feed:
         items_seen=row.items_seen,
         added_by=row.added_by,
         created_at=row.created_at,
+        scopes=scopes,
+        disabled_by=row.disabled_by,
     )
 
 
@@ -75,6 +77,9 @@ def subscription_value(row: SubscriptionRow) -> Subscription:
         min_outlets=row.min_outlets,
         paused=row.paused,
         created_at=row.created_at,
+        scope=row.scope,
+        only_ours=row.only_ours,
+        ping_role=row.ping_role,
     )
 
 

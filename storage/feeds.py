@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import Feed
+from bot.core.domain import OPERATOR_SCOPE, Feed
 from storage.base import SqlBase, aware, feed_value, utc_now
-from storage.models import FeedRow
+from storage.models import FeedRow, FeedScopeRow
 
 _FEED_STATE_FIELDS = (
     "name",
@@ -62,17 +63,129 @@ class FeedStorage(SqlBase):
             if not getattr(created, "rowcount", 0):
                 row.name = name or row.name
                 row.allow_private = allow_private
-                if not row.enabled and row.added_by is None and added_by is None:
+                if (
+                    not row.enabled
+                    and added_by is None
+                    and row.disabled_by != "operator"  # `newsbot feeds disable` sticks
+                ):
                     row.enabled = True  # the operator listed it again: give it another chance
-            return feed_value(row)
+                    row.disabled_by = None
+            if added_by is None:  # the operator's (config, demo, replay): serves everyone
+                await self._link(s, row.id, OPERATOR_SCOPE, "config")
+            return feed_value(row, await self._scopes_of(s, row.id))
 
         result: Feed = await self.run(work)
         return result
 
+    async def add_scoped_feed(
+        self, url: str, name: str, *, scope: str, added_by: str
+    ) -> tuple[Feed, bool]:
+        async def work(s: AsyncSession) -> tuple[Feed, bool]:
+            await s.execute(
+                self.insert(FeedRow)
+                .values(
+                    url=url,
+                    name=name,
+                    allow_private=False,
+                    added_by=added_by,
+                    created_at=utc_now(),
+                    enabled=True,
+                    consecutive_failures=0,
+                    items_seen=0,
+                )
+                .on_conflict_do_nothing(index_elements=["url"])
+            )
+            row = (await s.execute(select(FeedRow).where(FeedRow.url == url))).scalar_one()
+            linked = await self._link(s, row.id, scope, added_by)
+            if linked and not row.enabled and row.disabled_by != "operator":
+                row.enabled = True  # a community takes on a feed the config dropped
+                row.disabled_by = None
+            return feed_value(row, await self._scopes_of(s, row.id)), linked
+
+        result: tuple[Feed, bool] = await self.run(work)
+        return result
+
+    async def unlink_feed(self, feed_id: int, scope: str) -> bool:
+        """Take ``scope`` off the feed; a feed nobody serves any more is deleted."""
+
+        async def work(s: AsyncSession) -> bool:
+            gone = await s.execute(
+                delete(FeedScopeRow).where(
+                    FeedScopeRow.feed_id == feed_id, FeedScopeRow.scope == scope
+                )
+            )
+            if not getattr(gone, "rowcount", 0):
+                return False
+            if not await self._scopes_of(s, feed_id):
+                await s.execute(delete(FeedRow).where(FeedRow.id == feed_id))
+            return True
+
+        result: bool = await self.run(work)
+        return result
+
+    async def set_feed_enabled(self, feed_id: int, enabled: bool) -> bool:
+        async def work(s: AsyncSession) -> bool:
+            result = await s.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id)
+                .values(
+                    enabled=enabled,
+                    disabled_by=None if enabled else "operator",
+                    consecutive_failures=0 if enabled else FeedRow.consecutive_failures,
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+        result: bool = await self.run(work)
+        return result
+
+    async def retire_config_feeds(self, urls: Sequence[str]) -> list[Feed]:
+        async def work(s: AsyncSession) -> list[Feed]:
+            listed = set(urls)
+            links = (
+                await s.execute(
+                    select(FeedScopeRow, FeedRow)
+                    .join(FeedRow, FeedRow.id == FeedScopeRow.feed_id)
+                    .where(FeedScopeRow.scope == OPERATOR_SCOPE)
+                    .where(FeedScopeRow.added_by == "config")
+                    .order_by(FeedRow.id)
+                )
+            ).all()
+            retired: list[Feed] = []
+            for link, row in links:
+                if row.url in listed:
+                    continue
+                await s.delete(link)
+                await s.flush()
+                left = await self._scopes_of(s, row.id)
+                if not left and row.enabled:
+                    row.enabled = False
+                    row.disabled_by = "config"
+                retired.append(feed_value(row, left))
+            return retired
+
+        result: list[Feed] = await self.run(work)
+        return result
+
+    async def _link(self, s: AsyncSession, feed_id: int, scope: str, added_by: str) -> bool:
+        created = await s.execute(
+            self.insert(FeedScopeRow)
+            .values(feed_id=feed_id, scope=scope, added_by=added_by, created_at=utc_now())
+            .on_conflict_do_nothing(index_elements=["feed_id", "scope"])
+        )
+        return bool(getattr(created, "rowcount", 0))
+
+    async def _scopes_of(self, s: AsyncSession, feed_id: int) -> frozenset[str]:
+        query = select(FeedScopeRow.scope).where(FeedScopeRow.feed_id == feed_id)
+        return frozenset((await s.execute(query)).scalars())
+
     async def list_feeds(self) -> list[Feed]:
         async def work(s: AsyncSession) -> list[Feed]:
+            scopes: dict[int, set[str]] = {}
+            for feed_id, scope in await s.execute(select(FeedScopeRow.feed_id, FeedScopeRow.scope)):
+                scopes.setdefault(feed_id, set()).add(scope)
             rows = (await s.execute(select(FeedRow).order_by(FeedRow.id))).scalars()
-            return [feed_value(r) for r in rows]
+            return [feed_value(r, frozenset(scopes.get(r.id, ()))) for r in rows]
 
         result: list[Feed] = await self.run(work)
         return result
@@ -127,11 +240,5 @@ class FeedStorage(SqlBase):
 
         async def work(s: AsyncSession) -> None:
             await s.execute(update(FeedRow).where(FeedRow.id == feed.id).values(**values))
-
-        await self.run(work)
-
-    async def remove_feed(self, feed_id: int) -> None:
-        async def work(s: AsyncSession) -> None:
-            await s.execute(delete(FeedRow).where(FeedRow.id == feed_id))
 
         await self.run(work)

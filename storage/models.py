@@ -66,6 +66,21 @@ class FeedRow(Base):
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     added_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_by: Mapped[str | None] = mapped_column(String(20))
+
+
+class FeedScopeRow(Base):
+    """Who a feed serves: the operator (everyone) or one community. A feed added by two
+    servers is polled once and has two rows here."""
+
+    __tablename__ = "feed_scopes"
+
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    added_by: Mapped[str] = mapped_column(String(200))  # "config", "cli" or a chat's key
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ArticleRow(Base):
@@ -129,6 +144,9 @@ class SubscriptionRow(Base):
     min_outlets: Mapped[int] = mapped_column(Integer, default=2)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(100), default="")
+    only_ours: Mapped[bool] = mapped_column(Boolean, default=False)
+    ping_role: Mapped[str | None] = mapped_column(String(32))
 
 
 class DeliveryRow(Base):
@@ -172,3 +190,14 @@ class MuteRow(Base):
     thread_id: Mapped[str] = mapped_column(String(64), default="")
     story_id: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScopeUsageRow(Base):
+    """LLM tokens a community's questions used, per UTC day (``/usage``, scope budgets)."""
+
+    __tablename__ = "scope_usage"
+
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_micro_usd: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,7 +16,15 @@ class SubscriptionStorage(SqlBase):
     # ------------------------------------------------------------ subscriptions
 
     async def add_subscription(
-        self, destination: Destination, topic: str, *, breaking_only: bool, min_outlets: int
+        self,
+        destination: Destination,
+        topic: str,
+        *,
+        breaking_only: bool,
+        min_outlets: int,
+        scope: str = "",
+        only_ours: bool = False,
+        ping_role: str | None = None,
     ) -> tuple[Subscription, bool]:
         key = topic.casefold()
 
@@ -42,6 +50,9 @@ class SubscriptionStorage(SqlBase):
             row.breaking_only = breaking_only
             row.min_outlets = min_outlets
             row.paused = False
+            row.scope = scope
+            row.only_ours = only_ours
+            row.ping_role = ping_role
             await s.flush()
             return subscription_value(row), created
 

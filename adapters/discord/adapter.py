@@ -44,7 +44,8 @@ class _ShardedClient(discord.AutoShardedClient):
 
 
 def invocation_of(interaction: discord.Interaction[Any]) -> Invocation:
-    """Where and by whom: a thread maps to (parent, thread); a DM is private and owned.
+    """Where and by whom: a thread maps to (parent, thread); a DM is private and owned;
+    a server's channels share the server's scope (its feeds).
 
     A post inside a forum maps to the forum itself: each story becomes its own forum post.
     """
@@ -59,7 +60,13 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Invocation:
         dest = Destination("discord", str(channel.parent_id), str(channel.id))
     else:
         dest = Destination("discord", str(interaction.channel_id), None)
-    return Invocation(dest, user_id, can_manage=interaction.permissions.manage_channels)
+    # A server's channels share its feeds: the scope is the server, not the channel.
+    return Invocation(
+        dest,
+        user_id,
+        can_manage=interaction.permissions.manage_channels,
+        scope=f"discord:guild:{interaction.guild_id}",
+    )
 
 
 class _Endpoints:

@@ -1,8 +1,9 @@
 """Slash commands: names, descriptions and typed options, each a thin call into ``Commands``.
 
 Reads (/latest, /expand, /sources, /ask, /help, /feeds, /subscriptions) answer only the
-person who asked, so a channel stays calm; changes (/subscribe, /unsubscribe, /addfeed, /removefeed)
-answer in the channel so its members see what changed.
+person who asked, so a channel stays calm; changes (/subscribe, /unsubscribe, /addfeed,
+/removefeed) answer in the channel so its members see what changed. Feeds belong to the
+server: /addfeed, /removefeed and /feeds need Manage Channels, like subscriptions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from bot.core.cards import Card
 Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
 MIN_OUTLETS = app_commands.Range[int, 1, 50]
+# Shown by default only to members with Manage Channels (server admins can widen that).
+MANAGE_COMMANDS = frozenset({"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds"})
 
 
 class Responder(Protocol):
@@ -53,18 +56,24 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         topic='Words to follow, e.g. iraq, "al asad" OR baghdad, iraq -football',
         breaking_only="Only post breaking stories",
         min_outlets="Post a story only once this many outlets report it (default 2)",
+        only_ours="Only this server's own feeds, not the bot operator's",
     )
     async def subscribe(
         interaction: discord.Interaction[Any],
         topic: str,
         breaking_only: bool = False,
         min_outlets: MIN_OUTLETS = 2,
+        only_ours: bool = False,
     ) -> None:
         await r.answer(
             interaction,
             "subscribe",
             lambda inv: c.subscribe(
-                inv, topic, breaking_only=breaking_only, min_outlets=min_outlets
+                inv,
+                topic,
+                breaking_only=breaking_only,
+                min_outlets=min_outlets,
+                only_ours=only_ours,
             ),
             ephemeral=False,
         )
@@ -141,6 +150,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         sources,
         ask,
         addfeed,
+        removefeed,
         feeds,
         help_,
     ]
@@ -148,6 +158,6 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         # Usable in servers and in DMs with the bot; changes need Manage Channels by default
         # (server admins can widen that in Integrations), and Commands checks again at run time.
         command.allowed_contexts = app_commands.AppCommandContext(guild=True, dm_channel=True)
-        if command.name in ("subscribe", "unsubscribe", "addfeed", "removefeed"):
+        if command.name in MANAGE_COMMANDS:
             command.default_permissions = manage
     return built

@@ -31,6 +31,7 @@ from adapters.looplag import LoopLagMonitor
 from adapters.replay import ReplayServer
 from bot.app import demo
 from bot.app.runner import ExclusiveService, Runner, RunnerConfig
+from bot.commands.limits import LimitsConfig
 from bot.commands.router import Commands, FeedProbe
 from bot.core.clock import SystemClock
 from bot.core.config import CORE_SECTIONS, Config
@@ -68,6 +69,7 @@ SECTIONS: dict[str, type[Any]] = {
     "http": HttpConfig,
     "article_text": ArticleTextConfig,
     "runner": RunnerConfig,
+    "limits": LimitsConfig,
 }
 
 
@@ -183,6 +185,7 @@ async def build_core(
             await storage.upsert_feed(
                 feed.url, feed.name or feed.url, allow_private=feed.allow_private
             )
+        await retire_config_feeds(storage, config)
         watcher = Watcher(
             storage,
             fetcher,
@@ -219,6 +222,7 @@ async def build_core(
             summarizer=summarizer,
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
+            limits=config.section("limits", LimitsConfig),
         )
         runner = Runner(
             watcher=watcher,
@@ -247,6 +251,17 @@ async def build_core(
             result = closer()
             if asyncio.iscoroutine(result):
                 await result
+
+
+async def retire_config_feeds(storage: SqlStorage, config: Config) -> None:
+    """Feeds the config no longer lists stop serving everyone; unused ones are disabled."""
+    for feed in await storage.retire_config_feeds([f.url for f in config.feeds]):
+        if feed.enabled:
+            log.warning(
+                "feeds.config_removed url=%s kept_for=%s", feed.url, ",".join(sorted(feed.scopes))
+            )
+        else:
+            log.warning("feeds.config_removed url=%s disabled=true", feed.url)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

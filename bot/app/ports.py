@@ -133,7 +133,15 @@ class DemoStore(Protocol):
         ...
 
     async def add_subscription(
-        self, destination: Destination, topic: str, *, breaking_only: bool, min_outlets: int
+        self,
+        destination: Destination,
+        topic: str,
+        *,
+        breaking_only: bool,
+        min_outlets: int,
+        scope: str = "",
+        only_ours: bool = False,
+        ping_role: str | None = None,
     ) -> tuple[Subscription, bool]:
         """Called once: the console chat follows every story. Returns the subscription
         and whether it was new."""
@@ -162,6 +170,31 @@ class OperatorStore(Protocol):
     async def list_feeds(self) -> list[Feed]:
         """Called by ``newsbot feeds``. Returns every feed, with its polling state, in id
         order."""
+        ...
+
+    async def add_scoped_feed(
+        self, url: str, name: str, *, scope: str, added_by: str
+    ) -> tuple[Feed, bool]:
+        """Called by ``newsbot feeds add`` and ``feeds import`` with a probed URL. Adds
+        the feed (or finds the one with that URL) and gives it to ``scope``; returns it
+        and whether the scope did not have it before."""
+        ...
+
+    async def unlink_feed(self, feed_id: int, scope: str) -> bool:
+        """Called by ``newsbot feeds remove``. Takes the feed from ``scope``; a feed no
+        scope uses any more is deleted. False when the scope did not have it."""
+        ...
+
+    async def set_feed_enabled(self, feed_id: int, enabled: bool) -> bool:
+        """Called by ``newsbot feeds disable|enable``. A feed the operator disabled stays
+        off (the config listing it again does not turn it on) until enabled here; False
+        for an unknown id."""
+        ...
+
+    async def retire_config_feeds(self, urls: Sequence[str]) -> list[Feed]:
+        """Called at start by the composition root with the config's feed URLs. Feeds the
+        config listed before but lists no more lose the operator's scope; those no
+        community uses are disabled. Returns them (with the scopes left) for the log."""
         ...
 
     async def count_deliveries(self) -> dict[str, int]:

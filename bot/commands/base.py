@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.commands.limits import LimitsConfig, PersonLimiter, wait_words
 from bot.commands.ports import CommandStore, FeedProbe
 from bot.core.cards import Card, Line, line
-from bot.core.domain import Destination
+from bot.core.domain import (
+    OPERATOR_SCOPE,
+    Article,
+    Destination,
+    Feed,
+    Story,
+    default_scope,
+    scope_sees,
+)
 from bot.core.errors import CommandError
 from bot.core.ports import Clock, Summarizer
+from bot.stories.matching import feed_scopes
 
 log = logging.getLogger("newsbot.commands")
 
@@ -25,12 +35,21 @@ LATEST_COUNT = 5
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """Who typed a command where. The adapter decides ``can_manage`` by platform rules."""
+    """Who typed a command where. The adapter decides ``can_manage`` by platform rules,
+    and ``scope`` when the chat belongs to a larger community (a Discord server)."""
 
     destination: Destination
     user_id: str
     can_manage: bool
     is_private: bool = False
+    scope: str | None = None
+
+    @property
+    def feed_scope(self) -> str:
+        """The community whose feeds this chat adds, removes and sees."""
+        if self.scope:
+            return self.scope
+        return default_scope(self.destination.platform, self.destination.chat_id)
 
 
 def card(*lines: Line | str) -> Card:
@@ -47,15 +66,47 @@ class CommandBase:
         summarizer: Summarizer,
         clock: Clock,
         feed_probe: FeedProbe | None = None,
+        limits: LimitsConfig | None = None,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
         self.clock = clock
         self.feed_probe = feed_probe
+        self.limits = limits or LimitsConfig()
+        self._questions = PersonLimiter(self.limits.questions_per_hour)
+        self._answers = PersonLimiter(self.limits.answers_per_hour)
+
+    def _take(self, limiter: PersonLimiter, inv: Invocation, what: str) -> None:
+        """Count one question or answer for the person; refuse with when to try again."""
+        now = self.clock.now()
+        until = limiter.take(f"{inv.destination.platform}:{inv.user_id}", now)
+        if until is not None:
+            raise CommandError(
+                f"You've reached {limiter.per_hour} {what} an hour. "
+                f"Try again {wait_words(now, until)}."
+            )
+
+    async def _visible_feeds(self) -> dict[int, frozenset[str]]:
+        """Feed id to scopes, for limiting what a chat is shown to what its scope sees."""
+        return feed_scopes(await self.storage.list_feeds())
+
+    async def _visible(
+        self, inv: Invocation, story: Story, scopes: dict[int, frozenset[str]]
+    ) -> list[Article]:
+        """The story's articles the chat's scope can see (none: the story is not its)."""
+        articles = await self.storage.get_articles(story.article_ids)
+        return [
+            a
+            for a in articles
+            if scope_sees(inv.feed_scope, scopes.get(a.feed_id, frozenset({OPERATOR_SCOPE})))
+        ]
+
+    def _scope_feeds(self, feeds: list[Feed], inv: Invocation) -> list[Feed]:
+        return [feed for feed in feeds if inv.feed_scope in feed.scopes]
 
     def _require_manage(self, inv: Invocation) -> None:
         if not inv.can_manage:
             raise CommandError(
-                "Only this chat's admins can change its subscriptions. "
+                "Only this chat's admins can change its subscriptions and feeds. "
                 "You can subscribe in a direct message with me."
             )

@@ -23,20 +23,23 @@ class CommandStore(Protocol):
     # ------------------------------------------------------------ /addfeed /removefeed /feeds
 
     async def list_feeds(self) -> list[Feed]:
-        """Called by ``/feeds`` and ``/removefeed``. Returns every feed, enabled or not, in
-        id order."""
+        """Called by ``/feeds``, ``/removefeed``, ``/addfeed`` (the scope's quota) and by
+        the commands that show stories (what a chat's scope can see). Returns every feed,
+        enabled or not, with its ``scopes``, in id order."""
         ...
 
-    async def upsert_feed(
-        self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
-    ) -> Feed:
-        """Called by ``/addfeed`` with a probed feed URL and ``added_by`` the chat's key.
-        Adds the feed, or updates the name of the one with that URL, and returns it."""
+    async def add_scoped_feed(
+        self, url: str, name: str, *, scope: str, added_by: str
+    ) -> tuple[Feed, bool]:
+        """Called by ``/addfeed`` and ``/import`` with a probed feed URL, the chat's
+        ``scope`` and ``added_by`` the chat's key. Adds the feed (or finds the one with
+        that URL: it is polled once however many scopes use it) and gives it to
+        ``scope``; returns it and whether the scope did not have it before."""
         ...
 
-    async def remove_feed(self, feed_id: int) -> None:
-        """Called by ``/removefeed`` in the chat that added the feed. Deletes the feed, so
-        it is polled no more; an unknown id is not an error."""
+    async def unlink_feed(self, feed_id: int, scope: str) -> bool:
+        """Called by ``/removefeed``. Takes the feed from ``scope``; a feed no scope uses
+        any more is deleted. Returns False when the scope did not have it."""
         ...
 
     # ------------------------------------------------------------ /latest /expand /ask /mute
@@ -77,7 +80,15 @@ class CommandStore(Protocol):
     # ------------------------------------------------------------ subscriptions
 
     async def add_subscription(
-        self, destination: Destination, topic: str, *, breaking_only: bool, min_outlets: int
+        self,
+        destination: Destination,
+        topic: str,
+        *,
+        breaking_only: bool,
+        min_outlets: int,
+        scope: str = "",
+        only_ours: bool = False,
+        ping_role: str | None = None,
     ) -> tuple[Subscription, bool]:
         """Called by ``/subscribe``. Subscribes the destination to ``topic`` (matched
         case-insensitively) with these options, un-pausing it; returns the subscription

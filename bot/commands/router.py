@@ -32,7 +32,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "subscribe",
         "Follow a topic in this chat",
-        "/subscribe <topic> [--breaking] [--outlets N]",
+        "/subscribe <topic> [--breaking] [--outlets N] [--only-ours]",
     ),
     CommandInfo("unsubscribe", "Stop following a topic", "/unsubscribe <topic>"),
     CommandInfo("subscriptions", "List this chat's topics", "/subscriptions"),
@@ -40,9 +40,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("expand", "A story's section in full", "/expand <story> [section]"),
     CommandInfo("sources", "The sources of a story", "/sources <story>"),
     CommandInfo("ask", "Ask a question about a story", "/ask <story> <question>"),
-    CommandInfo("addfeed", "Add a news feed to the shared pool", "/addfeed <url>"),
-    CommandInfo("removefeed", "Remove a feed this chat added", "/removefeed <url>"),
-    CommandInfo("feeds", "The feeds and how they are doing", "/feeds"),
+    CommandInfo("addfeed", "Add a news feed to this server's or chat's own", "/addfeed <url>"),
+    CommandInfo("removefeed", "Remove a feed this server or chat added", "/removefeed <url>"),
+    CommandInfo("feeds", "This server's or chat's feeds and how they are doing", "/feeds"),
     CommandInfo("help", "What I can do", "/help"),
 )
 _NAMES = {info.name for info in COMMANDS}

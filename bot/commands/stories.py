@@ -35,7 +35,7 @@ from bot.delivery.render import (
     story_line,
     story_post,
 )
-from bot.stories.matching import story_text
+from bot.stories.matching import story_text, visible_outlets
 from bot.stories.topics import parse_topic, topic_matches
 
 # How many older versions a button from before versions were encoded searches for its label.
@@ -56,21 +56,21 @@ def labelled_section(summary: Summary, label: str, near: int) -> int | None:
 
 class StoryCommands(CommandBase):
     async def latest(self, inv: Invocation, topic: str | None = None) -> Card:
-        stories = await self.storage.recent_stories(
-            LATEST_COUNT if topic is None else 200, min_outlets=2
-        )
-        if topic:
-            if len(topic) > MAX_TOPIC_CHARS:
-                raise CommandError(
-                    f"That topic is too long (at most {MAX_TOPIC_CHARS} characters)."
-                )
-            query = parse_topic(topic)
-            kept = []
-            for story in stories:
-                articles = await self.storage.get_articles(story.article_ids)
-                if topic_matches(query, story_text(story, articles)):
-                    kept.append(story)
-            stories = kept[:LATEST_COUNT]
+        if topic and len(topic) > MAX_TOPIC_CHARS:
+            raise CommandError(f"That topic is too long (at most {MAX_TOPIC_CHARS} characters).")
+        query = parse_topic(topic) if topic else None
+        kept: list[Story] = []
+        scopes = await self._visible_feeds()
+        # Only what this chat's scope sees: another server's own feeds stay its own.
+        for story in await self.storage.recent_stories(200, min_outlets=2):
+            articles = await self._visible(inv, story, scopes)
+            if visible_outlets(story, articles) < 2:
+                continue
+            if query is None or topic_matches(query, story_text(story, articles)):
+                kept.append(story)
+            if len(kept) >= LATEST_COUNT:
+                break
+        stories = kept
         if not stories:
             about = f" about {shorten(topic, 60)}" if topic else ""
             return card(

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from bot.commands.base import MAX_TOPIC_CHARS, TOPIC_HINT, CommandBase, Invocation, card, log
 from bot.core.cards import Card, Line, Text
-from bot.core.domain import Destination, Story
+from bot.core.domain import Destination, Story, Subscription
 from bot.core.errors import CommandError
 from bot.delivery.render import shorten, story_line
-from bot.stories.matching import story_text
-from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic, topic_matches
+from bot.stories.matching import match_subscriptions
+from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
 
 
 class SubscriptionCommands(CommandBase):
@@ -19,7 +19,14 @@ class SubscriptionCommands(CommandBase):
         return await self.subscribe(inv, args)
 
     async def subscribe(
-        self, inv: Invocation, topic: str, *, breaking_only: bool = False, min_outlets: int = 2
+        self,
+        inv: Invocation,
+        topic: str,
+        *,
+        breaking_only: bool = False,
+        min_outlets: int = 2,
+        only_ours: bool = False,
+        ping_role: str | None = None,
     ) -> Card:
         self._require_manage(inv)
         if not topic.strip():
@@ -32,14 +39,23 @@ class SubscriptionCommands(CommandBase):
             raise CommandError("The minimum number of outlets must be between 1 and 50.")
         query = parse_topic(topic)
         breaking_only = breaking_only or query.breaking_only
+        only_ours = only_ours or query.only_ours
         if query.min_outlets != DEFAULT_MIN_OUTLETS:
             min_outlets = query.min_outlets
         # Options live in their own columns; the stored topic is the query alone.
-        shown = str(replace(query, breaking_only=False, min_outlets=DEFAULT_MIN_OUTLETS))
-        subscription, created = await self.storage.add_subscription(
-            inv.destination, shown, breaking_only=breaking_only, min_outlets=min_outlets
+        shown = str(
+            replace(query, breaking_only=False, min_outlets=DEFAULT_MIN_OUTLETS, only_ours=False)
         )
-        matching = await self._matching_stories(shown, min_outlets, breaking_only)
+        subscription, created = await self.storage.add_subscription(
+            inv.destination,
+            shown,
+            breaking_only=breaking_only,
+            min_outlets=min_outlets,
+            scope=inv.feed_scope,
+            only_ours=only_ours,
+            ping_role=ping_role,
+        )
+        matching = await self._matching_stories(subscription)
         where = "this chat"
         verb = "Subscribed" if created else "Updated the subscription of"
         kind = "breaking stories" if breaking_only else "new stories"
@@ -56,22 +72,24 @@ class SubscriptionCommands(CommandBase):
                 lines.append(f"I'm posting {matching[0].id} here now.")
         else:
             lines.append("No current story matches yet.")
+        feeds = (
+            "only this chat's own feeds" if only_ours else "the operator's and this chat's feeds"
+        )
         lines.append(
             f"I'll post {kind} with at least {min_outlets} "
-            f"outlet{'s' if min_outlets != 1 else ''} here."
+            f"outlet{'s' if min_outlets != 1 else ''} here, from {feeds}."
         )
+        if ping_role:
+            lines.append(f"Each story's first post mentions <@&{ping_role}>; edits don't.")
         return card(*lines)
 
-    async def _matching_stories(
-        self, topic: str, min_outlets: int, breaking_only: bool
-    ) -> list[Story]:
-        query = parse_topic(topic)
+    async def _matching_stories(self, subscription: Subscription) -> list[Story]:
+        """Current stories the new subscription would get, as its scope sees them."""
+        scopes = await self._visible_feeds()
         found: list[Story] = []
-        for story in await self.storage.recent_stories(200, min_outlets=min_outlets):
-            if breaking_only and story.breaking_at is None:
-                continue
+        for story in await self.storage.recent_stories(200, min_outlets=subscription.min_outlets):
             articles = await self.storage.get_articles(story.article_ids)
-            if topic_matches(query, story_text(story, articles)):
+            if match_subscriptions(story, articles, [subscription], scopes):
                 found.append(story)
         return found
 
@@ -102,6 +120,10 @@ class SubscriptionCommands(CommandBase):
             options = [f"at least {sub.min_outlets} outlets"]
             if sub.breaking_only:
                 options.append("breaking only")
+            if sub.only_ours:
+                options.append("own feeds only")
+            if sub.ping_role:
+                options.append("pings a role")
             if sub.paused:
                 options.append("paused")
             lines.append((Text("• "), Text(sub.topic, "bold"), Text(f" ({', '.join(options)})")))

@@ -39,6 +39,20 @@ class Feed:
     items_seen: int = 0
     added_by: str | None = None  # a Destination key for user-added feeds; None = operator
     created_at: datetime | None = None
+    # Who may see the feed's stories: OPERATOR_SCOPE (everyone) and/or community scopes.
+    scopes: frozenset[str] = frozenset()
+    disabled_by: str | None = None  # "operator" (sticky), "config" or None
+
+
+# A feed of the operator's serves every chat; a community's serves its own scope only.
+OPERATOR_SCOPE = "operator"
+
+
+def default_scope(platform: str, chat_id: str) -> str:
+    """The scope of a chat that belongs to no larger community: a Telegram group,
+    channel or DM, a console, a Discord DM (a Discord server's channels share
+    ``discord:guild:<id>``, which only the Discord adapter knows)."""
+    return f"{platform}:{chat_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +266,23 @@ class Subscription:
     min_outlets: int = 2
     paused: bool = False
     created_at: datetime | None = None
+    # The community the subscription belongs to ("" for subscriptions made before scopes:
+    # they see the operator's feeds only); ``only_ours`` leaves the operator's feeds out.
+    scope: str = ""
+    only_ours: bool = False
+    ping_role: str | None = None  # Discord: a role id mentioned on a story's first post
+
+    def sees(self, feed_scopes: frozenset[str]) -> bool:
+        """Whether a feed added by ``feed_scopes`` feeds this subscription."""
+        return scope_sees(self.scope, feed_scopes, only_ours=self.only_ours)
+
+
+def scope_sees(scope: str, feed_scopes: frozenset[str], *, only_ours: bool = False) -> bool:
+    """Whether a chat of ``scope`` sees a feed added by ``feed_scopes``: its own, and the
+    operator's unless ``only_ours``."""
+    if scope and scope in feed_scopes:
+        return True
+    return not only_ours and OPERATOR_SCOPE in feed_scopes
 
 
 DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]

@@ -24,7 +24,7 @@ from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
 from bot.stories.kinds import is_news
-from bot.stories.matching import match_subscriptions
+from bot.stories.matching import feed_scopes, match_subscriptions
 from bot.stories.outlets import publisher_names
 from bot.stories.ports import PipelineStore
 from bot.summaries.extractive import is_material_change
@@ -193,6 +193,7 @@ class Pipeline:
     async def _publish(self, changed: Sequence[Story], report: CycleReport) -> None:
         subscriptions = await self.storage.active_subscriptions()
         feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
+        scopes = feed_scopes(feeds.values())
         for story in changed:
             if story.outlet_count < self.stories.min_outlets_to_post:
                 continue
@@ -205,7 +206,7 @@ class Pipeline:
             if not self._is_news(story_articles, feeds):
                 continue
             now = self.clock.now()
-            wanted = match_subscriptions(current, story_articles, subscriptions)
+            wanted = match_subscriptions(current, story_articles, subscriptions, scopes)
             report.deliveries_enqueued += await self.storage.enqueue_deliveries(
                 current, wanted, now=now
             )

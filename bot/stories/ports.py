@@ -81,8 +81,9 @@ class PipelineStore(Protocol):
 
     async def list_feeds(self) -> list[Feed]:
         """Called once per batch: a feed's ``created_at`` decides whether its items are
-        news, and its ``allow_private`` whether its pages may be fetched. Returns every
-        feed, enabled or not, in id order."""
+        news, its ``allow_private`` whether its pages may be fetched, and its ``scopes``
+        which subscriptions may see its articles. Returns every feed, enabled or not, in
+        id order."""
         ...
 
     async def active_subscriptions(self) -> list[Subscription]:

@@ -2,7 +2,8 @@
 
 Syntax: words (``iraq``), quoted phrases (``"al asad"``), ``OR`` between alternatives,
 ``-word`` or ``-"a phrase"`` to exclude, ``*`` for every story; options ``--breaking`` (only
-breaking stories) and ``--outlets N`` (at least N independent outlets, default 2). Words
+breaking stories), ``--outlets N`` (at least N independent outlets, default 2) and
+``--only-ours`` (the chat's own feeds, not the operator's). Words
 next to each other must all match; ``OR`` binds tighter, so ``a OR b c`` means (a or b)
 and c. Matching ignores case and simple inflections (``iraq`` matches "Iraqi").
 
@@ -27,7 +28,7 @@ LEAD_WORDS = 60  # the opening of an article: a mention there is not a passing o
 SYNTAX_HELP = (
     'Use words, "quoted phrases", OR, and -exclusions, '
     'e.g. /subscribe "al asad" OR baghdad -football '
-    "(options: --breaking, --outlets N)."
+    "(options: --breaking, --outlets N, --only-ours)."
 )
 
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # phones turn "--" into a dash
@@ -62,6 +63,7 @@ class TopicQuery:
     everything: bool = False
     breaking_only: bool = False
     min_outlets: int = DEFAULT_MIN_OUTLETS
+    only_ours: bool = False  # the chat's own feeds only, not the operator's
 
     def __str__(self) -> str:
         parts = ["*"] if self.everything else [" OR ".join(map(str, g)) for g in self.groups]
@@ -70,6 +72,8 @@ class TopicQuery:
             parts.append("--breaking")
         if self.min_outlets != DEFAULT_MIN_OUTLETS:
             parts.append(f"--outlets {self.min_outlets}")
+        if self.only_ours:
+            parts.append("--only-ours")
         return " ".join(parts)
 
 
@@ -125,7 +129,7 @@ def parse_topic(text: str) -> TopicQuery:
     tokens = _tokenise(text)
     groups: list[list[Term]] = []
     exclusions: list[Term] = []
-    everything = breaking_only = False
+    everything = breaking_only = only_ours = False
     min_outlets = DEFAULT_MIN_OUTLETS
     pending_or = False
     i = 0
@@ -139,6 +143,8 @@ def parse_topic(text: str) -> TopicQuery:
             name, _, value = option.partition("=")
             if name == "breaking" and not value:
                 breaking_only = True
+            elif name == "only-ours" and not value:
+                only_ours = True
             elif name in ("outlets", "min-outlets"):
                 if not value:
                     if i >= len(tokens) or tokens[i][1]:
@@ -187,6 +193,7 @@ def parse_topic(text: str) -> TopicQuery:
         everything=everything,
         breaking_only=breaking_only,
         min_outlets=min_outlets,
+        only_ours=only_ours,
     )
 
 

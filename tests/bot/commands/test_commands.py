@@ -86,7 +86,7 @@ async def test_subscribe_twice_updates_instead_of_duplicating(commands: Commands
         ("/frobnicate", "I don't know the command /frobnicate"),
         ("/addfeed", "address"),
         ("/addfeed not a url", "doesn't look like a web address"),
-        ("/removefeed https://x.example/rss", "don't watch"),
+        ("/removefeed https://x.example/rss", "has no such feed"),
     ],
 )
 async def test_wrong_input_gets_one_line_and_a_hint(
