@@ -23,7 +23,11 @@ from storage.models import ArticleRow, FeedRow, SubscriptionRow
 log = logging.getLogger("newsbot.storage")
 
 
-def feed_value(row: FeedRow, scopes: frozenset[str] = frozenset()) -> Feed:
+def feed_value(
+    row: FeedRow,
+    scopes: frozenset[str] = frozenset(),
+    categories: tuple[tuple[str, str], ...] = (),
+) -> Feed:
     return Feed(
         id=row.id,
         url=row.url,
@@ -43,6 +47,8 @@ def feed_value(row: FeedRow, scopes: frozenset[str] = frozenset()) -> Feed:
         created_at=row.created_at,
         scopes=scopes,
         disabled_by=row.disabled_by,
+        html_url=row.html_url,
+        categories=categories,
     )
 
 

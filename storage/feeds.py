@@ -78,7 +78,14 @@ class FeedStorage(SqlBase):
         return result
 
     async def add_scoped_feed(
-        self, url: str, name: str, *, scope: str, added_by: str
+        self,
+        url: str,
+        name: str,
+        *,
+        scope: str,
+        added_by: str,
+        html_url: str | None = None,
+        category: str = "",
     ) -> tuple[Feed, bool]:
         async def work(s: AsyncSession) -> tuple[Feed, bool]:
             await s.execute(
@@ -92,11 +99,14 @@ class FeedStorage(SqlBase):
                     enabled=True,
                     consecutive_failures=0,
                     items_seen=0,
+                    html_url=html_url,
                 )
                 .on_conflict_do_nothing(index_elements=["url"])
             )
             row = (await s.execute(select(FeedRow).where(FeedRow.url == url))).scalar_one()
-            linked = await self._link(s, row.id, scope, added_by)
+            if html_url and not row.html_url:
+                row.html_url = html_url
+            linked = await self._link(s, row.id, scope, added_by, category)
             if linked and not row.enabled and row.disabled_by != "operator":
                 row.enabled = True  # a community takes on a feed the config dropped
                 row.disabled_by = None
@@ -167,10 +177,18 @@ class FeedStorage(SqlBase):
         result: list[Feed] = await self.run(work)
         return result
 
-    async def _link(self, s: AsyncSession, feed_id: int, scope: str, added_by: str) -> bool:
+    async def _link(
+        self, s: AsyncSession, feed_id: int, scope: str, added_by: str, category: str = ""
+    ) -> bool:
         created = await s.execute(
             self.insert(FeedScopeRow)
-            .values(feed_id=feed_id, scope=scope, added_by=added_by, created_at=utc_now())
+            .values(
+                feed_id=feed_id,
+                scope=scope,
+                added_by=added_by,
+                category=category[:500],
+                created_at=utc_now(),
+            )
             .on_conflict_do_nothing(index_elements=["feed_id", "scope"])
         )
         return bool(getattr(created, "rowcount", 0))

@@ -67,6 +67,7 @@ class FeedRow(Base):
     added_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_by: Mapped[str | None] = mapped_column(String(20))
+    html_url: Mapped[str | None] = mapped_column(String(2048))
 
 
 class FeedScopeRow(Base):
@@ -80,6 +81,7 @@ class FeedScopeRow(Base):
     )
     scope: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
     added_by: Mapped[str] = mapped_column(String(200))  # "config", "cli" or a chat's key
+    category: Mapped[str] = mapped_column(String(500), default="")  # OPML folder path
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

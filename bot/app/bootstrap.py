@@ -23,6 +23,7 @@ from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
 from adapters.feeds.article_text import ArticleTextConfig, ArticleTextFetcher
 from adapters.feeds.evaluate import evaluate_feeds
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
+from adapters.feeds.opml import OpmlCodec
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
 from adapters.feeds.probe import DiscoveringFeedProbe
@@ -223,6 +224,7 @@ async def build_core(
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
             limits=config.section("limits", LimitsConfig),
+            opml=OpmlCodec(),
         )
         runner = Runner(
             watcher=watcher,

@@ -173,7 +173,14 @@ class OperatorStore(Protocol):
         ...
 
     async def add_scoped_feed(
-        self, url: str, name: str, *, scope: str, added_by: str
+        self,
+        url: str,
+        name: str,
+        *,
+        scope: str,
+        added_by: str,
+        html_url: str | None = None,
+        category: str = "",
     ) -> tuple[Feed, bool]:
         """Called by ``newsbot feeds add`` and ``feeds import`` with a probed URL. Adds
         the feed (or finds the one with that URL) and gives it to ``scope``; returns it

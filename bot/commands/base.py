@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.commands.limits import LimitsConfig, PersonLimiter, wait_words
-from bot.commands.ports import CommandStore, FeedProbe
+from bot.commands.ports import CommandStore, FeedProbe, OpmlCodec
 from bot.core.cards import Card, Line, line
 from bot.core.domain import (
     OPERATOR_SCOPE,
@@ -67,12 +67,14 @@ class CommandBase:
         clock: Clock,
         feed_probe: FeedProbe | None = None,
         limits: LimitsConfig | None = None,
+        opml: OpmlCodec | None = None,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
         self.clock = clock
         self.feed_probe = feed_probe
         self.limits = limits or LimitsConfig()
+        self.opml = opml
         self._questions = PersonLimiter(self.limits.questions_per_hour)
         self._answers = PersonLimiter(self.limits.answers_per_hour)
 

@@ -7,7 +7,11 @@ a community's serve only its own.
 
 from __future__ import annotations
 
-from bot.commands.base import CommandBase, Invocation, card
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.commands.base import CommandBase, Invocation, card, log
+from bot.commands.ports import FeedProbe, OpmlCodec, OpmlFeed
 from bot.core.cards import Card, Line, Text
 from bot.core.domain import OPERATOR_SCOPE, Feed
 from bot.core.errors import CommandError, FeedError
@@ -15,6 +19,69 @@ from bot.delivery.render import shorten
 
 ADD_HINT = "Give me the address of a site or feed, e.g. /addfeed https://example.com/rss."
 SHOWN = 40
+MAX_IMPORT = 200  # feeds probed per import: each costs a fetch
+IMPORT_HINT = "Send an OPML file (from another feed reader) with /import as its caption."
+
+
+Adder = Callable[[str, str, OpmlFeed], Awaitable[tuple[Feed, bool]]]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: feeds added, and feeds skipped with the reason."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self, source: str) -> list[Line | str]:
+        shown: list[Line | str] = [
+            f"Imported {source}: {len(self.added)} added, {len(self.skipped)} skipped."
+        ]
+        shown.extend(f"+ {shorten(name, 80)}" for name in self.added[:20])
+        if len(self.added) > 20:
+            shown.append(f"… and {len(self.added) - 20} more added.")
+        shown.extend(f"- {shorten(url, 80)}: {why}" for url, why in self.skipped[:20])
+        if len(self.skipped) > 20:
+            shown.append(f"… and {len(self.skipped) - 20} more skipped.")
+        return shown
+
+
+async def import_opml(
+    entries: list[OpmlFeed],
+    *,
+    probe: FeedProbe,
+    room: int,
+    add: Adder,
+) -> ImportReport:
+    """Every feed of an OPML file through the address guard and autodiscovery, as
+    /addfeed does, until the scope's quota (``room``) is full."""
+    report = ImportReport()
+    seen: set[str] = set()
+    for number, entry in enumerate(entries):
+        if entry.url in seen:
+            continue
+        seen.add(entry.url)
+        if number >= MAX_IMPORT:
+            report.skipped.append((entry.url, f"only the first {MAX_IMPORT} feeds are read"))
+            continue
+        if len(report.added) >= room:
+            report.skipped.append((entry.url, "this chat's feed limit is reached"))
+            continue
+        try:
+            url = check_address(entry.url)
+            feed_url, title = await probe.probe(url)
+        except CommandError:
+            report.skipped.append((entry.url, "not a web address"))
+            continue
+        except FeedError as err:
+            report.skipped.append((entry.url, shorten(str(err), 100)))
+            continue
+        feed, added = await add(feed_url, entry.title or title or feed_url, entry)
+        if added:
+            report.added.append(feed.name)
+        else:
+            report.skipped.append((entry.url, "already one of the feeds"))
+    return report
 
 
 def check_address(url: str) -> str:
@@ -109,6 +176,67 @@ class FeedCommands(CommandBase):
                 f"(every chat gets them unless it subscribes with --only-ours): {names}{more}."
             )
         return card(*lines)
+
+    async def import_feeds(self, inv: Invocation, data: bytes, filename: str = "") -> Card:
+        """``/import`` with an OPML file: each feed as /addfeed would add it."""
+        self._require_manage(inv)
+        codec, probe = self._opml_tools()
+        if not data:
+            raise CommandError(IMPORT_HINT)
+        entries = read_file(codec, data)
+        room = await self._check_quota(inv, 1)
+
+        async def add(url: str, name: str, entry: OpmlFeed) -> tuple[Feed, bool]:
+            return await self.storage.add_scoped_feed(
+                url,
+                name,
+                scope=inv.feed_scope,
+                added_by=inv.destination.key,
+                html_url=entry.html_url,
+                category=entry.category,
+            )
+
+        report = await import_opml(entries, probe=probe, room=room, add=add)
+        log.info(
+            "feeds.imported scope=%s added=%d skipped=%d",
+            inv.feed_scope, len(report.added), len(report.skipped),
+        )  # fmt: skip
+        return card(*report.lines(shorten(filename, 60) or "the file"))
+
+    async def export_feeds(self, inv: Invocation) -> tuple[Card, bytes | None]:
+        """``/export``: this scope's feeds as an OPML file (None when there are none)."""
+        self._require_manage(inv)
+        if self.opml is None:
+            raise CommandError("OPML files are turned off on this bot; ask its operator.")
+        ours = self._scope_feeds(await self.storage.list_feeds(), inv)
+        if not ours:
+            return card(f"This {_community(inv)} has no feeds of its own to export."), None
+        data = self.opml.write(
+            [opml_entry(f, inv.feed_scope) for f in ours], f"newsbot feeds of {inv.feed_scope}"
+        )
+        return card(f"This {_community(inv)}'s {len(ours)} feeds, as OPML."), data
+
+    def _opml_tools(self) -> tuple[OpmlCodec, FeedProbe]:
+        if self.opml is None or self.feed_probe is None:
+            raise CommandError("Importing feeds from chat is turned off on this bot.")
+        return self.opml, self.feed_probe
+
+
+def opml_entry(feed: Feed, scope: str) -> OpmlFeed:
+    return OpmlFeed(feed.url, feed.name, feed.html_url, feed.category_in(scope))
+
+
+def read_file(codec: OpmlCodec, data: bytes) -> list[OpmlFeed]:
+    """The feeds of an uploaded OPML file, or a CommandError saying what is wrong."""
+    if len(data) > codec.max_bytes:
+        raise CommandError(f"That file is too big (at most {codec.max_bytes // 1000} kB).")
+    try:
+        entries = codec.read(data)
+    except FeedError as err:
+        raise CommandError(f"I couldn't read that OPML file: {err}.") from err
+    if not entries:
+        raise CommandError("That OPML file lists no feeds (outlines with an xmlUrl).")
+    return entries
 
 
 def _community(inv: Invocation) -> str:

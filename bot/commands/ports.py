@@ -10,6 +10,7 @@ the router turns that into a "try again later" answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -29,12 +30,20 @@ class CommandStore(Protocol):
         ...
 
     async def add_scoped_feed(
-        self, url: str, name: str, *, scope: str, added_by: str
+        self,
+        url: str,
+        name: str,
+        *,
+        scope: str,
+        added_by: str,
+        html_url: str | None = None,
+        category: str = "",
     ) -> tuple[Feed, bool]:
         """Called by ``/addfeed`` and ``/import`` with a probed feed URL, the chat's
-        ``scope`` and ``added_by`` the chat's key. Adds the feed (or finds the one with
-        that URL: it is polled once however many scopes use it) and gives it to
-        ``scope``; returns it and whether the scope did not have it before."""
+        ``scope`` and ``added_by`` the chat's key (``html_url`` and ``category``, the
+        OPML folder, from an import). Adds the feed (or finds the one with that URL: it
+        is polled once however many scopes use it) and gives it to ``scope``; returns it
+        and whether the scope did not have it before."""
         ...
 
     async def unlink_feed(self, feed_id: int, scope: str) -> bool:
@@ -131,4 +140,31 @@ class FeedProbe(Protocol):
     async def probe(self, url: str) -> tuple[str, str]:
         """Called by ``/addfeed``. Returns (feed URL, feed title). Raises ``FeedError``
         subclasses with a reason in words."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlFeed:
+    """One feed of an OPML file: its address, title, website and folder path
+    (``"News/World"``; "" at the top)."""
+
+    url: str
+    title: str = ""
+    html_url: str | None = None
+    category: str = ""
+
+
+class OpmlCodec(Protocol):
+    """Reads and writes OPML feed lists (``adapters.feeds.opml``)."""
+
+    max_bytes: int  # larger uploads are refused before they are read
+
+    def read(self, data: bytes) -> list[OpmlFeed]:
+        """Called by ``/import`` and ``newsbot feeds import``. Returns the file's feeds in
+        order; raises ``FeedParseError`` with the reason in words for a file that is too
+        big, not OPML, or hostile (entities, a DOCTYPE, too deep, too many outlines)."""
+        ...
+
+    def write(self, feeds: list[OpmlFeed], title: str) -> bytes:
+        """Called by ``/export`` and ``newsbot feeds export``: an OPML 2.0 document."""
         ...

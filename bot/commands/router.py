@@ -43,6 +43,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("addfeed", "Add a news feed to this server's or chat's own", "/addfeed <url>"),
     CommandInfo("removefeed", "Remove a feed this server or chat added", "/removefeed <url>"),
     CommandInfo("feeds", "This server's or chat's feeds and how they are doing", "/feeds"),
+    CommandInfo("import", "Add the feeds of an OPML file", "/import (with an OPML file)"),
+    CommandInfo("export", "This server's or chat's feeds as an OPML file", "/export"),
     CommandInfo("help", "What I can do", "/help"),
 )
 _NAMES = {info.name for info in COMMANDS}
@@ -75,6 +77,8 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
             "addfeed": self.add_feed,
             "removefeed": self.remove_feed,
             "feeds": lambda inv, _args: self.feeds(inv),
+            "import": lambda inv, _args: self.import_feeds(inv, b""),
+            "export": self._export_text,
             "help": lambda inv, _args: self.help(inv),
             "start": lambda inv, _args: self.help(inv),
         }
@@ -83,6 +87,17 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
             shown = shorten(name, 30) or "that"
             return card(f"I don't know the command /{shown}. /help lists what I can do.")
         return await self._guard(name, inv, handler(inv, args))
+
+    async def _export_text(self, inv: Invocation, _args: str) -> Card:
+        # Platforms that send files call ``export_feeds`` themselves; text gets the OPML.
+        answer, data = await self.export_feeds(inv)
+        if data is None:
+            return answer
+        return card(*answer.body, data.decode("utf-8"))
+
+    async def guarded(self, name: str, inv: Invocation, work: Awaitable[Card]) -> Card:
+        """Run a command the adapter called directly (an upload, a file): as ``run`` does."""
+        return await self._guard(name, inv, work)
 
     async def _guard(self, name: str, inv: Invocation, work: Awaitable[Card]) -> Card:
         try:

@@ -42,6 +42,12 @@ class Feed:
     # Who may see the feed's stories: OPERATOR_SCOPE (everyone) and/or community scopes.
     scopes: frozenset[str] = frozenset()
     disabled_by: str | None = None  # "operator" (sticky), "config" or None
+    html_url: str | None = None  # the website, as an OPML import or the feed said
+    # (scope, OPML folder path) for scopes that filed the feed in a folder
+    categories: tuple[tuple[str, str], ...] = ()
+
+    def category_in(self, scope: str) -> str:
+        return next((c for s, c in self.categories if s == scope), "")
 
 
 # A feed of the operator's serves every chat; a community's serves its own scope only.

@@ -31,17 +31,21 @@ def _scope_of(added_by: str | None) -> str:
 def upgrade() -> None:
     with op.batch_alter_table("feeds", schema=None) as batch_op:
         batch_op.add_column(sa.Column("disabled_by", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("html_url", sa.String(length=2048), nullable=True))
     op.create_table(
         "feed_scopes",
         sa.Column("feed_id", sa.Integer(), nullable=False),
         sa.Column("scope", sa.String(length=100), nullable=False),
         sa.Column("added_by", sa.String(length=200), nullable=False),
+        sa.Column("category", sa.String(length=500), nullable=False, server_default=""),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["feed_id"], ["feeds.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("feed_id", "scope"),
     )
     with op.batch_alter_table("feed_scopes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_feed_scopes_scope"), ["scope"], unique=False)
+    with op.batch_alter_table("feed_scopes", schema=None) as batch_op:
+        batch_op.alter_column("category", server_default=None)
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("scope", sa.String(length=100), nullable=False, server_default="")
@@ -68,6 +72,7 @@ def upgrade() -> None:
         sa.column("feed_id", sa.Integer()),
         sa.column("scope", sa.String()),
         sa.column("added_by", sa.String()),
+        sa.column("category", sa.String()),
         sa.column("created_at", sa.DateTime(timezone=True)),
     )
     rows = [
@@ -76,6 +81,7 @@ def upgrade() -> None:
             "scope": _scope_of(added_by),
             # Feeds from before were the config's unless a chat added them.
             "added_by": added_by or "config",
+            "category": "",
             "created_at": created_at,
         }
         for feed_id, added_by, created_at in feeds
@@ -101,4 +107,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_feed_scopes_scope"))
     op.drop_table("feed_scopes")
     with op.batch_alter_table("feeds", schema=None) as batch_op:
+        batch_op.drop_column("html_url")
         batch_op.drop_column("disabled_by")
