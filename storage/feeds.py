@@ -200,10 +200,18 @@ class FeedStorage(SqlBase):
     async def list_feeds(self) -> list[Feed]:
         async def work(s: AsyncSession) -> list[Feed]:
             scopes: dict[int, set[str]] = {}
-            for feed_id, scope in await s.execute(select(FeedScopeRow.feed_id, FeedScopeRow.scope)):
+            folders: dict[int, list[tuple[str, str]]] = {}
+            for feed_id, scope, category in await s.execute(
+                select(FeedScopeRow.feed_id, FeedScopeRow.scope, FeedScopeRow.category)
+            ):
                 scopes.setdefault(feed_id, set()).add(scope)
+                if category:
+                    folders.setdefault(feed_id, []).append((scope, category))
             rows = (await s.execute(select(FeedRow).order_by(FeedRow.id))).scalars()
-            return [feed_value(r, frozenset(scopes.get(r.id, ()))) for r in rows]
+            return [
+                feed_value(r, frozenset(scopes.get(r.id, ())), tuple(folders.get(r.id, ())))
+                for r in rows
+            ]
 
         result: list[Feed] = await self.run(work)
         return result

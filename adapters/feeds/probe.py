@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from adapters.feeds.discover import discover_feed
-from adapters.feeds.fetch import HttpFeedFetcher
-from adapters.feeds.parse import FeedparserParser
+from adapters.feeds.discover import PageFetcher, Parser, discover_feed
 
 
 class DiscoveringFeedProbe:
     """Implements ``bot.commands.router.FeedProbe`` with the hardened fetcher: user-given
     addresses never reach private networks (no ``allow_private``)."""
 
-    def __init__(self, fetcher: HttpFeedFetcher, parser: FeedparserParser) -> None:
+    def __init__(self, fetcher: PageFetcher, parser: Parser) -> None:
         self._fetcher = fetcher
         self._parser = parser
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.app.config import load_config
+from bot.app.feeds_cli import add_feeds_parser
 from bot.core.config import Config
 from bot.core.errors import ConfigError, NewsbotError
 
@@ -44,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
 
-    feeds = sub.add_parser("feeds", help="feeds and their state")
-    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
-    feeds_sub.add_parser("list", help="each feed's state: last success, last error, next check")
+    add_feeds_parser(sub)
 
     deliveries = sub.add_parser("deliveries", help="the outbox: counts, dead letters, retries")
     deliveries.add_argument("--failed", action="store_true", help="list dead letters and why")
@@ -79,37 +78,6 @@ def configure_logging(config: Config, verbose: bool, command: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-
-
-async def _feeds_list(config: Config) -> int:
-    from storage import open_storage  # noqa: PLC0415 - keep CLI start fast
-
-    storage = await open_storage(config.database.url)
-    try:
-        await _print_feeds(storage)
-    finally:
-        await storage.close()
-    return 0
-
-
-async def _print_feeds(store: OperatorStore) -> None:
-    for feed in await store.list_feeds():
-        print(
-            json.dumps(
-                {
-                    "url": feed.url,
-                    "name": feed.name,
-                    "enabled": feed.enabled,
-                    "last_success": feed.last_success_at.isoformat()
-                    if feed.last_success_at
-                    else None,
-                    "last_error": feed.last_error,
-                    "next_check": feed.next_check_at.isoformat() if feed.next_check_at else None,
-                    "items_seen": feed.items_seen,
-                },
-                ensure_ascii=False,
-            )
-        )
 
 
 async def _deliveries(args: argparse.Namespace, config: Config) -> int:
@@ -231,7 +199,9 @@ async def dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "db":
         return await _db_upgrade(config)
     if args.command == "feeds":
-        return await _feeds_list(config)
+        from bot.app.feeds_cli import run_feeds  # noqa: PLC0415 - builds fetcher and parser
+
+        return await run_feeds(args, config)
     if args.command == "deliveries":
         return await _deliveries(args, config)
     return await _eval(args, config)
