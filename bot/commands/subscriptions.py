@@ -73,7 +73,7 @@ class SubscriptionCommands(CommandBase):
         else:
             lines.append("No current story matches yet.")
         feeds = (
-            "only this chat's own feeds" if only_ours else "the operator's and this chat's feeds"
+            "this chat's own feeds only" if only_ours else "the operator's and this chat's feeds"
         )
         lines.append(
             f"I'll post {kind} with at least {min_outlets} "
