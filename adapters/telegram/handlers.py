@@ -1,8 +1,10 @@
 """Telegram updates turned into core commands, and their answers posted back.
 
-Commands, button presses and replies to our posts are answered as replies in the same
-chat and forum topic. Membership changes pause a chat's subscriptions; a group that
-became a supergroup takes its subscriptions along.
+Commands are answered as replies in the same chat and forum topic. In groups and
+channels, button presses, questions and story reads are answered to the person who
+asked, not the chat (``adapters.telegram.quiet``): in their DM when they have started
+the bot, else through a deep link that opens it. Membership changes pause a chat's
+subscriptions; a group that became a supergroup takes its subscriptions along.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from telegram.ext import (
 
 from adapters.telegram.messenger import TelegramMessenger, destination_of
 from adapters.telegram.permissions import channel_target, is_admin, is_chat_admin, split_channel
+from adapters.telegram.quiet import action_payload, decode_payload, deep_link
 from bot.commands.router import COMMANDS, Commands, Invocation, split_command
 from bot.core.cards import Action, Card, line
 from bot.core.domain import Destination, MessageRef
@@ -36,7 +39,11 @@ log = logging.getLogger("newsbot.telegram")
 
 COMMAND_NAMES = tuple(info.name for info in COMMANDS)
 # Commands that change what a chat receives, so they need the sender's admin rights.
-MANAGE = frozenset({"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds"})
+MANAGE = frozenset(
+    {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds", "import", "export"}
+)
+# Reading a story in a group or channel: the answer goes to the person, not the chat.
+QUIET = frozenset({"expand", "sources", "ask"})
 CHANNEL_COMMANDS = frozenset(
     {"subscribe", "unsubscribe", "subscriptions", "addfeed", "removefeed", "feeds"}
 )
@@ -126,8 +133,12 @@ class Handlers:
 
     async def _run(self, message: Message, text: str) -> None:
         started = time.monotonic()
-        name, _ = split_command(text)
+        name, args = split_command(text)
         user_id = message.from_user.id if message.from_user else message.chat.id
+        private = message.chat.type == ChatType.PRIVATE
+        if name == "start" and args and private:
+            await self._answer(message, await self._start_payload(message, args, user_id))
+            return
         text, channel = split_channel(text)
         if channel is not None:
             card = await self._run_for_channel(message, name, text, channel, user_id)
@@ -145,7 +156,39 @@ class Handlers:
             name, message.chat.id, message.chat.type, user_id,
             (time.monotonic() - started) * 1000,
         )  # fmt: skip
+        if name in QUIET and not private and message.from_user is not None:
+            await self._answer_person(message, user_id, card)
+            return
         await self._answer(message, card)
+
+    async def _start_payload(self, message: Message, payload: str, user_id: int) -> Card:
+        """``/start <payload>`` from a deep link: the answer a press in a group or channel
+        stood for. A mute is done only for an admin of the chat it names."""
+        decoded = decode_payload(payload)
+        dm = Invocation(destination_of(message), str(user_id), can_manage=True, is_private=True)
+        if decoded is None:
+            return await self.commands.help(dm)
+        if isinstance(decoded, Action):
+            return await self.commands.press(dm, decoded)
+        story_id, chat_id = decoded
+        manage = await is_admin(message.get_bot(), chat_id, user_id)
+        inv = Invocation(Destination("telegram", str(chat_id)), str(user_id), can_manage=manage)
+        return await self.commands.guarded("mute", inv, self.commands.mute(inv, story_id))
+
+    async def _answer_person(self, message: Message, user_id: int, card: Card) -> None:
+        """A question or a read in a group: the answer goes to the person's DM; if the
+        bot may not write to them yet, a one-line reply says how to open the DM."""
+        dm = Destination("telegram", str(user_id))
+        try:
+            await self.messenger.send(dm, card, nonce=f"m:{message.message_id}")
+            return
+        except DeliveryError as err:
+            log.info("event=telegram.dm_refused user=%s reason=%r", user_id, str(err))
+        link = f"https://t.me/{message.get_bot().username}"
+        await self._answer(
+            message,
+            _card(f"I answer privately: open {link}, press Start, then ask me again there."),
+        )
 
     async def _run_for_channel(
         self, message: Message, name: str, text: str, channel: str, user_id: int
@@ -174,24 +217,48 @@ class Handlers:
         if action is None or not isinstance(message, Message):
             await _acknowledge(query, "This button no longer works. /latest shows current stories.")
             return
-        # Answer at once so the button stops spinning; the result comes as a reply.
-        await _acknowledge(query)
+        private = message.chat.type == ChatType.PRIVATE
+        if private:
+            # Answer at once so the button stops spinning; the result comes as a reply.
+            await _acknowledge(query)
+        # Mute changes what the whole chat gets: in a group or channel, admins only.
         manage = action.kind == "mute" and (
-            message.chat.type in (ChatType.PRIVATE, ChatType.CHANNEL)
-            or await is_admin(query.get_bot(), message.chat.id, query.from_user.id)
+            private or await is_admin(query.get_bot(), message.chat.id, query.from_user.id)
         )
         inv = Invocation(
             destination_of(message),
             str(query.from_user.id),
             can_manage=manage,
-            is_private=message.chat.type == ChatType.PRIVATE,
+            is_private=private,
         )
         card = await self.commands.press(inv, action, label=label_of(message, query.data or ""))
         log.info(
             "event=telegram.button action=%s story=%s chat=%s user=%s",
             action.kind, action.story_id, message.chat.id, query.from_user.id,
         )  # fmt: skip
-        await self._answer(message, card, nonce=f"cb:{query.id}")
+        if private:
+            await self._answer(message, card, nonce=f"cb:{query.id}")
+        elif action.kind == "mute":
+            await _acknowledge(query, _short(card), alert=True)  # to the presser only
+        else:
+            await self._answer_press(query, action, card)
+
+    async def _answer_press(self, query: CallbackQuery, action: Action, card: Card) -> None:
+        """A press in a group or channel: the answer in the person's DM, else a callback
+        answer whose link opens the DM with the answer."""
+        user = Destination("telegram", str(query.from_user.id))
+        try:
+            await self.messenger.send(user, card, nonce=f"cb:{query.id}")
+        except DeliveryError as err:
+            log.info("event=telegram.dm_refused user=%s reason=%r", user.chat_id, str(err))
+            payload = action_payload(action)
+            username = query.get_bot().username
+            if payload is None:
+                await _acknowledge(query, "Start a chat with me to read answers privately.")
+                return
+            await _acknowledge(query, url=deep_link(username, payload))
+            return
+        await _acknowledge(query, "I sent you the answer in a private message.")
 
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reply to one of our posts: ``expand 2``, ``sources`` or a question."""
@@ -215,6 +282,9 @@ class Handlers:
         log.info(
             "event=telegram.follow_up story=%s chat=%s user=%s", story_id, message.chat.id, user_id
         )
+        if message.chat.type != ChatType.PRIVATE and message.from_user is not None:
+            await self._answer_person(message, user_id, card)
+            return
         await self._answer(message, card)
 
     async def _answer(self, message: Message, card: Card, *, nonce: str | None = None) -> None:
@@ -276,13 +346,21 @@ class Handlers:
         log.info("event=telegram.migrated old=%s new=%s", old, new)
 
 
-async def _acknowledge(query: CallbackQuery, text: str | None = None) -> None:
+async def _acknowledge(
+    query: CallbackQuery, text: str | None = None, *, url: str | None = None, alert: bool = False
+) -> None:
     """Stop the button's spinner. Telegram refuses answers to old presses (after a
     restart, say); the press is still worth handling."""
     try:
-        await query.answer(text)
+        await query.answer(text, show_alert=alert, url=url)
     except TelegramError as err:
         log.info("event=telegram.press_not_acknowledged reason=%r", err.message)
+
+
+def _short(card: Card) -> str:
+    """A card as a callback answer's text (Telegram shows at most 200 characters)."""
+    text = card.plain_text()
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _card(text: str) -> Card:

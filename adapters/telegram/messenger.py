@@ -15,7 +15,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram import error as tg
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 
 from adapters.telegram.errors import (
     delivery_error,
@@ -23,8 +23,9 @@ from adapters.telegram.errors import (
     is_parse_error,
     retry_after_s,
 )
+from adapters.telegram.quiet import action_payload, deep_link, mute_payload
 from adapters.telegram.render import KeyButton, Rendered, render, render_single, split_plain
-from bot.core.cards import Card
+from bot.core.cards import Action, Card
 from bot.core.domain import Destination, MessageRef
 from bot.core.errors import AmbiguousDeliveryError, DeliveryError
 
@@ -41,12 +42,27 @@ def destination_of(message: Message) -> Destination:
     return Destination("telegram", str(message.chat.id), str(thread) if thread else None)
 
 
-def markup(rows: tuple[tuple[KeyButton, ...], ...]) -> InlineKeyboardMarkup | None:
+def markup(
+    rows: tuple[tuple[KeyButton, ...], ...], *, links: str | None = None, chat_id: int = 0
+) -> InlineKeyboardMarkup | None:
+    """Callback buttons; with ``links`` (the bot's username, for a channel) deep links
+    into a DM with the bot instead, so a reader's press never posts in the channel."""
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(key.label, callback_data=key.data) for key in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[_button(key, links, chat_id) for key in row] for row in rows])
+
+
+def _button(key: KeyButton, links: str | None, chat_id: int) -> InlineKeyboardButton:
+    action = Action.decode(key.data) if links else None
+    if links is None or action is None:
+        return InlineKeyboardButton(key.label, callback_data=key.data)
+    if action.kind == "mute":
+        payload: str | None = mute_payload(action.story_id, chat_id)
+    else:
+        payload = action_payload(action)
+    if payload is None:
+        return InlineKeyboardButton(key.label, callback_data=key.data)
+    return InlineKeyboardButton(key.label, url=deep_link(links, payload))
 
 
 def _chat(destination: Destination) -> int | str:
@@ -68,6 +84,34 @@ class TelegramMessenger:
         self._bot = bot
         self._max_inline_wait_s = max_inline_wait_s
         self._on_migrate = on_migrate
+        self._channels: dict[str, bool] = {}  # chat id -> whether it is a channel
+
+    async def _links(self, destination: Destination) -> str | None:
+        """The bot's username when ``destination`` is a channel (its buttons become deep
+        links), else None. A chat's kind is asked once; if that fails, callback buttons."""
+        chat = destination.chat_id
+        if not chat.startswith("-100"):
+            return None  # users and basic groups are never channels
+        if chat not in self._channels:
+            try:
+                found = await self._bot.get_chat(_chat(destination))
+            except tg.TelegramError:
+                return None
+            self._channels[chat] = found.type == ChatType.CHANNEL
+        if not self._channels[chat]:
+            return None
+        try:
+            return self._bot.username
+        except RuntimeError:  # not initialised: no username to link to
+            return None
+
+    async def _markup(
+        self, destination: Destination, rendered: Rendered
+    ) -> InlineKeyboardMarkup | None:
+        if not rendered.keyboard:
+            return None
+        links = await self._links(destination)
+        return markup(rendered.keyboard, links=links, chat_id=int(_chat(destination) or 0))
 
     async def send(self, destination: Destination, card: Card, *, nonce: str) -> MessageRef:
         return await self._post(destination, card, reply_to=None, nonce=nonce)
@@ -79,6 +123,7 @@ class TelegramMessenger:
         rendered = render_single(card)
         text = rendered.chunks[0]
         chat = _chat(ref.destination)
+        keyboard = await self._markup(ref.destination, rendered)
         try:
             try:
                 await self._bot.edit_message_text(
@@ -86,7 +131,7 @@ class TelegramMessenger:
                     chat_id=chat,
                     message_id=int(ref.message_id),
                     parse_mode=ParseMode.HTML,
-                    reply_markup=markup(rendered.keyboard),
+                    reply_markup=keyboard,
                     link_preview_options=NO_PREVIEW,
                 )
             except tg.BadRequest as err:
@@ -97,7 +142,7 @@ class TelegramMessenger:
                     split_plain(card.plain_text())[0],
                     chat_id=chat,
                     message_id=int(ref.message_id),
-                    reply_markup=markup(rendered.keyboard),
+                    reply_markup=keyboard,
                     link_preview_options=NO_PREVIEW,
                 )
         except tg.TelegramError as err:
@@ -118,8 +163,11 @@ class TelegramMessenger:
         self, destination: Destination, card: Card, *, reply_to: int | None, nonce: str
     ) -> MessageRef:
         rendered = render(card)
+        keyboard = await self._markup(destination, rendered)
         try:
-            first = await self._send_all(destination, rendered, card, reply_to=reply_to)
+            first = await self._send_all(
+                destination, rendered, card, reply_to=reply_to, keyboard=keyboard
+            )
         except tg.ChatMigrated as err:
             moved = Destination("telegram", str(err.new_chat_id), destination.thread_id)
             log.info(
@@ -129,7 +177,9 @@ class TelegramMessenger:
                 raise delivery_error(err) from err
             await self._on_migrate(destination, moved)
             try:
-                first = await self._send_all(moved, rendered, card, reply_to=None)
+                first = await self._send_all(
+                    moved, rendered, card, reply_to=None, keyboard=keyboard
+                )
             except tg.TelegramError as again:
                 raise self._failed(moved, again, nonce) from again
             destination = moved
@@ -151,7 +201,13 @@ class TelegramMessenger:
         return failure
 
     async def _send_all(
-        self, destination: Destination, rendered: Rendered, card: Card, *, reply_to: int | None
+        self,
+        destination: Destination,
+        rendered: Rendered,
+        card: Card,
+        *,
+        reply_to: int | None,
+        keyboard: InlineKeyboardMarkup | None,
     ) -> int:
         """Send every chunk; the first message's id identifies the post."""
         first: int | None = None
@@ -166,7 +222,7 @@ class TelegramMessenger:
                     destination,
                     chunks[index],
                     html=html,
-                    keyboard=markup(rendered.keyboard) if last else None,
+                    keyboard=keyboard if last else None,
                     reply_to=reply_to if first is None else None,
                 )
             except tg.BadRequest as err:

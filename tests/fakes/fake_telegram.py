@@ -214,6 +214,9 @@ class FakeTelegram(TelegramWorld):
         if params["callback_query_id"] in self.expired_queries:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired "
                            "or query ID is invalid")  # fmt: skip
+        url = params.get("url")
+        if url is not None and not url.startswith(f"https://t.me/{self.bot['username']}?start="):
+            raise ApiError(400, "Bad Request: URL_INVALID")  # only the bot's own deep links
         self.answers.append(params)
         return True
 
@@ -285,6 +288,8 @@ class FakeTelegram(TelegramWorld):
             raise ApiError(403, f"Forbidden: bot was {who}")
         if chat.bot_status == "left":
             raise ApiError(403, "Forbidden: bot is not a member of the group chat")
+        if chat.type == "private" and not chat.started:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat
 
     def _text(self, params: Json) -> tuple[str, list[Json]]:

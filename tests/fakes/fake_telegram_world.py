@@ -28,6 +28,7 @@ class Chat:
     admins: set[int] = field(default_factory=set)
     bot_status: str = "member"  # member | administrator | left | kicked
     migrated_to: int | None = None
+    started: bool = True  # a DM: whether the person has started the bot (it may write)
 
     def json(self) -> Json:
         data: Json = {"id": self.id, "type": self.type}
@@ -70,10 +71,12 @@ class TelegramWorld:
 
     # ------------------------------------------------------------ the world
 
-    def add_user(self, user_id: int, name: str = "Ada") -> Json:
+    def add_user(self, user_id: int, name: str = "Ada", *, started: bool = True) -> Json:
+        """A person; ``started``: whether they have opened a DM with the bot (else the bot
+        cannot write to them first, as on Telegram)."""
         self.users[user_id] = {"id": user_id, "is_bot": False, "first_name": name,
                                "username": name.lower()}  # fmt: skip
-        self.chats.setdefault(user_id, Chat(user_id, "private", title=name))
+        self.chats.setdefault(user_id, Chat(user_id, "private", title=name, started=started))
         return self.users[user_id]
 
     def add_chat(self, chat_id: int, kind: str, *, admins: set[int] | None = None,
@@ -86,6 +89,8 @@ class TelegramWorld:
                      thread_id: int | None = None) -> Json:  # fmt: skip
         """A person writes in a chat; a leading /command gets its bot_command entity."""
         msg = self._message(chat_id, self.users[user_id], text, thread_id=thread_id)
+        if chat_id == user_id:
+            self.chats[chat_id].started = True  # writing to the bot opens the DM
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0,
                                 "length": utf16(text.split(maxsplit=1)[0])}]  # fmt: skip
