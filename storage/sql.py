@@ -23,9 +23,10 @@ from storage.models import ArticleRow, StoryRow, SummaryRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
 from storage.subscriptions import SubscriptionStorage
+from storage.usage import UsageStorage
 
 
-class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
+class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, UsageStorage):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
     # ------------------------------------------------------------ wake-ups

@@ -137,6 +137,10 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
     async def feeds(interaction: discord.Interaction[Any]) -> None:
         await r.answer(interaction, "feeds", c.feeds, ephemeral=True)
 
+    @app_commands.command(name="usage", description=describe("usage"))
+    async def usage(interaction: discord.Interaction[Any]) -> None:
+        await r.answer(interaction, "usage", c.usage_report, ephemeral=True)
+
     @app_commands.command(name="help", description=describe("help"))
     async def help_(interaction: discord.Interaction[Any]) -> None:
         await r.answer(interaction, "help", c.help, ephemeral=True)
@@ -152,6 +156,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         addfeed,
         removefeed,
         feeds,
+        usage,
         help_,
     ]
     for command in built:

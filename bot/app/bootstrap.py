@@ -34,6 +34,7 @@ from bot.app import demo
 from bot.app.runner import ExclusiveService, Runner, RunnerConfig
 from bot.commands.limits import LimitsConfig
 from bot.commands.router import Commands, FeedProbe
+from bot.commands.usage import MeteredChatModel
 from bot.core.clock import SystemClock
 from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
@@ -145,7 +146,13 @@ def build_summarizer(
         ),
         api_key=os.environ.get("OPENAI_API_KEY"),
     )
-    llm = LLMSummarizer(model, settings, fallback=extractive, clock=clock)
+    # Answers to a community's questions are charged to it (``/usage``, scope budgets).
+    metered = MeteredChatModel(
+        model,
+        usd_per_million_input=settings.usd_per_million_input_tokens,
+        usd_per_million_output=settings.usd_per_million_output_tokens,
+    )
+    llm = LLMSummarizer(metered, settings, fallback=extractive, clock=clock)
     if metrics is not None:
         llm.publish_metrics(metrics)
     return llm, [model.close]
@@ -225,6 +232,8 @@ async def build_core(
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
             limits=config.section("limits", LimitsConfig),
             opml=OpmlCodec(),
+            usage=storage,
+            fallback=ExtractiveSummarizer(config.section("summarizer", SummaryConfig)),
         )
         runner = Runner(
             watcher=watcher,

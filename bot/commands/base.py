@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.commands.limits import LimitsConfig, PersonLimiter, wait_words
-from bot.commands.ports import CommandStore, FeedProbe, OpmlCodec
+from bot.commands.ports import CommandStore, FeedProbe, OpmlCodec, ScopeUsageStore
 from bot.core.cards import Card, Line, line
 from bot.core.domain import (
     OPERATOR_SCOPE,
@@ -68,6 +68,8 @@ class CommandBase:
         feed_probe: FeedProbe | None = None,
         limits: LimitsConfig | None = None,
         opml: OpmlCodec | None = None,
+        usage: ScopeUsageStore | None = None,
+        fallback: Summarizer | None = None,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
@@ -75,6 +77,10 @@ class CommandBase:
         self.feed_probe = feed_probe
         self.limits = limits or LimitsConfig()
         self.opml = opml
+        # Per-scope LLM use: stored by ``usage``; over a scope's budget, questions are
+        # answered by ``fallback`` (the extractive summariser) instead.
+        self.usage = usage
+        self.fallback = fallback
         self._questions = PersonLimiter(self.limits.questions_per_hour)
         self._answers = PersonLimiter(self.limits.answers_per_hour)
 

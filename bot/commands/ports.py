@@ -143,6 +143,23 @@ class FeedProbe(Protocol):
         ...
 
 
+class ScopeUsageStore(Protocol):
+    """LLM tokens per community and UTC day, for ``/usage`` and the per-scope budget
+    (``bot.commands.usage``). Kept apart from the bot's global budget on purpose."""
+
+    async def add_scope_usage(self, scope: str, day: str, tokens: int, cost_micro_usd: int) -> None:
+        """Called after each ``/ask`` the model answered: adds its tokens and estimated
+        cost (millionths of a dollar) to the scope's total of ``day`` (YYYY-MM-DD, UTC),
+        atomically, so concurrent processes add up."""
+        ...
+
+    async def scope_usage(self, scope: str, since_day: str) -> list[tuple[str, int, int]]:
+        """Called by ``/usage`` and before each ``/ask`` (the budget). Returns (day,
+        tokens, cost in millionths of a dollar) of the scope's days from ``since_day``
+        on, oldest first; days without use are absent."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class OpmlFeed:
     """One feed of an OPML file: its address, title, website and folder path

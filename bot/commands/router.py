@@ -43,6 +43,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("addfeed", "Add a news feed to this server's or chat's own", "/addfeed <url>"),
     CommandInfo("removefeed", "Remove a feed this server or chat added", "/removefeed <url>"),
     CommandInfo("feeds", "This server's or chat's feeds and how they are doing", "/feeds"),
+    CommandInfo("usage", "AI use by this chat's questions, and its limit", "/usage"),
     CommandInfo("import", "Add the feeds of an OPML file", "/import (with an OPML file)"),
     CommandInfo("export", "This server's or chat's feeds as an OPML file", "/export"),
     CommandInfo("help", "What I can do", "/help"),
@@ -77,6 +78,7 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
             "addfeed": self.add_feed,
             "removefeed": self.remove_feed,
             "feeds": lambda inv, _args: self.feeds(inv),
+            "usage": lambda inv, _args: self.usage_report(inv),
             "import": lambda inv, _args: self.import_feeds(inv, b""),
             "export": self._export_text,
             "help": lambda inv, _args: self.help(inv),
@@ -118,6 +120,12 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
     async def press(self, inv: Invocation, action: Action, *, label: str | None = None) -> Card:
         """A button press on a story post. ``label`` is the button's label as the platform
         shows it, when the adapter can tell; it names the section of an old-format button."""
+        if action.kind in ("expand", "sources"):
+            try:
+                self._take(self._answers, inv, "answers")
+            except CommandError as err:
+                log.info("command.limited command=press dest=%s", inv.destination.key)
+                return card(str(err))
         if action.kind == "expand":
             return await self._guard("expand", inv, self.press_expand(inv, action, label))
         if action.kind == "sources":

@@ -10,6 +10,8 @@ it with a note that the story has moved on; Sources counts what was added since.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import datetime
 
 from bot.commands.base import (
     LATEST_COUNT,
@@ -20,6 +22,7 @@ from bot.commands.base import (
     Invocation,
     card,
 )
+from bot.commands.usage import metered, month_start, utc_day
 from bot.core.cards import Action, Card, Line, section_key
 from bot.core.domain import Story, Summary
 from bot.core.errors import CommandError
@@ -207,9 +210,65 @@ class StoryCommands(CommandBase):
             )
         if len(question) > MAX_QUESTION_CHARS:
             raise CommandError(f"Please keep questions under {MAX_QUESTION_CHARS} characters.")
+        self._take(self._questions, inv, "questions")
         articles = await self.storage.get_articles(story.article_ids)
-        answer = await self.summarizer.answer(story, articles, question)
-        return answer_card(story, summary, question, answer)
+        now = self.clock.now()
+        over = await self._over_budget(inv.feed_scope, now)
+        summarizer = self.fallback if over and self.fallback is not None else self.summarizer
+        with metered() as meter:
+            answer = await summarizer.answer(story, articles, question)
+        if meter.tokens and self.usage is not None:
+            await self.usage.add_scope_usage(
+                inv.feed_scope, utc_day(now), meter.tokens, meter.cost_micro_usd
+            )
+        answered = answer_card(story, summary, question, answer)
+        if not over:
+            return answered
+        note = (
+            f"This chat's daily AI budget ({self.limits.scope_daily_tokens} tokens) is used "
+            "up: answers are made of the sources' own sentences until 00:00 UTC."
+        )
+        return replace(answered, footer=(*answered.footer, note))
+
+    async def _over_budget(self, scope: str, now: datetime) -> bool:
+        limit = self.limits.scope_daily_tokens
+        if limit <= 0 or self.usage is None:
+            return False
+        today = utc_day(now)
+        used = sum(t for day, t, _ in await self.usage.scope_usage(scope, today) if day == today)
+        return used >= limit
+
+    async def usage_report(self, inv: Invocation) -> Card:
+        """``/usage``: the LLM tokens this chat's questions used today and this month."""
+        now = self.clock.now()
+        if self.usage is None:
+            return card("This bot doesn't count AI use per chat.")
+        rows = await self.usage.scope_usage(inv.feed_scope, month_start(now))
+        today = utc_day(now)
+        day_tokens = sum(t for d, t, _ in rows if d == today)
+        day_cost = sum(c for d, _, c in rows if d == today)
+        month_tokens = sum(t for _, t, _ in rows)
+        month_cost = sum(c for _, _, c in rows)
+        lines: list[Line | str] = [
+            f"AI use by this chat's questions, today: {day_tokens:,} tokens "
+            f"(about ${day_cost / 1e6:.4f}); this month: {month_tokens:,} tokens "
+            f"(about ${month_cost / 1e6:.4f})."
+        ]
+        limit = self.limits.scope_daily_tokens
+        if limit > 0:
+            left = max(0, limit - day_tokens)
+            lines.append(
+                f"Daily limit: {limit:,} tokens ({left:,} left today). When it runs out, "
+                "questions are answered from the sources' own sentences, without AI, "
+                "until 00:00 UTC."
+            )
+        else:
+            lines.append(
+                "This chat has no daily limit of its own. When the bot's shared daily AI "
+                "budget runs out, summaries and answers are made of the sources' own "
+                "sentences until 00:00 UTC."
+            )
+        return card(*lines)
 
     async def storycard(self, story_id: str) -> Card:
         """The current post of a story (console and tests)."""

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
-from bot.commands.ports import CommandStore
+from bot.commands.ports import CommandStore, ScopeUsageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
 from bot.stories.ports import PipelineStore
@@ -25,6 +25,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     PipelineStore,
     DispatcherStore,
     CommandStore,
+    ScopeUsageStore,
     OutboxGauge,
     DemoStore,
     OperatorStore,
