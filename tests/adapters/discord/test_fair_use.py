@@ -106,6 +106,7 @@ async def test_usage_shows_the_servers_tokens_cost_and_budget(
     report = str(inter.response["content"]).replace("\\", "")  # Markdown escapes
     (row,) = await world.storage.scope_usage(f"discord:guild:{world.guild}", "2026-01-01")
     day, tokens, cost = row
+    assert day == "2026-01-10"
     assert tokens > 50, "one answer used the day's budget up"
     assert f"today: {tokens:,} tokens" in report
     assert f"(about ${cost / 1e6:.4f})" in report
