@@ -33,7 +33,7 @@ from adapters.telegram.quiet import action_payload, decode_payload, deep_link
 from bot.commands.router import COMMANDS, Commands, Invocation, split_command
 from bot.core.cards import Action, Card, line
 from bot.core.domain import Destination, MessageRef
-from bot.core.errors import DeliveryError, TransientDeliveryError
+from bot.core.errors import CommandError, DeliveryError, TransientDeliveryError
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -95,6 +95,14 @@ class Handlers:
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(
             MessageHandler(
+                filters.UpdateType.MESSAGE
+                & filters.Document.ALL
+                & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)"),
+                self.on_import,
+            )
+        )
+        app.add_handler(
+            MessageHandler(
                 filters.UpdateType.MESSAGE & filters.REPLY & filters.TEXT & ~filters.COMMAND,
                 self.on_reply,
             )
@@ -140,6 +148,9 @@ class Handlers:
             await self._answer(message, await self._start_payload(message, args, user_id))
             return
         text, channel = split_channel(text)
+        if name == "export" and channel is None:
+            await self._export(message, user_id)
+            return
         if channel is not None:
             card = await self._run_for_channel(message, name, text, channel, user_id)
         else:
@@ -160,6 +171,58 @@ class Handlers:
             await self._answer_person(message, user_id, card)
             return
         await self._answer(message, card)
+
+    async def on_import(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An OPML file sent with ``/import`` as its caption: its feeds join the chat's."""
+        message = update.effective_message
+        if message is None or message.document is None:
+            return
+        document = message.document
+        inv = await self._invocation(message, manage=True)
+        limit = self.commands.opml.max_bytes if self.commands.opml else 0
+        if not inv.can_manage or (document.file_size or 0) > limit:
+            # Refused before the download: the command says why (rights, size).
+            data = b"" if not inv.can_manage else b"x" * (limit + 1)
+        else:
+            try:
+                data = bytes(await (await document.get_file()).download_as_bytearray())
+            except TelegramError as err:
+                log.warning("event=telegram.import_download_failed reason=%r", err.message)
+                await self._answer(message, _card("I couldn't download that file; try again."))
+                return
+        name = document.file_name or ""
+        card = await self.commands.guarded(
+            "import", inv, self.commands.import_feeds(inv, data, name)
+        )
+        await self._answer(message, card)
+
+    async def _export(self, message: Message, user_id: int) -> None:
+        """``/export``: the chat's feeds as an OPML file."""
+        inv = await self._invocation(message, manage=True)
+        try:
+            card, data = await self.commands.export_feeds(inv)
+        except CommandError as err:
+            await self._answer(message, _card(str(err)))
+            return
+        if data is None:
+            await self._answer(message, card)
+            return
+        try:
+            await message.reply_document(
+                document=data, filename="newsbot-feeds.opml", caption=card.plain_text()[:1000]
+            )
+        except TelegramError as err:
+            log.warning("event=telegram.export_failed chat=%s reason=%r", message.chat.id, err)
+        log.info("event=telegram.export chat=%s user=%s", message.chat.id, user_id)
+
+    async def _invocation(self, message: Message, *, manage: bool) -> Invocation:
+        user_id = message.from_user.id if message.from_user else message.chat.id
+        return Invocation(
+            destination_of(message),
+            str(user_id),
+            can_manage=manage and await is_chat_admin(message.get_bot(), message),
+            is_private=message.chat.type == ChatType.PRIVATE,
+        )
 
     async def _start_payload(self, message: Message, payload: str, user_id: int) -> Card:
         """``/start <payload>`` from a deep link: the answer a press in a group or channel

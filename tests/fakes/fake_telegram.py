@@ -89,6 +89,7 @@ class FakeTelegram(TelegramWorld):
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -105,6 +106,13 @@ class FakeTelegram(TelegramWorld):
                 await self._pusher
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file's bytes, as Telegram's file server hands them out after getFile."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        data = self.files.get(request.match_info["path"].removeprefix("documents/"))
+        return web.Response(status=404) if data is None else web.Response(body=data)
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -219,6 +227,36 @@ class FakeTelegram(TelegramWorld):
             raise ApiError(400, "Bad Request: URL_INVALID")  # only the bot's own deep links
         self.answers.append(params)
         return True
+
+    async def api_getFile(self, params: Json) -> Json:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        size = len(self.files[file_id])
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size,
+                "file_path": f"documents/{file_id}"}  # fmt: skip
+
+    async def api_sendDocument(self, params: Json) -> Json:
+        chat = self._writable(params["chat_id"])
+        upload = params.get("document")
+        if upload is None or isinstance(upload, str):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        data = upload.file.read()
+        self._rate(chat)
+        msg = self._message(chat.id, self.bot, None)
+        file_id = f"doc{len(self.files) + 1}"
+        self.files[file_id] = data
+        msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                           "file_name": upload.filename, "file_size": len(data)}  # fmt: skip
+        if params.get("caption"):
+            msg["caption"] = params["caption"]
+        reply = params.get("reply_parameters")
+        if reply:
+            replied = self.messages.get((chat.id, int(reply["message_id"])))
+            if replied is not None:
+                msg["reply_to_message"] = public(replied)
+        self.sent.append(msg)
+        return public(msg)
 
     async def api_sendMessage(self, params: Json) -> Json:
         chat = self._writable(params["chat_id"])

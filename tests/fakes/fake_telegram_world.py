@@ -56,6 +56,7 @@ class TelegramWorld:
         self.sent: list[Json] = []  # messages the bot sent, in order
         self.edits: list[Json] = []
         self.answers: list[Json] = []  # answerCallbackQuery calls
+        self.files: dict[str, bytes] = {}  # file_id -> bytes (uploads both ways)
         self.expired_queries: set[str] = set()
         self.commands: list[Json] = []
         # The clock of the rate limits: moved by ``advance``, and by real time too when
@@ -96,6 +97,23 @@ class TelegramWorld:
                                 "length": utf16(text.split(maxsplit=1)[0])}]  # fmt: skip
         if reply_to is not None:
             msg["reply_to_message"] = public(self.messages[(chat_id, reply_to)])
+        self.push({"message": msg})
+        return msg
+
+    def user_document(self, chat_id: int, user_id: int, data: bytes, name: str,
+                      caption: str = "") -> Json:  # fmt: skip
+        """A person sends a file, with an optional caption (a /command works there)."""
+        file_id = f"up{len(self.files) + 1}"
+        self.files[file_id] = data
+        msg = self._message(chat_id, self.users[user_id], None)
+        msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                           "file_name": name, "file_size": len(data)}  # fmt: skip
+        if caption:
+            msg["caption"] = caption
+            if caption.startswith("/"):
+                head = caption.split(maxsplit=1)[0]
+                msg["caption_entities"] = [{"type": "bot_command", "offset": 0,
+                                            "length": utf16(head)}]  # fmt: skip
         self.push({"message": msg})
         return msg
 
