@@ -51,6 +51,7 @@ def _delivery(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
         message_id=d.message_id,
         last_error=d.last_error,
         created_at=d.created_at,
+        ping_role=sub.ping_role,
     )
 
 

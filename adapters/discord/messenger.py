@@ -102,10 +102,22 @@ class DiscordMessenger:
                 )
             else:
                 messageable = self._client.get_partial_messageable(int(target))
+                payload, mentions = _payload(rendered), NO_MENTIONS
+                if card.mention_role and card.mention_role.isdigit():
+                    # Only this role may be pinged, whatever the text says.
+                    payload["content"] = f"<@&{card.mention_role}> {payload['content'] or ''}"
+                    mentions = discord.AllowedMentions(
+                        everyone=False,
+                        users=False,
+                        roles=[discord.Object(int(card.mention_role))],
+                        replied_user=False,
+                    )
                 message = await messageable.send(
-                    **_payload(rendered), nonce=short_nonce(nonce), allowed_mentions=NO_MENTIONS
+                    **payload, nonce=short_nonce(nonce), allowed_mentions=mentions
                 )
                 ref = MessageRef(destination, str(message.id))
+                if destination.thread_id is None and _is_announcement(channel):
+                    await self._publish(message, destination)
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as err:
             raise await self._failed("send", destination, err, idempotent=not forum) from err
         log.info(
@@ -116,6 +128,20 @@ class DiscordMessenger:
             rendered.size(),
         )
         return ref
+
+    async def _publish(self, message: discord.Message, destination: Destination) -> None:
+        """Crosspost a post in an announcement channel to the servers that follow it.
+        The post is delivered either way: a refusal or the route's rate limit (Discord
+        allows few publishes an hour per channel) skips the publish, never the post."""
+        try:
+            await message.publish()
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as err:
+            log.warning(
+                "discord.publish_skipped dest=%s message=%s reason=%r",
+                destination.key, message.id, str(err),
+            )  # fmt: skip
+            return
+        log.info("discord.published dest=%s message=%s", destination.key, message.id)
 
     async def edit(self, ref: MessageRef, card: Card) -> None:
         rendered = render_card(card)
@@ -187,6 +213,10 @@ class DiscordMessenger:
         if isinstance(mapped, PermanentDeliveryError) and self._on_permission_lost is not None:
             await self._on_permission_lost(destination, str(mapped))
         return mapped
+
+
+def _is_announcement(channel: Any) -> bool:
+    return getattr(channel, "type", None) == discord.ChannelType.news
 
 
 def _payload(rendered: Rendered) -> dict[str, Any]:

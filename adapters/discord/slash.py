@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.commands.router import COMMANDS, Commands, Invocation
 from bot.core.cards import Card
+from bot.core.errors import CommandError
 
 Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
@@ -42,6 +43,17 @@ class Responder(Protocol):
     ) -> list[app_commands.Choice[str]]: ...
 
 
+def check_pingable(interaction: discord.Interaction[Any], role: discord.Role) -> None:
+    """Refuse a role the bot may not mention here: checked now, not at the first post."""
+    if interaction.guild_id is None or role.is_default():
+        raise CommandError("Pick a role of this server to ping (not @everyone).")
+    if not (role.mentionable or interaction.app_permissions.mention_everyone):
+        raise CommandError(
+            f"I can't mention @{role.name}: make the role mentionable, or give me the "
+            '"Mention @everyone, @here and All Roles" permission, then subscribe again.'
+        )
+
+
 def describe(name: str) -> str:
     return _DESCRIPTIONS.get(name, name)[:100]
 
@@ -57,26 +69,29 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         breaking_only="Only post breaking stories",
         min_outlets="Post a story only once this many outlets report it (default 2)",
         only_ours="Only this server's own feeds, not the bot operator's",
+        ping="A role to mention on each story's first post (never on edits)",
     )
-    async def subscribe(
+    async def subscribe(  # noqa: PLR0917 - discord.py maps options onto parameters
         interaction: discord.Interaction[Any],
         topic: str,
         breaking_only: bool = False,
         min_outlets: MIN_OUTLETS = 2,
         only_ours: bool = False,
+        ping: discord.Role | None = None,
     ) -> None:
-        await r.answer(
-            interaction,
-            "subscribe",
-            lambda inv: c.subscribe(
+        async def work(inv: Invocation) -> Card:
+            if ping is not None:
+                check_pingable(interaction, ping)
+            return await c.subscribe(
                 inv,
                 topic,
                 breaking_only=breaking_only,
                 min_outlets=min_outlets,
                 only_ours=only_ours,
-            ),
-            ephemeral=False,
-        )
+                ping_role=str(ping.id) if ping is not None else None,
+            )
+
+        await r.answer(interaction, "subscribe", work, ephemeral=False)
 
     @app_commands.command(name="unsubscribe", description=describe("unsubscribe"))
     @app_commands.describe(topic="A topic this channel follows")

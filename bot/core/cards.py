@@ -147,6 +147,9 @@ class Card:
     footer: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = ()
     story_id: str | None = None
+    # A role to mention (Discord), set on a story's first post only; platforms without
+    # roles ignore it.
+    mention_role: str | None = None
 
     def plain_text(self) -> str:
         """The card as plain text (console, logs, tests)."""

@@ -318,6 +318,7 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     created_at: datetime | None = None
+    ping_role: str | None = None  # the subscription's role to mention on a first post
 
 
 # ---------------------------------------------------------------- chat models

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -254,10 +254,12 @@ class Dispatcher:
                     delivery, messenger, post, update_card(story, summary, now)
                 )
             else:
+                post = story_post(story, summary, now)
+                if delivery.kind == "post" and delivery.ping_role:
+                    # Only a story's first post pings; its edits and updates never do.
+                    post = replace(post, mention_role=delivery.ping_role)
                 ref = await messenger.send(
-                    delivery.destination,
-                    story_post(story, summary, now),
-                    nonce=delivery_nonce(delivery),
+                    delivery.destination, post, nonce=delivery_nonce(delivery)
                 )
                 message_id = ref.message_id
         except TransientDeliveryError as err:

@@ -60,6 +60,7 @@ class FakeDiscord(DiscordInteractions):
         r.add_get(base + "/channels/{cid}", self._get_channel)
         r.add_post(base + "/channels/{cid}/messages", self._create_message)
         r.add_patch(base + "/channels/{cid}/messages/{mid}", self._edit_message)
+        r.add_post(base + "/channels/{cid}/messages/{mid}/crosspost", self._crosspost)
         r.add_post(base + "/channels/{cid}/threads", self._create_thread)
         self._runner = web.AppRunner(app)
         await self._runner.setup()

@@ -106,7 +106,12 @@ class DiscordGateway(DiscordRest):
                     "managed": False,
                     "mentionable": False,
                     "flags": 0,
-                }
+                },
+                *(
+                    {k: v for k, v in role.items() if k != "guild_id"}
+                    for role in self.roles.values()
+                    if role["guild_id"] == gid
+                ),
             ],
             "channels": [c for c in mine if c["type"] not in (11, 12)],
             "threads": [c for c in mine if c["type"] in (11, 12)],

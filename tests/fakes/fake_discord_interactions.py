@@ -142,18 +142,29 @@ class DiscordInteractions(DiscordGateway):
         *,
         user_id: int = 555,
         can_manage: bool = True,
+        bot_permissions: int | None = None,
     ) -> Interaction:
-        """A person runs ``/name`` with ``options``; returns the interaction to wait on."""
+        """A person runs ``/name`` with ``options``; returns the interaction to wait on.
+        A role option's value is a role id from ``add_role`` (sent with its resolved
+        role, as Discord does); ``bot_permissions`` are the bot's in the channel."""
         cmd = self._command(name)
         types = {o["name"]: o["type"] for o in cmd.get("options", [])}
-        data = {
+        data: dict[str, Any] = {
             "id": cmd["id"],
             "name": name,
             "type": 1,
             "options": [
-                {"name": k, "type": types[k], "value": v} for k, v in (options or {}).items()
+                {"name": k, "type": types[k], "value": str(v) if types[k] == 8 else v}
+                for k, v in (options or {}).items()
             ],
         }
+        roles = {
+            str(v): {k2: v2 for k2, v2 in self.roles[int(v)].items() if k2 != "guild_id"}
+            for k, v in (options or {}).items()
+            if types[k] == 8
+        }
+        if roles:
+            data["resolved"] = {"roles": roles}
         inter = self._interaction(
             2,
             channel_id,
@@ -162,6 +173,8 @@ class DiscordInteractions(DiscordGateway):
             permissions=ALL_PERMISSIONS if can_manage else MEMBER_PERMISSIONS,
             message=None,
         )
+        if bot_permissions is not None:
+            inter.payload["app_permissions"] = str(bot_permissions)
         await self.dispatch("INTERACTION_CREATE", inter.payload)
         return inter
 

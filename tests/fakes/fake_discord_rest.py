@@ -42,6 +42,10 @@ class DiscordRest:
         self.channels: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self.denied: set[int] = set()  # channels where the bot lost Send Messages
+        self.roles: dict[int, dict[str, Any]] = {}  # role id -> role (with its guild_id)
+        self.crossposted: list[str] = []  # message ids published to followers
+        self.crosspost_limit = 10  # publishes per channel per hour, as Discord allows
+        self._published_at: dict[int, deque[float]] = defaultdict(deque)
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[tuple[str, str, Any]] = []
         self.interactions: dict[int, Interaction] = {}
@@ -71,6 +75,15 @@ class DiscordRest:
         gid = next(self.ids)
         self.guilds[gid] = {"id": str(gid), "name": name, "system_channel_id": None}
         return gid
+
+    def add_role(self, guild_id: int, name: str, *, mentionable: bool) -> int:
+        rid = next(self.ids)
+        self.roles[rid] = {
+            "id": str(rid), "name": name, "permissions": "0", "position": 1, "color": 0,
+            "hoist": False, "managed": False, "mentionable": mentionable, "flags": 0,
+            "guild_id": guild_id,
+        }  # fmt: skip
+        return rid
 
     def add_channel(
         self, guild_id: int | None, name: str, *, kind: int = 0, parent_id: int | None = None
@@ -295,6 +308,38 @@ class DiscordRest:
         msg = self._message(cid, body)
         self.messages[cid].append(msg)
         return json_response(msg, headers=headers)
+
+    async def _crosspost(self, request: web.Request) -> web.Response:
+        """Publish a message of an announcement channel; Discord allows few per hour."""
+        cid, mid = int(request.match_info["cid"]), request.match_info["mid"]
+        problem = self._channel_problem(cid)
+        if problem is not None:
+            return problem
+        found = next((m for m in self.messages[cid] if m["id"] == mid), None)
+        if found is None:
+            return error(404, 10008, "Unknown Message")
+        if self.channels[cid]["type"] != 5:
+            return error(400, 40033, "This message has already been crossposted.")
+        now = time.monotonic()
+        window = self._published_at[cid]
+        while window and now - window[0] >= 3600:
+            window.popleft()
+        if len(window) >= self.crosspost_limit:
+            retry = 3600 - (now - window[0])
+            return json_response(
+                {"message": "You are being rate limited.", "retry_after": retry, "global": False},
+                status=429,
+                headers={
+                    "Retry-After": f"{retry:.0f}",
+                    "X-RateLimit-Scope": "shared",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Bucket": f"crosspost-{cid}",
+                },
+            )
+        window.append(now)
+        self.crossposted.append(mid)
+        found["flags"] = found.get("flags", 0) | 1  # CROSSPOSTED
+        return json_response(found)
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         cid, mid = int(request.match_info["cid"]), request.match_info["mid"]
