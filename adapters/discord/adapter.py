@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -264,6 +265,27 @@ class DiscordAdapter:
             await interaction.response.send_message(
                 **payload, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
             )
+
+    async def export_file(self, interaction: discord.Interaction[Any]) -> None:
+        """``/export``: the server's feeds as an OPML file, to the person who asked."""
+        inv = invocation_of(interaction)
+        try:
+            card, data = await self.commands.export_feeds(inv)
+        except CommandError as err:
+            card, data = Card(body=(line(str(err)),)), None
+        except NewsbotError as err:
+            log.warning("discord.command_failed command=export error=%r", err)
+            card, data = SORRY, None
+        if data is None:
+            await self._reply(interaction, card, ephemeral=True)
+            return
+        await interaction.response.send_message(
+            render_card(card).content or card.plain_text(),
+            file=discord.File(io.BytesIO(data), filename="newsbot-feeds.opml"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        log.info("discord.command command=export dest=%s", inv.destination.key)
 
     async def on_action(
         self, interaction: discord.Interaction[Any], action: Action, label: str | None

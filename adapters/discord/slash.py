@@ -22,7 +22,9 @@ Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
 MIN_OUTLETS = app_commands.Range[int, 1, 50]
 # Shown by default only to members with Manage Channels (server admins can widen that).
-MANAGE_COMMANDS = frozenset({"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds"})
+MANAGE_COMMANDS = frozenset(
+    {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds", "import", "export"}
+)
 
 
 class Responder(Protocol):
@@ -41,6 +43,8 @@ class Responder(Protocol):
     async def story_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]: ...
+
+    async def export_file(self, interaction: discord.Interaction[Any]) -> None: ...
 
 
 def check_pingable(interaction: discord.Interaction[Any], role: discord.Role) -> None:
@@ -152,6 +156,23 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
     async def feeds(interaction: discord.Interaction[Any]) -> None:
         await r.answer(interaction, "feeds", c.feeds, ephemeral=True)
 
+    @app_commands.command(name="import", description=describe("import"))
+    @app_commands.describe(file="An OPML file of feeds (from another feed reader)")
+    async def import_(interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
+        async def work(inv: Invocation) -> Card:
+            limit = c.opml.max_bytes if c.opml is not None else 0
+            if not inv.can_manage or file.size > limit:
+                data = b"x" * (limit + 1) if inv.can_manage else b""  # refused, unread
+            else:
+                data = await file.read()
+            return await c.guarded("import", inv, c.import_feeds(inv, data, file.filename))
+
+        await r.answer(interaction, "import", work, ephemeral=False)
+
+    @app_commands.command(name="export", description=describe("export"))
+    async def export(interaction: discord.Interaction[Any]) -> None:
+        await r.export_file(interaction)
+
     @app_commands.command(name="usage", description=describe("usage"))
     async def usage(interaction: discord.Interaction[Any]) -> None:
         await r.answer(interaction, "usage", c.usage_report, ephemeral=True)
@@ -171,6 +192,8 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         addfeed,
         removefeed,
         feeds,
+        import_,
+        export,
         usage,
         help_,
     ]

@@ -47,6 +47,7 @@ class FakeDiscord(DiscordInteractions):
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{aid}/{name}", self._attachment)
         r = app.router
         base = "/api/v10"
         r.add_get(base + "/users/@me", self._me)

@@ -154,17 +154,22 @@ class DiscordInteractions(DiscordGateway):
             "name": name,
             "type": 1,
             "options": [
-                {"name": k, "type": types[k], "value": str(v) if types[k] == 8 else v}
+                {"name": k, "type": types[k], "value": str(v) if types[k] in (8, 11) else v}
                 for k, v in (options or {}).items()
             ],
+        }
+        files = {
+            str(v): {k2: v2 for k2, v2 in self.uploads[int(v)].items() if k2 != "_data"}
+            for k, v in (options or {}).items()
+            if types[k] == 11
         }
         roles = {
             str(v): {k2: v2 for k2, v2 in self.roles[int(v)].items() if k2 != "guild_id"}
             for k, v in (options or {}).items()
             if types[k] == 8
         }
-        if roles:
-            data["resolved"] = {"roles": roles}
+        if roles or files:
+            data["resolved"] = {"roles": roles, "attachments": files}
         inter = self._interaction(
             2,
             channel_id,

@@ -34,6 +34,17 @@ def json_response(
 
 
 async def read_json(request: web.Request) -> Any:
+    """The JSON body; a multipart body (a message with files) gives its ``payload_json``
+    with the files under ``"_files"`` as (filename, bytes)."""
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        body: Any = json.loads(str(form.get("payload_json") or "{}"))
+        body["_files"] = [
+            (value.filename, value.file.read())
+            for key, value in form.items()
+            if key.startswith("files[") and not isinstance(value, str | bytes)
+        ]
+        return body
     raw = await request.read()  # aiohttp caches the body, so every handler can read it
     return json.loads(raw) if raw else None
 

@@ -43,6 +43,7 @@ class DiscordRest:
         self.messages: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self.denied: set[int] = set()  # channels where the bot lost Send Messages
         self.roles: dict[int, dict[str, Any]] = {}  # role id -> role (with its guild_id)
+        self.uploads: dict[int, dict[str, Any]] = {}  # attachment id -> attachment + "_data"
         self.crossposted: list[str] = []  # message ids published to followers
         self.crosspost_limit = 10  # publishes per channel per hour, as Discord allows
         self._published_at: dict[int, deque[float]] = defaultdict(deque)
@@ -84,6 +85,20 @@ class DiscordRest:
             "guild_id": guild_id,
         }  # fmt: skip
         return rid
+
+    def add_attachment(self, data: bytes, filename: str) -> int:
+        """A file a person attaches to a slash command, served at its CDN-like url."""
+        aid = next(self.ids)
+        url = f"http://127.0.0.1:{self.port}/attachments/{aid}/{filename}"
+        self.uploads[aid] = {
+            "id": str(aid), "filename": filename, "size": len(data), "url": url,
+            "proxy_url": url, "content_type": "text/x-opml", "_data": data,
+        }  # fmt: skip
+        return aid
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(int(request.match_info["aid"]))
+        return web.Response(status=404) if upload is None else web.Response(body=upload["_data"])
 
     def add_channel(
         self, guild_id: int | None, name: str, *, kind: int = 0, parent_id: int | None = None
@@ -134,11 +149,13 @@ class DiscordRest:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.path == "/gateway":
-            result: web.StreamResponse = await handler(request)
+        if request.path == "/gateway" or request.path.startswith("/attachments/"):
+            result: web.StreamResponse = await handler(request)  # the CDN needs no token
             return result
         body: Any = None
-        if request.can_read_body:
+        if request.content_type.startswith("multipart/"):
+            body = {"multipart": True}  # the handler reads the parts
+        elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else None
         self.requests.append((request.method, request.path, body))
