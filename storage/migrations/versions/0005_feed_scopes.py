@@ -66,28 +66,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope", "day"),
     )
     bind = op.get_bind()
-    feeds = bind.execute(sa.text("SELECT id, added_by, created_at FROM feeds")).fetchall()
-    scopes = sa.table(
-        "feed_scopes",
-        sa.column("feed_id", sa.Integer()),
-        sa.column("scope", sa.String()),
-        sa.column("added_by", sa.String()),
-        sa.column("category", sa.String()),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-    )
-    rows = [
-        {
-            "feed_id": feed_id,
-            "scope": _scope_of(added_by),
+    feeds = bind.execute(sa.text("SELECT id, added_by FROM feeds")).fetchall()
+    for feed_id, added_by in feeds:
+        # created_at is copied in SQL: its stored form differs by dialect.
+        bind.execute(
+            sa.text(
+                "INSERT INTO feed_scopes (feed_id, scope, added_by, category, created_at) "
+                "SELECT id, :scope, :added_by, '', created_at FROM feeds WHERE id = :id"
+            ),
             # Feeds from before were the config's unless a chat added them.
-            "added_by": added_by or "config",
-            "category": "",
-            "created_at": created_at,
-        }
-        for feed_id, added_by, created_at in feeds
-    ]
-    if rows:
-        op.bulk_insert(scopes, rows)
+            {"id": feed_id, "scope": _scope_of(added_by), "added_by": added_by or "config"},
+        )
     # Telegram and console subscriptions belong to their chat's scope.
     bind.execute(
         sa.text(
