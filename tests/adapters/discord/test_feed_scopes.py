@@ -13,7 +13,15 @@ async def test_feed_commands_are_registered_for_managers(world: World) -> None:
     synced = {c["name"]: c for c in world.fake.commands["global"]}
     assert {"addfeed", "removefeed", "feeds"} <= set(synced)
     manage = {n for n, c in synced.items() if c["default_member_permissions"] is not None}
-    assert manage == {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds"}
+    assert manage == {
+        "subscribe",
+        "unsubscribe",
+        "addfeed",
+        "removefeed",
+        "feeds",
+        "import",
+        "export",
+    }
     options = {o["name"]: o for o in synced["subscribe"]["options"]}
     assert options["only_ours"]["type"] == 5
 
