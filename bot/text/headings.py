@@ -266,6 +266,35 @@ def _bigrams(text: str) -> list[str]:
     return [f"{a} {b}" for a, b in itertools.pairwise(ws)]
 
 
+# Nouns that name an institution or a place kind: "Interior ministry", "Local mosque".
+INSTITUTION_NOUNS = frozenset(
+    wordlist(
+        "ministry ministries government police court courts council army military navy "
+        "parliament congress senate committee commission party union company companies "
+        "board agency agencies department office embassy mosque church temple school "
+        "schools university hospital hospitals airport port prison station bank banks "
+        "city village town district province region border camp camps club league "
+        "federation association authority authorities regulator tribunal assembly "
+        "session summit talks deal agreement treaty election elections referendum trial "
+        "inquiry hearing match final race tournament"
+    )
+)
+
+
+def names_a_subject(phrase: str, evidence: Sequence[str]) -> bool:
+    """Whether a common-noun phrase can head a section: its head noun names a sub-event,
+    an institution or a place kind, or the phrase recurs in the story. "Cold balls",
+    "Great length" and "Necessary part" say nothing a reader can scan for."""
+    words = normalise(phrase).split()
+    if not words:
+        return False
+    head = words[-1]
+    if head in HEAD_NOUNS or head in TOPICAL_NOUNS or head in INSTITUTION_NOUNS:
+        return True
+    low = normalise(phrase)
+    return sum(1 for text in evidence if low in normalise(text)) >= 2
+
+
 def derive_heading(
     texts: Sequence[str],
     idf: dict[str, float],
@@ -306,6 +335,8 @@ def derive_heading(
             name = _untitled(full_name(_untitled(run), runs))
             add(name, weight * (1.6 if " " in name else 1.2))
         for phrase, introduced in noun_phrases(text):
+            if not names_a_subject(phrase, evidence):
+                continue
             bonus = 1.3 if " " in phrase else 0.8
             add(phrase, weight * bonus * (1.2 if introduced else 1.0))
     typical = sorted(idf.values())[len(idf) // 2] if idf else 1.0

@@ -274,7 +274,12 @@ async def test_missing_headline_and_headings_are_filled_in() -> None:
     assert summary.headline == extractive.headline
     assert [s.text for s in summary.lede] == ["About 12,000 commuters use the bridge every day."]
     assert summary.sections[0].heading == "Commuters"
-    assert summary.sections[1].heading  # derived from the section's own words
+    # The headless section gets a heading from its own words, or, when they name
+    # nothing, its sentences join the section before it: never a filler heading.
+    assert all(section.heading for section in summary.sections)
+    shown = [x.text for section in summary.sections for x in section.sentences]
+    written = sum(len(section["sentences"]) for section in body["sections"])
+    assert len(shown) == written - 1  # all but the one that became the lede
 
 
 async def test_daily_budget_refuses_calls_until_the_next_day() -> None:
