@@ -224,7 +224,7 @@ async def test_injected_foreign_link_is_dropped() -> None:
     body = json.loads(good_json())
     body["sections"][1]["sentences"] += [
         {"text": "Details of the bridge closure: https://evil.example/x", "cites": [1]},
-        {"text": f"The bridge closure is described at {ARTICLES[0].url}.", "cites": [1]},
+        {"text": f"The Lindale bridge was closed on Tuesday {ARTICLES[0].url}.", "cites": [1]},
     ]
     llm = summarizer(FakeChatModel(json.dumps(body)))
     summary = await llm.summarize(STORY, ARTICLES)
@@ -297,14 +297,18 @@ async def test_daily_budget_refuses_calls_until_the_next_day() -> None:
 async def test_mentions_and_markup_are_neutralised() -> None:
     body = json.loads(good_json())
     body["lede"] = [
-        {"text": "**The Lindale bridge** was closed on Tuesday @everyone <@123>.", "cites": [1]}
+        {"text": "**The Lindale bridge** was closed on Tuesday <@123>.", "cites": [1]},
+        {"text": "The Lindale bridge was closed on Tuesday @everyone.", "cites": [1]},
     ]
-    summary = await summarizer(FakeChatModel(json.dumps(body))).summarize(STORY, ARTICLES)
+    llm = summarizer(FakeChatModel(json.dumps(body)))
+    summary = await llm.summarize(STORY, ARTICLES)
     lede = summary.lede[0].text
     assert "**" not in lede
     assert "<@" not in lede
-    assert "@everyone" not in lede
-    assert "@\u200beveryone" in lede
+    assert "@\u200buser" in lede
+    # A mention of everyone is a remark to the reader: no source says it.
+    assert not any("everyone" in s for s in sentences(summary))
+    assert llm.stats.dropped == {"reader": 1}
 
 
 async def test_answer_is_grounded_and_cited() -> None:
