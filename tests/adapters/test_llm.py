@@ -152,7 +152,7 @@ async def test_success_with_json_mode(
     assert summary.story_version == 2
     assert summary.headline == "Flooding closes the Lindale bridge"
     assert len(sentences(summary)) == 4
-    assert [s.heading for s in summary.sections] == ["Commuters", "Inspection"]
+    assert [s.heading for s in summary.sections] == ["Bridge commuters", "Steel inspection"]
     assert summary.sources == number_sources(ARTICLES)
     assert fake.requests[0]["response_format"] == {"type": "json_object"}
     assert fake.requests[0]["model"] == "fake-model"

@@ -81,7 +81,7 @@ async def test_success_is_the_models_story_with_its_own_sections() -> None:
     assert summary.story_version == 2
     assert summary.headline == "Flooding closes the Lindale bridge"
     assert len(sentences(summary)) == 4
-    assert [s.heading for s in summary.sections] == ["Commuters", "Inspection"]
+    assert [s.heading for s in summary.sections] == ["Bridge commuters", "Steel inspection"]
     assert summary.sources == number_sources(ARTICLES)
     assert model.asked == [(True, 900)]
     assert model.requests[0][0] == ChatMessage("system", SUMMARY_SYSTEM)
@@ -273,7 +273,7 @@ async def test_missing_headline_and_headings_are_filled_in() -> None:
     assert summary.written_by == "llm:fake-model"
     assert summary.headline == extractive.headline
     assert [s.text for s in summary.lede] == ["About 12,000 commuters use the bridge every day."]
-    assert summary.sections[0].heading == "Commuters"
+    assert summary.sections[0].heading == "Bridge commuters"
     assert summary.sections[1].heading  # derived from the section's own words
 
 
