@@ -181,5 +181,7 @@ def _judged(published: Counter[str], judged: bool) -> dict[str, Any]:
     return {
         "published_by_kind": dict(sorted(sentences.items())),
         "headings_by_kind": dict(sorted(headings.items())),
-        "unsupported_kept": sum(v for k, v in sentences.items() if k not in ("faithful", "unknown")),
+        "unsupported_kept": sum(
+            v for k, v in sentences.items() if k not in ("faithful", "unknown")
+        ),
     }

@@ -193,9 +193,7 @@ def _supports_name(key: str, evidence: Iterable[Evidence]) -> bool:
     """The name, or an inflected form of it ("Путина" for "Путин"), is in a source."""
     variants = {key, key + "s", key.removesuffix("s"), key.removesuffix("es")}
     return any(
-        v in ev.keys or stem(v, ev.support.language) in ev.keys
-        for ev in evidence
-        for v in variants
+        v in ev.keys or stem(v, ev.support.language) in ev.keys for ev in evidence for v in variants
     )
 
 

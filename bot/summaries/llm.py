@@ -232,6 +232,8 @@ class LLMSummarizer:
             used.update(content_words(heading))
             named.append(Section(heading, (*waiting, *section.sentences)[:4]))
             waiting = []
+        # Sentences that no named section took may still complete a short lede.
+        lede = (*lede, *waiting)[: max(3, len(lede))]
         ordered = sorted(articles, key=lambda a: (a.published, a.id))
         lead = ordered.index(lead_article(ordered)) + 1 if ordered else 1
         # Grounding kept the model's headline only if the leading report supports it;

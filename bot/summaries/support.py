@@ -51,8 +51,9 @@ _NEGATIONS = frozenset(
 _CJK_NEGATED = re.compile("[不没沒未无無非别否].?")
 # Pairs whose swap turns a report into its opposite (stems of our English stemmer).
 _ANTONYM_PAIRS = (
-    ("rise", "fall"), ("rose", "fell"), ("increas", "decreas"), ("win", "lose"),
-    ("won", "lost"), ("approv", "reject"), ("accept", "reject"), ("allow", "ban"),
+    ("rise", "fall"), ("rose", "fell"), ("risen", "fallen"), ("ris", "fall"),
+    ("increas", "decreas"), ("win", "lose"), ("won", "lost"), ("approv", "reject"),
+    ("accept", "reject"), ("allow", "ban"),
     ("higher", "lower"), ("gain", "loss"), ("guilty", "innocent"), ("open", "clos"),
     ("support", "oppos"), ("pass", "fail"), ("confirm", "deni"), ("up", "down"),
     ("befor", "aft"), ("ad", "remov"), ("rais", "cut"), ("acquit", "convict"),

@@ -34,6 +34,7 @@ from bot.summaries.grounding import number_sources
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.prompt import SUMMARY_SYSTEM
 from tests.bot.summaries.llm_cases import ARTICLES, STORY, FakeClock, good_json, sentences
+from tests.fakes.careless_model import FAITHFUL, JUNK_HEADINGS, CarelessModel
 from tests.fakes.fake_openai import FakeOpenAI, Reply, error_reply
 
 CONNECTION = {f.name for f in dataclasses.fields(OpenAIChatConfig)}
@@ -317,3 +318,50 @@ async def test_bootstrap_wires_the_llm_section_into_model_and_policy(fake: FakeO
     sent = fake.requests[0]
     assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("m1", 0.7, 321)
     assert {(m.name, m.value) for m in metrics.samples()} >= {("llm_calls", 1)}
+
+
+RU_ARTICLES = [
+    dataclasses.replace(
+        ARTICLES[0],
+        title="Шторм закрыл мост в Линдейле",
+        text="Мост в Линдейле закрыли во вторник после того, как река поднялась на четыре метра. "
+        "Около 12 000 человек ежедневно ездят по мосту, сообщили власти округа Марш. "
+        "Мэр Анна Ортис назвала закрытие тяжёлым, но необходимым шагом.",
+        language="ru",
+    ),
+    dataclasses.replace(
+        ARTICLES[1],
+        title="Наводнение перекрыло мост в Линдейле",
+        text="Из-за наводнения мост в Линдейле пришлось закрыть во вторник. "
+        "Инженеры осмотрят стальные опоры моста, на это уйдёт три дня. "
+        "Мэр Анна Ортис призвала водителей пользоваться северным объездом.",
+        language="ru",
+    ),
+]
+
+
+@pytest.mark.parametrize("articles", [ARTICLES, RU_ARTICLES], ids=["english", "russian"])
+async def test_careless_model_cannot_spoil_the_summary(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer], articles: list[Any]
+) -> None:
+    careless = CarelessModel()
+    fake.default = careless.reply
+    llm = llm_factory()
+    summary = await llm.summarize(STORY, articles)
+    assert summary.written_by == "llm:fake-model"  # not the extractive fallback
+    kinds = [careless.kind_of(t) for t in sentences(summary)]
+    assert kinds
+    assert set(kinds) == {FAITHFUL}
+    faithful = careless.written[FAITHFUL]
+    assert len(kinds) >= 0.8 * faithful
+    injected = set(careless.written) - {FAITHFUL, "junk_heading"}
+    assert {"invented_name", "invented_toll", "reader_call", "evaluation"} <= injected
+    assert sum(llm.stats.dropped.values()) >= len(injected)
+    headings = [s.heading for s in summary.sections]
+    assert headings
+    assert not set(headings) & set(JUNK_HEADINGS)
+    assert summary.headline == number_sources(articles)[summary.lead - 1].title
+    answer = await llm.answer(STORY, articles, "What happened to the bridge?")
+    assert answer.found
+    assert answer.sentences
+    assert {careless.kind_of(s.text) for s in answer.sentences} == {FAITHFUL}

@@ -45,7 +45,10 @@ _INVENTED = {
     ),
 }
 _AUXILIARY = re.compile(r"\b(is|was|were|are|will|has|have|had|can|could|would)\b (?!not\b)")
-_RU_VERB = re.compile(r"(?<=\s)([а-яё]{3,}(?:ли|ла|ло|ет|ют|ит|ат|ят))\b")
+# A Russian past or present verb form (Cyrillic letters written as escapes).
+_RU_VERB = re.compile(
+    "(?<=\\s)([\u0430-\u044f\u0451]{3,}(?:\u043b\u0438|\u043b\u0430|\u043b\u043e|\u0435\u0442|\u044e\u0442))\\b"
+)
 _FIRST_PERSON = re.compile(r"\b(i|me|my|we|our|us|you|your)\b|[!?\"\u201c\u201d]", re.I)
 
 
@@ -84,14 +87,13 @@ class CarelessModel:
     def _faithful(self, articles: list[dict[str, Any]]) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
         for a in articles:
-            for i, s in enumerate(article_sentences(a["text"], min_words=6)[:6]):
-                if _FIRST_PERSON.search(s) or len(words(s)) > 45:
+            for i, source in enumerate(article_sentences(a["text"], min_words=6)[:6]):
+                if _FIRST_PERSON.search(source) or len(words(source)) > 45:
                     continue
-                head, _, _ = s.partition(", ")
+                head, _, _ = source.partition(", ")
                 # Every third sentence is cut at its first comma: a light paraphrase.
-                if i % 3 == 2 and len(words(head)) >= 6:
-                    s = head.rstrip(".") + "."
-                out.append((s, a["number"]))
+                cut = i % 3 == 2 and len(words(head)) >= 6
+                out.append((head.rstrip(".") + "." if cut else source, a["number"]))
         return out
 
     def _story(self, articles: list[dict[str, Any]]) -> dict[str, Any]:
@@ -109,7 +111,9 @@ class CarelessModel:
             hostile.append((self._note("changed_number", changed), with_number[1]))
         flippable = next((f for f in faithful[1:] if _flip(f[0], lang) != f[0]), None)
         if flippable is not None:
-            hostile.append((self._note("flipped_negation", _flip(flippable[0], lang)), flippable[1]))
+            hostile.append(
+                (self._note("flipped_negation", _flip(flippable[0], lang)), flippable[1])
+            )
         if faithful:
             linked = faithful[0][0].rstrip(".") + " (details: https://news-tips.example/more)."
             hostile.append((self._note("link", linked), faithful[0][1]))
@@ -154,9 +158,9 @@ def _flip(sentence: str, lang: str) -> str:
 def _name_in(chunk: list[tuple[str, int]]) -> str:
     """A two-word capitalised name from the sentences, as a model's heading would be."""
     for text, _ in chunk:
-        m = re.search(r"(?<=\s)([A-Z][a-z]+ [A-Z][a-z]+)\b", text)
-        if m:
-            return m.group(1)
+        for m in re.finditer(r"(?<=\s)([^\W\d_]{2,} [^\W\d_]{2,})\b", text):
+            if all(w[0].isupper() and w[1:].islower() for w in m.group(1).split()):
+                return m.group(1)
     return ""
 
 
