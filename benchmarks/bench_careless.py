@@ -22,10 +22,9 @@ from adapters.llm import OpenAIChatConfig, OpenAIChatModel
 from bot.eval.summaries import evaluate_summaries
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.llm import LLMConfig, LLMSummarizer
-from tests.fakes.careless_model import FAITHFUL, CarelessModel
-from tests.fakes.fake_openai import FakeOpenAI
 
 DEV = Path("../shared/eval/summaries/allsides_dev.jsonl")
+ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class _Clock:
@@ -37,6 +36,11 @@ class _Clock:
 
 async def careless_run(lines: list[str]) -> dict[str, Any]:
     """The evaluation of ``lines`` with the careless model, and its ledger's totals."""
+    # The fakes live with the tests, which are not an installed package.
+    sys.path.insert(0, ROOT)
+    from tests.fakes.careless_model import FAITHFUL, CarelessModel  # noqa: PLC0415
+    from tests.fakes.fake_openai import FakeOpenAI  # noqa: PLC0415
+
     fake = FakeOpenAI()
     careless = CarelessModel()
     fake.default = careless.reply
