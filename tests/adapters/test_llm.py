@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import dataclasses
+import json
 import logging
 import socket
 import time
@@ -29,6 +30,7 @@ from bot.core.errors import (
     TransientModelError,
 )
 from bot.core.metrics import Metrics
+from bot.eval.summaries import evaluate_summaries
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.grounding import number_sources
 from bot.summaries.llm import LLMConfig, LLMSummarizer
@@ -365,3 +367,37 @@ async def test_careless_model_cannot_spoil_the_summary(
     assert answer.found
     assert answer.sentences
     assert {careless.kind_of(s.text) for s in answer.sentences} == {FAITHFUL}
+
+
+def _row(story_id: str, articles: list[Any]) -> str:
+    return json.dumps(
+        {
+            "id": story_id,
+            "date": "2024-03-05",
+            "articles": [
+                {"source": a.outlet, "title": a.title, "text": a.text, "url": a.url}
+                for a in articles
+            ],
+            "summary": articles[0].text,
+        },
+        ensure_ascii=False,
+    )
+
+
+async def test_eval_summaries_counts_what_the_careless_model_got_through(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer]
+) -> None:
+    careless = CarelessModel()
+    fake.default = careless.reply
+    lines = [_row("en-1", ARTICLES), _row("ru-1", RU_ARTICLES)]
+    result = await evaluate_summaries(lines, llm_factory(), judge=careless.kind_of)
+    assert result["stories"] == 2
+    assert result["fallbacks"] == {}
+    assert result["unsupported_kept"] == 0
+    assert result["published_by_kind"][FAITHFUL] >= 0.8 * careless.written[FAITHFUL]
+    dropped = result["sentences_dropped"]
+    for reason in ("unsupported_name", "unsupported_number", "reader", "opinion"):
+        assert dropped[reason] >= 2, reason
+    assert dropped["foreign_link"] == 2
+    assert dropped["contradiction"] >= 1
+    assert "junk_heading" not in result["headings_by_kind"]

@@ -102,21 +102,20 @@ class CarelessModel:
         faithful = self._faithful(articles)
         facts = " ".join(a["title"] + " " + a["text"] for a in articles)
         n = next(k for k in range(47, 10_000) if str(k) not in facts)
-        hostile: list[tuple[str, int]] = [
-            (self._note(kind, text.format(n=n)), 1) for kind, text in _INVENTED[lang]
+        # (kind, text, cite): recorded in the ledger when placed in the reply.
+        hostile: list[tuple[str, str, int]] = [
+            (kind, text.format(n=n), 1) for kind, text in _INVENTED[lang]
         ]
         with_number = next((f for f in faithful if re.search(r"\d", f[0])), None)
         if with_number is not None:
             changed = re.sub(r"\d+", str(n + 1), with_number[0], count=1)
-            hostile.append((self._note("changed_number", changed), with_number[1]))
+            hostile.append(("changed_number", changed, with_number[1]))
         flippable = next((f for f in faithful[1:] if _flip(f[0], lang) != f[0]), None)
         if flippable is not None:
-            hostile.append(
-                (self._note("flipped_negation", _flip(flippable[0], lang)), flippable[1])
-            )
+            hostile.append(("flipped_negation", _flip(flippable[0], lang), flippable[1]))
         if faithful:
             linked = faithful[0][0].rstrip(".") + " (details: https://news-tips.example/more)."
-            hostile.append((self._note("link", linked), faithful[0][1]))
+            hostile.append(("link", linked, faithful[0][1]))
         kept = [(self._note(FAITHFUL, t), c) for t, c in faithful]
         lede, rest = kept[:2], kept[2:]
         sections: list[dict[str, Any]] = []
@@ -124,14 +123,15 @@ class CarelessModel:
         for i in range(0, len(rest), per):
             chunk = rest[i : i + per]
             if hostile:
-                chunk.append(hostile.pop(0))
+                kind, text, cite = hostile.pop(0)
+                chunk.append((self._note(kind, text), cite))
             heading = JUNK_HEADINGS[len(sections) % len(JUNK_HEADINGS)]
             if len(sections) % 2 == 1:
                 heading = _name_in(chunk) or heading
             self._note("junk_heading" if heading in JUNK_HEADINGS else FAITHFUL, heading)
             sections.append({"heading": heading, "sentences": [_cited(s) for s in chunk]})
-        if sections and hostile:
-            sections[-1]["sentences"].extend(_cited(s) for s in hostile)
+        if sections:
+            sections[-1]["sentences"].extend(_cited((self._note(k, t), c)) for k, t, c in hostile)
         return {
             "headline": articles[0]["title"],
             "lede": [_cited(s) for s in lede],
