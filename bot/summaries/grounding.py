@@ -197,8 +197,11 @@ def _supports_name(key: str, evidence: Iterable[Evidence]) -> bool:
     )
 
 
-def _names(text: str) -> list[str]:
-    """Capitalised tokens that are probably names (not a lone sentence-initial word)."""
+def _names(text: str, *, nouns_capitalised: bool = False) -> list[str]:
+    """Capitalised tokens that are probably names (not a lone sentence-initial word).
+
+    Where every noun is capitalised (German), only runs of two or more capitalised words
+    ("Helene Marsch") count, so a reworded noun is left to the support check."""
     unquoted = _QUOTED.sub(" ", normalise_quotes(text))
     tokens = re.findall(r"\S+", unquoted)
     names: list[str] = []
@@ -209,6 +212,9 @@ def _names(text: str) -> list[str]:
         sentence_start = i == 0 or tokens[i - 1].endswith((".", ":", "!", "?", '"'))
         nxt = tokens[i + 1].strip("\"'([{,;:") if i + 1 < len(tokens) else ""
         if sentence_start and not (nxt[:1].isupper()):
+            continue
+        prev = "" if sentence_start else tokens[i - 1].strip("\"'([{")
+        if nouns_capitalised and not (nxt[:1].isupper() or prev[:1].isupper()):
             continue
         key = _key(tok)
         if len(key) < 2 or key in STOPWORDS or key in _MONTHS or key == "may":
@@ -285,7 +291,7 @@ def problem(
         core = quote.strip(" .,;:!?'")
         if core and not any(core in ev.text for ev in cited):
             return "unsupported_quote"
-    for key in _names(text):
+    for key in _names(text, nouns_capitalised=all(ev.support.language == "de" for ev in cited)):
         if not _supports_name(key, cited):
             return "unsupported_name"
     if idf is not None:

@@ -159,6 +159,14 @@ def test_every_language_keeps_faithful_and_drops_invented(
     assert check(number, arts=arts) == {"unsupported_number": 1}
 
 
+def test_german_nouns_are_not_names_but_names_are() -> None:
+    arts = [article(1, "Staudamm", LANGUAGES[1][1], "de")]
+    reworded = "Richterin Helene Marsch entschied, dass die Prüfung des Damms unvollständig war."
+    assert check(reworded, arts=arts) == {}
+    invented = "Richterin Helene Marsch und Senator Karl Brandt stoppten den Bau des Staudamms."
+    assert check(invented, arts=arts) == {"unsupported_name": 1}
+
+
 def test_russian_names_match_in_another_case_and_flips_are_caught() -> None:
     arts = [article(1, "Суд", LANGUAGES[0][1], "ru")]
     assert check("Маршова постановила, что экспертиза была неполной.", arts=arts) == {}
