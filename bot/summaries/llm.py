@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.core.domain import Answer, Article, ChatMessage, Section, Story, Summary
+from bot.core.domain import Answer, Article, ChatMessage, Section, Sentence, Story, Summary
 from bot.core.errors import ModelError
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import ChatModel, Clock, Summarizer
@@ -34,7 +34,8 @@ from bot.summaries.prompt import (
     summary_messages,
     utc_day,
 )
-from bot.text.headings import derive_heading
+from bot.text.headings import derive_heading, is_good_heading
+from bot.text.headwords import FALLBACKS
 from bot.text.terms import content_words
 from bot.text.vectors import idf_weights
 
@@ -79,8 +80,17 @@ class LLMStats:
     answers: int = 0
     kept: int = 0  # sentences that passed grounding
     wrappers_stripped: int = 0  # replies with chatter or fences around the JSON
+    headings_replaced: int = 0  # model headings that broke the heading rules
     fallbacks: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
+
+
+def _good_model_heading(heading: str, own: list[str], texts: list[str], used: set[str]) -> bool:
+    """A heading the rules accept (a name or sub-event, no filler), not one that repeats
+    another section's words."""
+    if not heading or heading in FALLBACKS or set(content_words(heading)) & used:
+        return False
+    return is_good_heading(heading, [*own, *texts])
 
 
 class _Fallback(Exception):
@@ -200,23 +210,35 @@ class LLMSummarizer:
         idf = idf_weights([content_words(t) for t in texts])
         named: list[Section] = []
         used: set[str] = set()
+        waiting: list[Sentence] = []
         for section in sections[:5]:
-            heading = section.heading or derive_heading(
-                [s.text for s in section.sentences], idf, avoid=used, headline=draft.headline
-            )
+            own = [s.text for s in section.sentences]
+            # The model's heading follows the rules extractive headings follow, else one
+            # is derived from the section's sentences.
+            heading = section.heading
+            if not _good_model_heading(heading, own, texts, used):
+                self.stats.headings_replaced += 1
+                heading = derive_heading(
+                    own, idf, avoid=used, headline=draft.headline, context=texts
+                )
             if not heading:
-                # Nothing names it: its sentences join the previous section, or wait.
+                # Nothing names it: its sentences join the previous section, or the next.
                 if named and len(named[-1].sentences) < 4:
                     prev = named[-1]
                     named[-1] = Section(prev.heading, (*prev.sentences, *section.sentences)[:4])
+                elif not named:
+                    waiting.extend(section.sentences)
                 continue
             used.update(content_words(heading))
-            named.append(Section(heading, section.sentences[:4]))
+            named.append(Section(heading, (*waiting, *section.sentences)[:4]))
+            waiting = []
+        # Sentences that no named section took may still complete a short lede.
+        lede = (*lede, *waiting)[: max(3, len(lede))]
         ordered = sorted(articles, key=lambda a: (a.published, a.id))
         lead = ordered.index(lead_article(ordered)) + 1 if ordered else 1
-        headline = draft.headline
-        if not headline:
-            headline = (await self._fallback.summarize(story, articles)).headline
+        # Grounding kept the model's headline only if the leading report supports it;
+        # otherwise the lead's own title, so headline, link and lede agree.
+        headline = draft.headline or draft.sources[lead - 1].title
         return replace(
             draft,
             story_id=story.id,
