@@ -115,7 +115,7 @@ class Runner:
                 return None
             if not self._restored:
                 # A new leader rebuilds the clusterer from storage before deciding.
-                await self.pipeline.restore()
+                await self.pipeline.restore(stop=stop, batch=self.cluster_batch)
                 self._restored = True
                 self._to_deliver.set()
             # From storage, not a poll's report: other processes store articles too.

@@ -142,8 +142,10 @@ class Pipeline:
         self._known_ids.add(story_id)
         return story_id
 
-    async def restore(self) -> int:
-        """Rebuild clustering state from the stored window after a restart."""
+    async def restore(self, *, stop: asyncio.Event | None = None, batch: int = 500) -> int:
+        """Rebuild clustering state from the stored window after a restart, then cluster
+        what was stored but not clustered, ``batch`` at a time (``stop`` ends that
+        between batches; the rest waits in storage for ``process_stored``)."""
         self._known_ids = await self.storage.story_ids()
         since = self.clock.now() - timedelta(hours=self.clustering.window_hours)
         articles = await self.storage.recent_articles(since)
@@ -157,9 +159,11 @@ class Pipeline:
                 loose.append(article)  # stored but not clustered before a crash
             else:
                 self.clusterer.restore(cluster_doc(article), article.story_id)
-        if loose:
-            await self.process(loose)
-        await self.publish_unsummarised()
+        for start in range(0, len(loose), max(1, batch)):
+            if stop is not None and stop.is_set():
+                break
+            await self.process(loose[start : start + max(1, batch)], stop=stop)
+        await self.publish_unsummarised(stop=stop)
         log.info("pipeline.restored articles=%d unclustered=%d", len(articles), len(loose))
         return len(articles)
 
@@ -214,13 +218,15 @@ class Pipeline:
                 break
         return total
 
-    async def publish_unsummarised(self, limit: int = 500) -> CycleReport:
+    async def publish_unsummarised(
+        self, limit: int = 500, *, stop: asyncio.Event | None = None
+    ) -> CycleReport:
         """Summarise and enqueue stories whose current version a previous leader clustered
         but never summarised (it died in between); summarised versions are skipped."""
         report = CycleReport()
         stories = await self.storage.unsummarised_stories(self.stories.min_outlets_to_post, limit)
         if stories:
-            await self._publish(stories, report)
+            await self._publish(stories, report, stop=stop)
             log.info("pipeline.resumed stories=%d", len(stories))
         return report
 
