@@ -148,6 +148,16 @@ def build_summarizer(
     return llm, [model.close]
 
 
+def summary_concurrency(config: Config, stories: StoriesConfig) -> int:
+    """Stories summarised at once: as configured, else as many as the LLM may be asked
+    at once (one for the extractive summariser, which is CPU work on this loop)."""
+    if stories.summary_concurrency > 0:
+        return stories.summary_concurrency
+    if config.section("summarizer", SummaryConfig).kind == "llm":
+        return max(1, config.section("llm", LLMConfig).max_concurrency)
+    return 1
+
+
 @contextlib.asynccontextmanager
 async def build_core(
     config: Config,
@@ -196,6 +206,7 @@ async def build_core(
             extract_pool=parser.pool,
         )
         closers.append(article_text.close)
+        stories = stories_config or config.section("stories", StoriesConfig)
         pipeline = Pipeline(
             article_text=article_text,
             storage=storage,
@@ -203,7 +214,9 @@ async def build_core(
             clock=clock,
             clustering=config.section("clustering", ClusterConfig),
             breaking=config.section("breaking", BreakingConfig),
-            stories=stories_config or config.section("stories", StoriesConfig),
+            stories=stories,
+            summary_concurrency=summary_concurrency(config, stories),
+            summary_articles=config.section("summarizer", SummaryConfig).max_articles,
         )
         chosen = dict(messengers or {})
         dispatcher = Dispatcher(
@@ -220,12 +233,17 @@ async def build_core(
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
         )
+        running = config.section("runner", RunnerConfig)
         runner = Runner(
             watcher=watcher,
             pipeline=pipeline,
             dispatcher=dispatcher,
             outbox=storage,
             metrics=metrics,
+            tick_s=running.tick_s,
+            cluster_batch=running.cluster_batch,
+            poll_passes=running.poll_passes,
+            stop_grace_s=running.stop_grace_s,
         )
         core = Core(
             config=config,
@@ -328,8 +346,6 @@ async def run_bot(config: Config) -> int:
             core.runner.leader = leader
             running = config.section("runner", RunnerConfig)
             listener = WorkListener(config.database.url)
-            core.runner.cluster_batch = running.cluster_batch
-            core.runner.tick_s = running.tick_s
             if listener.enabled and await listener.start():
                 core.runner.wakeup = listener
                 core.runner.tick_s = running.notified_tick_s
