@@ -30,6 +30,11 @@ from bot.text.headwords import (
     is_adjective_form,
     is_verb_form,
 )
+from bot.text.script_headings import (
+    derive_script_heading,
+    needs_script_heading,
+    script_heading_problems,
+)
 from bot.text.sentences import wordlist
 from bot.text.terms import STOPWORDS, content_words, normalise
 
@@ -205,6 +210,8 @@ def heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
         return ["empty"]
     if heading in FALLBACKS or heading in TOPICS.values() or heading == QUOTES_HEADING:
         return []
+    if needs_script_heading([heading]):
+        return script_heading_problems(heading, texts)
     return _problems(heading, name_words(texts), [r for t in texts for r in name_runs(t)])
 
 
@@ -310,6 +317,8 @@ def derive_heading(
     counts for less. ``context`` (the story's other sentences) only completes names
     ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals.
     """
+    if needs_script_heading(texts):
+        return derive_script_heading(texts, avoid=avoid, headline=headline, context=context)
     evidence = [*texts, *context]
     names = name_words(evidence)
     runs = [r for t in evidence for r in name_runs(t)]
