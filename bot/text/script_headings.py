@@ -34,7 +34,8 @@ def needs_script_heading(texts: Sequence[str]) -> bool:
 def _cjk_pieces(text: str) -> set[str]:
     pieces: set[str] = set()
     for run in _CJK_RUN.findall(text):
-        for size in range(2, min(MAX_CJK_CHARS, len(run)) + 1):
+        # One character longer than a heading may be, to tell a cut from a whole.
+        for size in range(2, min(MAX_CJK_CHARS + 1, len(run)) + 1):
             for i in range(len(run) - size + 1):
                 pieces.add(run[i : i + size])
     return pieces
@@ -59,6 +60,27 @@ def _display(piece: str, texts: Sequence[str]) -> str:
         if match:
             return match.group(0)
     return piece
+
+
+def _taken(piece: str, avoid: set[str], unspaced: bool) -> bool:
+    """Whether another heading already says this (its words, or its character pairs)."""
+    if unspaced:
+        return any(piece[i : i + 2] in avoid for i in range(len(piece) - 1)) or piece in avoid
+    return any(part in avoid for part in piece.split())
+
+
+def _stands_alone(piece: str, inside: int, counts: dict[str, int]) -> bool:
+    """A run of characters that is a unit, not a cut: three or more characters (two are
+    as often a verb as a name: "加入", "结束"), and no longer run shared as often contains
+    it ("民政治协商会议全" is a cut of a longer name; so is "协商会")."""
+    if len(piece) < 3:
+        return False
+    longer = (
+        other
+        for other, n in counts.items()
+        if n >= inside and len(other) == len(piece) + 1 and piece in other
+    )
+    return next(longer, None) is None and len(piece) <= MAX_CJK_CHARS
 
 
 def derive_script_heading(
@@ -90,18 +112,21 @@ def derive_script_heading(
     others = [pieces(t) for t in context if t not in texts]
     said = pieces(headline) if headline else set()
     best, best_score = "", 0.0
+    # How many of the section's sentences, and the headline, say each piece.
     counts: dict[str, int] = {}
-    for found in group:
+    for found in (*group, said):
         for piece in found:
             counts[piece] = counts.get(piece, 0) + 1
     for piece, inside in counts.items():
-        if inside < 2 and piece not in said:
+        if inside < 2:
             continue
-        if any(part in avoid for part in piece.split()) or piece in avoid:
+        if _taken(piece, avoid, unspaced):
+            continue
+        if unspaced and not _stands_alone(piece, inside, counts):
             continue
         outside = sum(1 for found in others if piece in found)
         length = len(piece) if unspaced else 2 * len(piece.split())
-        score = (inside + (1 if piece in said else 0)) * length / (1.0 + outside)
+        score = inside * length / (1.0 + outside)
         if score > best_score or (score == best_score and piece < best):
             best, best_score = piece, score
     if not best or (unspaced and all(is_cjk_char(c) is False for c in best)):
