@@ -12,8 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.commands.base import Invocation, card, log
+from bot.commands.catchup import CatchupCommands
 from bot.commands.feeds import FeedCommands
 from bot.commands.ports import FeedProbe
+from bot.commands.search import SearchCommands
+from bot.commands.settings import SettingsCommands
 from bot.commands.stories import StoryCommands
 from bot.commands.subscriptions import SubscriptionCommands
 from bot.core.cards import Action, Card, Line, Text
@@ -40,6 +43,13 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("expand", "A story's section in full", "/expand <story> [section]"),
     CommandInfo("sources", "The sources of a story", "/sources <story>"),
     CommandInfo("ask", "Ask a question about a story", "/ask <story> <question>"),
+    CommandInfo(
+        "catchup",
+        "The most important stories since you last caught up",
+        "/catchup [topic] [12h|2d|monday]",
+    ),
+    CommandInfo("search", "Find stored stories by their words", "/search <words>"),
+    CommandInfo("settings", "This chat's time zone", "/settings timezone <Area/City>"),
     CommandInfo("addfeed", "Add a news feed to the shared pool", "/addfeed <url>"),
     CommandInfo("removefeed", "Remove a feed this chat added", "/removefeed <url>"),
     CommandInfo("feeds", "The feeds and how they are doing", "/feeds"),
@@ -58,7 +68,14 @@ def split_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
-class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
+class Commands(
+    SubscriptionCommands,
+    StoryCommands,
+    FeedCommands,
+    CatchupCommands,
+    SearchCommands,
+    SettingsCommands,
+):
     """Every command of the bot, platform-neutral."""
 
     async def run(self, inv: Invocation, text: str) -> Card:
@@ -72,6 +89,9 @@ class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
             "expand": self._expand_text,
             "sources": self.sources,
             "ask": self._ask_text,
+            "catchup": self.catchup,
+            "search": self.search,
+            "settings": self.settings,
             "addfeed": self.add_feed,
             "removefeed": self.remove_feed,
             "feeds": lambda inv, _args: self.feeds(inv),

@@ -305,3 +305,16 @@ class ChatReply:
     text: str  # "" when the model wrote nothing
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+
+# ---------------------------------------------------------------- chats
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's own settings and the window its last ``/catchup`` showed."""
+
+    destination: Destination
+    timezone: str = "UTC"  # an IANA name, checked when it is set
+    catchup_from: datetime | None = None
+    caught_up_at: datetime | None = None

@@ -275,3 +275,42 @@ def story_line(story: Story) -> Line:
         Text(f" {shorten(story.headline, 110)} · {outlets} outlet{'s' if outlets != 1 else ''}"),
         Text(f"{flag} · {clock_time(story.updated_at)}"),
     )
+
+
+FULL_STORY = "Full story"
+
+
+def outlets_text(story: Story, shown: int = 3) -> str:
+    """``Reuters, AP, BBC +2``: the first outlets that reported it, and how many more."""
+    names = list(story.outlets[:shown])
+    more = story.outlet_count - len(names)
+    return ", ".join(names) + (f" +{more}" if more > 0 else "")
+
+
+def story_link(summary: Summary, page_url: str | None) -> str | None:
+    """Where a story's headline leads: its page when the bot serves pages, else the
+    leading report."""
+    if page_url:
+        return page_url
+    lead = summary.source(summary.lead) or (summary.sources[0] if summary.sources else None)
+    return lead.url if lead else None
+
+
+def compact_story(story: Story, summary: Summary | None, page_url: str | None) -> tuple[Line, ...]:
+    """Two lines per story in ``/catchup``, ``/search`` and digests: the headline as a link,
+    then one line of what happened, its outlets and its id."""
+    headline = shorten(summary.headline if summary else story.headline, 110) or story.id
+    url = story_link(summary, page_url) if summary else page_url
+    first: Line = (Link(headline, url),) if url else (Text(headline, "bold"),)
+    if story.breaking_at is not None:
+        first = (*first, Text(" · breaking"))
+    lede = shorten(summary.lede[0].text, 160) if summary and summary.lede else ""
+    second: list[Inline] = [Text(f"{lede} — " if lede else "")]
+    second.append(Text(f"{outlets_text(story)} · "))
+    second.append(Text(story.id, "code"))
+    return first, tuple(second)
+
+
+def full_story_line(page_url: str | None) -> tuple[Line, ...]:
+    """The "Full story" link under posts and answers, when pages are served."""
+    return ((Link(FULL_STORY, page_url),),) if page_url else ()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
+from bot.commands.lookback_ports import LookBackStore
 from bot.commands.ports import CommandStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
@@ -25,6 +26,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     PipelineStore,
     DispatcherStore,
     CommandStore,
+    LookBackStore,
     OutboxGauge,
     DemoStore,
     OperatorStore,
