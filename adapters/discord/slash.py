@@ -128,9 +128,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         await r.answer(interaction, "catchup", lambda inv: c.catchup(inv, args), ephemeral=True)
 
     @app_commands.command(name="search", description=describe("search"))
-    @app_commands.describe(
-        words='Words, "phrases", OR and -exclusions', page="Page of the results"
-    )
+    @app_commands.describe(words='Words, "phrases", OR and -exclusions', page="Page of the results")
     async def search(
         interaction: discord.Interaction[Any],
         words: str,
