@@ -20,6 +20,7 @@ from storage.base import article_value, utc_now
 from storage.chats import ChatStorage
 from storage.codec import decode_summary, encode_summary
 from storage.feeds import FeedStorage
+from storage.history import HistoryStorage
 from storage.models import ArticleRow, StoryRow, SummaryRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
@@ -27,7 +28,9 @@ from storage.search import SearchStorage, follow_story, index_summary
 from storage.subscriptions import SubscriptionStorage
 
 
-class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, SearchStorage, ChatStorage):
+class SqlStorage(
+    FeedStorage, SubscriptionStorage, OutboxStorage, SearchStorage, ChatStorage, HistoryStorage
+):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
     # ------------------------------------------------------------ wake-ups

@@ -318,3 +318,13 @@ class ChatSettings:
     timezone: str = "UTC"  # an IANA name, checked when it is set
     catchup_from: datetime | None = None
     caught_up_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryVersion:
+    """One stored version of a story's summary, for its page's history."""
+
+    version: int
+    created_at: datetime
+    headline: str
+    what_changed: Sentence | None = None

@@ -93,8 +93,10 @@ class Dispatcher:
         metrics: Metrics | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        public_url: str = "",
     ) -> None:
         self.storage = storage
+        self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
         self.config = config or DeliveryConfig()
@@ -249,14 +251,20 @@ class Dispatcher:
         self._take_slot(delivery)
         try:
             if delivery.kind == "edit" and delivery.message_id:
-                post = story_post(story, summary, now, living=True)
+                page = f"{self.public_url}/s/{story.id}" if self.public_url else None
+                post = story_post(story, summary, now, living=True, page_url=page)
                 message_id = await self._update(
-                    delivery, messenger, post, update_card(story, summary, now)
+                    delivery, messenger, post, update_card(story, summary, now, page_url=page)
                 )
             else:
                 ref = await messenger.send(
                     delivery.destination,
-                    story_post(story, summary, now),
+                    story_post(
+                        story,
+                        summary,
+                        now,
+                        page_url=f"{self.public_url}/s/{story.id}" if self.public_url else None,
+                    ),
                     nonce=delivery_nonce(delivery),
                 )
                 message_id = ref.message_id

@@ -138,14 +138,23 @@ def story_buttons(summary: Summary, *, living: bool = False) -> tuple[Button, ..
     return tuple(buttons)
 
 
-def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = False) -> Card:
-    """The post people see in a channel for one story version."""
+def story_post(
+    story: Story,
+    summary: Summary,
+    now: datetime,
+    *,
+    living: bool = False,
+    page_url: str | None = None,
+) -> Card:
+    """The post people see in a channel for one story version; ``page_url`` is the
+    story's web page when the bot serves pages ("Full story")."""
     body: list[Line] = [cited(sentence, summary) for sentence in summary.lede]
     # "What changed" belongs to an updated post, and says nothing the lede already says.
     if living and summary.what_changed is not None and summary.what_changed not in summary.lede:
         body.append((Text("What changed: ", "bold"), *cited(summary.what_changed, summary)))
     lead_ref = summary.source(summary.lead) or (summary.sources[0] if summary.sources else None)
     lead = lead_ref.url if lead_ref else None
+    body.extend(full_story_line(page_url))
     return Card(
         title=summary.headline,
         title_url=lead,
@@ -157,10 +166,13 @@ def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = 
     )
 
 
-def update_card(story: Story, summary: Summary, now: datetime) -> Card:
+def update_card(
+    story: Story, summary: Summary, now: datetime, *, page_url: str | None = None
+) -> Card:
     """A short reply under a post that can no longer be edited."""
     news = summary.what_changed or (summary.lede[0] if summary.lede else None)
     body: tuple[Line, ...] = (cited(news, summary),) if news else ()
+    body += full_story_line(page_url)
     return Card(
         title=f"Update on {story.id}: {summary.headline}",
         title_url=summary.sources[-1].url if summary.sources else None,
@@ -203,7 +215,7 @@ def section_gone_card(current: Summary) -> Card:
     )
 
 
-def full_card(summary: Summary) -> Card:
+def full_card(summary: Summary, *, page_url: str | None = None) -> Card:
     """Every section in full (``/expand k7q2`` without a section)."""
     body: list[Line] = [paragraph(summary.lede, summary)]
     for section in summary.sections:
@@ -217,6 +229,7 @@ def full_card(summary: Summary) -> Card:
         body.extend(
             (Text(f"{event.when} — "), *cited(event.what, summary)) for event in summary.events
         )
+    body.extend(full_story_line(page_url))
     return Card(
         title=f"{summary.headline} — story {summary.story_id}",
         title_url=summary.sources[0].url if summary.sources else None,
@@ -248,7 +261,9 @@ def sources_card(summary: Summary, *, added: int | None = None, new: Collection[
     )
 
 
-def answer_card(story: Story, summary: Summary, question: str, answer: Answer) -> Card:
+def answer_card(
+    story: Story, summary: Summary, question: str, answer: Answer, *, page_url: str | None = None
+) -> Card:
     if answer.found:
         body: tuple[Line, ...] = (paragraph(answer.sentences, summary),)
     elif answer.sentences:
@@ -258,6 +273,7 @@ def answer_card(story: Story, summary: Summary, question: str, answer: Answer) -
         )
     else:
         body = (line("The sources don't say."),)
+    body += full_story_line(page_url)
     return Card(
         title=f"“{shorten(question, 80)}” — story {story.id}",
         body=body,

@@ -16,6 +16,7 @@ import pytest
 from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
 from bot.commands.lookback_ports import LookBackStore
 from bot.commands.ports import CommandStore
+from bot.delivery.page import PageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
 from bot.stories.ports import PipelineStore
@@ -27,6 +28,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     DispatcherStore,
     CommandStore,
     LookBackStore,
+    PageStore,
     OutboxGauge,
     DemoStore,
     OperatorStore,
