@@ -221,3 +221,21 @@ class DigestRow(Base):
     next_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # The digest due at ``next_due_at`` covers stories from ``covers_from`` on.
     covers_from: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestRunRow(Base):
+    """One digest issued: the stories it lists, owed to the chat through the outbox (the
+    outbox row's ``story_id`` is ``storage.digests.digest_key`` of this row's id)."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("subscription_id", "due_at", name="uq_digest_runs_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    covers_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    covers_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    story_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, most important first
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
 from storage.base import article_value, utc_now
 from storage.chats import ChatStorage
 from storage.codec import decode_summary, encode_summary
+from storage.digests import DigestStorage
 from storage.feeds import FeedStorage
 from storage.history import HistoryStorage
 from storage.models import ArticleRow, StoryRow, SummaryRow
@@ -29,7 +30,13 @@ from storage.subscriptions import SubscriptionStorage
 
 
 class SqlStorage(
-    FeedStorage, SubscriptionStorage, OutboxStorage, SearchStorage, ChatStorage, HistoryStorage
+    FeedStorage,
+    SubscriptionStorage,
+    OutboxStorage,
+    SearchStorage,
+    ChatStorage,
+    HistoryStorage,
+    DigestStorage,
 ):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 

@@ -38,6 +38,7 @@ from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import Clock, Messenger, Summarizer
+from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
@@ -235,6 +236,7 @@ async def build_core(
             dispatcher=dispatcher,
             outbox=storage,
             metrics=metrics,
+            digests=DigestScheduler(storage, clock),
         )
         core = Core(
             config=config,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.app.ports import Leadership, OutboxGauge, Poller, PollReportLike, Wakeup
 from bot.core.metrics import Metrics
+from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import Dispatcher
 from bot.stories.pipeline import CycleReport, Pipeline
 
@@ -53,8 +54,10 @@ class Runner:
         wakeup: Wakeup | None = None,
         cluster_batch: int = 500,
         metrics: Metrics | None = None,
+        digests: DigestScheduler | None = None,
     ) -> None:
         self.watcher = watcher
+        self.digests = digests
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.outbox = outbox
@@ -85,6 +88,8 @@ class Runner:
                 # From storage, not this poll's report: other processes store articles too.
                 stored = await self.pipeline.process_stored(self.cluster_batch)
                 self._count_stories(stored)
+                if self.digests is not None:  # issued once, whichever process leads
+                    await self.digests.run_due()
             elif self._restored:
                 log.warning("runner.leadership_lost")
                 self._restored = False

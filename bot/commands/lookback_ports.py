@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.domain import ChatSettings, Destination, Story
+from bot.core.domain import ChatSettings, Destination, Digest, Story
 from bot.stories.topics import TopicQuery
 
 
@@ -41,4 +41,23 @@ class LookBackStore(Protocol):
     ) -> None:
         """Called by ``/catchup`` when it shows its first page: the next catch-up starts at
         ``at``, and later pages of this one reuse the window ``[window_from, at)``."""
+        ...
+
+    async def set_digest(
+        self, subscription_id: int, schedule: str, *, next_due_at: datetime, covers_from: datetime
+    ) -> None:
+        """Called by ``/subscribe … --digest`` and when the chat's time zone changes. Puts
+        the subscription in digest mode (its stories stop being posted one by one) due at
+        ``next_due_at``; a new digest covers stories from ``covers_from``, an existing one
+        keeps where it was."""
+        ...
+
+    async def clear_digest(self, subscription_id: int) -> bool:
+        """Called by ``/subscribe`` without ``--digest``: stories are posted one by one
+        again. Returns whether the subscription was in digest mode."""
+        ...
+
+    async def digests_for(self, destination: Destination) -> list[Digest]:
+        """Called by ``/subscriptions`` and ``/settings timezone``: the destination's
+        subscriptions in digest mode, in the order they were made."""
         ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.commands.base import Invocation, card, log
 from bot.commands.catchup import CatchupCommands
+from bot.commands.digests import DigestCommands
 from bot.commands.feeds import FeedCommands
 from bot.commands.ports import FeedProbe
 from bot.commands.search import SearchCommands
@@ -35,7 +36,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "subscribe",
         "Follow a topic in this chat",
-        "/subscribe <topic> [--breaking] [--outlets N]",
+        "/subscribe <topic> [--breaking] [--outlets N] [--digest daily 08:00]",
     ),
     CommandInfo("unsubscribe", "Stop following a topic", "/unsubscribe <topic>"),
     CommandInfo("subscriptions", "List this chat's topics", "/subscriptions"),
@@ -69,12 +70,13 @@ def split_command(text: str) -> tuple[str, str]:
 
 
 class Commands(
+    SettingsCommands,
+    DigestCommands,
     SubscriptionCommands,
     StoryCommands,
     FeedCommands,
     CatchupCommands,
     SearchCommands,
-    SettingsCommands,
 ):
     """Every command of the bot, platform-neutral."""
 
@@ -82,7 +84,7 @@ class Commands(
         """Parse and run one command line. Never raises for a person's mistake."""
         name, args = split_command(text)
         handlers: dict[str, Callable[[Invocation, str], Awaitable[Card]]] = {
-            "subscribe": self._subscribe_text,
+            "subscribe": self._subscribe_with_digest,
             "unsubscribe": self.unsubscribe,
             "subscriptions": lambda inv, _args: self.subscriptions(inv),
             "latest": lambda inv, args: self.latest(inv, args or None),

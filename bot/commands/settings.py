@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.commands.base import CommandBase, Invocation, card
+from bot.commands.base import Invocation, card
+from bot.commands.digests import DigestCommands
 from bot.core.cards import Card
 from bot.core.errors import CommandError
 from bot.delivery.render import shorten
@@ -29,7 +30,7 @@ def check_timezone(name: str) -> str:
     return found
 
 
-class SettingsCommands(CommandBase):
+class SettingsCommands(DigestCommands):
     async def settings(self, inv: Invocation, args: str) -> Card:
         name, _, value = args.strip().partition(" ")
         if not name:
@@ -42,4 +43,6 @@ class SettingsCommands(CommandBase):
         self._require_manage(inv)
         zone = check_timezone(value)
         await self.storage.set_timezone(inv.destination, zone)
-        return card(f"This chat's time zone is now {zone}: digests and /catchup use it.")
+        moved = await self.reschedule_digests(inv.destination, zone)
+        digests = f" ({moved} digest{'s' if moved != 1 else ''} rescheduled)" if moved else ""
+        return card(f"This chat's time zone is now {zone}: digests and /catchup use it{digests}.")

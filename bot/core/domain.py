@@ -255,7 +255,7 @@ class Subscription:
 
 
 DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]
-DeliveryKind = Literal["post", "edit", "reply"]
+DeliveryKind = Literal["post", "edit", "reply", "digest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,3 +328,26 @@ class StoryVersion:
     created_at: datetime
     headline: str
     what_changed: Sentence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A subscription in digest mode: one message on a schedule instead of posts.
+    ``schedule`` is as typed (``daily 08:00``, ``weekly mon 08:00``), in the chat's zone."""
+
+    subscription: Subscription
+    schedule: str
+    next_due_at: datetime
+    covers_from: datetime  # the next digest lists stories updated from here on
+
+
+@dataclass(frozen=True, slots=True)
+class DigestIssue:
+    """One digest as issued: the stories it lists, most important first."""
+
+    key: str  # the outbox row's story_id
+    topic: str
+    schedule: str
+    covers_from: datetime
+    covers_until: datetime
+    story_ids: tuple[str, ...]

@@ -23,7 +23,7 @@ from bot.core.cards import (
     line,
     section_key,
 )
-from bot.core.domain import Answer, Sentence, Story, Summary
+from bot.core.domain import Answer, DigestIssue, Sentence, Story, Summary
 
 AI_NOTE = "Written by AI from the linked reports. Check the sources before relying on it."
 EXTRACTIVE_NOTE = (
@@ -330,3 +330,21 @@ def compact_story(story: Story, summary: Summary | None, page_url: str | None) -
 def full_story_line(page_url: str | None) -> tuple[Line, ...]:
     """The "Full story" link under posts and answers, when pages are served."""
     return ((Link(FULL_STORY, page_url),),) if page_url else ()
+
+
+def digest_card(
+    issue: DigestIssue, entries: Sequence[tuple[Story, Summary | None, str | None]]
+) -> Card:
+    """One digest message: the listed stories (story, summary, page URL), most important
+    first, two lines each."""
+    topic = "every story" if issue.topic == "*" else issue.topic
+    count = len(entries)
+    body: list[Line] = []
+    for story, summary, page_url in entries:
+        body.extend(compact_story(story, summary, page_url))
+    since = issue.covers_from.strftime("%d %b %H:%M UTC")
+    return Card(
+        title=f"Digest: {shorten(topic, 60)} — {count} stor{'ies' if count != 1 else 'y'}",
+        body=tuple(body),
+        footer=(f"Stories updated since {since}, most important first · {issue.schedule}",),
+    )

@@ -16,6 +16,7 @@ import pytest
 from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
 from bot.commands.lookback_ports import LookBackStore
 from bot.commands.ports import CommandStore
+from bot.delivery.digest_ports import DigestReader, DigestStore
 from bot.delivery.page import PageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
@@ -29,6 +30,8 @@ STORE_PORTS: tuple[type[Any], ...] = (
     CommandStore,
     LookBackStore,
     PageStore,
+    DigestStore,
+    DigestReader,
     OutboxGauge,
     DemoStore,
     OperatorStore,

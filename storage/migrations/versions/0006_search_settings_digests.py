@@ -72,9 +72,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("subscription_id"),
     )
     op.create_index("ix_digests_next_due_at", "digests", ["next_due_at"])
+    op.create_table(
+        "digest_runs",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("covers_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("covers_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("story_ids", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["subscription_id"], ["subscriptions.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("subscription_id", "due_at", name="uq_digest_runs_due"),
+    )
+    op.create_index("ix_digest_runs_subscription_id", "digest_runs", ["subscription_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_digest_runs_subscription_id", table_name="digest_runs")
+    op.drop_table("digest_runs")
     op.drop_index("ix_digests_next_due_at", table_name="digests")
     op.drop_table("digests")
     op.drop_table("chat_settings")
