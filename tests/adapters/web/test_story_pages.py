@@ -4,6 +4,7 @@ in a real headless Chromium."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -15,15 +16,29 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from adapters.console import ConsoleMessenger
 from adapters.http_server import HealthServer, HttpConfig
 from adapters.web import StoryPages, WebConfig
 from adapters.web.pages import safe_href, visible
+from bot.app.bootstrap import validate
 from bot.core.cards import Link
-from bot.core.domain import DatedEvent, Section, Sentence, SourceRef, Story, Summary
+from bot.core.clock import FixedClock
+from bot.core.config import parse_config
+from bot.core.domain import (
+    DatedEvent,
+    Destination,
+    Section,
+    Sentence,
+    SourceRef,
+    Story,
+    Summary,
+)
 from bot.core.errors import ConfigError
 from bot.core.metrics import Metrics
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.render import story_post
 from storage import SqlStorage
+from tests.factories import seed_story
 
 NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -263,3 +278,31 @@ async def test_page_in_headless_chromium(
     )
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 5_000  # a page was drawn, not a blank
+
+
+def test_pages_need_the_http_server() -> None:
+    with pytest.raises(ConfigError, match=r"http\.listen is empty"):
+        validate(parse_config({"web": {"public_url": "https://news.example"}}))
+    validate(
+        parse_config(
+            {"web": {"public_url": "https://news.example"}, "http": {"listen": "127.0.0.1:0"}}
+        )
+    )
+
+
+async def test_delivered_posts_and_digests_link_to_the_page(sqlite_store: SqlStorage) -> None:
+    clock = FixedClock(NOW)
+    story, _summary = await seed_story(sqlite_store, NOW, "k7q2")
+    chat = Destination("console", "c9")
+    sub, _ = await sqlite_store.add_subscription(chat, "*", breaking_only=False, min_outlets=2)
+    await sqlite_store.enqueue_deliveries(story, [sub], now=NOW)
+    messenger = ConsoleMessenger(io.StringIO())
+    dispatcher = Dispatcher(
+        storage=sqlite_store,
+        messengers={"console": messenger},
+        clock=clock,
+        public_url="https://news.example/",
+    )
+    await dispatcher.dispatch_once()
+    [(_, post)] = messenger.sent
+    assert post.body[-1] == (Link("Full story", "https://news.example/s/k7q2"),)
