@@ -17,15 +17,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
 from storage.base import article_value, utc_now
+from storage.chats import ChatStorage
 from storage.codec import decode_summary, encode_summary
+from storage.digests import DigestStorage
 from storage.feeds import FeedStorage
+from storage.history import HistoryStorage
 from storage.models import ArticleRow, StoryRow, SummaryRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
+from storage.search import SearchStorage, follow_story, index_summary
 from storage.subscriptions import SubscriptionStorage
 
 
-class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
+class SqlStorage(
+    FeedStorage,
+    SubscriptionStorage,
+    OutboxStorage,
+    SearchStorage,
+    ChatStorage,
+    HistoryStorage,
+    DigestStorage,
+):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
     # ------------------------------------------------------------ wake-ups
@@ -173,6 +185,7 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
                     .where(ArticleRow.id.in_(story.article_ids))
                     .values(story_id=story.id)
                 )
+            await follow_story(s, story)
 
         await self.run(work)
 
@@ -248,6 +261,7 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
             row.created_at = utc_now()
             row.written_by = summary.written_by
             row.payload = encode_summary(summary)
+            await index_summary(s, summary)
 
         await self.run(work)
 

@@ -36,7 +36,7 @@ log = logging.getLogger("newsbot.telegram")
 
 COMMAND_NAMES = tuple(info.name for info in COMMANDS)
 # Commands that change what a chat receives, so they need the sender's admin rights.
-MANAGE = frozenset({"subscribe", "unsubscribe", "addfeed", "removefeed"})
+MANAGE = frozenset({"subscribe", "unsubscribe", "addfeed", "removefeed", "settings"})
 CHANNEL_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions"})
 _STORY_MENTION = re.compile(r"\bstory ([a-z0-9]{2,12})\b")
 ANSWER_ATTEMPTS = 3

@@ -29,6 +29,7 @@ from adapters.feeds.probe import DiscoveringFeedProbe
 from adapters.http_server import HealthServer, HttpConfig
 from adapters.looplag import LoopLagMonitor
 from adapters.replay import ReplayServer
+from adapters.web import StoryPages, WebConfig
 from bot.app import demo
 from bot.app.runner import ExclusiveService, Runner, RunnerConfig
 from bot.commands.router import Commands, FeedProbe
@@ -37,6 +38,7 @@ from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import Clock, Messenger, Summarizer
+from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
@@ -66,6 +68,7 @@ SECTIONS: dict[str, type[Any]] = {
     "delivery": DeliveryConfig,
     "rate_limits": RateLimitConfig,
     "http": HttpConfig,
+    "web": WebConfig,
     "article_text": ArticleTextConfig,
     "runner": RunnerConfig,
 }
@@ -98,6 +101,11 @@ def validate(config: Config) -> None:
             raise ConfigError(f"[{name}] is not a section newsbot knows (known: {known}).")
     for name, cls in sections.items():
         config.section(name, cls)
+    if config.section("web", WebConfig).enabled and not config.section("http", HttpConfig).enabled:
+        raise ConfigError(
+            "web.public_url is set but http.listen is empty: the story pages are served by "
+            'the HTTP server, so give it an address (e.g. listen = "0.0.0.0:9108").'
+        )
 
 
 @dataclass
@@ -226,12 +234,14 @@ async def build_core(
             config=config.section("delivery", DeliveryConfig),
             rate_limits=config.section("rate_limits", RateLimitConfig),
             metrics=metrics,
+            public_url=config.section("web", WebConfig).public_url,
         )
         commands = Commands(
             storage=storage,
             summarizer=summarizer,
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
+            public_url=config.section("web", WebConfig).public_url,
         )
         running = config.section("runner", RunnerConfig)
         runner = Runner(
@@ -244,6 +254,7 @@ async def build_core(
             cluster_batch=running.cluster_batch,
             poll_passes=running.poll_passes,
             stop_grace_s=running.stop_grace_s,
+            digests=DigestScheduler(storage, clock),
         )
         core = Core(
             config=config,
@@ -353,11 +364,13 @@ async def run_bot(config: Config) -> int:
             adapters = await start_chat_adapters(config, core, stop=stop, services=services)
             lag = LoopLagMonitor()
             lag.start()
+            web = config.section("web", WebConfig)
             server = HealthServer(
                 config.section("http", HttpConfig),
                 metrics=core.metrics,
                 ready=lambda: ready_checks(core, adapters),
                 lag=lag,
+                pages=StoryPages(core.storage) if web.enabled else None,
             )
             await server.start()
             register_gauges(core)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.app.ports import Leadership, OutboxGauge, Poller, PollReportLike, Wakeup
 from bot.core.metrics import Metrics
+from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import Dispatcher
 from bot.stories.pipeline import CycleReport, Pipeline
 
@@ -70,8 +71,10 @@ class Runner:
         metrics: Metrics | None = None,
         poll_passes: int = 4,
         stop_grace_s: float = 8.0,
+        digests: DigestScheduler | None = None,
     ) -> None:
         self.watcher = watcher
+        self.digests = digests
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.outbox = outbox
@@ -119,9 +122,12 @@ class Runner:
                 self._restored = True
                 self._to_deliver.set()
             # From storage, not a poll's report: other processes store articles too.
-            return await self.pipeline.process_stored(
+            report = await self.pipeline.process_stored(
                 self.cluster_batch, stop=stop, on_batch=self._batch_done
             )
+            if self.digests is not None and await self.digests.run_due():
+                self._to_deliver.set()  # issued once, whichever process leads
+            return report
 
     def _batch_done(self, report: CycleReport) -> None:
         """A batch is processed: count it, and let delivery send what it queued now."""

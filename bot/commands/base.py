@@ -47,11 +47,17 @@ class CommandBase:
         summarizer: Summarizer,
         clock: Clock,
         feed_probe: FeedProbe | None = None,
+        public_url: str = "",
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
         self.clock = clock
         self.feed_probe = feed_probe
+        self.public_url = public_url.rstrip("/")
+
+    def page_url(self, story_id: str) -> str | None:
+        """The story's web page (``[web] public_url``), or None when pages are off."""
+        return f"{self.public_url}/s/{story_id}" if self.public_url else None
 
     def _require_manage(self, inv: Invocation) -> None:
         if not inv.can_manage:

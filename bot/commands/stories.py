@@ -125,7 +125,7 @@ class StoryCommands(CommandBase):
     async def expand(self, inv: Invocation, story_id: str, section: str | None = None) -> Card:
         _story, summary = await self._story(story_id)
         if section is None or not section.strip():
-            return full_card(summary)
+            return full_card(summary, page_url=self.page_url(summary.story_id))
         return section_card(summary, self._section_number(summary, section))
 
     async def press_expand(self, inv: Invocation, action: Action, label: str | None) -> Card:
@@ -209,12 +209,12 @@ class StoryCommands(CommandBase):
             raise CommandError(f"Please keep questions under {MAX_QUESTION_CHARS} characters.")
         articles = await self.storage.get_articles(story.article_ids)
         answer = await self.summarizer.answer(story, articles, question)
-        return answer_card(story, summary, question, answer)
+        return answer_card(story, summary, question, answer, page_url=self.page_url(story.id))
 
     async def storycard(self, story_id: str) -> Card:
         """The current post of a story (console and tests)."""
         story, summary = await self._story(story_id)
-        return story_post(story, summary, self.clock.now())
+        return story_post(story, summary, self.clock.now(), page_url=self.page_url(story.id))
 
     async def story_choices(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         prefix = prefix.strip().lower()

@@ -255,7 +255,7 @@ class Subscription:
 
 
 DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]
-DeliveryKind = Literal["post", "edit", "reply"]
+DeliveryKind = Literal["post", "edit", "reply", "digest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,3 +305,49 @@ class ChatReply:
     text: str  # "" when the model wrote nothing
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+
+# ---------------------------------------------------------------- chats
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's own settings and the window its last ``/catchup`` showed."""
+
+    destination: Destination
+    timezone: str = "UTC"  # an IANA name, checked when it is set
+    catchup_from: datetime | None = None
+    caught_up_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryVersion:
+    """One stored version of a story's summary, for its page's history."""
+
+    version: int
+    created_at: datetime
+    headline: str
+    what_changed: Sentence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A subscription in digest mode: one message on a schedule instead of posts.
+    ``schedule`` is as typed (``daily 08:00``, ``weekly mon 08:00``), in the chat's zone."""
+
+    subscription: Subscription
+    schedule: str
+    next_due_at: datetime
+    covers_from: datetime  # the next digest lists stories updated from here on
+
+
+@dataclass(frozen=True, slots=True)
+class DigestIssue:
+    """One digest as issued: the stories it lists, most important first."""
+
+    key: str  # the outbox row's story_id
+    topic: str
+    schedule: str
+    covers_from: datetime
+    covers_until: datetime
+    story_ids: tuple[str, ...]

@@ -38,7 +38,7 @@ from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
 from bot.delivery.ports import DispatcherStore
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
-from bot.delivery.render import story_post, update_card
+from bot.delivery.render import digest_card, story_post, update_card
 from bot.delivery.send_queue import SendQueue
 
 log = logging.getLogger("newsbot.delivery")
@@ -93,8 +93,10 @@ class Dispatcher:
         metrics: Metrics | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        public_url: str = "",
     ) -> None:
         self.storage = storage
+        self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
         self.config = config or DeliveryConfig()
@@ -232,12 +234,17 @@ class Dispatcher:
             await self.storage.mark_skipped(delivery.id, "muted by the chat")
             report.skipped += 1
             return "skipped"
-        loaded = await self._story(delivery)
-        if loaded is None:
+        digest: Card | None = None
+        if delivery.kind == "digest":
+            digest = await self._digest(delivery)
+            loaded = None
+        else:
+            loaded = await self._story(delivery)
+        if loaded is None and digest is None:
             await self.storage.mark_failed(delivery.id, "story or summary missing", retry_at=None)
             report.failed += 1
             return "failed"
-        story, summary = loaded
+        story_id = loaded[0].id if loaded else delivery.story_id
         attempt = delivery.attempts + 1
         now = self.clock.now()
         editing = delivery.kind == "edit" and bool(delivery.message_id)
@@ -248,15 +255,24 @@ class Dispatcher:
             await self.storage.mark_sending(delivery.id)
         self._take_slot(delivery)
         try:
-            if delivery.kind == "edit" and delivery.message_id:
-                post = story_post(story, summary, now, living=True)
+            if loaded is None:
+                assert digest is not None  # noqa: S101 - one of the two, checked above
+                ref = await messenger.send(
+                    delivery.destination, digest, nonce=delivery_nonce(delivery)
+                )
+                message_id = ref.message_id
+            elif delivery.kind == "edit" and delivery.message_id:
+                story, summary = loaded
+                page = self._page_url(story.id)
+                post = story_post(story, summary, now, living=True, page_url=page)
                 message_id = await self._update(
-                    delivery, messenger, post, update_card(story, summary, now)
+                    delivery, messenger, post, update_card(story, summary, now, page_url=page)
                 )
             else:
+                story, summary = loaded
                 ref = await messenger.send(
                     delivery.destination,
-                    story_post(story, summary, now),
+                    story_post(story, summary, now, page_url=self._page_url(story.id)),
                     nonce=delivery_nonce(delivery),
                 )
                 message_id = ref.message_id
@@ -270,7 +286,7 @@ class Dispatcher:
             report.unconfirmed += 1
             log.warning(
                 "delivery.unconfirmed id=%d dest=%s story=%s reason=%r",
-                delivery.id, delivery.destination.key, story.id, str(err),
+                delivery.id, delivery.destination.key, story_id, str(err),
             )  # fmt: skip
             return "unconfirmed"
         except PermanentDeliveryError as err:
@@ -279,7 +295,7 @@ class Dispatcher:
             report.failed += 1
             log.warning(
                 "delivery.refused id=%d dest=%s story=%s paused=%d reason=%r",
-                delivery.id, delivery.destination.key, story.id, paused, str(err),
+                delivery.id, delivery.destination.key, story_id, paused, str(err),
             )  # fmt: skip
             return "failed"
         except DeliveryError as err:
@@ -295,7 +311,7 @@ class Dispatcher:
         report.sent += 1
         log.info(
             "delivery.sent id=%d kind=%s dest=%s story=%s version=%d message=%s attempt=%d",
-            delivery.id, delivery.kind, delivery.destination.key, story.id,
+            delivery.id, delivery.kind, delivery.destination.key, story_id,
             delivery.story_version, message_id, attempt,
         )  # fmt: skip
         return "sent"
@@ -308,6 +324,22 @@ class Dispatcher:
             now = self._monotonic()
             self.limiter.settle(delivery.destination, reserved, now)
             self._slots[delivery.id] = now
+
+    def _page_url(self, story_id: str) -> str | None:
+        return f"{self.public_url}/s/{story_id}" if self.public_url else None
+
+    async def _digest(self, delivery: Delivery) -> Card | None:
+        """A digest row's message: the stories its digest lists, as they are now."""
+        issue = await self.storage.digest_issue(delivery.story_id)
+        if issue is None:
+            return None
+        entries: list[tuple[Story, Summary | None, str | None]] = []
+        for story_id in issue.story_ids:
+            story = await self.storage.get_story(story_id)
+            if story is not None and all(story.id != e[0].id for e in entries):
+                summary = await self.storage.get_summary(story.id)
+                entries.append((story, summary, self._page_url(story.id)))
+        return digest_card(issue, entries) if entries else None
 
     async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
         key = (delivery.story_id, delivery.story_version)

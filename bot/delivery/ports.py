@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.domain import Delivery, Destination, Story, Summary
+from bot.delivery.digest_ports import DigestReader
 
 
-class DispatcherStore(Protocol):
+class DispatcherStore(DigestReader, Protocol):
     """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
 
     # ------------------------------------------------------------ taking work

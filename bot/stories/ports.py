@@ -87,7 +87,7 @@ class PipelineStore(Protocol):
 
     async def active_subscriptions(self) -> list[Subscription]:
         """Called once per batch, to match the changed stories against. Returns every
-        subscription that is not paused, in id order."""
+        subscription that is not paused and not in digest mode, in id order."""
         ...
 
     async def enqueue_deliveries(

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
+from bot.commands.lookback_ports import LookBackStore
 from bot.commands.ports import CommandStore
+from bot.delivery.digest_ports import DigestReader, DigestStore
+from bot.delivery.page import PageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
 from bot.stories.ports import PipelineStore
@@ -25,6 +28,10 @@ STORE_PORTS: tuple[type[Any], ...] = (
     PipelineStore,
     DispatcherStore,
     CommandStore,
+    LookBackStore,
+    PageStore,
+    DigestStore,
+    DigestReader,
     OutboxGauge,
     DemoStore,
     OperatorStore,
