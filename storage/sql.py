@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
 from storage.base import article_value, utc_now
+from storage.budget import BudgetStorage
 from storage.codec import decode_summary, encode_summary
 from storage.feeds import FeedStorage
 from storage.models import ArticleRow, StoryRow, SummaryRow
@@ -25,7 +26,7 @@ from storage.outbox import OutboxStorage
 from storage.subscriptions import SubscriptionStorage
 
 
-class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage):
+class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, BudgetStorage):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
     # ------------------------------------------------------------ wake-ups

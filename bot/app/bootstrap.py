@@ -45,6 +45,7 @@ from bot.stories.clustering import ClusterConfig
 from bot.stories.pipeline import Pipeline, StoriesConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.ports import BudgetStore
 from storage import SqlStorage, open_storage
 from storage.leader import LeaderElection, acquire_instance_guard
 from storage.notify import WorkListener
@@ -119,8 +120,13 @@ class Core:
 
 
 def build_summarizer(
-    config: Config, clock: Clock, metrics: Metrics | None = None
+    config: Config,
+    clock: Clock,
+    metrics: Metrics | None = None,
+    budget: BudgetStore | None = None,
 ) -> tuple[Summarizer, list[Callable[[], Any]]]:
+    """The configured summariser; ``budget`` (the storage) shares the LLM's daily tokens
+    between processes and restarts, otherwise they are counted in memory."""
     summary_config = config.section("summarizer", SummaryConfig)
     extractive = ExtractiveSummarizer(summary_config)
     if summary_config.kind == "extractive":
@@ -142,7 +148,7 @@ def build_summarizer(
         ),
         api_key=os.environ.get("OPENAI_API_KEY"),
     )
-    llm = LLMSummarizer(model, settings, fallback=extractive, clock=clock)
+    llm = LLMSummarizer(model, settings, fallback=extractive, clock=clock, budget=budget)
     if metrics is not None:
         llm.publish_metrics(metrics)
     return llm, [model.close]
@@ -168,7 +174,7 @@ async def build_core(
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]
     try:
-        summarizer, summary_closers = build_summarizer(config, clock, metrics)
+        summarizer, summary_closers = build_summarizer(config, clock, metrics, budget=storage)
         closers.extend(summary_closers)
         fetcher = HttpFeedFetcher(config.section("fetch", FetchConfig))
         closers.append(fetcher.close)

@@ -18,6 +18,7 @@ from bot.commands.ports import CommandStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
 from bot.stories.ports import PipelineStore
+from bot.summaries.ports import BudgetStore
 from storage import SqlStorage
 
 STORE_PORTS: tuple[type[Any], ...] = (
@@ -28,6 +29,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     OutboxGauge,
     DemoStore,
     OperatorStore,
+    BudgetStore,
 )
 # Public methods of SqlStorage that belong to the composition root or to storage itself.
 NOT_A_PORT = {
