@@ -47,7 +47,7 @@ from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.ports import BudgetStore
 from storage import SqlStorage, open_storage
-from storage.leader import LeaderElection, acquire_instance_guard
+from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
 from storage.notify import WorkListener
 
 log = logging.getLogger("newsbot")
@@ -332,6 +332,9 @@ async def run_bot(config: Config) -> int:
         async with build_core(config) as core:
             leader = LeaderElection(core.storage.engine)
             core.runner.leader = leader
+            # One elected sender per platform keeps its global limit for the whole bot.
+            senders = PlatformSenders(core.storage.engine)
+            core.dispatcher.senders = senders
             running = config.section("runner", RunnerConfig)
             listener = WorkListener(config.database.url)
             core.runner.cluster_batch = running.cluster_batch
@@ -363,6 +366,7 @@ async def run_bot(config: Config) -> int:
                 for adapter in reversed(adapters):
                     await adapter.stop()
                 await leader.release()
+                await senders.release()
                 await listener.close()
     finally:
         await guard.release()

@@ -255,7 +255,7 @@ class Subscription:
 
 
 DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]
-DeliveryKind = Literal["post", "edit", "reply"]
+DeliveryKind = Literal["post", "edit", "reply", "notice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +281,9 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     created_at: datetime | None = None
+    # When the first request of this post went out; a resend is deduped only so long.
+    send_started_at: datetime | None = None
+    body: str | None = None  # a notice's text (kind "notice"); posts render their story
 
 
 # ---------------------------------------------------------------- chat models

@@ -16,6 +16,23 @@ from typing import Protocol
 from bot.core.domain import Delivery, Destination, Story, Summary
 
 
+class SenderElection(Protocol):
+    """Which process sends to each platform. One elected sender per platform keeps the
+    platform's global rate limit for the bot as a whole, however many processes run
+    (``storage.leader.PlatformSenders``: a PostgreSQL advisory lock per platform)."""
+
+    async def holds(self, platform: str) -> bool:
+        """Called by the dispatcher before it claims rows of ``platform`` and every few
+        seconds during a pass. True while this process is the platform's sender: wins the
+        role when nobody holds it (a dead sender's session, and with it the role, ends
+        with its connection). Never raises: a database error reads as False."""
+        ...
+
+    async def release(self) -> None:
+        """Called at shutdown: gives every role up so another process takes over now."""
+        ...
+
+
 class DispatcherStore(Protocol):
     """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
 
@@ -62,10 +79,13 @@ class DispatcherStore(Protocol):
 
     # ------------------------------------------------------------ recording outcomes
 
-    async def mark_sending(self, delivery_id: int) -> None:
-        """Called just before a post (or a reply standing in for an edit) to a platform
-        that cannot dedupe a resend. A row found in this state after a crash may have
-        arrived, so it becomes unconfirmed and is never sent again."""
+    async def mark_sending(self, delivery_id: int, *, now: datetime, lease_s: float) -> None:
+        """Called just before a new message (a post, a notice, or a reply standing in for
+        an edit). Records ``now`` as the first request's time unless the row has one
+        (``Delivery.send_started_at``) and shortens the lease to ``lease_s``. After a crash
+        a row in this state may have arrived: on a platform that cannot dedupe a resend it
+        becomes unconfirmed and is never sent again; elsewhere it is claimable again when
+        the lease ends (the dispatcher resends only while the nonce still dedupes)."""
         ...
 
     async def mark_delivered(
@@ -77,11 +97,12 @@ class DispatcherStore(Protocol):
         ...
 
     async def mark_failed(
-        self, delivery_id: int, reason: str, *, retry_at: datetime | None
+        self, delivery_id: int, reason: str, *, retry_at: datetime | None, refused: bool = False
     ) -> None:
         """Called after a failed attempt; counts the attempt and keeps ``reason``. The row
         is due again at ``retry_at``; ``retry_at=None`` makes it final (a dead letter an
-        operator can retry)."""
+        operator can retry). ``refused``: the platform turned the request away (a 429), so
+        no message exists and the row's first-request time is cleared."""
         ...
 
     async def mark_unconfirmed(self, delivery_id: int, reason: str) -> None:
