@@ -105,6 +105,8 @@ async def _print_feeds(store: OperatorStore) -> None:
                     "url": feed.url,
                     "name": feed.name,
                     "enabled": feed.enabled,
+                    "health": feed.health,
+                    "failing_since": feed.failing_since.isoformat() if feed.failing_since else None,
                     "last_success": feed.last_success_at.isoformat()
                     if feed.last_success_at
                     else None,

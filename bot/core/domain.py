@@ -39,6 +39,8 @@ class Feed:
     items_seen: int = 0
     added_by: str | None = None  # a Destination key for user-added feeds; None = operator
     created_at: datetime | None = None
+    health: str = "ok"  # "ok", "unhealthy" or "dead" (see bot.feeds.health)
+    failing_since: datetime | None = None  # the first failure of the current spell
 
 
 @dataclass(frozen=True, slots=True)
