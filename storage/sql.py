@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, or_, select, update
@@ -23,10 +23,11 @@ from storage.feeds import FeedStorage
 from storage.models import ArticleRow, StoryRow, SummaryRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
+from storage.retention import RetentionStorage
 from storage.subscriptions import SubscriptionStorage
 
 
-class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, BudgetStorage):
+class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, BudgetStorage, RetentionStorage):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
     # ------------------------------------------------------------ wake-ups
@@ -233,9 +234,21 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, BudgetStorage)
         result: list[Story] = await self.run(work)
         return result
 
-    async def story_ids(self) -> set[str]:
+    async def story_ids(self, since: datetime) -> set[str]:
         async def work(s: AsyncSession) -> set[str]:
-            return set((await s.execute(select(StoryRow.id))).scalars())
+            query = select(StoryRow.id).where(StoryRow.updated_at >= since)
+            return set((await s.execute(query)).scalars())
+
+        result: set[str] = await self.run(work)
+        return result
+
+    async def taken_story_ids(self, candidates: Collection[str]) -> set[str]:
+        if not candidates:
+            return set()
+
+        async def work(s: AsyncSession) -> set[str]:
+            query = select(StoryRow.id).where(StoryRow.id.in_(set(candidates)))
+            return set((await s.execute(query)).scalars())
 
         result: set[str] = await self.run(work)
         return result

@@ -43,6 +43,7 @@ from bot.feeds.watcher import Watcher, WatcherConfig
 from bot.stories.breaking import BreakingConfig
 from bot.stories.clustering import ClusterConfig
 from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.ports import BudgetStore
@@ -69,6 +70,7 @@ SECTIONS: dict[str, type[Any]] = {
     "http": HttpConfig,
     "article_text": ArticleTextConfig,
     "runner": RunnerConfig,
+    "retention": RetentionConfig,
 }
 
 
@@ -233,6 +235,7 @@ async def build_core(
             outbox=storage,
             metrics=metrics,
         )
+        runner.pruner = Pruner(storage, clock, config.section("retention", RetentionConfig))
         core = Core(
             config=config,
             storage=storage,

@@ -16,6 +16,7 @@ from bot.app.ports import Leadership, OutboxGauge, Poller, PollReportLike, Wakeu
 from bot.core.metrics import Metrics
 from bot.delivery.dispatcher import Dispatcher
 from bot.stories.pipeline import CycleReport, Pipeline
+from bot.stories.retention import Pruner
 
 log = logging.getLogger("newsbot.runner")
 
@@ -65,6 +66,8 @@ class Runner:
         self._restored = False
         self.stats = RunStats()
         self.metrics = metrics or Metrics()
+        # Retention: the leader prunes history past [retention] when due (bounded batches).
+        self.pruner: Pruner | None = None
         # The pipeline owns the clusterer's memory: one cycle at a time in a process.
         self._cycle_lock = asyncio.Lock()
 
@@ -85,6 +88,8 @@ class Runner:
                 # From storage, not this poll's report: other processes store articles too.
                 stored = await self.pipeline.process_stored(self.cluster_batch)
                 self._count_stories(stored)
+                if self.pruner is not None:
+                    await self.pruner.maybe_prune()
             elif self._restored:
                 log.warning("runner.leadership_lost")
                 self._restored = False

@@ -17,7 +17,7 @@ from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
 from bot.commands.ports import CommandStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
-from bot.stories.ports import PipelineStore
+from bot.stories.ports import PipelineStore, RetentionStore
 from bot.summaries.ports import BudgetStore
 from storage import SqlStorage
 
@@ -30,6 +30,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     DemoStore,
     OperatorStore,
     BudgetStore,
+    RetentionStore,
 )
 # Public methods of SqlStorage that belong to the composition root or to storage itself.
 NOT_A_PORT = {
