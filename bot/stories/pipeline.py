@@ -140,9 +140,12 @@ class Pipeline:
         if wanted <= 0:
             return
         candidates: set[str] = set()
+
+        def taken(candidate: str) -> bool:
+            return candidate in self._known_ids or candidate in candidates
+
         while len(candidates) < wanted:
-            taken = self._known_ids | candidates
-            candidates.add(new_story_id(self.rng, lambda candidate: candidate in taken))
+            candidates.add(new_story_id(self.rng, taken))
         stored = await self.storage.taken_story_ids(candidates)
         self._known_ids |= stored
         self._fresh_ids.extend(sorted(candidates - stored))
