@@ -250,6 +250,26 @@ class OutboxStorage(SqlBase):
         # just enqueued), picks a nested loop that rescans every chat per row (minutes).
         return SubscriptionRow.platform == any_(array(list(platforms), type_=String()))
 
+    async def take_over_deliveries(self, platform: str, *, owner: str, now: datetime) -> int:
+        """End every lease other owners hold on ``platform``'s rows (a new elected sender
+        takes over a dead one's); the next claim recovers them as after a crash."""
+
+        async def work(s: AsyncSession) -> int:
+            subs = select(SubscriptionRow.id).where(SubscriptionRow.platform == platform)
+            result = await s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status.in_(IN_FLIGHT),
+                    DeliveryRow.subscription_id.in_(subs),
+                    or_(DeliveryRow.lease_owner.is_(None), DeliveryRow.lease_owner != owner),
+                )
+                .values(lease_until=now - timedelta(seconds=1))
+            )
+            return int(getattr(result, "rowcount", 0))
+
+        result: int = await self.run(work)
+        return result
+
     async def _recover_expired(
         self, s: AsyncSession, now: datetime, idempotent_platforms: Collection[str]
     ) -> None:

@@ -134,6 +134,9 @@ class Dispatcher:
         # With several processes, only the elected sender of a platform claims its rows.
         self.senders = senders
         self._sending_for: set[str] = set()
+        # Platforms another process sends to: asked again only every sender_check_s
+        # (each try is a database round trip on a connection of its own).
+        self._next_try: dict[str, float] = {}
 
     async def dispatch_once(self) -> DispatchReport:
         """Claim due rows and send them. Never raises for one bad delivery."""
@@ -228,16 +231,27 @@ class Dispatcher:
         """Those of ``platforms`` this process sends to now. A newly won platform first
         waits out its global window (the previous sender's last sends count there)."""
         held: list[str] = []
+        now = self._monotonic()
         for platform in platforms:
+            if platform not in self._sending_for and now < self._next_try.get(platform, 0.0):
+                continue
             if self.senders is None or await self.senders.holds(platform):
                 held.append(platform)
                 if platform not in self._sending_for:
                     self._sending_for.add(platform)
                     self.limiter.pause_platform(platform, self._monotonic())
-                    log.info("delivery.sender_elected platform=%s owner=%s", platform, self.owner)
-            elif platform in self._sending_for:
-                self._sending_for.discard(platform)
-                log.warning("delivery.sender_lost platform=%s owner=%s", platform, self.owner)
+                    taken = await self.storage.take_over_deliveries(
+                        platform, owner=self.owner, now=self.clock.now()
+                    )
+                    log.info(
+                        "delivery.sender_elected platform=%s owner=%s rows_taken_over=%d",
+                        platform, self.owner, taken,
+                    )  # fmt: skip
+            else:
+                self._next_try[platform] = now + self.config.sender_check_s
+                if platform in self._sending_for:
+                    self._sending_for.discard(platform)
+                    log.warning("delivery.sender_lost platform=%s owner=%s", platform, self.owner)
         return tuple(held)
 
     async def _hand_back_lost(self, queue: SendQueue) -> None:

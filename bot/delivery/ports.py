@@ -56,6 +56,14 @@ class DispatcherStore(Protocol):
         ``sending`` does so only on ``idempotent_platforms`` and is unconfirmed elsewhere."""
         ...
 
+    async def take_over_deliveries(self, platform: str, *, owner: str, now: datetime) -> int:
+        """Called when this process was just elected ``platform``'s sender: the previous
+        sender is gone (its session, and with it the role, ended), so the leases other
+        owners hold on the platform's rows end now (at ``now``) instead of after
+        ``lease_s``. The next claim recovers them as it recovers any expired lease.
+        Returns how many rows were affected."""
+        ...
+
     async def release_deliveries(self, delivery_ids: Sequence[int]) -> None:
         """Called for rows a pass will not send after all (stopping, lease running out,
         platform disabled). Gives claimed rows back untouched, due as before."""
