@@ -271,8 +271,10 @@ class Platforms:
             out[f"{platform}_messages"] = len(times)
             out[f"{platform}_seconds"] = round(span, 2)
             out[f"{platform}_rate_ratio"] = round(rate / (limit * self.scale), 3)
+            # Requests that reached the global count: accepted ones and those refused for it.
+            tried = times + [t for p, t in self.global_429_at if p == platform]
             out[f"{platform}_window_ratio_max"] = round(
-                busiest_window(times, 1.0 / self.scale) / limit, 3
+                busiest_window(tried, 1.0 / self.scale) / limit, 3
             )
             per_chat: dict[int, list[int]] = defaultdict(list)
             for p, chat, story, _ in self.accepted:
