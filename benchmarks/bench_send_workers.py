@@ -40,6 +40,7 @@ from adapters.discord.messenger import DiscordMessenger
 from adapters.telegram.messenger import TelegramMessenger
 from benchmarks.bench_delivery import DISCORD_TOKEN, TELEGRAM_TOKEN, _postgres, seed, serve
 from bot.core.clock import SystemClock
+from bot.core.ports import Messenger
 from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from storage import open_storage
@@ -59,7 +60,10 @@ async def _work(
     bot = telegram.Bot(TELEGRAM_TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
     await bot.initialize()
     senders = PlatformSenders(store.engine)
-    messengers = {"discord": DiscordMessenger(client), "telegram": TelegramMessenger(bot)}
+    messengers: dict[str, Messenger] = {
+        "discord": DiscordMessenger(client),
+        "telegram": TelegramMessenger(bot),
+    }
     dispatcher = Dispatcher(
         storage=store,
         messengers={p: m for p, m in messengers.items() if p in platforms},
