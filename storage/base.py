@@ -41,6 +41,8 @@ def feed_value(row: FeedRow) -> Feed:
         items_seen=row.items_seen,
         added_by=row.added_by,
         created_at=row.created_at,
+        health=row.health,
+        failing_since=row.failing_since,
     )
 
 

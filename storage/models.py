@@ -66,6 +66,9 @@ class FeedRow(Base):
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     added_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "ok", "unhealthy" (chats were told) or "dead" (retried daily, chats were told).
+    health: Mapped[str] = mapped_column(String(12), default="ok", server_default="ok")
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ArticleRow(Base):
@@ -80,7 +83,7 @@ class ArticleRow(Base):
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     published: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     story_id: Mapped[str | None] = mapped_column(String(12), index=True)
     language: Mapped[str] = mapped_column(String(16), default="und")
@@ -106,7 +109,7 @@ class SummaryRow(Base):
 
     story_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     story_version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     written_by: Mapped[str] = mapped_column(String(100))
     payload: Mapped[str] = mapped_column(Text)  # JSON, see storage.codec
 
@@ -150,12 +153,15 @@ class DeliveryRow(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Claimed rows carry a lease; a crash leaves it to expire and the row is taken again.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     shown_version: Mapped[int] = mapped_column(Integer, default=0)  # what the chat shows
+    # When the first request of a post went out (a nonce dedupes a resend only so long).
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    body: Mapped[str | None] = mapped_column(Text)  # a notice's text (kind "notice")
 
 
 class MuteRow(Base):
@@ -239,3 +245,12 @@ class DigestRunRow(Base):
     covers_until: Mapped[datetime] = mapped_column(UTCDateTime)
     story_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, most important first
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LlmBudgetRow(Base):
+    """LLM tokens reserved or used per UTC day, shared by every process."""
+
+    __tablename__ = "llm_budget"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

@@ -45,10 +45,12 @@ from bot.feeds.watcher import Watcher, WatcherConfig
 from bot.stories.breaking import BreakingConfig
 from bot.stories.clustering import ClusterConfig
 from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.ports import BudgetStore
 from storage import SqlStorage, open_storage
-from storage.leader import LeaderElection, acquire_instance_guard
+from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
 from storage.notify import WorkListener
 
 log = logging.getLogger("newsbot")
@@ -71,6 +73,7 @@ SECTIONS: dict[str, type[Any]] = {
     "web": WebConfig,
     "article_text": ArticleTextConfig,
     "runner": RunnerConfig,
+    "retention": RetentionConfig,
 }
 
 
@@ -127,8 +130,13 @@ class Core:
 
 
 def build_summarizer(
-    config: Config, clock: Clock, metrics: Metrics | None = None
+    config: Config,
+    clock: Clock,
+    metrics: Metrics | None = None,
+    budget: BudgetStore | None = None,
 ) -> tuple[Summarizer, list[Callable[[], Any]]]:
+    """The configured summariser; ``budget`` (the storage) shares the LLM's daily tokens
+    between processes and restarts, otherwise they are counted in memory."""
     summary_config = config.section("summarizer", SummaryConfig)
     extractive = ExtractiveSummarizer(summary_config)
     if summary_config.kind == "extractive":
@@ -150,7 +158,7 @@ def build_summarizer(
         ),
         api_key=os.environ.get("OPENAI_API_KEY"),
     )
-    llm = LLMSummarizer(model, settings, fallback=extractive, clock=clock)
+    llm = LLMSummarizer(model, settings, fallback=extractive, clock=clock, budget=budget)
     if metrics is not None:
         llm.publish_metrics(metrics)
     return llm, [model.close]
@@ -186,7 +194,7 @@ async def build_core(
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]
     try:
-        summarizer, summary_closers = build_summarizer(config, clock, metrics)
+        summarizer, summary_closers = build_summarizer(config, clock, metrics, budget=storage)
         closers.extend(summary_closers)
         fetcher = HttpFeedFetcher(config.section("fetch", FetchConfig))
         closers.append(fetcher.close)
@@ -256,6 +264,7 @@ async def build_core(
             stop_grace_s=running.stop_grace_s,
             digests=DigestScheduler(storage, clock),
         )
+        runner.pruner = Pruner(storage, clock, config.section("retention", RetentionConfig))
         core = Core(
             config=config,
             storage=storage,
@@ -355,6 +364,9 @@ async def run_bot(config: Config) -> int:
         async with build_core(config) as core:
             leader = LeaderElection(core.storage.engine)
             core.runner.leader = leader
+            # One elected sender per platform keeps its global limit for the whole bot.
+            senders = PlatformSenders(core.storage.engine)
+            core.dispatcher.senders = senders
             running = config.section("runner", RunnerConfig)
             listener = WorkListener(config.database.url)
             if listener.enabled and await listener.start():
@@ -386,6 +398,7 @@ async def run_bot(config: Config) -> int:
                 for adapter in reversed(adapters):
                     await adapter.stop()
                 await leader.release()
+                await senders.release()
                 await listener.close()
     finally:
         await guard.release()

@@ -24,6 +24,7 @@ from bot.core.metrics import Metrics
 from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import Dispatcher
 from bot.stories.pipeline import CycleReport, Pipeline
+from bot.stories.retention import Pruner
 
 log = logging.getLogger("newsbot.runner")
 
@@ -87,6 +88,8 @@ class Runner:
         self._restored = False
         self.stats = RunStats()
         self.metrics = metrics or Metrics()
+        # Retention: the leader prunes history past [retention] when due (bounded batches).
+        self.pruner: Pruner | None = None
         # The pipeline owns the clusterer's memory: one processing step at a time.
         self._process_lock = asyncio.Lock()
         # Nudges between the loops of this process (set by the loop that made the work).
@@ -127,6 +130,8 @@ class Runner:
             )
             if self.digests is not None and await self.digests.run_due():
                 self._to_deliver.set()  # issued once, whichever process leads
+            if self.pruner is not None:
+                await self.pruner.maybe_prune()
             return report
 
     def _batch_done(self, report: CycleReport) -> None:

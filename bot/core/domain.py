@@ -39,6 +39,8 @@ class Feed:
     items_seen: int = 0
     added_by: str | None = None  # a Destination key for user-added feeds; None = operator
     created_at: datetime | None = None
+    health: str = "ok"  # "ok", "unhealthy" or "dead" (see bot.feeds.health)
+    failing_since: datetime | None = None  # the first failure of the current spell
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +257,7 @@ class Subscription:
 
 
 DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]
-DeliveryKind = Literal["post", "edit", "reply", "digest"]
+DeliveryKind = Literal["post", "edit", "reply", "digest", "notice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,9 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     created_at: datetime | None = None
+    # When the first request of this post went out; a resend is deduped only so long.
+    send_started_at: datetime | None = None
+    body: str | None = None  # a notice's text (kind "notice"); posts render their story
 
 
 # ---------------------------------------------------------------- chat models

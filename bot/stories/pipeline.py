@@ -135,19 +135,45 @@ class Pipeline:
         self.summary_concurrency = max(1, summary_concurrency)
         self.summary_articles = summary_articles
         self._known_ids: set[str] = set()
+        # Ids checked against every stored story, handed to new stories first: memory
+        # holds the active window's ids only, not every id ever used.
+        self._fresh_ids: list[str] = []
         self.clusterer = StoryClusterer(self.clustering, self._new_id)
 
     def _new_id(self) -> str:
-        story_id = new_story_id(self.rng, lambda candidate: candidate in self._known_ids)
+        while self._fresh_ids:
+            story_id = self._fresh_ids.pop()
+            if story_id not in self._known_ids:
+                break
+        else:
+            story_id = new_story_id(self.rng, lambda candidate: candidate in self._known_ids)
         self._known_ids.add(story_id)
         return story_id
 
+    async def _reserve_ids(self, wanted: int) -> None:
+        """Enough fresh ids for ``wanted`` new stories, none used by any stored story."""
+        wanted = min(wanted, 1000) - len(self._fresh_ids)
+        if wanted <= 0:
+            return
+        candidates: set[str] = set()
+
+        def taken(candidate: str) -> bool:
+            return candidate in self._known_ids or candidate in candidates
+
+        while len(candidates) < wanted:
+            candidates.add(new_story_id(self.rng, taken))
+        stored = await self.storage.taken_story_ids(candidates)
+        self._known_ids |= stored
+        self._fresh_ids.extend(sorted(candidates - stored))
+
     async def restore(self, *, stop: asyncio.Event | None = None, batch: int = 500) -> int:
-        """Rebuild clustering state from the stored window after a restart, then cluster
-        what was stored but not clustered, ``batch`` at a time (``stop`` ends that
-        between batches; the rest waits in storage for ``process_stored``)."""
-        self._known_ids = await self.storage.story_ids()
+        """Rebuild clustering state from the stored window after a restart (the window's
+        articles and story ids only, never the whole history), then cluster what was
+        stored but not clustered, ``batch`` at a time (``stop`` ends that between
+        batches; the rest waits in storage for ``process_stored``)."""
         since = self.clock.now() - timedelta(hours=self.clustering.window_hours)
+        self._known_ids = await self.storage.story_ids(since)
+        self._fresh_ids.clear()
         articles = await self.storage.recent_articles(since)
         loose: list[Article] = []
         slice_started = time.perf_counter()
@@ -175,6 +201,7 @@ class Pipeline:
         report = CycleReport(new_articles=len(articles))
         if not articles:
             return report
+        await self._reserve_ids(len(articles))
         breaking_before = self.breaking_marked
         changed = await self.cluster(articles)
         report.stories_breaking = self.breaking_marked - breaking_before

@@ -20,7 +20,8 @@ from bot.delivery.digest_ports import DigestReader, DigestStore
 from bot.delivery.page import PageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
-from bot.stories.ports import PipelineStore
+from bot.stories.ports import PipelineStore, RetentionStore
+from bot.summaries.ports import BudgetStore
 from storage import SqlStorage
 
 STORE_PORTS: tuple[type[Any], ...] = (
@@ -35,6 +36,8 @@ STORE_PORTS: tuple[type[Any], ...] = (
     OutboxGauge,
     DemoStore,
     OperatorStore,
+    BudgetStore,
+    RetentionStore,
 )
 # Public methods of SqlStorage that belong to the composition root or to storage itself.
 NOT_A_PORT = {

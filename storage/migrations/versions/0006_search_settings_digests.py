@@ -1,7 +1,7 @@
 """story search index, chat settings, digests
 
 Revision ID: 0006
-Revises: 0003 (while developing in parallel; the integrator chains it after 0005)
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
