@@ -1,4 +1,5 @@
-"""A small HTTP server for operators: liveness, readiness and Prometheus metrics.
+"""A small HTTP server for operators: liveness, readiness and Prometheus metrics; and the
+story pages (``/s/<story>``, ``adapters.web``) when ``[web] public_url`` is set.
 
 ``/healthz``  200 while the event loop answers at all (a wedged loop cannot reply).
 ``/readyz``   200 when every readiness check passes, else 503 naming the failing ones.
@@ -18,6 +19,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
@@ -39,6 +41,13 @@ log = logging.getLogger("newsbot.http")
 
 PREFIX = "newsbot_"
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+class Routes(Protocol):
+    """More pages on the same server (``adapters.web.StoryPages``)."""
+
+    def add_routes(self, app: web.Application) -> None: ...
+
 
 _HOST_PORT = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:\[\]/]+)):(?P<port>\d{1,5})$"
@@ -172,8 +181,10 @@ class HealthServer:
         metrics: Metrics,
         ready: ReadyCheck,
         lag: LoopLagMonitor | None = None,
+        pages: Routes | None = None,
     ) -> None:
         self.config = config
+        self.pages = pages
         self.metrics = metrics
         self._ready = ready
         self.lag = lag or LoopLagMonitor()
@@ -193,6 +204,8 @@ class HealthServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
+        if self.pages is not None:
+            self.pages.add_routes(app)
         return app
 
     async def start(self) -> None:

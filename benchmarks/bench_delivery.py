@@ -63,6 +63,9 @@ TELEGRAM_TOKEN = "123456:BENCH"  # noqa: S105
 DISCORD_GLOBAL, DISCORD_CHANNEL, DISCORD_CHANNEL_S = 50, 5, 5.0
 TELEGRAM_GLOBAL, TELEGRAM_CHAT_S, TELEGRAM_GROUP_PER_MIN = 30, 1.0, 20
 STORY_MARK = re.compile(r"benchstory(\d)")
+# Discord dedupes a nonce "in the past few minutes" only; the fake forgets it after this
+# (on the fakes' scaled clock), so a resend the bot makes later would show as a duplicate.
+NONCE_WINDOW_S = 180.0
 
 
 def discord_channels(chats: int = CHATS) -> list[int]:
@@ -100,12 +103,14 @@ class Windows:
 class Platforms:
     """Both fakes and what they accepted: (platform, chat, story index, wall time)."""
 
-    def __init__(self, scale: float) -> None:
+    def __init__(self, scale: float, chats: int = CHATS) -> None:
         self.scale = scale
+        self.chats = chats
         self.windows = Windows(scale)
         self.accepted: list[tuple[str, int, int, float]] = []
-        self.nonces: dict[tuple[int, str], dict[str, Any]] = {}
+        self.nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         self.global_429 = 0
+        self.global_429_at: list[tuple[str, float]] = []  # (platform, monotonic time)
         self.chat_429 = 0
         self.ids = iter(range(1_000_000_000, 10**12))
 
@@ -145,12 +150,14 @@ class Platforms:
         cid = int(request.match_info["cid"])
         body = await request.json()
         nonce = str(body.get("nonce"))
-        if body.get("enforce_nonce") and (cid, nonce) in self.nonces:
-            return dc_json(self.nonces[(cid, nonce)])
+        seen = self.nonces.get((cid, nonce))
+        if body.get("enforce_nonce") and seen and self.windows.now() - seen[0] < NONCE_WINDOW_S:
+            return dc_json(seen[1])
         w = self.windows
         wait = w.wait("discord", DISCORD_GLOBAL, 1.0)
         if wait > 0:
             self.global_429 += 1
+            self.global_429_at.append(("discord", time.monotonic()))
             retry = wait / self.scale
             return dc_json(
                 {"message": "You are being rate limited.", "retry_after": retry, "global": True},
@@ -189,7 +196,7 @@ class Platforms:
                "edited_timestamp": None, "tts": False, "mention_everyone": False,
                "mentions": [], "mention_roles": [], "attachments": [], "pinned": False,
                "type": 0, "flags": 0, "nonce": nonce}  # fmt: skip
-        self.nonces[(cid, nonce)] = msg
+        self.nonces[(cid, nonce)] = (self.windows.now(), msg)
         headers = {**bucket, "X-RateLimit-Remaining": str(DISCORD_CHANNEL - len(sent)),
                    "X-RateLimit-Reset-After": f"{reset:.3f}",
                    "X-RateLimit-Reset": f"{time.time() + reset:.3f}"}  # fmt: skip
@@ -211,13 +218,19 @@ class Platforms:
                                       "description": "Not Found"}, status=404)  # fmt: skip
         chat = int(params["chat_id"])
         w = self.windows
+        overall = w.wait("telegram", TELEGRAM_GLOBAL, 1.0)
         wait = max(
-            w.wait("telegram", TELEGRAM_GLOBAL, 1.0),
+            overall,
             w.wait(("telegram", chat), 1, TELEGRAM_CHAT_S),
             w.wait(("group", chat), TELEGRAM_GROUP_PER_MIN, 60.0) if chat < 0 else 0.0,
         )
         if wait > 0:
-            self.chat_429 += 1
+            # Past the bot-wide limit, or only past this chat's.
+            if overall > 0:
+                self.global_429 += 1
+                self.global_429_at.append(("telegram", time.monotonic()))
+            else:
+                self.chat_429 += 1
             retry = max(1, math.ceil(wait / self.scale))
             return web.json_response(
                 {"ok": False, "error_code": 429, "parameters": {"retry_after": retry},
@@ -242,8 +255,14 @@ class Platforms:
 
     def results(self) -> dict[str, Any]:
         out: dict[str, Any] = {"global_429": self.global_429, "chat_429": self.chat_429}
+        first = min((t for *_, t in self.accepted), default=0.0)
+        out["global_429_at"] = [(p, round(t - first, 2)) for p, t in self.global_429_at]
+        out["first_accepted"] = first  # monotonic: the same clock in every local process
         limits = {"discord": DISCORD_GLOBAL, "telegram": TELEGRAM_GLOBAL}
-        expected = {"discord": discord_channels(), "telegram": telegram_chats()}
+        expected = {
+            "discord": discord_channels(self.chats),
+            "telegram": telegram_chats(self.chats),
+        }
         order_violations = lost = duplicates = 0
         for platform, limit in limits.items():
             times = [t for p, _, _, t in self.accepted if p == platform]
@@ -252,6 +271,11 @@ class Platforms:
             out[f"{platform}_messages"] = len(times)
             out[f"{platform}_seconds"] = round(span, 2)
             out[f"{platform}_rate_ratio"] = round(rate / (limit * self.scale), 3)
+            # Requests that reached the global count: accepted ones and those refused for it.
+            tried = times + [t for p, t in self.global_429_at if p == platform]
+            out[f"{platform}_window_ratio_max"] = round(
+                busiest_window(tried, 1.0 / self.scale) / limit, 3
+            )
             per_chat: dict[int, list[int]] = defaultdict(list)
             for p, chat, story, _ in self.accepted:
                 if p == platform:
@@ -267,6 +291,17 @@ class Platforms:
         return out
 
 
+def busiest_window(times: Sequence[float], width_s: float) -> int:
+    """The most sends within any ``width_s`` (a sliding window over sorted times)."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] >= width_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 def dc_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py parses a body as JSON only when Content-Type is exactly application/json.
     all_headers = {"Content-Type": "application/json", **(headers or {})}
@@ -277,11 +312,11 @@ def _iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000000+00:00", time.gmtime())
 
 
-def serve(scale: float, conn: Connection) -> None:
+def serve(scale: float, conn: Connection, chats: int = CHATS) -> None:
     """The fake platforms' process: serve until asked for the results."""
 
     async def main() -> None:
-        platforms = Platforms(scale)
+        platforms = Platforms(scale, chats)
         runner = web.AppRunner(platforms.app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -298,12 +333,12 @@ def serve(scale: float, conn: Connection) -> None:
 # ---------------------------------------------------------------- the bot side
 
 
-async def seed(store: SqlStorage) -> list[Story]:
+async def seed(store: SqlStorage, chats: int = CHATS) -> list[Story]:
     """Subscriptions for every chat and three two-outlet stories queued for all of them."""
     now = datetime.now(UTC)
     # Subscriptions arrive from both platforms mixed, as they do in a real deployment.
     rows = []
-    for d, t in zip(discord_channels(), telegram_chats(), strict=True):
+    for d, t in zip(discord_channels(chats), telegram_chats(chats), strict=True):
         rows += [
             {"platform": "discord", "chat_id": str(d)},
             {"platform": "telegram", "chat_id": str(t)},

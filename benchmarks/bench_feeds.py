@@ -156,6 +156,9 @@ class MemoryStore:
     async def save_feed_state(self, feed: Feed) -> None:
         self.feeds[feed.id] = feed
 
+    async def enqueue_feed_notice(self, feed: Feed, key: str, text: str, *, now: datetime) -> int:
+        return 0  # no chats in this benchmark to tell
+
     async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
         stored = []
         for new in articles:

@@ -49,6 +49,8 @@ def feed_value(
         disabled_by=row.disabled_by,
         html_url=row.html_url,
         categories=categories,
+        health=row.health,
+        failing_since=row.failing_since,
     )
 
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import OPERATOR_SCOPE, Feed
-from storage.base import SqlBase, aware, feed_value, utc_now
-from storage.models import FeedRow, FeedScopeRow
+from bot.core.domain import OPERATOR_SCOPE, Destination, Feed
+from storage.base import SqlBase, aware, destination_value, feed_value, utc_now
+from storage.models import ArticleRow, DeliveryRow, FeedRow, FeedScopeRow, SubscriptionRow
 
 _FEED_STATE_FIELDS = (
     "name",
@@ -24,6 +24,8 @@ _FEED_STATE_FIELDS = (
     "last_error",
     "consecutive_failures",
     "items_seen",
+    "health",
+    "failing_since",
 )
 
 
@@ -63,6 +65,12 @@ class FeedStorage(SqlBase):
             if not getattr(created, "rowcount", 0):
                 row.name = name or row.name
                 row.allow_private = allow_private
+                if row.health == "dead":
+                    # Added (or listed by the operator) again: try it now. Its failing spell
+                    # is kept, so if it is still down it is dead again without a second
+                    # notice; if it answers, it is healthy.
+                    row.health = "ok"
+                    row.next_check_at = None
                 if (
                     not row.enabled
                     and added_by is None
@@ -70,6 +78,8 @@ class FeedStorage(SqlBase):
                 ):
                     row.enabled = True  # the operator listed it again: give it another chance
                     row.disabled_by = None
+                    row.health = "ok"
+                    row.next_check_at = None
             if added_by is None:  # the operator's (config, demo, replay): serves everyone
                 await self._link(s, row.id, OPERATOR_SCOPE, "config")
             return feed_value(row, await self._scopes_of(s, row.id))
@@ -268,3 +278,51 @@ class FeedStorage(SqlBase):
             await s.execute(update(FeedRow).where(FeedRow.id == feed.id).values(**values))
 
         await self.run(work)
+
+    async def enqueue_feed_notice(self, feed: Feed, key: str, text: str, *, now: datetime) -> int:
+        """Queue ``text`` once to every chat a story of ``feed`` was delivered to and to the
+        chat that added it, as outbox rows of kind "notice" keyed ``key``."""
+
+        async def work(s: AsyncSession) -> int:
+            served = (
+                select(DeliveryRow.subscription_id)
+                .join(ArticleRow, ArticleRow.story_id == DeliveryRow.story_id)
+                .where(ArticleRow.feed_id == feed.id, DeliveryRow.kind != "notice")
+                .distinct()
+            )
+            wanted = or_(SubscriptionRow.id.in_(served))
+            if feed.added_by:
+                adder = Destination.from_key(feed.added_by)
+                wanted = or_(
+                    wanted,
+                    (SubscriptionRow.platform == adder.platform)
+                    & (SubscriptionRow.chat_id == adder.chat_id)
+                    & (SubscriptionRow.thread_id == (adder.thread_id or "")),
+                )
+            subs = await s.execute(
+                select(SubscriptionRow).where(wanted).order_by(SubscriptionRow.id)
+            )
+            one_each: dict[str, int] = {}
+            for sub in subs.scalars():
+                one_each.setdefault(destination_value(sub).key, sub.id)
+            if not one_each:
+                return 0
+            result = await s.execute(
+                self.insert(DeliveryRow)
+                .values(
+                    [
+                        {
+                            "subscription_id": sub_id, "story_id": key, "story_version": 1,
+                            "kind": "notice", "status": "pending", "attempts": 0,
+                            "created_at": now, "updated_at": now, "next_attempt_at": now,
+                            "shown_version": 0, "body": text,
+                        }
+                        for sub_id in one_each.values()
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
+            )  # fmt: skip
+            return int(getattr(result, "rowcount", 0))
+
+        result: int = await self.run(work)
+        return result

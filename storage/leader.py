@@ -34,6 +34,7 @@ __all__ = [
     "MIGRATION_LOCK_NAME",
     "InstanceGuard",
     "LeaderElection",
+    "PlatformSenders",
     "acquire_instance_guard",
     "advisory_key",
     "hold_migration_lock",
@@ -185,6 +186,39 @@ class LeaderElection:
             await conn.invalidate()
         with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
             await conn.close()
+
+
+SENDER_LOCK_PREFIX = "newsbot:sender:"
+
+
+class PlatformSenders:
+    """One elected sender per platform (``bot.delivery.ports.SenderElection``).
+
+    Each platform's role is its own session-level advisory lock, as for the clustering
+    leader, so the platform's global rate limit is spent by one process's limiter however
+    many processes run, and the role passes to another process when the holder's
+    connection ends (a crash, a lost network) or it shuts down. On SQLite the one process
+    sends for every platform.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, check_timeout_s: float = 5.0) -> None:
+        self.engine = engine
+        self.check_timeout_s = check_timeout_s
+        self._roles: dict[str, LeaderElection] = {}
+
+    async def holds(self, platform: str) -> bool:
+        role = self._roles.get(platform)
+        if role is None:
+            role = self._roles[platform] = LeaderElection(
+                self.engine,
+                name=SENDER_LOCK_PREFIX + platform,
+                check_timeout_s=self.check_timeout_s,
+            )
+        return await role.try_acquire()
+
+    async def release(self) -> None:
+        for role in self._roles.values():
+            await role.release()
 
 
 # ------------------------------------------------------------------ the SQLite guard

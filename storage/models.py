@@ -68,6 +68,9 @@ class FeedRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_by: Mapped[str | None] = mapped_column(String(20))
     html_url: Mapped[str | None] = mapped_column(String(2048))
+    # "ok", "unhealthy" (chats were told) or "dead" (retried daily, chats were told).
+    health: Mapped[str] = mapped_column(String(12), default="ok", server_default="ok")
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FeedScopeRow(Base):
@@ -97,7 +100,7 @@ class ArticleRow(Base):
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     published: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     story_id: Mapped[str | None] = mapped_column(String(12), index=True)
     language: Mapped[str] = mapped_column(String(16), default="und")
@@ -123,7 +126,7 @@ class SummaryRow(Base):
 
     story_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     story_version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     written_by: Mapped[str] = mapped_column(String(100))
     payload: Mapped[str] = mapped_column(Text)  # JSON, see storage.codec
 
@@ -170,12 +173,15 @@ class DeliveryRow(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Claimed rows carry a lease; a crash leaves it to expire and the row is taken again.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     shown_version: Mapped[int] = mapped_column(Integer, default=0)  # what the chat shows
+    # When the first request of a post went out (a nonce dedupes a resend only so long).
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    body: Mapped[str | None] = mapped_column(Text)  # a notice's text (kind "notice")
 
 
 class MuteRow(Base):
@@ -203,3 +209,79 @@ class ScopeUsageRow(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_micro_usd: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StorySearchRow(Base):
+    """One search document per story: headline, summary and article titles, for /search.
+
+    The full-text index itself is the database's own (``storage.search``): an FTS5 table
+    kept in step by triggers on SQLite, a ``tsvector`` column with a GIN index on PostgreSQL.
+    Neither is declared here; migration 0006 creates them.
+    """
+
+    __tablename__ = "story_search"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    story_id: Mapped[str] = mapped_column(String(12), unique=True)
+    language: Mapped[str] = mapped_column(String(16), default="und")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChatSettingsRow(Base):
+    """Per-chat settings and the chat's place in /catchup."""
+
+    __tablename__ = "chat_settings"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chat_settings_dest"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str] = mapped_column(String(64), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The window the last /catchup showed: [catchup_from, caught_up_at); its pages reuse it.
+    catchup_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    caught_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DigestRow(Base):
+    """A subscription that gets one digest message on a schedule instead of posts."""
+
+    __tablename__ = "digests"
+
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    schedule: Mapped[str] = mapped_column(String(40))  # "daily 08:00", "weekly mon 08:00"
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The digest due at ``next_due_at`` covers stories from ``covers_from`` on.
+    covers_from: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestRunRow(Base):
+    """One digest issued: the stories it lists, owed to the chat through the outbox (the
+    outbox row's ``story_id`` is ``storage.digests.digest_key`` of this row's id)."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("subscription_id", "due_at", name="uq_digest_runs_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    covers_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    covers_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    story_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, most important first
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LlmBudgetRow(Base):
+    """LLM tokens reserved or used per UTC day, shared by every process."""
+
+    __tablename__ = "llm_budget"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

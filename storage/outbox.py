@@ -52,6 +52,8 @@ def _delivery(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
         last_error=d.last_error,
         created_at=d.created_at,
         ping_role=sub.ping_role,
+        send_started_at=d.send_started_at,
+        body=d.body,
     )
 
 
@@ -249,6 +251,26 @@ class OutboxStorage(SqlBase):
         # just enqueued), picks a nested loop that rescans every chat per row (minutes).
         return SubscriptionRow.platform == any_(array(list(platforms), type_=String()))
 
+    async def take_over_deliveries(self, platform: str, *, owner: str, now: datetime) -> int:
+        """End every lease other owners hold on ``platform``'s rows (a new elected sender
+        takes over a dead one's); the next claim recovers them as after a crash."""
+
+        async def work(s: AsyncSession) -> int:
+            subs = select(SubscriptionRow.id).where(SubscriptionRow.platform == platform)
+            result = await s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status.in_(IN_FLIGHT),
+                    DeliveryRow.subscription_id.in_(subs),
+                    or_(DeliveryRow.lease_owner.is_(None), DeliveryRow.lease_owner != owner),
+                )
+                .values(lease_until=now - timedelta(seconds=1))
+            )
+            return int(getattr(result, "rowcount", 0))
+
+        result: int = await self.run(work)
+        return result
+
     async def _recover_expired(
         self, s: AsyncSession, now: datetime, idempotent_platforms: Collection[str]
     ) -> None:
@@ -287,13 +309,21 @@ class OutboxStorage(SqlBase):
 
         await self.run(work)
 
-    async def mark_sending(self, delivery_id: int) -> None:
+    async def mark_sending(self, delivery_id: int, *, now: datetime, lease_s: float) -> None:
         """Recorded just before the request: after a crash, a non-idempotent platform's row
-        in this state may have arrived, so it is never sent again."""
+        in this state may have arrived, so it is never sent again; an idempotent one is
+        resent once its (short) lease ends, while its nonce still dedupes. The time of the
+        first request is kept across resends."""
 
         async def work(s: AsyncSession) -> None:
             await s.execute(
-                update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(status="sending")
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(
+                    status="sending",
+                    send_started_at=func.coalesce(DeliveryRow.send_started_at, now),
+                    lease_until=now + timedelta(seconds=lease_s),
+                )
             )
 
         await self.run(work)
@@ -313,13 +343,16 @@ class OutboxStorage(SqlBase):
             "attempts": case((behind, 0), else_=DeliveryRow.attempts + 1),
             "last_error": None,
             "shown_version": shown,
+            "send_started_at": None,
         }
         await self._finish(delivery_id, values)
 
     async def mark_failed(
-        self, delivery_id: int, reason: str, *, retry_at: datetime | None
+        self, delivery_id: int, reason: str, *, retry_at: datetime | None, refused: bool = False
     ) -> None:
         values: dict[str, Any] = {"attempts": DeliveryRow.attempts + 1, "last_error": reason[:2000]}
+        if refused:
+            values["send_started_at"] = None
         if retry_at is None:
             values["status"] = "failed"
         else:
@@ -366,14 +399,16 @@ class OutboxStorage(SqlBase):
         result: set[str] = await self.run(work)
         return result
 
-    async def failed_deliveries(self, limit: int = 100) -> list[Delivery]:
-        """The dead letters, newest first, with their reasons."""
+    async def failed_deliveries(
+        self, limit: int = 100, *, statuses: Sequence[str] = ("failed",)
+    ) -> list[Delivery]:
+        """The dead letters (or rows of other ``statuses``), newest first, with reasons."""
 
         async def work(s: AsyncSession) -> list[Delivery]:
             query = (
                 select(DeliveryRow, SubscriptionRow)
                 .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-                .where(DeliveryRow.status == "failed")
+                .where(DeliveryRow.status.in_(tuple(statuses)))
                 .order_by(DeliveryRow.updated_at.desc(), DeliveryRow.id.desc())
                 .limit(limit)
             )
@@ -382,15 +417,28 @@ class OutboxStorage(SqlBase):
         result: list[Delivery] = await self.run(work)
         return result
 
-    async def retry_failed(self, delivery_ids: Sequence[int] | None, *, now: datetime) -> int:
-        """Put dead letters back in the queue (all of them when ``delivery_ids`` is None)."""
+    async def retry_failed(
+        self,
+        delivery_ids: Sequence[int] | None,
+        *,
+        now: datetime,
+        statuses: Sequence[str] = ("failed",),
+    ) -> int:
+        """Put dead letters (or unconfirmed rows) back in the queue (all of them when
+        ``delivery_ids`` is None); each is sent afresh."""
 
         async def work(s: AsyncSession) -> int:
-            statement = update(DeliveryRow).where(DeliveryRow.status == "failed")
+            statement = update(DeliveryRow).where(DeliveryRow.status.in_(tuple(statuses)))
             if delivery_ids is not None:
                 statement = statement.where(DeliveryRow.id.in_(delivery_ids))
             result = await s.execute(
-                statement.values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
+                statement.values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    updated_at=now,
+                    send_started_at=None,
+                )
             )
             return int(getattr(result, "rowcount", 0))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, or_, select, update
@@ -17,16 +17,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
 from storage.base import article_value, utc_now
+from storage.budget import BudgetStorage
+from storage.chats import ChatStorage
 from storage.codec import decode_summary, encode_summary
+from storage.digests import DigestStorage
 from storage.feeds import FeedStorage
+from storage.history import HistoryStorage
 from storage.models import ArticleRow, StoryRow, SummaryRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
+from storage.retention import RetentionStorage
+from storage.search import SearchStorage, follow_story, index_summary
 from storage.subscriptions import SubscriptionStorage
 from storage.usage import UsageStorage
 
 
-class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, UsageStorage):
+class SqlStorage(
+    FeedStorage,
+    SubscriptionStorage,
+    OutboxStorage,
+    SearchStorage,
+    ChatStorage,
+    HistoryStorage,
+    DigestStorage,
+    BudgetStorage,
+    RetentionStorage,
+    UsageStorage,
+):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 
     # ------------------------------------------------------------ wake-ups
@@ -174,6 +191,7 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, UsageStorage):
                     .where(ArticleRow.id.in_(story.article_ids))
                     .values(story_id=story.id)
                 )
+            await follow_story(s, story)
 
         await self.run(work)
 
@@ -233,9 +251,21 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, UsageStorage):
         result: list[Story] = await self.run(work)
         return result
 
-    async def story_ids(self) -> set[str]:
+    async def story_ids(self, since: datetime) -> set[str]:
         async def work(s: AsyncSession) -> set[str]:
-            return set((await s.execute(select(StoryRow.id))).scalars())
+            query = select(StoryRow.id).where(StoryRow.updated_at >= since)
+            return set((await s.execute(query)).scalars())
+
+        result: set[str] = await self.run(work)
+        return result
+
+    async def taken_story_ids(self, candidates: Collection[str]) -> set[str]:
+        if not candidates:
+            return set()
+
+        async def work(s: AsyncSession) -> set[str]:
+            query = select(StoryRow.id).where(StoryRow.id.in_(set(candidates)))
+            return set((await s.execute(query)).scalars())
 
         result: set[str] = await self.run(work)
         return result
@@ -249,6 +279,7 @@ class SqlStorage(FeedStorage, SubscriptionStorage, OutboxStorage, UsageStorage):
             row.created_at = utc_now()
             row.written_by = summary.written_by
             row.payload = encode_summary(summary)
+            await index_summary(s, summary)
 
         await self.run(work)
 

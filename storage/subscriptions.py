@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Destination, Subscription
 from storage.base import SqlBase, subscription_value, utc_now
-from storage.models import MuteRow, SubscriptionRow
+from storage.models import DigestRow, MuteRow, SubscriptionRow
 
 
 class SubscriptionStorage(SqlBase):
@@ -92,9 +92,12 @@ class SubscriptionStorage(SqlBase):
 
     async def active_subscriptions(self) -> list[Subscription]:
         async def work(s: AsyncSession) -> list[Subscription]:
+            digest = select(DigestRow.subscription_id).where(
+                DigestRow.subscription_id == SubscriptionRow.id
+            )
             query = (
                 select(SubscriptionRow)
-                .where(SubscriptionRow.paused.is_(False))
+                .where(SubscriptionRow.paused.is_(False), ~exists(digest))  # digests: no posts
                 .order_by(SubscriptionRow.id)
             )
             return [subscription_value(r) for r in (await s.execute(query)).scalars()]

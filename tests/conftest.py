@@ -11,10 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from bot.core.clock import FixedClock
 from storage import SqlStorage, open_storage
+
+# Property tests judge behaviour, not speed: a loaded machine (CI, parallel runs) must not
+# fail them for being slow.
+settings.register_profile("newsbot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("newsbot")
 
 PG_URL = os.environ.get("NEWSBOT_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

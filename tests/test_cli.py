@@ -10,9 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
-from bot.app.cli import main
+from bot.app.cli import _manage_deliveries, build_parser, main
+from bot.core.clock import FixedClock
+from bot.core.domain import Destination
+from storage import SqlStorage
+from tests.factories import seed_story
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,3 +135,32 @@ def test_deliveries_lists_and_retries_dead_letters(tmp_path: Path) -> None:
     assert (failed.returncode, failed.stdout) == (0, "")
     retried = newsbot("--config", str(config), "deliveries", "--retry", cwd=tmp_path)
     assert "queued 0 failed deliveries again" in retried.stdout
+
+
+async def test_deliveries_lists_and_retries_unconfirmed_rows_with_a_warning(
+    sqlite_store: SqlStorage, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story, _ = await seed_story(sqlite_store, clock.now())
+    sub, _ = await sqlite_store.add_subscription(
+        Destination("telegram", "-1001"), "x", breaking_only=False, min_outlets=2
+    )
+    await sqlite_store.enqueue_deliveries(story, [sub], now=clock.now())
+    (row,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="a", lease_s=60)
+    await sqlite_store.mark_unconfirmed(row.id, "no answer from telegram")
+    parser = build_parser()
+    await _manage_deliveries(sqlite_store, parser.parse_args(["deliveries", "--failed"]), clock)
+    assert capsys.readouterr().out == ""  # not a dead letter
+    await _manage_deliveries(
+        sqlite_store, parser.parse_args(["deliveries", "--unconfirmed"]), clock
+    )
+    listed = capsys.readouterr()
+    assert "no answer from telegram" in listed.out
+    assert "may" in listed.err
+    assert "twice" in listed.err
+    await _manage_deliveries(
+        sqlite_store, parser.parse_args(["deliveries", "--unconfirmed", "--retry"]), clock
+    )
+    retried = capsys.readouterr()
+    assert "queued 1 unconfirmed deliveries again" in retried.out
+    assert "twice" in retried.err
+    assert await sqlite_store.count_deliveries() == {"pending": 1}

@@ -1,9 +1,10 @@
 """Slash commands: names, descriptions and typed options, each a thin call into ``Commands``.
 
-Reads (/latest, /expand, /sources, /ask, /help, /feeds, /subscriptions) answer only the
-person who asked, so a channel stays calm; changes (/subscribe, /unsubscribe, /addfeed,
-/removefeed) answer in the channel so its members see what changed. Feeds belong to the
-server: /addfeed, /removefeed and /feeds need Manage Channels, like subscriptions.
+Reads (/latest, /expand, /sources, /ask, /catchup, /search, /help, /feeds, /subscriptions)
+answer only the person who asked, so a channel stays calm; changes (/subscribe, /unsubscribe,
+/addfeed, /removefeed, /settings timezone) answer in the channel so its members see what
+changed. Feeds belong to the server: /addfeed, /removefeed and /feeds need Manage Channels,
+like subscriptions.
 """
 
 from __future__ import annotations
@@ -140,6 +141,39 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
     ) -> None:
         await r.answer(interaction, "ask", lambda inv: c.ask(inv, story, question), ephemeral=True)
 
+    @app_commands.command(name="catchup", description=describe("catchup"))
+    @app_commands.describe(
+        topic="Only stories about this (optional)",
+        since="From when: 12h, 2d, monday, yesterday (default: since you last caught up)",
+        page="Page of a long catch-up",
+    )
+    async def catchup(
+        interaction: discord.Interaction[Any],
+        topic: str | None = None,
+        since: str | None = None,
+        page: app_commands.Range[int, 1, 50] = 1,
+    ) -> None:
+        args = " ".join(p for p in (topic, since, f"--page {page}" if page > 1 else None) if p)
+        await r.answer(interaction, "catchup", lambda inv: c.catchup(inv, args), ephemeral=True)
+
+    @app_commands.command(name="search", description=describe("search"))
+    @app_commands.describe(words='Words, "phrases", OR and -exclusions', page="Page of the results")
+    async def search(
+        interaction: discord.Interaction[Any],
+        words: str,
+        page: app_commands.Range[int, 1, 50] = 1,
+    ) -> None:
+        args = words if page == 1 else f"{words} --page {page}"
+        await r.answer(interaction, "search", lambda inv: c.search(inv, args), ephemeral=True)
+
+    @app_commands.command(name="settings", description=describe("settings"))
+    @app_commands.describe(timezone="An IANA time zone such as Europe/Berlin (empty: show)")
+    async def settings(interaction: discord.Interaction[Any], timezone: str | None = None) -> None:
+        args = f"timezone {timezone}" if timezone else ""
+        await r.answer(
+            interaction, "settings", lambda inv: c.settings(inv, args), ephemeral=not timezone
+        )
+
     @app_commands.command(name="addfeed", description=describe("addfeed"))
     @app_commands.describe(url="Address of a site or its RSS/Atom feed")
     async def addfeed(interaction: discord.Interaction[Any], url: str) -> None:
@@ -189,6 +223,9 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         expand,
         sources,
         ask,
+        catchup,
+        search,
+        settings,
         addfeed,
         removefeed,
         feeds,

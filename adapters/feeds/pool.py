@@ -3,6 +3,10 @@
 A hostile feed can make a parser spin or allocate; in a separate process it cannot stall
 the loop, an address-space limit bounds what it can allocate, and a hard deadline kills
 the worker (a thread could not be killed) and starts a fresh pool.
+
+The deadline counts the worker's time only: calls wait for a free worker here, outside
+the pool, so a burst of 5,000 feeds queued behind four workers does not time out while
+waiting, and a call is only ever submitted when a worker can start it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class ParsePool:
     def __init__(self, config: PoolConfig) -> None:
         self._config = config
         self._executor: ProcessPoolExecutor | None = None
+        # One call per worker in the pool at a time; the rest wait here, off the clock.
+        self._free = asyncio.Semaphore(_worker_count(config.workers))
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -87,16 +93,23 @@ class ParsePool:
         """``fn(*args)`` in a worker; TimeoutError after the deadline (the worker is
         killed), WorkerCrashError if the process died, else whatever ``fn`` raised."""
         loop = asyncio.get_running_loop()
-        executor = self._pool()
-        future = loop.run_in_executor(executor, fn, *args)
-        try:
-            return await asyncio.wait_for(future, self._config.timeout_s)
-        except TimeoutError:
-            self._kill(executor)
-            raise
-        except BrokenProcessPool as err:
-            self._kill(executor)
-            raise WorkerCrashError(str(err)) from err
+        async with self._free:
+            executor = self._pool()
+            future = loop.run_in_executor(executor, fn, *args)
+            try:
+                return await asyncio.wait_for(future, self._config.timeout_s)
+            except TimeoutError:
+                self._kill(executor)
+                raise
+            except BrokenProcessPool as err:
+                self._kill(executor)
+                raise WorkerCrashError(str(err)) from err
+            except asyncio.CancelledError as err:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this call was cancelled (shutdown): not the worker's doing
+                # Another call's deadline killed the pool and cancelled this call's future.
+                raise WorkerCrashError("the worker pool was restarted") from err
 
     def _kill(self, executor: ProcessPoolExecutor) -> None:
         """Stop a pool whose worker hangs; other calls in flight fail and are retried later."""

@@ -40,7 +40,7 @@ log = logging.getLogger("newsbot.telegram")
 COMMAND_NAMES = tuple(info.name for info in COMMANDS)
 # Commands that change what a chat receives, so they need the sender's admin rights.
 MANAGE = frozenset(
-    {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds", "import", "export"}
+    {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds", "import", "export", "settings"}
 )
 # Reading a story in a group or channel: the answer goes to the person, not the chat.
 QUIET = frozenset({"expand", "sources", "ask"})

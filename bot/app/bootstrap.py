@@ -30,6 +30,7 @@ from adapters.feeds.probe import DiscoveringFeedProbe
 from adapters.http_server import HealthServer, HttpConfig
 from adapters.looplag import LoopLagMonitor
 from adapters.replay import ReplayServer
+from adapters.web import StoryPages, WebConfig
 from bot.app import demo
 from bot.app.runner import ExclusiveService, Runner, RunnerConfig
 from bot.commands.limits import LimitsConfig
@@ -40,16 +41,19 @@ from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import Clock, Messenger, Summarizer
+from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
 from bot.stories.breaking import BreakingConfig
 from bot.stories.clustering import ClusterConfig
 from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.ports import BudgetStore
 from storage import SqlStorage, open_storage
-from storage.leader import LeaderElection, acquire_instance_guard
+from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
 from storage.notify import WorkListener
 
 log = logging.getLogger("newsbot")
@@ -69,9 +73,11 @@ SECTIONS: dict[str, type[Any]] = {
     "delivery": DeliveryConfig,
     "rate_limits": RateLimitConfig,
     "http": HttpConfig,
+    "web": WebConfig,
     "article_text": ArticleTextConfig,
     "runner": RunnerConfig,
     "limits": LimitsConfig,
+    "retention": RetentionConfig,
 }
 
 
@@ -102,6 +108,11 @@ def validate(config: Config) -> None:
             raise ConfigError(f"[{name}] is not a section newsbot knows (known: {known}).")
     for name, cls in sections.items():
         config.section(name, cls)
+    if config.section("web", WebConfig).enabled and not config.section("http", HttpConfig).enabled:
+        raise ConfigError(
+            "web.public_url is set but http.listen is empty: the story pages are served by "
+            'the HTTP server, so give it an address (e.g. listen = "0.0.0.0:9108").'
+        )
 
 
 @dataclass
@@ -123,8 +134,13 @@ class Core:
 
 
 def build_summarizer(
-    config: Config, clock: Clock, metrics: Metrics | None = None
+    config: Config,
+    clock: Clock,
+    metrics: Metrics | None = None,
+    budget: BudgetStore | None = None,
 ) -> tuple[Summarizer, list[Callable[[], Any]]]:
+    """The configured summariser; ``budget`` (the storage) shares the LLM's daily tokens
+    between processes and restarts, otherwise they are counted in memory."""
     summary_config = config.section("summarizer", SummaryConfig)
     extractive = ExtractiveSummarizer(summary_config)
     if summary_config.kind == "extractive":
@@ -152,10 +168,20 @@ def build_summarizer(
         usd_per_million_input=settings.usd_per_million_input_tokens,
         usd_per_million_output=settings.usd_per_million_output_tokens,
     )
-    llm = LLMSummarizer(metered, settings, fallback=extractive, clock=clock)
+    llm = LLMSummarizer(metered, settings, fallback=extractive, clock=clock, budget=budget)
     if metrics is not None:
         llm.publish_metrics(metrics)
     return llm, [model.close]
+
+
+def summary_concurrency(config: Config, stories: StoriesConfig) -> int:
+    """Stories summarised at once: as configured, else as many as the LLM may be asked
+    at once (one for the extractive summariser, which is CPU work on this loop)."""
+    if stories.summary_concurrency > 0:
+        return stories.summary_concurrency
+    if config.section("summarizer", SummaryConfig).kind == "llm":
+        return max(1, config.section("llm", LLMConfig).max_concurrency)
+    return 1
 
 
 @contextlib.asynccontextmanager
@@ -178,7 +204,7 @@ async def build_core(
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]
     try:
-        summarizer, summary_closers = build_summarizer(config, clock, metrics)
+        summarizer, summary_closers = build_summarizer(config, clock, metrics, budget=storage)
         closers.extend(summary_closers)
         fetcher = HttpFeedFetcher(config.section("fetch", FetchConfig))
         closers.append(fetcher.close)
@@ -207,6 +233,7 @@ async def build_core(
             extract_pool=parser.pool,
         )
         closers.append(article_text.close)
+        stories = stories_config or config.section("stories", StoriesConfig)
         pipeline = Pipeline(
             article_text=article_text,
             storage=storage,
@@ -214,7 +241,9 @@ async def build_core(
             clock=clock,
             clustering=config.section("clustering", ClusterConfig),
             breaking=config.section("breaking", BreakingConfig),
-            stories=stories_config or config.section("stories", StoriesConfig),
+            stories=stories,
+            summary_concurrency=summary_concurrency(config, stories),
+            summary_articles=config.section("summarizer", SummaryConfig).max_articles,
         )
         chosen = dict(messengers or {})
         dispatcher = Dispatcher(
@@ -224,24 +253,33 @@ async def build_core(
             config=config.section("delivery", DeliveryConfig),
             rate_limits=config.section("rate_limits", RateLimitConfig),
             metrics=metrics,
+            public_url=config.section("web", WebConfig).public_url,
         )
         commands = Commands(
             storage=storage,
             summarizer=summarizer,
             clock=clock,
             feed_probe=feed_probe or DiscoveringFeedProbe(fetcher, parser),
+            public_url=config.section("web", WebConfig).public_url,
             limits=config.section("limits", LimitsConfig),
             opml=OpmlCodec(),
             usage=storage,
             fallback=ExtractiveSummarizer(config.section("summarizer", SummaryConfig)),
         )
+        running = config.section("runner", RunnerConfig)
         runner = Runner(
             watcher=watcher,
             pipeline=pipeline,
             dispatcher=dispatcher,
             outbox=storage,
             metrics=metrics,
+            tick_s=running.tick_s,
+            cluster_batch=running.cluster_batch,
+            poll_passes=running.poll_passes,
+            stop_grace_s=running.stop_grace_s,
+            digests=DigestScheduler(storage, clock),
         )
+        runner.pruner = Pruner(storage, clock, config.section("retention", RetentionConfig))
         core = Core(
             config=config,
             storage=storage,
@@ -352,10 +390,11 @@ async def run_bot(config: Config) -> int:
         async with build_core(config) as core:
             leader = LeaderElection(core.storage.engine)
             core.runner.leader = leader
+            # One elected sender per platform keeps its global limit for the whole bot.
+            senders = PlatformSenders(core.storage.engine)
+            core.dispatcher.senders = senders
             running = config.section("runner", RunnerConfig)
             listener = WorkListener(config.database.url)
-            core.runner.cluster_batch = running.cluster_batch
-            core.runner.tick_s = running.tick_s
             if listener.enabled and await listener.start():
                 core.runner.wakeup = listener
                 core.runner.tick_s = running.notified_tick_s
@@ -363,11 +402,13 @@ async def run_bot(config: Config) -> int:
             adapters = await start_chat_adapters(config, core, stop=stop, services=services)
             lag = LoopLagMonitor()
             lag.start()
+            web = config.section("web", WebConfig)
             server = HealthServer(
                 config.section("http", HttpConfig),
                 metrics=core.metrics,
                 ready=lambda: ready_checks(core, adapters),
                 lag=lag,
+                pages=StoryPages(core.storage) if web.enabled else None,
             )
             await server.start()
             register_gauges(core)
@@ -383,6 +424,7 @@ async def run_bot(config: Config) -> int:
                 for adapter in reversed(adapters):
                     await adapter.stop()
                 await leader.release()
+                await senders.release()
                 await listener.close()
     finally:
         await guard.release()

@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries = sub.add_parser("deliveries", help="the outbox: counts, dead letters, retries")
     deliveries.add_argument("--failed", action="store_true", help="list dead letters and why")
     deliveries.add_argument(
+        "--unconfirmed",
+        action="store_true",
+        help="list (or with --retry, queue again) sends that may or may not have arrived",
+    )
+    deliveries.add_argument(
         "--retry", nargs="*", type=int, metavar="ID", help="queue dead letters again (all if no ID)"
     )
 
@@ -92,12 +97,23 @@ async def _deliveries(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+UNCONFIRMED_WARNING = (
+    "warning: an unconfirmed delivery may already have arrived (the platform's answer was "
+    "lost); sending it again may show it twice in that chat."
+)
+
+
 async def _manage_deliveries(store: OperatorStore, args: argparse.Namespace, clock: Clock) -> None:
+    statuses = ("unconfirmed",) if args.unconfirmed else ("failed",)
     if args.retry is not None:
-        queued = await store.retry_failed(args.retry or None, now=clock.now())
-        print(f"queued {queued} failed deliveries again")
-    elif args.failed:
-        for row in await store.failed_deliveries(1000):
+        if args.unconfirmed:
+            print(UNCONFIRMED_WARNING, file=sys.stderr)
+        queued = await store.retry_failed(args.retry or None, now=clock.now(), statuses=statuses)
+        print(f"queued {queued} {statuses[0]} deliveries again")
+    elif args.failed or args.unconfirmed:
+        if args.unconfirmed:
+            print(UNCONFIRMED_WARNING.replace("sending it", "retrying one"), file=sys.stderr)
+        for row in await store.failed_deliveries(1000, statuses=statuses):
             print(
                 json.dumps(
                     {

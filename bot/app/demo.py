@@ -65,7 +65,8 @@ async def play(show: Show, *, once: bool, out: TextIO, stop: asyncio.Event) -> i
         return 0
     out.write(
         f"{RULE_END}\nThe replay is over: {show.posted()} stories posted. "
-        "Try /latest, /expand <story>, /sources <story>, /ask <story> <question>, /help; "
+        "Try /latest, /catchup, /search <words>, /expand <story>, /sources <story>, "
+        "/ask <story> <question>, /help; "
         "/quit ends.\n"
     )
     out.flush()

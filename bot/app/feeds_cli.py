@@ -181,6 +181,8 @@ def feed_record(feed: Feed) -> dict[str, object]:
         "scopes": sorted(feed.scopes),
         "enabled": feed.enabled,
         "disabled_by": feed.disabled_by,
+        "health": feed.health,
+        "failing_since": feed.failing_since.isoformat() if feed.failing_since else None,
         "last_success": feed.last_success_at.isoformat() if feed.last_success_at else None,
         "last_error": feed.last_error,
         "next_check": feed.next_check_at.isoformat() if feed.next_check_at else None,

@@ -208,13 +208,23 @@ class OperatorStore(Protocol):
         """Called by ``newsbot deliveries``. Returns outbox rows by status."""
         ...
 
-    async def failed_deliveries(self, limit: int = 100) -> list[Delivery]:
-        """Called by ``newsbot deliveries --failed``. Returns up to ``limit`` dead letters,
-        most recently failed first, each with its last error."""
+    async def failed_deliveries(
+        self, limit: int = 100, *, statuses: Sequence[str] = ("failed",)
+    ) -> list[Delivery]:
+        """Called by ``newsbot deliveries --failed`` (``--unconfirmed``: ``statuses`` is
+        ``("unconfirmed",)``). Returns up to ``limit`` rows of ``statuses``, most recently
+        changed first, each with its last error."""
         ...
 
-    async def retry_failed(self, delivery_ids: Sequence[int] | None, *, now: datetime) -> int:
-        """Called by ``newsbot deliveries --retry [ID ...]``. Puts these dead letters (all
-        of them when ``delivery_ids`` is None) back in the queue, due at ``now`` with no
-        attempts counted; returns how many."""
+    async def retry_failed(
+        self,
+        delivery_ids: Sequence[int] | None,
+        *,
+        now: datetime,
+        statuses: Sequence[str] = ("failed",),
+    ) -> int:
+        """Called by ``newsbot deliveries --retry [ID ...]`` (with ``--unconfirmed``:
+        ``statuses`` is ``("unconfirmed",)``). Puts these rows of ``statuses`` (all of them
+        when ``delivery_ids`` is None) back in the queue, due at ``now`` with no attempts
+        counted and no earlier request remembered; returns how many."""
         ...

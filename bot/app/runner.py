@@ -1,7 +1,14 @@
-"""The job runner: runs the pipeline and the dispatcher until asked to stop.
+"""The job runner: three loops (poll, process, deliver) until asked to stop.
+
+Each loop is its own task and hands work to the next through storage: polling stores
+articles, processing clusters and summarises what is stored and fills the outbox,
+delivery sends what the outbox owes. None waits for another: a dead host's feeds only
+hold their own poll pass, a 4,000-chat fan-out holds only delivery, and a large batch of
+articles holds only processing. In-process nudges (and PostgreSQL notices from other
+processes) wake the next loop early; without them it looks on its own tick.
 
 This is one of the two places allowed to catch broadly (the other is ``__main__``): a
-failed cycle is logged and the next one runs, so the bot never silently stops.
+failed step is logged and the next one runs, so the bot never silently stops.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ from dataclasses import dataclass
 
 from bot.app.ports import Leadership, OutboxGauge, Poller, PollReportLike, Wakeup
 from bot.core.metrics import Metrics
+from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import Dispatcher
 from bot.stories.pipeline import CycleReport, Pipeline
+from bot.stories.retention import Pruner
 
 log = logging.getLogger("newsbot.runner")
 
@@ -24,12 +33,17 @@ log = logging.getLogger("newsbot.runner")
 class RunnerConfig:
     """TOML [runner]."""
 
-    # The longest the loop sleeps between cycles without a wake-up notice.
+    # The longest a loop sleeps between steps without a wake-up notice.
     tick_s: float = 1.0
     # The same where notices arrive (PostgreSQL): the database is asked far less often.
     notified_tick_s: float = 5.0
     # Stored articles the leader clusters per batch.
     cluster_batch: int = 500
+    # Poll passes that may run at once: a pass held by a slow host does not stop the
+    # next pass from polling the feeds that came due meanwhile (claims never overlap).
+    poll_passes: int = 4
+    # On SIGTERM, how long the loops may take to finish their step before it is cut.
+    stop_grace_s: float = 8.0
 
 
 @dataclass(slots=True)
@@ -38,6 +52,9 @@ class RunStats:
     failures: int = 0
     articles: int = 0
     sent: int = 0
+    polls: int = 0  # poll passes finished
+    batches: int = 0  # article batches processed
+    dispatches: int = 0  # delivery passes finished
 
 
 class Runner:
@@ -53,8 +70,12 @@ class Runner:
         wakeup: Wakeup | None = None,
         cluster_batch: int = 500,
         metrics: Metrics | None = None,
+        poll_passes: int = 4,
+        stop_grace_s: float = 8.0,
+        digests: DigestScheduler | None = None,
     ) -> None:
         self.watcher = watcher
+        self.digests = digests
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.outbox = outbox
@@ -62,38 +83,194 @@ class Runner:
         self.tick_s = tick_s
         self.wakeup = wakeup
         self.cluster_batch = cluster_batch
+        self.poll_passes = poll_passes
+        self.stop_grace_s = stop_grace_s
         self._restored = False
         self.stats = RunStats()
         self.metrics = metrics or Metrics()
-        # The pipeline owns the clusterer's memory: one cycle at a time in a process.
-        self._cycle_lock = asyncio.Lock()
+        # Retention: the leader prunes history past [retention] when due (bounded batches).
+        self.pruner: Pruner | None = None
+        # The pipeline owns the clusterer's memory: one processing step at a time.
+        self._process_lock = asyncio.Lock()
+        # Nudges between the loops of this process (set by the loop that made the work).
+        self._to_process = asyncio.Event()
+        self._to_deliver = asyncio.Event()
+
+    # ------------------------------------------------------------ one step of each loop
+
+    async def poll_once(self) -> PollReportLike:
+        """One poll pass over the feeds this process claims (every process polls: due
+        feeds are claimed with leases, never polled twice)."""
+        report = await self.watcher.poll_due()
+        self.stats.articles += len(report.new_articles)
+        self.stats.polls += 1
+        self._count_polls(report)
+        if report.new_articles:
+            self._to_process.set()
+        return report
+
+    async def process_once(self, stop: asyncio.Event | None = None) -> CycleReport | None:
+        """Let the leader cluster and summarise what any process stored; None when this
+        process does not lead."""
+        async with self._process_lock:
+            leading = self.leader is None or await self.leader.try_acquire()
+            if not leading:
+                if self._restored:
+                    log.warning("runner.leadership_lost")
+                    self._restored = False
+                return None
+            if not self._restored:
+                # A new leader rebuilds the clusterer from storage before deciding.
+                await self.pipeline.restore(stop=stop, batch=self.cluster_batch)
+                self._restored = True
+                self._to_deliver.set()
+            # From storage, not a poll's report: other processes store articles too.
+            report = await self.pipeline.process_stored(
+                self.cluster_batch, stop=stop, on_batch=self._batch_done
+            )
+            if self.digests is not None and await self.digests.run_due():
+                self._to_deliver.set()  # issued once, whichever process leads
+            if self.pruner is not None:
+                await self.pruner.maybe_prune()
+            return report
+
+    def _batch_done(self, report: CycleReport) -> None:
+        """A batch is processed: count it, and let delivery send what it queued now."""
+        self.stats.batches += 1
+        self._count_stories(report)
+        if report.deliveries_enqueued or report.updates_enqueued:
+            self._to_deliver.set()
+
+    async def deliver_once(self) -> None:
+        """Send what the outbox owes (every process sends: rows are claimed with leases)."""
+        sent = await self.dispatcher.dispatch_once()
+        self.stats.sent += sent.sent
+        self.stats.dispatches += 1
+        await self._measure_outbox()
 
     async def cycle(self) -> None:
-        """One pass: poll the feeds this process claims, let the leader cluster and
-        summarise what any process stored, send what is owed."""
-        async with self._cycle_lock:
-            # Every process polls: due feeds are claimed with leases, never polled twice.
-            report = await self.watcher.poll_due()
-            self.stats.articles += len(report.new_articles)
-            self._count_polls(report)
-            leading = self.leader is None or await self.leader.try_acquire()
-            if leading:
-                if not self._restored:
-                    # A new leader rebuilds the clusterer from storage before deciding.
-                    await self.pipeline.restore()
-                    self._restored = True
-                # From storage, not this poll's report: other processes store articles too.
-                stored = await self.pipeline.process_stored(self.cluster_batch)
-                self._count_stories(stored)
-            elif self._restored:
-                log.warning("runner.leadership_lost")
-                self._restored = False
-            # Every process sends: outbox rows are claimed with leases.
-            sent = await self.dispatcher.dispatch_once()
-            self.stats.sent += sent.sent
-            self.stats.cycles += 1
-            await self._measure_outbox()
+        """Poll, process and deliver once, in that order (the demo's last pass, tests)."""
+        await self.poll_once()
+        await self.process_once()
+        await self.deliver_once()
+        self.stats.cycles += 1
 
+    # ------------------------------------------------------------ the loops
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run the three loops until ``stop`` is set. A stop cuts a long delivery pass
+        short (its queued rows go back to the outbox) and ends processing between
+        batches; a step still running after ``stop_grace_s`` is cancelled (what it
+        stored is kept, what it claimed returns when its lease ends)."""
+        log.info("runner.started leader_election=%s", self.leader is not None)
+        loops = [
+            asyncio.create_task(self._poll_loop(stop), name="runner-poll"),
+            asyncio.create_task(
+                self._step_loop("process", lambda: self.process_once(stop), self._to_process, stop),
+                name="runner-process",
+            ),
+            asyncio.create_task(
+                self._step_loop("deliver", self.deliver_once, self._to_deliver, stop),
+                name="runner-deliver",
+            ),
+        ]
+        relay = asyncio.create_task(self._relay_wakeups(stop), name="runner-wakeups")
+        try:
+            await stop.wait()
+        finally:
+            stop.set()
+            self.dispatcher.stopping.set()
+            relay.cancel()
+            _, late = await asyncio.wait(loops, timeout=self.stop_grace_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(relay, *loops, return_exceptions=True)
+            if late:
+                log.warning("runner.cut loops=%s", ",".join(sorted(t.get_name() for t in late)))
+            if self.leader is not None:
+                await self.leader.release()
+            log.info(
+                "runner.stopped polls=%d batches=%d dispatches=%d failures=%d",
+                self.stats.polls,
+                self.stats.batches,
+                self.stats.dispatches,
+                self.stats.failures,
+            )
+
+    async def _poll_loop(self, stop: asyncio.Event) -> None:
+        """Start a poll pass each tick while fewer than ``poll_passes`` run: a pass held
+        by a slow host keeps only its own feeds waiting."""
+        passes: set[asyncio.Task[None]] = set()
+        idle = asyncio.Event()  # set when the last running pass ends
+
+        def finished(task: asyncio.Task[None]) -> None:
+            passes.discard(task)
+            if not passes:
+                idle.set()
+
+        try:
+            while not stop.is_set():
+                if len(passes) < max(1, self.poll_passes):
+                    idle.clear()
+                    task = asyncio.create_task(self._guarded("poll", self.poll_once))
+                    passes.add(task)
+                    task.add_done_callback(finished)
+                await _sleep(stop, idle, self.tick_s)
+                if not passes and not stop.is_set():
+                    # Nothing in flight: sleep until a feed is due (at most a tick).
+                    try:
+                        wait = max(0.05, min(self.tick_s, await self.watcher.next_due_in()))
+                    except Exception:  # keep running: the next pass retries
+                        log.exception("runner.schedule_failed")
+                        wait = self.tick_s
+                    await _sleep(stop, None, wait)
+        finally:
+            # Passes end on their own or are cut with the loop after the grace period.
+            if passes:
+                try:
+                    await asyncio.gather(*passes, return_exceptions=True)
+                finally:
+                    for task in list(passes):
+                        task.cancel()
+
+    async def _step_loop(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[object]],
+        nudge: asyncio.Event,
+        stop: asyncio.Event,
+    ) -> None:
+        while not stop.is_set():
+            nudge.clear()
+            await self._guarded(name, step)
+            await _sleep(stop, nudge, self.tick_s)
+
+    async def _guarded(self, name: str, step: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await step()
+        except Exception:  # the runner must outlive any one failed step
+            self.stats.failures += 1
+            log.exception("runner.%s_failed failures=%d", name, self.stats.failures)
+
+    async def _relay_wakeups(self, stop: asyncio.Event) -> None:
+        """Another process stored work (PostgreSQL notices): wake processing and delivery."""
+        wakeup = self.wakeup
+        if wakeup is None:
+            return
+        while not stop.is_set():
+            started = asyncio.get_running_loop().time()
+            try:
+                woke = await wakeup.wait(self.tick_s)
+            except Exception as err:  # a broken listener must not make this a busy loop
+                log.warning("runner.wakeup_failed error=%r", err)
+                left = self.tick_s - (asyncio.get_running_loop().time() - started)
+                await _sleep(stop, None, max(0.0, left))
+                continue
+            if woke:
+                self._to_process.set()
+                self._to_deliver.set()
+
+    # ------------------------------------------------------------ metrics
     def _count_polls(self, report: PollReportLike) -> None:
         changed = report.polled - report.not_modified - report.unchanged - report.failed
         for outcome, count in (
@@ -127,54 +304,18 @@ class Runner:
         age = (self.dispatcher.clock.now() - oldest).total_seconds() if oldest else 0.0
         self.metrics.set("outbox_oldest_age_seconds", max(0.0, age), help="oldest waiting row")
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Cycle until ``stop`` is set; the cycle in flight is finished, never cut."""
-        log.info("runner.started leader_election=%s", self.leader is not None)
-        # A stop cuts a long delivery pass short (its queued rows go back to the outbox);
-        # everything else in the cycle is short and finishes.
-        stopping = asyncio.ensure_future(stop.wait())
-        stopping.add_done_callback(
-            lambda done: None if done.cancelled() else self.dispatcher.stopping.set()
-        )
-        while not stop.is_set():
-            try:
-                await self.cycle()
-            except Exception:  # the runner must outlive any one failed cycle
-                self.stats.failures += 1
-                log.exception("runner.cycle_failed failures=%d", self.stats.failures)
-            try:
-                wait = max(0.05, min(self.tick_s, await self.watcher.next_due_in()))
-            except Exception:  # same reason: keep running, the next cycle retries
-                log.exception("runner.schedule_failed")
-                wait = self.tick_s
-            await self._sleep(stop, wait)
-        stopping.cancel()
-        if self.leader is not None:
-            await self.leader.release()
-        log.info("runner.stopped cycles=%d failures=%d", self.stats.cycles, self.stats.failures)
 
-    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        """Until ``stop``, a wake-up notice or ``seconds``, whichever comes first."""
-        if self.wakeup is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-            return
-        started = asyncio.get_running_loop().time()
-        stopping = asyncio.ensure_future(stop.wait())
-        woken = asyncio.ensure_future(self.wakeup.wait(seconds))
-        try:
-            await asyncio.wait({stopping, woken}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (stopping, woken):
-                task.cancel()
-            results = await asyncio.gather(stopping, woken, return_exceptions=True)
-        failure = results[1]
-        if isinstance(failure, Exception) and not stop.is_set():
-            # A broken listener must not turn the loop into a busy one: sleep the tick out.
-            log.warning("runner.wakeup_failed error=%r", failure)
-            left = seconds - (asyncio.get_running_loop().time() - started)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(0.0, left))
+async def _sleep(stop: asyncio.Event, nudge: asyncio.Event | None, seconds: float) -> None:
+    """Until ``stop``, ``nudge`` or ``seconds``, whichever comes first."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if nudge is not None:
+        waits.append(asyncio.ensure_future(nudge.wait()))
+    try:
+        await asyncio.wait(waits, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
 
 
 class ExclusiveService:

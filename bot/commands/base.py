@@ -66,6 +66,7 @@ class CommandBase:
         summarizer: Summarizer,
         clock: Clock,
         feed_probe: FeedProbe | None = None,
+        public_url: str = "",
         limits: LimitsConfig | None = None,
         opml: OpmlCodec | None = None,
         usage: ScopeUsageStore | None = None,
@@ -75,6 +76,7 @@ class CommandBase:
         self.summarizer = summarizer
         self.clock = clock
         self.feed_probe = feed_probe
+        self.public_url = public_url.rstrip("/")
         self.limits = limits or LimitsConfig()
         self.opml = opml
         # Per-scope LLM use: stored by ``usage``; over a scope's budget, questions are
@@ -111,6 +113,10 @@ class CommandBase:
 
     def _scope_feeds(self, feeds: list[Feed], inv: Invocation) -> list[Feed]:
         return [feed for feed in feeds if inv.feed_scope in feed.scopes]
+
+    def page_url(self, story_id: str) -> str | None:
+        """The story's web page (``[web] public_url``), or None when pages are off."""
+        return f"{self.public_url}/s/{story_id}" if self.public_url else None
 
     def _require_manage(self, inv: Invocation) -> None:
         if not inv.can_manage:

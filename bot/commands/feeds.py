@@ -245,11 +245,21 @@ def _community(inv: Invocation) -> str:
     return "chat"
 
 
+def _feed_state(feed: Feed) -> str:
+    if not feed.enabled:
+        return "off"
+    if feed.health == "dead":
+        return "dead: tried daily; /addfeed it again to retry now"
+    if feed.health == "unhealthy" or feed.consecutive_failures:
+        return "failing"
+    return "ok"
+
+
 def _feed_line(feed: Feed) -> Line:
-    state = (
-        "ok" if feed.enabled and not feed.last_error else ("off" if not feed.enabled else "failing")
-    )
+    state = _feed_state(feed)
     facts = [feed.url, f"{feed.items_seen} items"]
+    if feed.failing_since:
+        facts.append(f"failing since {feed.failing_since.strftime('%d %b %H:%M UTC')}")
     if feed.last_success_at:
         facts.append(f"last success {feed.last_success_at.strftime('%d %b %H:%M UTC')}")
     if feed.last_error:

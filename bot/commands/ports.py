@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.commands.lookback_ports import LookBackStore
 from bot.core.domain import Article, Destination, Feed, Story, Subscription, Summary
 
 
-class CommandStore(Protocol):
+class CommandStore(LookBackStore, Protocol):
     """Everything the command groups (``bot.commands.feeds``, ``.stories`` and
     ``.subscriptions``, joined in ``bot.commands.router.Commands``) read and write."""
 

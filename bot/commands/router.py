@@ -12,8 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.commands.base import Invocation, card, log
+from bot.commands.catchup import CatchupCommands
+from bot.commands.digests import DigestCommands
 from bot.commands.feeds import FeedCommands
 from bot.commands.ports import FeedProbe
+from bot.commands.search import SearchCommands
+from bot.commands.settings import SettingsCommands
 from bot.commands.stories import StoryCommands
 from bot.commands.subscriptions import SubscriptionCommands
 from bot.core.cards import Action, Card, Line, Text
@@ -32,7 +36,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "subscribe",
         "Follow a topic in this chat",
-        "/subscribe <topic> [--breaking] [--outlets N] [--only-ours]",
+        "/subscribe <topic> [--breaking] [--outlets N] [--only-ours] [--digest daily 08:00]",
     ),
     CommandInfo("unsubscribe", "Stop following a topic", "/unsubscribe <topic>"),
     CommandInfo("subscriptions", "List this chat's topics", "/subscriptions"),
@@ -40,6 +44,13 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("expand", "A story's section in full", "/expand <story> [section]"),
     CommandInfo("sources", "The sources of a story", "/sources <story>"),
     CommandInfo("ask", "Ask a question about a story", "/ask <story> <question>"),
+    CommandInfo(
+        "catchup",
+        "The most important stories since you last caught up",
+        "/catchup [topic] [12h|2d|monday]",
+    ),
+    CommandInfo("search", "Find stored stories by their words", "/search <words>"),
+    CommandInfo("settings", "This chat's time zone", "/settings timezone <Area/City>"),
     CommandInfo("addfeed", "Add a news feed to this server's or chat's own", "/addfeed <url>"),
     CommandInfo("removefeed", "Remove a feed this server or chat added", "/removefeed <url>"),
     CommandInfo("feeds", "This server's or chat's feeds and how they are doing", "/feeds"),
@@ -61,20 +72,31 @@ def split_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
-class Commands(SubscriptionCommands, StoryCommands, FeedCommands):
+class Commands(
+    SettingsCommands,
+    DigestCommands,
+    SubscriptionCommands,
+    StoryCommands,
+    FeedCommands,
+    CatchupCommands,
+    SearchCommands,
+):
     """Every command of the bot, platform-neutral."""
 
     async def run(self, inv: Invocation, text: str) -> Card:
         """Parse and run one command line. Never raises for a person's mistake."""
         name, args = split_command(text)
         handlers: dict[str, Callable[[Invocation, str], Awaitable[Card]]] = {
-            "subscribe": self._subscribe_text,
+            "subscribe": self._subscribe_with_digest,
             "unsubscribe": self.unsubscribe,
             "subscriptions": lambda inv, _args: self.subscriptions(inv),
             "latest": lambda inv, args: self.latest(inv, args or None),
             "expand": self._expand_text,
             "sources": self.sources,
             "ask": self._ask_text,
+            "catchup": self.catchup,
+            "search": self.search,
+            "settings": self.settings,
             "addfeed": self.add_feed,
             "removefeed": self.remove_feed,
             "feeds": lambda inv, _args: self.feeds(inv),

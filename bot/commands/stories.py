@@ -128,7 +128,7 @@ class StoryCommands(CommandBase):
     async def expand(self, inv: Invocation, story_id: str, section: str | None = None) -> Card:
         _story, summary = await self._story(story_id)
         if section is None or not section.strip():
-            return full_card(summary)
+            return full_card(summary, page_url=self.page_url(summary.story_id))
         return section_card(summary, self._section_number(summary, section))
 
     async def press_expand(self, inv: Invocation, action: Action, label: str | None) -> Card:
@@ -221,7 +221,7 @@ class StoryCommands(CommandBase):
             await self.usage.add_scope_usage(
                 inv.feed_scope, utc_day(now), meter.tokens, meter.cost_micro_usd
             )
-        answered = answer_card(story, summary, question, answer)
+        answered = answer_card(story, summary, question, answer, page_url=self.page_url(story.id))
         if not over:
             return answered
         note = (
@@ -273,7 +273,7 @@ class StoryCommands(CommandBase):
     async def storycard(self, story_id: str) -> Card:
         """The current post of a story (console and tests)."""
         story, summary = await self._story(story_id)
-        return story_post(story, summary, self.clock.now())
+        return story_post(story, summary, self.clock.now(), page_url=self.page_url(story.id))
 
     async def story_choices(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         prefix = prefix.strip().lower()

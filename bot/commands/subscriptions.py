@@ -116,8 +116,12 @@ class SubscriptionCommands(CommandBase):
         if not subs:
             return card("This chat follows no topic yet. " + TOPIC_HINT)
         lines: list[Line | str] = ["This chat follows:"]
+        digests = {
+            d.subscription.id: d.schedule for d in await self.storage.digests_for(inv.destination)
+        }
         for sub in subs:
-            options = [f"at least {sub.min_outlets} outlets"]
+            mode = f"digest {digests[sub.id]}" if sub.id in digests else "each story"
+            options = [mode, f"at least {sub.min_outlets} outlets"]
             if sub.breaking_only:
                 options.append("breaking only")
             if sub.only_ours:

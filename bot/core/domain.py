@@ -45,6 +45,8 @@ class Feed:
     html_url: str | None = None  # the website, as an OPML import or the feed said
     # (scope, OPML folder path) for scopes that filed the feed in a folder
     categories: tuple[tuple[str, str], ...] = ()
+    health: str = "ok"  # "ok", "unhealthy" or "dead" (see bot.feeds.health)
+    failing_since: datetime | None = None  # the first failure of the current spell
 
     def category_in(self, scope: str) -> str:
         return next((c for s, c in self.categories if s == scope), "")
@@ -292,7 +294,7 @@ def scope_sees(scope: str, feed_scopes: frozenset[str], *, only_ours: bool = Fal
 
 
 DeliveryStatus = Literal["pending", "sent", "unconfirmed", "failed", "skipped"]
-DeliveryKind = Literal["post", "edit", "reply"]
+DeliveryKind = Literal["post", "edit", "reply", "digest", "notice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +321,9 @@ class Delivery:
     last_error: str | None = None
     created_at: datetime | None = None
     ping_role: str | None = None  # the subscription's role to mention on a first post
+    # When the first request of this post went out; a resend is deduped only so long.
+    send_started_at: datetime | None = None
+    body: str | None = None  # a notice's text (kind "notice"); posts render their story
 
 
 # ---------------------------------------------------------------- chat models
@@ -343,3 +348,49 @@ class ChatReply:
     text: str  # "" when the model wrote nothing
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+
+# ---------------------------------------------------------------- chats
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's own settings and the window its last ``/catchup`` showed."""
+
+    destination: Destination
+    timezone: str = "UTC"  # an IANA name, checked when it is set
+    catchup_from: datetime | None = None
+    caught_up_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryVersion:
+    """One stored version of a story's summary, for its page's history."""
+
+    version: int
+    created_at: datetime
+    headline: str
+    what_changed: Sentence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A subscription in digest mode: one message on a schedule instead of posts.
+    ``schedule`` is as typed (``daily 08:00``, ``weekly mon 08:00``), in the chat's zone."""
+
+    subscription: Subscription
+    schedule: str
+    next_due_at: datetime
+    covers_from: datetime  # the next digest lists stories updated from here on
+
+
+@dataclass(frozen=True, slots=True)
+class DigestIssue:
+    """One digest as issued: the stories it lists, most important first."""
+
+    key: str  # the outbox row's story_id
+    topic: str
+    schedule: str
+    covers_from: datetime
+    covers_until: datetime
+    story_ids: tuple[str, ...]

@@ -26,19 +26,20 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
-from bot.core.cards import Card
+from bot.core.cards import Card, line
 from bot.core.domain import Delivery, MessageRef, Story, Summary
 from bot.core.errors import (
     AmbiguousDeliveryError,
+    ConfigError,
     DeliveryError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
-from bot.delivery.ports import DispatcherStore
+from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
-from bot.delivery.render import story_post, update_card
+from bot.delivery.render import digest_card, story_post, update_card
 from bot.delivery.send_queue import SendQueue
 
 log = logging.getLogger("newsbot.delivery")
@@ -57,6 +58,21 @@ class DeliveryConfig:
     backoff_base_s: float = 2.0
     backoff_max_s: float = 900.0
     idempotent_platforms: tuple[str, ...] = ("discord",)  # resends dedupe by nonce
+    # How long those platforms dedupe a nonce: Discord says "the past few minutes"; we
+    # count on far less. A message whose first request is older is never resent blindly.
+    nonce_window_s: float = 120.0
+    # A row being sent returns to the queue after this when its sender died. Shorter than
+    # the nonce window, so the resend still falls inside it.
+    send_lease_s: float = 30.0
+    # How often a pass checks this process is still each platform's elected sender.
+    sender_check_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.send_lease_s < self.nonce_window_s:
+            raise ConfigError(
+                "[delivery] send_lease_s must be positive and shorter than nonce_window_s, "
+                "or a resend after a crash would no longer be deduplicated."
+            )
 
 
 @dataclass(slots=True)
@@ -93,8 +109,11 @@ class Dispatcher:
         metrics: Metrics | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        public_url: str = "",
+        senders: SenderElection | None = None,
     ) -> None:
         self.storage = storage
+        self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
         self.config = config or DeliveryConfig()
@@ -114,6 +133,12 @@ class Dispatcher:
         # returns once the sends in flight have answered. A fan-out pass can last minutes;
         # a stop must not wait for it (a service manager kills a slow stop mid-send).
         self.stopping = asyncio.Event()
+        # With several processes, only the elected sender of a platform claims its rows.
+        self.senders = senders
+        self._sending_for: set[str] = set()
+        # Platforms another process sends to: asked again only every sender_check_s
+        # (each try is a database round trip on a connection of its own).
+        self._next_try: dict[str, float] = {}
 
     async def dispatch_once(self) -> DispatchReport:
         """Claim due rows and send them. Never raises for one bad delivery."""
@@ -128,6 +153,10 @@ class Dispatcher:
         return report
 
     async def _claim(self, platforms: Collection[str] | None = None) -> list[Delivery]:
+        if self.senders is not None:
+            platforms = await self._elected(self.messengers if platforms is None else platforms)
+            if not platforms:
+                return []
         return await self.storage.claim_deliveries(
             self.clock.now(),
             self.config.batch_size,
@@ -149,8 +178,12 @@ class Dispatcher:
         # Claims run beside the sends: a claim over a large outbox takes a while (100+ ms
         # on PostgreSQL with 12,000 rows), and awaiting it here stalled every platform.
         claiming: asyncio.Task[list[Delivery]] | None = None
+        next_check = self._monotonic() + self.config.sender_check_s
         while queue or in_flight or claiming:
             now = self._monotonic()
+            if self.senders is not None and now >= next_check:
+                next_check = now + self.config.sender_check_s
+                await self._hand_back_lost(queue)
             if claiming is not None and claiming.done():
                 more = claiming.result()
                 claiming = None
@@ -196,6 +229,39 @@ class Dispatcher:
             elif queue:
                 await self._sleep(max(0.0, min(soonest, start_by - now, 0.05)))
 
+    async def _elected(self, platforms: Collection[str]) -> tuple[str, ...]:
+        """Those of ``platforms`` this process sends to now. A newly won platform first
+        waits out its global window (the previous sender's last sends count there)."""
+        held: list[str] = []
+        now = self._monotonic()
+        for platform in platforms:
+            if platform not in self._sending_for and now < self._next_try.get(platform, 0.0):
+                continue
+            if self.senders is None or await self.senders.holds(platform):
+                held.append(platform)
+                if platform not in self._sending_for:
+                    self._sending_for.add(platform)
+                    self.limiter.pause_platform(platform, self._monotonic())
+                    taken = await self.storage.take_over_deliveries(
+                        platform, owner=self.owner, now=self.clock.now()
+                    )
+                    log.info(
+                        "delivery.sender_elected platform=%s owner=%s rows_taken_over=%d",
+                        platform, self.owner, taken,
+                    )  # fmt: skip
+            else:
+                self._next_try[platform] = now + self.config.sender_check_s
+                if platform in self._sending_for:
+                    self._sending_for.discard(platform)
+                    log.warning("delivery.sender_lost platform=%s owner=%s", platform, self.owner)
+        return tuple(held)
+
+    async def _hand_back_lost(self, queue: SendQueue) -> None:
+        """Rows queued for a platform this process no longer sends to go back at once."""
+        held = set(await self._elected(tuple(self._sending_for)))
+        for platform in [p for p in queue.waiting if p not in held and queue.waiting[p]]:
+            await self.storage.release_deliveries([r.id for r in queue.drain(platform)])
+
     def _short_of_rows(self, waiting: Counter[str]) -> tuple[str, ...]:
         """Platforms with fewer than half a claim queued. The rest of the outbox stays free
         for other dispatchers: a platform never holds more than about 1.5 claims."""
@@ -224,6 +290,8 @@ class Dispatcher:
             await self.storage.release_deliveries([delivery.id])
             report.skipped += 1
             return "waiting"
+        if delivery.kind == "notice":
+            return await self._send_notice(delivery, messenger, report)
         # Muting stops a story's updates; a chat cannot mute a story it was never shown.
         muted = delivery.kind == "edit" and await self.storage.is_muted(
             delivery.destination, delivery.story_id
@@ -232,29 +300,39 @@ class Dispatcher:
             await self.storage.mark_skipped(delivery.id, "muted by the chat")
             report.skipped += 1
             return "skipped"
-        loaded = await self._story(delivery)
-        if loaded is None:
+        digest: Card | None = None
+        if delivery.kind == "digest":
+            digest = await self._digest(delivery)
+            loaded = None
+        else:
+            loaded = await self._story(delivery)
+        if loaded is None and digest is None:
             await self.storage.mark_failed(delivery.id, "story or summary missing", retry_at=None)
             report.failed += 1
             return "failed"
-        story, summary = loaded
-        attempt = delivery.attempts + 1
+        story_id = loaded[0].id if loaded else delivery.story_id
         now = self.clock.now()
         editing = delivery.kind == "edit" and bool(delivery.message_id)
-        if not editing and not self._idempotent(delivery):
-            # Needed only where a resend is not deduped: after a crash in this state the
-            # row is unconfirmed, never resent. An idempotent row is simply sent again, and
-            # so is an edit: the same edit twice shows the same post.
-            await self.storage.mark_sending(delivery.id)
+        if not editing and not await self._may_send_new(delivery, report):
+            return "unconfirmed"
         self._take_slot(delivery)
         try:
-            if delivery.kind == "edit" and delivery.message_id:
-                post = story_post(story, summary, now, living=True)
+            if loaded is None:
+                assert digest is not None  # noqa: S101 - one of the two, checked above
+                ref = await messenger.send(
+                    delivery.destination, digest, nonce=delivery_nonce(delivery)
+                )
+                message_id = ref.message_id
+            elif delivery.kind == "edit" and delivery.message_id:
+                story, summary = loaded
+                page = self._page_url(story.id)
+                post = story_post(story, summary, now, living=True, page_url=page)
                 message_id = await self._update(
-                    delivery, messenger, post, update_card(story, summary, now)
+                    delivery, messenger, post, update_card(story, summary, now, page_url=page)
                 )
             else:
-                post = story_post(story, summary, now)
+                story, summary = loaded
+                post = story_post(story, summary, now, page_url=self._page_url(story.id))
                 if delivery.kind == "post" and delivery.ping_role:
                     # Only a story's first post pings; its edits and updates never do.
                     post = replace(post, mention_role=delivery.ping_role)
@@ -262,45 +340,99 @@ class Dispatcher:
                     delivery.destination, post, nonce=delivery_nonce(delivery)
                 )
                 message_id = ref.message_id
-        except TransientDeliveryError as err:
+        except DeliveryError as err:
+            return await self._failed(delivery, err, report)
+        await self.storage.mark_delivered(delivery.id, message_id, version=delivery.story_version)
+        report.sent += 1
+        log.info(
+            "delivery.sent id=%d kind=%s dest=%s story=%s version=%d message=%s attempt=%d",
+            delivery.id, delivery.kind, delivery.destination.key, story_id,
+            delivery.story_version, message_id, delivery.attempts + 1,
+        )  # fmt: skip
+        return "sent"
+
+    async def _send_notice(
+        self, delivery: Delivery, messenger: Messenger, report: DispatchReport
+    ) -> Outcome:
+        """A notice (a feed stopped answering, ...): plain text, sent once like a post."""
+        if not await self._may_send_new(delivery, report):
+            return "unconfirmed"
+        self._take_slot(delivery)
+        text = delivery.body or ""
+        try:
+            ref = await messenger.send(
+                delivery.destination, Card(body=(line(text),)), nonce=delivery_nonce(delivery)
+            )
+        except DeliveryError as err:
+            return await self._failed(delivery, err, report)
+        await self.storage.mark_delivered(delivery.id, ref.message_id)
+        report.sent += 1
+        log.info("delivery.notice id=%d dest=%s", delivery.id, delivery.destination.key)
+        return "sent"
+
+    async def _may_send_new(self, delivery: Delivery, report: DispatchReport) -> bool:
+        """Record the row as being sent, unless an earlier request of it may have arrived
+        and the platform would no longer recognise a resend: then it is unconfirmed."""
+        now = self.clock.now()
+        started = delivery.send_started_at
+        resend_by = self.config.nonce_window_s - self.config.send_lease_s
+        if (
+            self._idempotent(delivery)
+            and started is not None
+            and (now - started).total_seconds() > resend_by
+        ):
+            reason = (
+                f"first sent at {started:%H:%M:%S} UTC and perhaps delivered; the platform no "
+                "longer dedupes a resend, so it was not sent again"
+            )
+            await self.storage.mark_unconfirmed(delivery.id, reason)
+            report.unconfirmed += 1
+            log.warning("delivery.unconfirmed id=%d dest=%s reason=%r",
+                        delivery.id, delivery.destination.key, reason)  # fmt: skip
+            return False
+        await self.storage.mark_sending(delivery.id, now=now, lease_s=self.config.send_lease_s)
+        return True
+
+    async def _failed(
+        self, delivery: Delivery, err: DeliveryError, report: DispatchReport
+    ) -> Outcome:
+        """Record a failed send or edit; the outcome says what became of the row."""
+        attempt = delivery.attempts + 1
+        story = delivery.story_id
+        if isinstance(err, TransientDeliveryError):
             if err.retry_after:
                 self.limiter.block(delivery.destination, self._monotonic() + err.retry_after)
             await self._retry(delivery, attempt, err, report)
             return "blocked"
-        except AmbiguousDeliveryError as err:
+        if isinstance(err, AmbiguousDeliveryError) and self._idempotent(delivery):
+            # The nonce dedupes a resend while the window lasts; _may_send_new checks it.
+            await self._retry(delivery, attempt, err, report)
+            return "retry"
+        if isinstance(err, AmbiguousDeliveryError):
             await self.storage.mark_unconfirmed(delivery.id, str(err))
             report.unconfirmed += 1
             log.warning(
                 "delivery.unconfirmed id=%d dest=%s story=%s reason=%r",
-                delivery.id, delivery.destination.key, story.id, str(err),
+                delivery.id, delivery.destination.key, story, str(err),
             )  # fmt: skip
             return "unconfirmed"
-        except PermanentDeliveryError as err:
+        if isinstance(err, PermanentDeliveryError):
             await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
             paused = await self.storage.set_paused(delivery.destination, True)
             report.failed += 1
             log.warning(
                 "delivery.refused id=%d dest=%s story=%s paused=%d reason=%r",
-                delivery.id, delivery.destination.key, story.id, paused, str(err),
+                delivery.id, delivery.destination.key, story, paused, str(err),
             )  # fmt: skip
             return "failed"
-        except DeliveryError as err:
-            # The platform refused this message (not the chat): retrying as-is cannot help.
-            await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
-            report.failed += 1
-            log.error(
-                "delivery.rejected id=%d dest=%s reason=%r",
-                delivery.id, delivery.destination.key, str(err),
-            )  # fmt: skip
-            return "failed"
-        await self.storage.mark_delivered(delivery.id, message_id, version=delivery.story_version)
-        report.sent += 1
-        log.info(
-            "delivery.sent id=%d kind=%s dest=%s story=%s version=%d message=%s attempt=%d",
-            delivery.id, delivery.kind, delivery.destination.key, story.id,
-            delivery.story_version, message_id, attempt,
+        # The platform refused this message (not the chat): retrying as-is cannot help.
+        await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
+        report.failed += 1
+        log.error(
+            "delivery.rejected id=%d dest=%s reason=%r",
+            delivery.id, delivery.destination.key, str(err),
         )  # fmt: skip
-        return "sent"
+        return "failed"
 
     def _take_slot(self, delivery: Delivery) -> None:
         """Count the send from now: the storage calls before it may have taken a while, and
@@ -310,6 +442,22 @@ class Dispatcher:
             now = self._monotonic()
             self.limiter.settle(delivery.destination, reserved, now)
             self._slots[delivery.id] = now
+
+    def _page_url(self, story_id: str) -> str | None:
+        return f"{self.public_url}/s/{story_id}" if self.public_url else None
+
+    async def _digest(self, delivery: Delivery) -> Card | None:
+        """A digest row's message: the stories its digest lists, as they are now."""
+        issue = await self.storage.digest_issue(delivery.story_id)
+        if issue is None:
+            return None
+        entries: list[tuple[Story, Summary | None, str | None]] = []
+        for story_id in issue.story_ids:
+            story = await self.storage.get_story(story_id)
+            if story is not None and all(story.id != e[0].id for e in entries):
+                summary = await self.storage.get_summary(story.id)
+                entries.append((story, summary, self._page_url(story.id)))
+        return digest_card(issue, entries) if entries else None
 
     async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
         key = (delivery.story_id, delivery.story_version)
@@ -339,8 +487,9 @@ class Dispatcher:
                 "delivery.edit_failed id=%d dest=%s reason=%r fallback=reply",
                 delivery.id, delivery.destination.key, str(err),
             )  # fmt: skip
-            if not self._idempotent(delivery):
-                await self.storage.mark_sending(delivery.id)
+            await self.storage.mark_sending(
+                delivery.id, now=self.clock.now(), lease_s=self.config.send_lease_s
+            )
             await messenger.reply(ref, reply, nonce=delivery_nonce(delivery, "u"))
         return message_id
 
@@ -361,7 +510,10 @@ class Dispatcher:
         retry_after = err.retry_after if isinstance(err, TransientDeliveryError) else None
         wait = retry_after or backoff_s(attempt, self.config, self.rng)
         retry_at = self.clock.now() + timedelta(seconds=wait)
-        await self.storage.mark_failed(delivery.id, str(err), retry_at=retry_at)
+        # A 429 turned the request away: no message exists, a resend starts afresh.
+        await self.storage.mark_failed(
+            delivery.id, str(err), retry_at=retry_at, refused=retry_after is not None
+        )
         report.retried += 1
         log.info(
             "delivery.retry id=%d dest=%s attempt=%d wait_s=%.1f reason=%r",

@@ -14,9 +14,27 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.domain import Delivery, Destination, Story, Summary
+from bot.delivery.digest_ports import DigestReader
 
 
-class DispatcherStore(Protocol):
+class SenderElection(Protocol):
+    """Which process sends to each platform. One elected sender per platform keeps the
+    platform's global rate limit for the bot as a whole, however many processes run
+    (``storage.leader.PlatformSenders``: a PostgreSQL advisory lock per platform)."""
+
+    async def holds(self, platform: str) -> bool:
+        """Called by the dispatcher before it claims rows of ``platform`` and every few
+        seconds during a pass. True while this process is the platform's sender: wins the
+        role when nobody holds it (a dead sender's session, and with it the role, ends
+        with its connection). Never raises: a database error reads as False."""
+        ...
+
+    async def release(self) -> None:
+        """Called at shutdown: gives every role up so another process takes over now."""
+        ...
+
+
+class DispatcherStore(DigestReader, Protocol):
     """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
 
     # ------------------------------------------------------------ taking work
@@ -37,6 +55,14 @@ class DispatcherStore(Protocol):
         in flight, or that waits to be retried; rows of paused subscriptions wait too.
         Expired leases are recovered first: a claimed row goes back to pending, a row left
         ``sending`` does so only on ``idempotent_platforms`` and is unconfirmed elsewhere."""
+        ...
+
+    async def take_over_deliveries(self, platform: str, *, owner: str, now: datetime) -> int:
+        """Called when this process was just elected ``platform``'s sender: the previous
+        sender is gone (its session, and with it the role, ended), so the leases other
+        owners hold on the platform's rows end now (at ``now``) instead of after
+        ``lease_s``. The next claim recovers them as it recovers any expired lease.
+        Returns how many rows were affected."""
         ...
 
     async def release_deliveries(self, delivery_ids: Sequence[int]) -> None:
@@ -62,10 +88,13 @@ class DispatcherStore(Protocol):
 
     # ------------------------------------------------------------ recording outcomes
 
-    async def mark_sending(self, delivery_id: int) -> None:
-        """Called just before a post (or a reply standing in for an edit) to a platform
-        that cannot dedupe a resend. A row found in this state after a crash may have
-        arrived, so it becomes unconfirmed and is never sent again."""
+    async def mark_sending(self, delivery_id: int, *, now: datetime, lease_s: float) -> None:
+        """Called just before a new message (a post, a notice, or a reply standing in for
+        an edit). Records ``now`` as the first request's time unless the row has one
+        (``Delivery.send_started_at``) and shortens the lease to ``lease_s``. After a crash
+        a row in this state may have arrived: on a platform that cannot dedupe a resend it
+        becomes unconfirmed and is never sent again; elsewhere it is claimable again when
+        the lease ends (the dispatcher resends only while the nonce still dedupes)."""
         ...
 
     async def mark_delivered(
@@ -77,11 +106,12 @@ class DispatcherStore(Protocol):
         ...
 
     async def mark_failed(
-        self, delivery_id: int, reason: str, *, retry_at: datetime | None
+        self, delivery_id: int, reason: str, *, retry_at: datetime | None, refused: bool = False
     ) -> None:
         """Called after a failed attempt; counts the attempt and keeps ``reason``. The row
         is due again at ``retry_at``; ``retry_at=None`` makes it final (a dead letter an
-        operator can retry)."""
+        operator can retry). ``refused``: the platform turned the request away (a 429), so
+        no message exists and the row's first-request time is cleared."""
         ...
 
     async def mark_unconfirmed(self, delivery_id: int, reason: str) -> None:

@@ -170,3 +170,17 @@ class RateLimiter:
         # Platform-wide windows come first in _scopes, so their keys use indexes 0..n-1.
         keys = [(platform, "*", index) for index in range(len(limits.overall))]
         return max((self._windows[k].wait_s(now) for k in keys if k in self._windows), default=0.0)
+
+    def pause_platform(self, platform: str, now: float) -> None:
+        """Send nothing to ``platform`` for its longest platform-wide window: a newly
+        elected sender waits out the sends the previous one may have made, which its
+        windows never saw."""
+        limits = self._limits.get(platform)
+        if limits is None:
+            return
+        for index, rate in enumerate(limits.overall):
+            key = (platform, "*", index)
+            window = self._windows.get(key)
+            if window is None:
+                window = self._windows[key] = _Window(rate, paced=True)
+            window.blocked_until = max(window.blocked_until, now + rate.per_s)

@@ -23,7 +23,7 @@ from bot.core.cards import (
     line,
     section_key,
 )
-from bot.core.domain import Answer, Sentence, Story, Summary
+from bot.core.domain import Answer, DigestIssue, Sentence, Story, Summary
 
 AI_NOTE = "Written by AI from the linked reports. Check the sources before relying on it."
 EXTRACTIVE_NOTE = (
@@ -138,14 +138,23 @@ def story_buttons(summary: Summary, *, living: bool = False) -> tuple[Button, ..
     return tuple(buttons)
 
 
-def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = False) -> Card:
-    """The post people see in a channel for one story version."""
+def story_post(
+    story: Story,
+    summary: Summary,
+    now: datetime,
+    *,
+    living: bool = False,
+    page_url: str | None = None,
+) -> Card:
+    """The post people see in a channel for one story version; ``page_url`` is the
+    story's web page when the bot serves pages ("Full story")."""
     body: list[Line] = [cited(sentence, summary) for sentence in summary.lede]
     # "What changed" belongs to an updated post, and says nothing the lede already says.
     if living and summary.what_changed is not None and summary.what_changed not in summary.lede:
         body.append((Text("What changed: ", "bold"), *cited(summary.what_changed, summary)))
     lead_ref = summary.source(summary.lead) or (summary.sources[0] if summary.sources else None)
     lead = lead_ref.url if lead_ref else None
+    body.extend(full_story_line(page_url))
     return Card(
         title=summary.headline,
         title_url=lead,
@@ -157,10 +166,13 @@ def story_post(story: Story, summary: Summary, now: datetime, *, living: bool = 
     )
 
 
-def update_card(story: Story, summary: Summary, now: datetime) -> Card:
+def update_card(
+    story: Story, summary: Summary, now: datetime, *, page_url: str | None = None
+) -> Card:
     """A short reply under a post that can no longer be edited."""
     news = summary.what_changed or (summary.lede[0] if summary.lede else None)
     body: tuple[Line, ...] = (cited(news, summary),) if news else ()
+    body += full_story_line(page_url)
     return Card(
         title=f"Update on {story.id}: {summary.headline}",
         title_url=summary.sources[-1].url if summary.sources else None,
@@ -203,7 +215,7 @@ def section_gone_card(current: Summary) -> Card:
     )
 
 
-def full_card(summary: Summary) -> Card:
+def full_card(summary: Summary, *, page_url: str | None = None) -> Card:
     """Every section in full (``/expand k7q2`` without a section)."""
     body: list[Line] = [paragraph(summary.lede, summary)]
     for section in summary.sections:
@@ -217,6 +229,7 @@ def full_card(summary: Summary) -> Card:
         body.extend(
             (Text(f"{event.when} — "), *cited(event.what, summary)) for event in summary.events
         )
+    body.extend(full_story_line(page_url))
     return Card(
         title=f"{summary.headline} — story {summary.story_id}",
         title_url=summary.sources[0].url if summary.sources else None,
@@ -248,7 +261,9 @@ def sources_card(summary: Summary, *, added: int | None = None, new: Collection[
     )
 
 
-def answer_card(story: Story, summary: Summary, question: str, answer: Answer) -> Card:
+def answer_card(
+    story: Story, summary: Summary, question: str, answer: Answer, *, page_url: str | None = None
+) -> Card:
     if answer.found:
         body: tuple[Line, ...] = (paragraph(answer.sentences, summary),)
     elif answer.sentences:
@@ -258,6 +273,7 @@ def answer_card(story: Story, summary: Summary, question: str, answer: Answer) -
         )
     else:
         body = (line("The sources don't say."),)
+    body += full_story_line(page_url)
     return Card(
         title=f"“{shorten(question, 80)}” — story {story.id}",
         body=body,
@@ -274,4 +290,61 @@ def story_line(story: Story) -> Line:
         Text(story.id, "code"),
         Text(f" {shorten(story.headline, 110)} · {outlets} outlet{'s' if outlets != 1 else ''}"),
         Text(f"{flag} · {clock_time(story.updated_at)}"),
+    )
+
+
+FULL_STORY = "Full story"
+
+
+def outlets_text(story: Story, shown: int = 3) -> str:
+    """``Reuters, AP, BBC +2``: the first outlets that reported it, and how many more."""
+    names = list(story.outlets[:shown])
+    more = story.outlet_count - len(names)
+    return ", ".join(names) + (f" +{more}" if more > 0 else "")
+
+
+def story_link(summary: Summary, page_url: str | None) -> str | None:
+    """Where a story's headline leads: its page when the bot serves pages, else the
+    leading report."""
+    if page_url:
+        return page_url
+    lead = summary.source(summary.lead) or (summary.sources[0] if summary.sources else None)
+    return lead.url if lead else None
+
+
+def compact_story(story: Story, summary: Summary | None, page_url: str | None) -> tuple[Line, ...]:
+    """Two lines per story in ``/catchup``, ``/search`` and digests: the headline as a link,
+    then one line of what happened, its outlets and its id."""
+    headline = shorten(summary.headline if summary else story.headline, 110) or story.id
+    url = story_link(summary, page_url) if summary else page_url
+    first: Line = (Link(headline, url),) if url else (Text(headline, "bold"),)
+    if story.breaking_at is not None:
+        first = (*first, Text(" · breaking"))
+    lede = shorten(summary.lede[0].text, 160) if summary and summary.lede else ""
+    second: list[Inline] = [Text(f"{lede} — " if lede else "")]
+    second.append(Text(f"{outlets_text(story)} · "))
+    second.append(Text(story.id, "code"))
+    return first, tuple(second)
+
+
+def full_story_line(page_url: str | None) -> tuple[Line, ...]:
+    """The "Full story" link under posts and answers, when pages are served."""
+    return ((Link(FULL_STORY, page_url),),) if page_url else ()
+
+
+def digest_card(
+    issue: DigestIssue, entries: Sequence[tuple[Story, Summary | None, str | None]]
+) -> Card:
+    """One digest message: the listed stories (story, summary, page URL), most important
+    first, two lines each."""
+    topic = "every story" if issue.topic == "*" else issue.topic
+    count = len(entries)
+    body: list[Line] = []
+    for story, summary, page_url in entries:
+        body.extend(compact_story(story, summary, page_url))
+    since = issue.covers_from.strftime("%d %b %H:%M UTC")
+    return Card(
+        title=f"Digest: {shorten(topic, 60)} — {count} stor{'ies' if count != 1 else 'y'}",
+        body=tuple(body),
+        footer=(f"Stories updated since {since}, most important first · {issue.schedule}",),
     )

@@ -49,12 +49,19 @@ class SendQueue:
             self._queues[key].append(row)
             self.waiting[row.destination.platform] += 1
 
-    def drain(self) -> list[Delivery]:
-        """Every queued row, removed (to hand back to the outbox); sends in flight stay."""
-        rows = [row for queue in self._queues.values() for row in queue]
-        self._queues.clear()
-        self._ready.clear()
-        self.waiting.clear()
+    def drain(self, platform: str | None = None) -> list[Delivery]:
+        """Every queued row (of ``platform``, when given), removed (to hand back to the
+        outbox); sends in flight stay."""
+        if platform is None:
+            rows = [row for queue in self._queues.values() for row in queue]
+            self._queues.clear()
+            self._ready.clear()
+            self.waiting.clear()
+            return rows
+        keys = [k for k, q in self._queues.items() if q[0].destination.platform == platform]
+        rows = [row for key in keys for row in self._queues.pop(key)]
+        self._ready.pop(platform, None)
+        self.waiting.pop(platform, None)
         return rows
 
     def start(self, now: float, room: int) -> tuple[list[Delivery], float]:

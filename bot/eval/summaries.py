@@ -6,6 +6,10 @@ summariser writes a summary of each; its prose (lede and sections) is scored aga
 the editors' ``summary``, beside a lead baseline (the first sentences of the first
 article). Every output is also re-checked by :func:`bot.summaries.grounding.ground`, so the
 sentence counts say how much of what was written survives grounding.
+
+With a ``judge`` (a test model's ledger: the kind it recorded for each sentence it wrote,
+``"faithful"`` or what it injected), the result also counts the published sentences and
+headings by kind, and ``unsupported_kept``: injected ones that reached a summary.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -107,10 +111,12 @@ async def evaluate_summaries(
     *,
     source: str = "eval file",
     rendered: list[dict[str, Any]] | None = None,
+    judge: Callable[[str], str | None] | None = None,
 ) -> dict[str, Any]:
     """Summarise every story in the JSONL ``lines`` and return the metrics as one JSON-able
     dict; ``rendered``, when given, receives each rendered summary. ``source`` names the
-    file in error messages."""
+    file in error messages; ``judge`` (see the module docstring) says what each published
+    sentence or heading is."""
     stats = getattr(summarizer, "stats", None)
     dropped_before = _counter(stats, "dropped")
     fallbacks_before = _counter(stats, "fallbacks")
@@ -118,6 +124,7 @@ async def evaluate_summaries(
     lead: list[RougeScores] = []
     kept = 0
     dropped: Counter[str] = Counter()
+    published: Counter[str] = Counter()
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -131,6 +138,8 @@ async def evaluate_summaries(
         check = ground(summary, articles)
         kept += check.kept
         dropped.update(check.dropped)
+        if judge is not None:
+            published.update(_kinds(summary, judge))
         scores = rouge(summary_prose(summary), reference)
         ours.append(scores)
         lead.append(rouge(lead_baseline(articles), reference))
@@ -151,4 +160,28 @@ async def evaluate_summaries(
         "sentences_kept": kept,
         "sentences_dropped": dict(sorted(dropped.items())),
         "fallbacks": dict(sorted(fallbacks.items())),
+        **_judged(published, judge is not None),
+    }
+
+
+def _kinds(summary: Summary, judge: Callable[[str], str | None]) -> Counter[str]:
+    """What the judge says each published sentence and heading is ("unknown": not its)."""
+    texts = [s.text for s in summary.lede]
+    texts += [s.text for section in summary.sections for s in section.sentences]
+    kinds = Counter(judge(t) or "unknown" for t in texts)
+    kinds.update(f"heading:{judge(s.heading) or 'unknown'}" for s in summary.sections)
+    return kinds
+
+
+def _judged(published: Counter[str], judged: bool) -> dict[str, Any]:
+    if not judged:
+        return {}
+    sentences = {k: v for k, v in published.items() if not k.startswith("heading:")}
+    headings = {k[8:]: v for k, v in published.items() if k.startswith("heading:")}
+    return {
+        "published_by_kind": dict(sorted(sentences.items())),
+        "headings_by_kind": dict(sorted(headings.items())),
+        "unsupported_kept": sum(
+            v for k, v in sentences.items() if k not in ("faithful", "unknown")
+        ),
     }

@@ -38,6 +38,14 @@ class WatcherStore(Protocol):
         Raises ``StorageError`` for a naive datetime."""
         ...
 
+    async def enqueue_feed_notice(self, feed: Feed, key: str, text: str, *, now: datetime) -> int:
+        """Called when ``feed`` becomes unhealthy or dead. Queues ``text`` through the
+        outbox (rows of kind "notice", due at ``now``) to every chat a story with an article
+        of the feed was delivered to, and to the chat that added it (``feed.added_by``),
+        once per destination and ``key``: the same key again adds nothing. Returns how many
+        rows were queued."""
+        ...
+
     async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
         """Called with a changed feed's entries. Stores the articles not seen before (same
         canonical URL, or same feed and guid, are duplicates) and returns only the newly

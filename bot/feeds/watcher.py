@@ -22,6 +22,13 @@ from urllib.parse import urlsplit
 from bot.core.domain import Article, Feed, FetchRequest, FetchResult, NewArticle, ParsedFeed
 from bot.core.errors import FeedParseError, FetchError
 from bot.core.ports import Clock, FeedFetcher, FeedParser
+from bot.feeds.health import (
+    Health,
+    HealthPolicy,
+    health_after_failure,
+    notice_key,
+    notice_text,
+)
 from bot.feeds.ports import WatcherStore
 from bot.feeds.schedule import (
     Limits,
@@ -48,7 +55,11 @@ class WatcherConfig:
     jitter: float = 0.1
     max_backoff_s: float = 6 * 3600.0
     max_retry_after_s: float = 6 * 3600.0
-    max_failures: int = 10
+    # Failures in a row before a feed counts as unhealthy and its chats are told.
+    unhealthy_after_failures: int = 5
+    # A feed failing this long (retried at ``max_backoff_s`` meanwhile) is dead: its chats
+    # are told, and it is tried once a day until it answers or is added again.
+    dead_after_days: float = 7.0
     max_entries_per_feed: int = 200
     batch_size: int = 1000
     concurrency: int = 64
@@ -62,6 +73,12 @@ class WatcherConfig:
     # A claimed feed is hidden from other processes this long; a process killed mid-poll
     # gives its feeds back after it. Must exceed the slowest poll of one claim.
     claim_lease_s: float = 120.0
+
+    def health(self) -> HealthPolicy:
+        return HealthPolicy(
+            unhealthy_after_failures=max(1, self.unhealthy_after_failures),
+            dead_after_s=self.dead_after_days * 86400.0,
+        )
 
     def limits(self) -> Limits:
         interval = max(self.interval_s, 0.01)
@@ -87,7 +104,8 @@ class PollReport:
     not_modified: int = 0
     unchanged: int = 0
     failed: int = 0
-    disabled: list[Feed] = field(default_factory=list)
+    disabled: list[Feed] = field(default_factory=list)  # feeds found dead in this poll
+    unhealthy: list[Feed] = field(default_factory=list)  # feeds found unhealthy in this poll
 
 
 def host_of(url: str) -> str:
@@ -154,6 +172,7 @@ class Watcher:
         self._clock = clock
         self._config = config
         self._limits = config.limits()
+        self._health = config.health()
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max(1, config.concurrency))
 
@@ -275,6 +294,8 @@ class Watcher:
         interval = success_interval(
             feed, outcome, self._limits, self._rng, now=now, published=published, hint_s=hint
         )
+        if feed.health != "ok":
+            log.info("feed.recovered feed=%s was=%s", feed.id, feed.health)
         await self._store.save_feed_state(
             dataclasses.replace(
                 feed,
@@ -289,6 +310,8 @@ class Watcher:
                 last_error=f"warning: {warning}" if warning else feed.last_error,
                 consecutive_failures=0,
                 items_seen=feed.items_seen + new,
+                health="ok",
+                failing_since=None,
             )
         )
 
@@ -305,26 +328,42 @@ class Watcher:
         for feed in feeds:
             report.failed += 1
             failures = feed.consecutive_failures + 1
-            gone = status == 410
-            disable = gone or failures >= self._config.max_failures
-            interval = failure_interval(
-                failures, self._limits, self._rng, retry_after_s=retry_after
+            failing_since = feed.failing_since or now
+            health = health_after_failure(
+                feed, failures, failing_since, now, self._health, gone=status == 410
             )
-            words = reason
-            if disable:
-                words = f"disabled after {failures} failures: {reason}" if not gone else reason
+            if health == "dead":
+                interval = self._health.dead_retry_s
+            else:
+                interval = failure_interval(
+                    failures, self._limits, self._rng, retry_after_s=retry_after
+                )
             updated = dataclasses.replace(
                 feed,
-                enabled=not disable,
                 next_check_at=at(now, interval),
                 last_checked_at=now,
-                last_error=words,
+                last_error=reason,
                 consecutive_failures=failures,
+                health=health,
+                failing_since=failing_since,
             )
             await self._store.save_feed_state(updated)
-            if disable:
-                report.disabled.append(updated)
+            if health not in (feed.health, "ok"):
+                (report.disabled if health == "dead" else report.unhealthy).append(updated)
+                await self._tell(updated, health, failing_since, reason, now)
             self._log(feed, f"error({status or type(err).__name__})", 0, started)
+
+    async def _tell(
+        self, feed: Feed, health: Health, failing_since: datetime, reason: str, now: datetime
+    ) -> None:
+        """The chats the feed served, and the one that added it, hear of it once."""
+        key = notice_key(feed, health, failing_since)
+        text = notice_text(feed, health, failing_since, self._health, reason)
+        told = await self._store.enqueue_feed_notice(feed, key, text, now=now)
+        log.warning(
+            "feed.%s feed=%s url=%s since=%s chats_told=%d",
+            health, feed.id, feed.url, failing_since.isoformat(), told,
+        )  # fmt: skip
 
     def _log(self, feed: Feed, status: str, new: int, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000

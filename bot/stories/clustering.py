@@ -29,6 +29,7 @@ from bot.stories.clustering_features import (
     Vector,
     count_terms,
     dot,
+    title_terms,
     top_terms,
     weigh,
 )
@@ -82,6 +83,7 @@ class _Doc:
     wire_of: int | None
     language: str = UNKNOWN
     news: bool = True  # a report, not a video, gallery, quiz or other feature piece
+    title_keys: frozenset[str] = frozenset()  # the title's terms and names
 
 
 @dataclass(slots=True)
@@ -96,6 +98,8 @@ class _Story:
     outlets: dict[str, int] = field(default_factory=dict)  # own (non-copy) articles each
     language: str = UNKNOWN  # of the article that started it
     first_ts: float = math.inf  # its earliest report
+    title_keys: set[str] = field(default_factory=set)  # terms of its articles' titles
+    outlet_ts: dict[str, float] = field(default_factory=dict)  # each outlet's latest report
 
 
 class StoryClusterer:
@@ -232,7 +236,10 @@ class StoryClusterer:
         self._wire.add(doc.article_id, prints)
         keys = tuple(top_terms(vec, cfg.index_terms))
         news = is_news(doc.title, doc.url)
-        return _Doc(doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news)
+        title_keys = frozenset(title_terms(doc.title, doc.language)) & vec.keys()
+        return _Doc(
+            doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news, title_keys
+        )
 
     def _score_candidates(self, item: _Doc) -> dict[str, float]:
         """Cosine (times time proximity) to the stories most likely to be this event.
@@ -270,8 +277,20 @@ class StoryClusterer:
             cos = dot(vec, story.centroid) / math.sqrt(story.norm2)
             if item.outlet in story.outlets:
                 # An outlet rarely files two separate reports of one event; two articles
-                # of one outlet are more often two events of one topic.
+                # of one outlet are more often two events of one topic (a paper's local
+                # pages, a sports desk's day). Its second report must say in its title
+                # what the story's titles say, with weight, not just share body words.
+                in_common = item.title_keys & story.title_keys
+                if sum(vec[t] for t in in_common) < cfg.same_outlet_title_weight:
+                    continue
                 cos *= cfg.same_outlet_factor
+                # On the same day, more so: a desk files many pieces of one topic a day.
+                # Then only a name or number its titles share says it is the same event.
+                last = story.outlet_ts.get(item.outlet, -math.inf)
+                if abs(item.ts - last) < cfg.same_day_hours * 3600.0 and not any(
+                    t.startswith(("E:", "#")) for t in in_common
+                ):
+                    cos *= cfg.same_day_outlet_factor
             if not item.news:
                 # A video, gallery or quiz shares a topic's words without reporting.
                 cos *= cfg.feature_factor
@@ -330,6 +349,8 @@ class StoryClusterer:
             story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
         story.last_ts = max(story.last_ts, item.ts)
         story.first_ts = min(story.first_ts, item.ts)
+        story.title_keys |= item.title_keys
+        story.outlet_ts[item.outlet] = max(story.outlet_ts.get(item.outlet, -math.inf), item.ts)
         self._stories.move_to_end(story.id)
         for key in item.keys:
             if key not in story.keys:
@@ -350,6 +371,8 @@ class StoryClusterer:
                 continue
             if _languages_differ(story.language, other.language):
                 continue
+            if not self._may_merge_one_outlet(story, other):
+                continue
             if story.id not in self._stories:
                 break
             sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
@@ -361,6 +384,14 @@ class StoryClusterer:
             merged.append(gone.id)
             story = keep
         return tuple(merged)
+
+    def _may_merge_one_outlet(self, a: _Story, b: _Story) -> bool:
+        """Two stories of the same outlets only may merge when their titles share a name
+        or a number: the rule a second report of one outlet must meet to join (see
+        ``_score_candidates``), which a merge must not get round."""
+        if not a.outlets or a.outlets.keys() != b.outlets.keys():
+            return True
+        return any(t.startswith(("E:", "#")) for t in a.title_keys & b.title_keys)
 
     def _absorb(self, keep: _Story, gone: _Story) -> None:
         keep.norm2 += 2.0 * dot(keep.centroid, gone.centroid) + gone.norm2
@@ -374,6 +405,9 @@ class StoryClusterer:
         keep.members.sort(key=lambda a: (self._docs[a].ts, a))
         keep.last_ts = max(keep.last_ts, gone.last_ts)
         keep.first_ts = min(keep.first_ts, gone.first_ts)
+        keep.title_keys |= gone.title_keys
+        for outlet, ts in gone.outlet_ts.items():
+            keep.outlet_ts[outlet] = max(keep.outlet_ts.get(outlet, -math.inf), ts)
         for key in gone.keys:
             posting = self._index[key]
             posting.discard(gone.id)

@@ -26,6 +26,9 @@ class ClusterConfig:
     entity_weight: float = 1.0  # weight of names (runs of capitalised words)
     number_weight: float = 1.0  # weight of numbers
     same_outlet_factor: float = 0.8  # score multiplier when the outlet already reported
+    same_outlet_title_weight: float = 0.2  # title evidence an outlet's second report needs
+    same_day_outlet_factor: float = 0.5  # ... and a further multiplier within same_day_hours
+    same_day_hours: float = 36.0
     feature_factor: float = 0.7  # score multiplier for videos, galleries, quizzes, lists
     wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
     body_words: int = 80  # words of the body read per article

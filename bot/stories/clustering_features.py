@@ -11,10 +11,18 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from bot.text.terms import content_stems, entities, numbers
+from bot.text.terms import content_stems, entities, numbers, stem
 from bot.text.vectors import dot
 
-__all__ = ["DocumentFrequencies", "Vector", "count_terms", "dot", "top_terms", "weigh"]
+__all__ = [
+    "DocumentFrequencies",
+    "Vector",
+    "count_terms",
+    "dot",
+    "title_terms",
+    "top_terms",
+    "weigh",
+]
 
 Vector = dict[str, float]
 
@@ -43,6 +51,26 @@ def count_terms(
     for n in numbers(body)[: body_words // 8]:
         counts["#" + n] += 1.0
     return counts
+
+
+def title_terms(title: str, language: str | None = None) -> list[str]:
+    """The terms of a title as ``count_terms`` names them: stems, names and numbers."""
+    return [
+        *content_stems(title, language),
+        *("E:" + e for e in title_names(title)),
+        *("#" + n for n in numbers(title)),
+    ]
+
+
+def title_names(title: str) -> list[str]:
+    """Names in a title. A single capitalised word opening it is no name: titles start
+    with a capital whatever the word ("Meeting", "Trains to be augmented")."""
+    names = entities(title)
+    words = title.split()
+    first = words[0].strip("\"'\u2018\u201c(").lower() if words else ""
+    if names and "_" not in names[0] and first and names[0] == stem(first):
+        names = names[1:]
+    return names
 
 
 class DocumentFrequencies:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 
-from bot.core.domain import Article, Feed, Sentence, Story, Summary
+from bot.core.domain import Article, Feed, Sentence, Story, Subscription, Summary
 from bot.core.errors import SummaryError
 from bot.core.ports import ArticleTextSource, Clock, Summarizer
 from bot.core.story_ids import new_story_id
@@ -28,6 +29,7 @@ from bot.stories.matching import feed_scopes, match_subscriptions
 from bot.stories.outlets import publisher_names
 from bot.stories.ports import PipelineStore
 from bot.summaries.extractive import is_material_change
+from bot.summaries.selection import POOL_FACTOR, pool_ids, select_articles
 
 log = logging.getLogger("newsbot.pipeline")
 
@@ -42,6 +44,15 @@ class StoriesConfig:
     # news; a story is posted once it has a report published after its feed was added.
     post_existing_items: bool = False
     update_debounce_s: float = 60.0  # a living story's edit waits this long for more news
+    # Stories summarised at once (0: the LLM's max_concurrency, 1 for extractive).
+    summary_concurrency: int = 0
+
+
+# The longest a CPU-bound stretch (clustering a batch) runs before it yields to the loop.
+SLICE_S = 0.02
+# A story with more articles than this is updated from its new articles and a bounded
+# sample of its old ones, never by loading all of them (see ``_update_story``).
+FULL_UPDATE_ARTICLES = 200
 
 
 @dataclass(slots=True)
@@ -108,6 +119,8 @@ class Pipeline:
         stories: StoriesConfig | None = None,
         rng: random.Random | None = None,
         article_text: ArticleTextSource | None = None,
+        summary_concurrency: int = 1,
+        summary_articles: int = 12,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
@@ -118,42 +131,83 @@ class Pipeline:
         self.stories = stories or StoriesConfig()
         self.rng = rng or random.Random()
         self.article_text = article_text
+        # Summaries in flight at once; each reads at most ``summary_articles`` articles.
+        self.summary_concurrency = max(1, summary_concurrency)
+        self.summary_articles = summary_articles
         self._known_ids: set[str] = set()
+        # Ids checked against every stored story, handed to new stories first: memory
+        # holds the active window's ids only, not every id ever used.
+        self._fresh_ids: list[str] = []
         self.clusterer = StoryClusterer(self.clustering, self._new_id)
 
     def _new_id(self) -> str:
-        story_id = new_story_id(self.rng, lambda candidate: candidate in self._known_ids)
+        while self._fresh_ids:
+            story_id = self._fresh_ids.pop()
+            if story_id not in self._known_ids:
+                break
+        else:
+            story_id = new_story_id(self.rng, lambda candidate: candidate in self._known_ids)
         self._known_ids.add(story_id)
         return story_id
 
-    async def restore(self) -> int:
-        """Rebuild clustering state from the stored window after a restart."""
-        self._known_ids = await self.storage.story_ids()
+    async def _reserve_ids(self, wanted: int) -> None:
+        """Enough fresh ids for ``wanted`` new stories, none used by any stored story."""
+        wanted = min(wanted, 1000) - len(self._fresh_ids)
+        if wanted <= 0:
+            return
+        candidates: set[str] = set()
+
+        def taken(candidate: str) -> bool:
+            return candidate in self._known_ids or candidate in candidates
+
+        while len(candidates) < wanted:
+            candidates.add(new_story_id(self.rng, taken))
+        stored = await self.storage.taken_story_ids(candidates)
+        self._known_ids |= stored
+        self._fresh_ids.extend(sorted(candidates - stored))
+
+    async def restore(self, *, stop: asyncio.Event | None = None, batch: int = 500) -> int:
+        """Rebuild clustering state from the stored window after a restart (the window's
+        articles and story ids only, never the whole history), then cluster what was
+        stored but not clustered, ``batch`` at a time (``stop`` ends that between
+        batches; the rest waits in storage for ``process_stored``)."""
         since = self.clock.now() - timedelta(hours=self.clustering.window_hours)
+        self._known_ids = await self.storage.story_ids(since)
+        self._fresh_ids.clear()
         articles = await self.storage.recent_articles(since)
         loose: list[Article] = []
+        slice_started = time.perf_counter()
         for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            if time.perf_counter() - slice_started > SLICE_S:
+                await asyncio.sleep(0)  # a large window must not hold the loop
+                slice_started = time.perf_counter()
             if article.story_id is None:
                 loose.append(article)  # stored but not clustered before a crash
             else:
                 self.clusterer.restore(cluster_doc(article), article.story_id)
-        if loose:
-            await self.process(loose)
-        await self.publish_unsummarised()
+        for start in range(0, len(loose), max(1, batch)):
+            if stop is not None and stop.is_set():
+                break
+            await self.process(loose[start : start + max(1, batch)], stop=stop)
+        await self.publish_unsummarised(stop=stop)
         log.info("pipeline.restored articles=%d unclustered=%d", len(articles), len(loose))
         return len(articles)
 
-    async def process(self, articles: Sequence[Article]) -> CycleReport:
-        """Cluster, summarise, match and enqueue newly stored articles."""
+    async def process(
+        self, articles: Sequence[Article], *, stop: asyncio.Event | None = None
+    ) -> CycleReport:
+        """Cluster, summarise, match and enqueue newly stored articles. When ``stop`` is
+        set, stories not yet summarised are left for ``publish_unsummarised``."""
         report = CycleReport(new_articles=len(articles))
         if not articles:
             return report
+        await self._reserve_ids(len(articles))
         breaking_before = self.breaking_marked
         changed = await self.cluster(articles)
         report.stories_breaking = self.breaking_marked - breaking_before
         report.stories_changed = len(changed)
         report.changed = [s.id for s in changed]
-        await self._publish(changed, report)
+        await self._publish(changed, report, stop=stop)
         log.info(
             "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
             report.new_articles,
@@ -163,57 +217,93 @@ class Pipeline:
         )
         return report
 
-    async def process_stored(self, batch: int = 500) -> CycleReport:
+    async def process_stored(
+        self,
+        batch: int = 500,
+        *,
+        stop: asyncio.Event | None = None,
+        on_batch: Callable[[CycleReport], None] | None = None,
+    ) -> CycleReport:
         """Cluster every stored article that has no story yet, whichever process stored
-        it, in batches of ``batch``; the same effect as ``process`` on the new articles."""
+        it, in batches of ``batch``; the same effect as ``process`` on the new articles.
+        ``on_batch`` hears of each batch as it ends (delivery need not wait for the
+        rest); ``stop`` ends the work between batches."""
         total = CycleReport()
         after = 0
-        while True:
+        while stop is None or not stop.is_set():
             articles = await self.storage.unclustered_articles(max(1, batch), after_id=after)
             if not articles:
                 break
             # A cursor, not "until none is left": an article that cannot be clustered
             # must not hold the loop forever.
             after = max(a.id for a in articles)
-            total.absorb(await self.process(articles))
+            done = await self.process(articles, stop=stop)
+            total.absorb(done)
+            if on_batch is not None:
+                on_batch(done)
             if len(articles) < batch:
                 break
         return total
 
-    async def publish_unsummarised(self, limit: int = 500) -> CycleReport:
+    async def publish_unsummarised(
+        self, limit: int = 500, *, stop: asyncio.Event | None = None
+    ) -> CycleReport:
         """Summarise and enqueue stories whose current version a previous leader clustered
         but never summarised (it died in between); summarised versions are skipped."""
         report = CycleReport()
         stories = await self.storage.unsummarised_stories(self.stories.min_outlets_to_post, limit)
         if stories:
-            await self._publish(stories, report)
+            await self._publish(stories, report, stop=stop)
             log.info("pipeline.resumed stories=%d", len(stories))
         return report
 
-    async def _publish(self, changed: Sequence[Story], report: CycleReport) -> None:
+    async def _publish(
+        self, changed: Sequence[Story], report: CycleReport, *, stop: asyncio.Event | None = None
+    ) -> None:
+        """Summarise, match and enqueue the changed stories, ``summary_concurrency`` at a
+        time. A stop leaves the stories not started for ``publish_unsummarised``."""
+        due = [s for s in changed if s.outlet_count >= self.stories.min_outlets_to_post]
+        if not due:
+            return
         subscriptions = await self.storage.active_subscriptions()
         feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
         scopes = feed_scopes(feeds.values())
-        for story in changed:
-            if story.outlet_count < self.stories.min_outlets_to_post:
-                continue
-            summarised = await self.summarise(story, feeds=feeds)
-            if summarised is None:
-                report.summary_failures += 1
-                continue
-            current, story_articles = summarised
-            report.stories_summarised += 1
-            if not self._is_news(story_articles, feeds):
-                continue
-            now = self.clock.now()
-            wanted = match_subscriptions(current, story_articles, subscriptions, scopes)
-            report.deliveries_enqueued += await self.storage.enqueue_deliveries(
-                current, wanted, now=now
+        slots = asyncio.Semaphore(self.summary_concurrency)
+
+        async def publish(story: Story) -> None:
+            async with slots:
+                if stop is not None and stop.is_set():
+                    return
+                await self._publish_one(story, subscriptions, feeds, scopes, report)
+
+        await asyncio.gather(*(publish(story) for story in due))
+
+    async def _publish_one(
+        self,
+        story: Story,
+        subscriptions: Sequence[Subscription],
+        feeds: Mapping[int, Feed],
+        scopes: Mapping[int, frozenset[str]],
+        report: CycleReport,
+    ) -> None:
+        summarised = await self.summarise(story, feeds=feeds)
+        if summarised is None:
+            report.summary_failures += 1
+            return
+        current, story_articles = summarised
+        report.stories_summarised += 1
+        if not self._is_news(story_articles, feeds):
+            return
+        now = self.clock.now()
+        # Matching reads the summary's bounded selection, never all of a large story.
+        wanted = match_subscriptions(current, story_articles, subscriptions, scopes)
+        report.deliveries_enqueued += await self.storage.enqueue_deliveries(
+            current, wanted, now=now
+        )
+        if current.version > 1:
+            report.updates_enqueued += await self.storage.enqueue_updates(
+                current, now=now, debounce_s=self.stories.update_debounce_s
             )
-            if current.version > 1:
-                report.updates_enqueued += await self.storage.enqueue_updates(
-                    current, now=now, debounce_s=self.stories.update_debounce_s
-                )
 
     async def _complete_texts(
         self, articles: list[Article], feeds: Mapping[int, Feed] | None
@@ -255,7 +345,12 @@ class Pipeline:
         """Assign each article to a story (in publication order) and persist the stories."""
         added: dict[str, list[int]] = defaultdict(list)
         merged_into: dict[str, str] = {}
+        slice_started = time.perf_counter()
         for article in sorted(articles, key=lambda a: (a.published, a.id)):
+            if time.perf_counter() - slice_started > SLICE_S:
+                # Clustering is CPU work: heartbeats, sends and commands run between slices.
+                await asyncio.sleep(0)
+                slice_started = time.perf_counter()
             assignment = self.clusterer.add(cluster_doc(article))
             added[assignment.story_id].append(article.id)
             for gone in assignment.merged:
@@ -287,7 +382,7 @@ class Pipeline:
     async def _update_story(self, story_id: str, new_ids: Sequence[int]) -> Story:
         existing = await self.storage.get_story(story_id)
         ids = sorted(set(existing.article_ids if existing else ()) | set(new_ids))
-        articles = await self.storage.get_articles(ids)
+        before, articles = await self._update_sample(existing, ids)
         first_seen: dict[str, Article] = {}
         for article in sorted(articles, key=lambda a: (a.published, a.id)):
             # A video, gallery or quiz does not report the event: it is not an outlet.
@@ -308,15 +403,18 @@ class Pipeline:
             if breaking_at is not None:
                 self.breaking_marked += 1
         version = 1
+        created_at = min(a.published for a in articles)
+        updated_at = max(a.published for a in articles)
         if existing is not None:
-            before = [a for a in articles if a.id in set(existing.article_ids)]
             grew = len(outlets) > existing.outlet_count
             material = grew or is_material_change(before, articles)
             version = existing.version + 1 if material else existing.version
+            created_at = min(created_at, existing.created_at)
+            updated_at = max(updated_at, existing.updated_at)
         story = Story(
             id=story_id,
-            created_at=min(a.published for a in articles),
-            updated_at=max(a.published for a in articles),
+            created_at=created_at,
+            updated_at=updated_at,
             article_ids=tuple(ids),
             outlets=outlets,
             headline=existing.headline if existing and existing.headline else articles[0].title,
@@ -336,12 +434,40 @@ class Pipeline:
         )
         return story
 
+    async def story_articles(self, story: Story) -> list[Article]:
+        """The story's articles a summary reads: all of them, or a bounded selection."""
+        limit = self.summary_articles
+        if limit <= 0 or len(story.article_ids) <= limit:
+            return await self.storage.get_articles(story.article_ids)
+        pool = await self.storage.get_articles(pool_ids(story.article_ids, limit))
+        return select_articles(pool, limit)
+
+    async def _update_sample(
+        self, existing: Story | None, ids: Sequence[int]
+    ) -> tuple[list[Article], list[Article]]:
+        """(the story's old articles, old and new together) as ``_update_story`` reads
+        them: every one while the story is small; past ``FULL_UPDATE_ARTICLES`` a sample
+        of each (the earliest and latest stored), so the cost of an update does not grow
+        with the story. Counts that must be exact (outlets, dates) also come from the
+        stored story and the clusterer."""
+        old_ids = set(existing.article_ids) if existing is not None else set()
+        if len(ids) <= FULL_UPDATE_ARTICLES:
+            articles = await self.storage.get_articles(ids)
+            return [a for a in articles if a.id in old_ids], articles
+        share = max(1, FULL_UPDATE_ARTICLES // (2 * POOL_FACTOR))
+        fresh = [i for i in ids if i not in old_ids]
+        before = await self.storage.get_articles(pool_ids(sorted(old_ids), share))
+        added = await self.storage.get_articles(pool_ids(fresh, share))
+        return before, sorted([*before, *added], key=lambda a: a.id)
+
     async def summarise(
         self, story: Story, *, feeds: Mapping[int, Feed] | None = None
     ) -> tuple[Story, list[Article]] | None:
         """Summarise the story version unless that version already has a summary.
-        ``feeds`` (by id) saves a lookup when the caller has them already."""
-        articles = await self.storage.get_articles(story.article_ids)
+        ``feeds`` (by id) saves a lookup when the caller has them already. The summary
+        reads at most ``summary_articles`` of the story's articles
+        (``bot.summaries.selection``); those are what is returned."""
+        articles = await self.story_articles(story)
         current = await self.storage.get_summary(story.id)
         if current is not None and current.story_version == story.version:
             return story, articles

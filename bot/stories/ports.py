@@ -8,7 +8,7 @@ fails (the runner logs the failed cycle; the next one picks up what is left).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -43,9 +43,14 @@ class PipelineStore(Protocol):
 
     # ------------------------------------------------------------ stories and summaries
 
-    async def story_ids(self) -> set[str]:
-        """Called by ``Pipeline.restore``. Returns every story id ever used, merged ones
-        too, so a new id never reuses an old one."""
+    async def story_ids(self, since: datetime) -> set[str]:
+        """Called by ``Pipeline.restore``. Returns the ids of stories (merged ones too)
+        updated at or after ``since``: the active window, not the whole history."""
+        ...
+
+    async def taken_story_ids(self, candidates: Collection[str]) -> set[str]:
+        """Called before clustering with fresh id candidates. Returns those that some
+        stored story (of any age) already uses, so a new id never reuses an old one."""
         ...
 
     async def get_story(self, story_id: str) -> Story | None:
@@ -88,7 +93,7 @@ class PipelineStore(Protocol):
 
     async def active_subscriptions(self) -> list[Subscription]:
         """Called once per batch, to match the changed stories against. Returns every
-        subscription that is not paused, in id order."""
+        subscription that is not paused and not in digest mode, in id order."""
         ...
 
     async def enqueue_deliveries(
@@ -104,4 +109,21 @@ class PipelineStore(Protocol):
         due after ``debounce_s`` (later versions meanwhile fold into the same edit); rows
         not yet sent show the newest version. Muted chats are left alone. Returns the
         edits queued."""
+        ...
+
+
+class RetentionStore(Protocol):
+    """What ``bot.stories.retention.Pruner`` prunes."""
+
+    async def prune(
+        self, *, text_before: datetime, outbox_before: datetime, limit: int
+    ) -> dict[str, int]:
+        """Called every ``[retention] prune_every_s``, repeatedly while there is more.
+        In one transaction, at most ``limit`` rows of each kind: blanks the text of
+        articles fetched before ``text_before``; deletes summary versions created before
+        it that a newer version of their story superseded (the newest always stays);
+        deletes finished outbox rows (sent, skipped, failed, unconfirmed) last changed
+        before ``outbox_before`` whose story is closed (not updated since
+        ``text_before``) or that are notices. Returns the counts by kind
+        (``article_texts``, ``summaries``, ``deliveries``)."""
         ...

@@ -44,6 +44,8 @@ class SummaryConfig:
     duplicate: float = 0.6  # word overlap above which two articles say the same sentence
     max_events: int = 5  # rows of the dated-events table (0: none)
     sentences_per_article: int = 25  # only the first usable sentences of each article count
+    # Articles of a story a summary reads (bot.summaries.selection); 0: all of them.
+    max_articles: int = 12
 
 
 @dataclass

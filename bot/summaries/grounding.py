@@ -3,7 +3,10 @@
 Checked in code on every LLM output (and on extractive output as a self-check), not
 requested in a prompt. A sentence without a citation, with assistant chatter, with a
 foreign link, or with a number, date, quote or name that none of its cited sources
-contains (after :func:`bot.text.sentences.normalise`) is dropped and counted by reason.
+contains (after :func:`bot.text.terms.normalise`, in any script) is dropped and counted
+by reason; so is one whose claim no single cited article supports
+(:mod:`bot.summaries.support`: content words, negations, evaluations, remarks to the
+reader). A headline must be supported by the story's leading report.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.core.domain import Article, DatedEvent, Section, Sentence, SourceRef, Summary
+from bot.summaries.lead import lead_article
+from bot.summaries.support import SourceText, idf_of, source_text, support_problem
+from bot.text.language import UNKNOWN, detect_language
 from bot.text.sentences import clean_text, clean_title, tidy, wordlist
-from bot.text.terms import STOPWORDS, normalise, words
+from bot.text.terms import STOPWORDS, normalise, stem, stopwords, words
 
 REASONS = (
     "uncited",
@@ -27,6 +33,11 @@ REASONS = (
     "unsupported_date",
     "unsupported_quote",
     "unsupported_name",
+    "reader",
+    "question",
+    "opinion",
+    "unsupported_claim",
+    "contradiction",
     "empty",
 )
 
@@ -45,7 +56,8 @@ _MONTHS = wordlist(
 )
 _MAY_DATE = re.compile(r"\bmay \d{1,2}\b|\b\d{1,2} may\b")
 _QUOTED = re.compile(r'"([^"]{2,400})"')
-_NAME = re.compile(r"[A-Z][A-Za-z0-9'\u2019.&-]*")
+# A capitalised word in any cased script (Latin, Cyrillic, Greek, ...).
+_NAME = re.compile(r"[^\W\d_][\w'\u2019.&-]*")
 _CITE_MARK = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
@@ -143,55 +155,84 @@ def split_cite_marks(text: str) -> tuple[str, tuple[int, ...]]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One source as the checks see it: normalised text, its numbers and name keys."""
+    """One source as the checks see it: normalised text, its numbers, name keys (words
+    and their stems, any script) and its sentences for the support check."""
 
     text: str
     numbers: frozenset[str]
     keys: frozenset[str]
+    support: SourceText
 
 
 def _key(token: str) -> str:
     token = normalise(token)
     token = re.sub(r"'s$", "", token)
-    return re.sub(r"[^a-z0-9]", "", token)
+    return re.sub(r"[\W_]", "", token)
+
+
+def article_language(article: Article) -> str:
+    """The article's recorded language, detected when it was not recorded."""
+    if article.language and article.language != UNKNOWN:
+        return article.language
+    return detect_language(article.title, article.text)
 
 
 def build_evidence(article: Article) -> Evidence:
+    lang = article_language(article)
     body = normalise(clean_title(article.title) + "\n" + clean_text(article.text))
     numbers = set(_NUMBER.findall(body))
     keys = {_key(t) for t in body.split()} | set(words(body))
     numbers.update(_NUMBER_WORDS[w] for w in keys if w in _NUMBER_WORDS)
+    keys |= {stem(k, lang) for k in keys}
     # "2,000" may also be written "2 000" or "2k"; normalise() already removed commas.
-    return Evidence(body, frozenset(numbers), frozenset(k for k in keys if k))
+    support = source_text(article.title, article.text, lang)
+    return Evidence(body, frozenset(numbers), frozenset(k for k in keys if k), support)
 
 
 def _supports_name(key: str, evidence: Iterable[Evidence]) -> bool:
+    """The name, or an inflected form of it ("Путина" for "Путин"), is in a source."""
     variants = {key, key + "s", key.removesuffix("s"), key.removesuffix("es")}
-    return any(v in ev.keys for ev in evidence for v in variants)
+    return any(
+        v in ev.keys or stem(v, ev.support.language) in ev.keys for ev in evidence for v in variants
+    )
 
 
-def _names(text: str) -> list[str]:
-    """Capitalised tokens that are probably names (not a lone sentence-initial word)."""
+def _names(text: str, *, nouns_capitalised: bool = False) -> list[str]:
+    """Capitalised tokens that are probably names (not a lone sentence-initial word).
+
+    Where every noun is capitalised (German), only runs of two or more capitalised words
+    ("Helene Marsch") count, so a reworded noun is left to the support check."""
     unquoted = _QUOTED.sub(" ", normalise_quotes(text))
     tokens = re.findall(r"\S+", unquoted)
     names: list[str] = []
     for i, raw in enumerate(tokens):
-        tok = raw.strip("\"'([{,;:.!?)]}")
-        if not _NAME.fullmatch(tok):
+        tok = raw.strip("\"'([{,;:.!?)]}\u00ab\u00bb")
+        if not _NAME.fullmatch(tok) or not tok[0].isupper():
             continue
         sentence_start = i == 0 or tokens[i - 1].endswith((".", ":", "!", "?", '"'))
         nxt = tokens[i + 1].strip("\"'([{,;:") if i + 1 < len(tokens) else ""
         if sentence_start and not (nxt[:1].isupper()):
             continue
+        prev = "" if sentence_start else tokens[i - 1].strip("\"'([{")
+        if nouns_capitalised and not (nxt[:1].isupper() or prev[:1].isupper()):
+            continue
         key = _key(tok)
         if len(key) < 2 or key in STOPWORDS or key in _MONTHS or key == "may":
+            continue
+        if any(key in stopwords(lang) for lang in _CASED_STOP_LANGUAGES):
             continue
         names.append(key)
     return names
 
 
+# Stop words that a sentence in these languages may capitalise (German nouns aside).
+_CASED_STOP_LANGUAGES = ("de", "fr", "es", "ru")
+
+
 def normalise_quotes(text: str) -> str:
-    return text.replace("\u201c", '"').replace("\u201d", '"').replace("\u201e", '"')
+    for mark in "\u201c\u201d\u201e\u00ab\u00bb\u300c\u300d\u300e\u300f":
+        text = text.replace(mark, '"')
+    return text
 
 
 def is_chatter(text: str) -> bool:
@@ -215,9 +256,17 @@ def is_injection(text: str) -> bool:
 
 
 def problem(
-    text: str, cites: Sequence[int], evidence: dict[int, Evidence], *, min_words: int = 2
+    text: str,
+    cites: Sequence[int],
+    evidence: dict[int, Evidence],
+    *,
+    min_words: int = 2,
+    idf: dict[str, float] | None = None,
 ) -> str | None:
-    """The reason ``text`` may not be published with ``cites``, or None when grounded."""
+    """The reason ``text`` may not be published with ``cites``, or None when grounded.
+
+    With ``idf`` (the story's word weights, :func:`bot.summaries.support.idf_of`) the
+    claim itself must be supported too; without it only facts are checked (labels)."""
     if len(words(text)) < min_words:
         return "empty"
     if is_injection(text):
@@ -242,9 +291,11 @@ def problem(
         core = quote.strip(" .,;:!?'")
         if core and not any(core in ev.text for ev in cited):
             return "unsupported_quote"
-    for key in _names(text):
+    for key in _names(text, nouns_capitalised=all(ev.support.language == "de" for ev in cited)):
         if not _supports_name(key, cited):
             return "unsupported_name"
+    if idf is not None:
+        return support_problem(text, [ev.support for ev in cited], idf)
     return None
 
 
@@ -279,6 +330,9 @@ class _Checker:
         self.sources = number_sources(articles)
         by_id = {a.id: a for a in articles}
         self.evidence = {s.number: build_evidence(by_id[s.article_id]) for s in self.sources}
+        self.idf = idf_of(ev.support for ev in self.evidence.values())
+        lead = lead_article(articles).id if articles else None
+        self.lead = next((s.number for s in self.sources if s.article_id == lead), 0)
         self.allowed = frozenset(a.url for a in articles)
         self.dropped: Counter[str] = Counter()
         self.kept = 0
@@ -289,7 +343,7 @@ class _Checker:
             return "foreign_link", text
         clean = neutralise(stripped)
         valid = tuple(sorted({c for c in cites if c in self.evidence}))
-        return problem(clean, valid, self.evidence), clean
+        return problem(clean, valid, self.evidence, idf=self.idf), clean
 
     def sentence(self, s: Sentence) -> Sentence | None:
         text, marks = split_cite_marks(s.text)
@@ -305,12 +359,21 @@ class _Checker:
         return tuple(s for s in (self.sentence(x) for x in items) if s is not None)
 
     def label(self, text: str) -> str:
-        """A headline or heading: grounded against every source; "" when it is not."""
+        """A heading or a date: its facts grounded in some source; "" when they are not."""
         stripped = _strip_links(text, self.allowed)
         if stripped is None:
             return ""
         clean = neutralise(split_cite_marks(stripped)[0]).rstrip(" .")
         ok = problem(clean, tuple(self.evidence), self.evidence, min_words=1) is None
+        return clean if ok and clean else ""
+
+    def headline(self, text: str) -> str:
+        """A headline: checked like a sentence citing the leading report; "" when not."""
+        stripped = _strip_links(text, self.allowed)
+        if stripped is None:
+            return ""
+        clean = neutralise(split_cite_marks(stripped)[0]).rstrip(" .")
+        ok = problem(clean, (self.lead,), self.evidence, min_words=1, idf=self.idf) is None
         return clean if ok and clean else ""
 
 
@@ -337,7 +400,7 @@ def ground(draft: Summary, articles: Sequence[Article]) -> GroundingResult:
         when = checker.label(event.when)
         if what is not None and when:
             events.append(DatedEvent(when, what))
-    headline = checker.label(draft.headline)
+    headline = checker.headline(draft.headline)
     summary = replace(
         draft,
         headline=headline,

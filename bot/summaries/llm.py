@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.core.domain import Answer, Article, ChatMessage, Section, Story, Summary
-from bot.core.errors import ModelError
+from bot.core.domain import Answer, Article, ChatMessage, Section, Sentence, Story, Summary
+from bot.core.errors import ModelError, StorageError
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import ChatModel, Clock, Summarizer
 from bot.summaries.extractive import summary_cache_key
 from bot.summaries.grounding import GroundingResult, ground, number_sources
 from bot.summaries.lead import lead_article
+from bot.summaries.ports import BudgetStore
 from bot.summaries.prompt import (
     PROMPT_VERSION,
     answer_messages,
@@ -34,7 +35,8 @@ from bot.summaries.prompt import (
     summary_messages,
     utc_day,
 )
-from bot.text.headings import derive_heading
+from bot.text.headings import derive_heading, is_good_heading
+from bot.text.headwords import FALLBACKS
 from bot.text.terms import content_words
 from bot.text.vectors import idf_weights
 
@@ -79,8 +81,38 @@ class LLMStats:
     answers: int = 0
     kept: int = 0  # sentences that passed grounding
     wrappers_stripped: int = 0  # replies with chatter or fences around the JSON
+    headings_replaced: int = 0  # model headings that broke the heading rules
     fallbacks: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
+
+
+def _good_model_heading(heading: str, own: list[str], texts: list[str], used: set[str]) -> bool:
+    """A heading the rules accept (a name or sub-event, no filler), not one that repeats
+    another section's words."""
+    if not heading or heading in FALLBACKS or set(content_words(heading)) & used:
+        return False
+    return is_good_heading(heading, [*own, *texts])
+
+
+class MemoryBudget:
+    """A :class:`bot.summaries.ports.BudgetStore` in memory: one process, no database
+    (tests, evaluation). Counts like the stored budget, and forgets on restart."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, int] = {}
+
+    async def reserve_tokens(self, day: str, tokens: int, budget: int) -> bool:
+        total = self.used.get(day, 0) + tokens
+        if total > budget:
+            return False
+        self.used[day] = total
+        return True
+
+    async def settle_tokens(self, day: str, reserved: int, used: int) -> None:
+        self.used[day] = self.used.get(day, 0) - reserved + used
+
+    async def tokens_used(self, day: str) -> int:
+        return self.used.get(day, 0)
 
 
 class _Fallback(Exception):
@@ -99,6 +131,7 @@ class LLMSummarizer:
         *,
         fallback: Summarizer,
         clock: Clock,
+        budget: BudgetStore | None = None,
     ) -> None:
         self.config = config
         self.stats = LLMStats()
@@ -107,8 +140,8 @@ class LLMSummarizer:
         self._clock = clock
         self._slots = asyncio.Semaphore(max(1, config.max_concurrency))
         self._cache: OrderedDict[str, Summary] = OrderedDict()
-        self._day = ""
-        self._spent = 0
+        # Stored (shared by every process, kept over restarts) when a database is wired.
+        self._budget: BudgetStore = budget if budget is not None else MemoryBudget()
 
     def publish_metrics(self, metrics: Metrics) -> None:
         """Export this summariser's numbers, read at every scrape."""
@@ -200,23 +233,35 @@ class LLMSummarizer:
         idf = idf_weights([content_words(t) for t in texts])
         named: list[Section] = []
         used: set[str] = set()
+        waiting: list[Sentence] = []
         for section in sections[:5]:
-            heading = section.heading or derive_heading(
-                [s.text for s in section.sentences], idf, avoid=used, headline=draft.headline
-            )
+            own = [s.text for s in section.sentences]
+            # The model's heading follows the rules extractive headings follow, else one
+            # is derived from the section's sentences.
+            heading = section.heading
+            if not _good_model_heading(heading, own, texts, used):
+                self.stats.headings_replaced += 1
+                heading = derive_heading(
+                    own, idf, avoid=used, headline=draft.headline, context=texts
+                )
             if not heading:
-                # Nothing names it: its sentences join the previous section, or wait.
+                # Nothing names it: its sentences join the previous section, or the next.
                 if named and len(named[-1].sentences) < 4:
                     prev = named[-1]
                     named[-1] = Section(prev.heading, (*prev.sentences, *section.sentences)[:4])
+                elif not named:
+                    waiting.extend(section.sentences)
                 continue
             used.update(content_words(heading))
-            named.append(Section(heading, section.sentences[:4]))
+            named.append(Section(heading, (*waiting, *section.sentences)[:4]))
+            waiting = []
+        # Sentences that no named section took may still complete a short lede.
+        lede = (*lede, *waiting)[: max(3, len(lede))]
         ordered = sorted(articles, key=lambda a: (a.published, a.id))
         lead = ordered.index(lead_article(ordered)) + 1 if ordered else 1
-        headline = draft.headline
-        if not headline:
-            headline = (await self._fallback.summarize(story, articles)).headline
+        # Grounding kept the model's headline only if the leading report supports it;
+        # otherwise the lead's own title, so headline, link and lede agree.
+        headline = draft.headline or draft.sources[lead - 1].title
         return replace(
             draft,
             story_id=story.id,
@@ -261,19 +306,33 @@ class LLMSummarizer:
 
     # ------------------------------------------------------------ the call
 
-    def _reserve(self, messages: Sequence[ChatMessage]) -> None:
-        """Refuse a call that would overrun today's token budget."""
+    async def _reserve(self, messages: Sequence[ChatMessage]) -> tuple[str, int]:
+        """Reserve the call's most tokens against today's budget before it is made (so
+        calls in flight in any process cannot overrun it together); refuse if they would."""
         day = utc_day(self._clock.now())
-        if day != self._day:
-            self._day, self._spent = day, 0
         budget = self.config.daily_token_budget
-        needed = sum(estimate_tokens(m.content) for m in messages)
-        if budget > 0 and self._spent + needed + self.config.max_output_tokens > budget:
+        needed = sum(estimate_tokens(m.content) for m in messages) + self.config.max_output_tokens
+        if budget <= 0:
+            return day, 0
+        try:
+            granted = await self._budget.reserve_tokens(day, needed, budget)
+        except StorageError as err:
+            log.warning("llm.budget_unavailable error=%r", err)
+            raise _Fallback("budget") from err
+        if not granted:
             raise _Fallback("budget")
+        return day, needed
 
     async def _complete_json(self, messages: list[ChatMessage], story_id: str) -> dict[str, Any]:
-        self._reserve(messages)
-        content = await self._call(messages, story_id)
+        day, reserved = await self._reserve(messages)
+        used = 0
+        try:
+            content, used = await self._call(messages, story_id)
+        finally:
+            if reserved:
+                await self._settle(day, reserved, used)
+        if not content:
+            raise _Fallback("empty")
         data, wrapped = find_json_object(content)
         if data is None:
             raise _Fallback("malformed")
@@ -281,8 +340,15 @@ class LLMSummarizer:
             self.stats.wrappers_stripped += 1
         return data
 
-    async def _call(self, messages: list[ChatMessage], story_id: str) -> str:
-        """The model's text; its tokens are counted against today's budget."""
+    async def _settle(self, day: str, reserved: int, used: int) -> None:
+        try:
+            await self._budget.settle_tokens(day, reserved, used)
+        except StorageError as err:
+            # The reservation stays counted: the budget errs on the side of spending less.
+            log.warning("llm.budget_settle_failed error=%r", err)
+
+    async def _call(self, messages: list[ChatMessage], story_id: str) -> tuple[str, int]:
+        """The model's text and the tokens it used (counted against today's budget)."""
         async with self._slots:
             self.stats.calls += 1
             try:
@@ -303,7 +369,4 @@ class LLMSummarizer:
             completion = estimate_tokens(reply.text)
         self.stats.prompt_tokens += prompt
         self.stats.completion_tokens += completion
-        self._spent += prompt + completion
-        if not reply.text:
-            raise _Fallback("empty")
-        return reply.text
+        return reply.text, prompt + completion

@@ -30,6 +30,11 @@ from bot.text.headwords import (
     is_adjective_form,
     is_verb_form,
 )
+from bot.text.script_headings import (
+    derive_script_heading,
+    needs_script_heading,
+    script_heading_problems,
+)
 from bot.text.sentences import wordlist
 from bot.text.terms import STOPWORDS, content_words, normalise
 
@@ -205,6 +210,8 @@ def heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
         return ["empty"]
     if heading in FALLBACKS or heading in TOPICS.values() or heading == QUOTES_HEADING:
         return []
+    if needs_script_heading([heading]):
+        return script_heading_problems(heading, texts)
     return _problems(heading, name_words(texts), [r for t in texts for r in name_runs(t)])
 
 
@@ -266,6 +273,34 @@ def _bigrams(text: str) -> list[str]:
     return [f"{a} {b}" for a, b in itertools.pairwise(ws)]
 
 
+# Nouns that name an institution or a place kind: "Interior ministry", "Local mosque".
+INSTITUTION_NOUNS = frozenset(
+    wordlist(
+        "ministry ministries government police court courts council army military navy "
+        "parliament congress senate committee commission party union company companies "
+        "board agency agencies department office embassy mosque church temple school "
+        "schools university hospital hospitals airport port prison station bank banks "
+        "city village town district province region border camp camps club league "
+        "federation association authority authorities regulator tribunal assembly "
+        "session summit talks deal agreement treaty election elections referendum trial "
+        "inquiry hearing match final race tournament rights ban attack attacks shooting "
+        "victims fans violence protest protests ceasefire economy emissions prices jobs "
+        "ransom fines penalty sentence verdict trial rally march"
+    )
+)
+
+
+def names_a_subject(phrase: str) -> bool:
+    """Whether a common-noun phrase can head a section: its head noun names a sub-event,
+    an institution or a place kind. "Cold balls", "Great length" and "Necessary part"
+    say nothing a reader can scan for; names need no such test."""
+    words = normalise(phrase).split()
+    if not words:
+        return False
+    head = words[-1]
+    return head in HEAD_NOUNS or head in TOPICAL_NOUNS or head in INSTITUTION_NOUNS
+
+
 def derive_heading(
     texts: Sequence[str],
     idf: dict[str, float],
@@ -282,6 +317,8 @@ def derive_heading(
     counts for less. ``context`` (the story's other sentences) only completes names
     ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals.
     """
+    if needs_script_heading(texts):
+        return derive_script_heading(texts, avoid=avoid, headline=headline, context=context)
     evidence = [*texts, *context]
     names = name_words(evidence)
     runs = [r for t in evidence for r in name_runs(t)]
@@ -306,6 +343,8 @@ def derive_heading(
             name = _untitled(full_name(_untitled(run), runs))
             add(name, weight * (1.6 if " " in name else 1.2))
         for phrase, introduced in noun_phrases(text):
+            if not names_a_subject(phrase):
+                continue
             bonus = 1.3 if " " in phrase else 0.8
             add(phrase, weight * bonus * (1.2 if introduced else 1.0))
     typical = sorted(idf.values())[len(idf) // 2] if idf else 1.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import dataclasses
+import json
 import logging
 import socket
 import time
@@ -29,11 +30,13 @@ from bot.core.errors import (
     TransientModelError,
 )
 from bot.core.metrics import Metrics
+from bot.eval.summaries import evaluate_summaries
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.grounding import number_sources
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.prompt import SUMMARY_SYSTEM
 from tests.bot.summaries.llm_cases import ARTICLES, STORY, FakeClock, good_json, sentences
+from tests.fakes.careless_model import FAITHFUL, JUNK_HEADINGS, CarelessModel
 from tests.fakes.fake_openai import FakeOpenAI, Reply, error_reply
 
 CONNECTION = {f.name for f in dataclasses.fields(OpenAIChatConfig)}
@@ -152,7 +155,7 @@ async def test_success_with_json_mode(
     assert summary.story_version == 2
     assert summary.headline == "Flooding closes the Lindale bridge"
     assert len(sentences(summary)) == 4
-    assert [s.heading for s in summary.sections] == ["Commuters", "Inspection"]
+    assert [s.heading for s in summary.sections] == ["Bridge commuters", "Steel inspection"]
     assert summary.sources == number_sources(ARTICLES)
     assert fake.requests[0]["response_format"] == {"type": "json_object"}
     assert fake.requests[0]["model"] == "fake-model"
@@ -317,3 +320,84 @@ async def test_bootstrap_wires_the_llm_section_into_model_and_policy(fake: FakeO
     sent = fake.requests[0]
     assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("m1", 0.7, 321)
     assert {(m.name, m.value) for m in metrics.samples()} >= {("llm_calls", 1)}
+
+
+RU_ARTICLES = [
+    dataclasses.replace(
+        ARTICLES[0],
+        title="Шторм закрыл мост в Линдейле",
+        text="Мост в Линдейле закрыли во вторник после того, как река поднялась на четыре метра. "
+        "Около 12 000 человек ежедневно ездят по мосту, сообщили власти округа Марш. "
+        "Мэр Анна Ортис назвала закрытие тяжёлым, но необходимым шагом.",
+        language="ru",
+    ),
+    dataclasses.replace(
+        ARTICLES[1],
+        title="Наводнение перекрыло мост в Линдейле",
+        text="Из-за наводнения мост в Линдейле пришлось закрыть во вторник. "
+        "Инженеры осмотрят стальные опоры моста, на это уйдёт три дня. "
+        "Мэр Анна Ортис призвала водителей пользоваться северным объездом.",
+        language="ru",
+    ),
+]
+
+
+@pytest.mark.parametrize("articles", [ARTICLES, RU_ARTICLES], ids=["english", "russian"])
+async def test_careless_model_cannot_spoil_the_summary(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer], articles: list[Any]
+) -> None:
+    careless = CarelessModel()
+    fake.default = careless.reply
+    llm = llm_factory()
+    summary = await llm.summarize(STORY, articles)
+    assert summary.written_by == "llm:fake-model"  # not the extractive fallback
+    kinds = [careless.kind_of(t) for t in sentences(summary)]
+    assert kinds
+    assert set(kinds) == {FAITHFUL}
+    faithful = careless.written[FAITHFUL]
+    assert len(kinds) >= 0.8 * faithful
+    injected = set(careless.written) - {FAITHFUL, "junk_heading"}
+    assert {"invented_name", "invented_toll", "reader_call", "evaluation"} <= injected
+    assert sum(llm.stats.dropped.values()) >= len(injected)
+    headings = [s.heading for s in summary.sections]
+    assert headings
+    assert not set(headings) & set(JUNK_HEADINGS)
+    assert summary.headline == number_sources(articles)[summary.lead - 1].title
+    answer = await llm.answer(STORY, articles, "What happened to the bridge?")
+    assert answer.found
+    assert answer.sentences
+    assert {careless.kind_of(s.text) for s in answer.sentences} == {FAITHFUL}
+
+
+def _row(story_id: str, articles: list[Any]) -> str:
+    return json.dumps(
+        {
+            "id": story_id,
+            "date": "2024-03-05",
+            "articles": [
+                {"source": a.outlet, "title": a.title, "text": a.text, "url": a.url}
+                for a in articles
+            ],
+            "summary": articles[0].text,
+        },
+        ensure_ascii=False,
+    )
+
+
+async def test_eval_summaries_counts_what_the_careless_model_got_through(
+    fake: FakeOpenAI, llm_factory: Callable[..., LLMSummarizer]
+) -> None:
+    careless = CarelessModel()
+    fake.default = careless.reply
+    lines = [_row("en-1", ARTICLES), _row("ru-1", RU_ARTICLES)]
+    result = await evaluate_summaries(lines, llm_factory(), judge=careless.kind_of)
+    assert result["stories"] == 2
+    assert result["fallbacks"] == {}
+    assert result["unsupported_kept"] == 0
+    assert result["published_by_kind"][FAITHFUL] >= 0.8 * careless.written[FAITHFUL]
+    dropped = result["sentences_dropped"]
+    for reason in ("unsupported_name", "unsupported_number", "reader", "opinion"):
+        assert dropped[reason] >= 2, reason
+    assert dropped["foreign_link"] == 2
+    assert dropped["contradiction"] >= 1
+    assert "junk_heading" not in result["headings_by_kind"]

@@ -33,6 +33,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import discord
@@ -109,8 +110,8 @@ class TrippedStorage:
             self._wire.hit("claim", rows[0].id)
         return rows
 
-    async def mark_sending(self, delivery_id: int) -> None:
-        await self._inner.mark_sending(delivery_id)
+    async def mark_sending(self, delivery_id: int, *, now: datetime, lease_s: float) -> None:
+        await self._inner.mark_sending(delivery_id, now=now, lease_s=lease_s)
         self._wire.hit("sending", delivery_id)
 
     async def mark_delivered(
@@ -167,6 +168,7 @@ async def drain(config: ChildConfig, wire: Tripwire) -> int:
         clock=SystemClock(),
         config=DeliveryConfig(
             lease_s=config.lease_s,
+            send_lease_s=config.lease_s,
             batch_size=config.batch_size,
             max_in_flight=config.max_in_flight,
             backoff_base_s=0.05,

@@ -32,10 +32,18 @@ class DiscordRest:
     """The world the fake keeps (all of it, in one place) and the REST routes over it."""
 
     def __init__(
-        self, *, interaction_deadline_s: float = 3.0, channel_window_s: float = 5.0
+        self,
+        *,
+        interaction_deadline_s: float = 3.0,
+        channel_window_s: float = 5.0,
+        nonce_window_s: float = 180.0,
     ) -> None:
         self.interaction_deadline_s = interaction_deadline_s
         self.channel_window_s = channel_window_s
+        # Discord checks a nonce "for uniqueness in the past few minutes" only: after this
+        # the same nonce makes a second message, as it would there.
+        self.nonce_window_s = nonce_window_s
+        self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         self.channel_limit = 5
         self.ids = itertools.count(1_100_000_000_000_000_000)
         self.guilds: dict[int, dict[str, Any]] = {}
@@ -302,9 +310,9 @@ class DiscordRest:
             return error(400, 50035, "Invalid Form Body", errors=invalid)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            for old in self.messages[cid]:
-                if old["nonce"] == str(nonce):
-                    return json_response(old)
+            seen = self._nonces.get((cid, str(nonce)))
+            if seen is not None and time.monotonic() - seen[0] < self.nonce_window_s:
+                return json_response(seen[1])
         headers, retry_after = self._rate_headers(cid)
         if retry_after is not None:
             return json_response(
@@ -324,6 +332,8 @@ class DiscordRest:
             )
         msg = self._message(cid, body)
         self.messages[cid].append(msg)
+        if nonce is not None:
+            self._nonces[(cid, str(nonce))] = (time.monotonic(), msg)
         return json_response(msg, headers=headers)
 
     async def _crosspost(self, request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ import signal
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from bot.core.errors import ConfigError, SingleWriterError
 from storage import create_engine_for
 from storage.leader import (
     LeaderElection,
+    PlatformSenders,
     acquire_instance_guard,
     advisory_key,
     hold_migration_lock,
@@ -344,3 +346,57 @@ async def test_migrations_of_processes_starting_together_run_one_at_a_time(
             await first.commit()
             async with asyncio.timeout(10):
                 await waiting
+
+
+@pytest.mark.postgres
+async def test_one_sender_per_platform_and_hand_over_on_release(
+    engines: Callable[[], AsyncEngine],
+) -> None:
+    first, second = PlatformSenders(engines()), PlatformSenders(engines())
+    assert await first.holds("telegram")
+    assert not await second.holds("telegram")
+    assert await second.holds("discord")  # platforms are elected apart
+    assert not await first.holds("discord")
+    await first.release()
+    assert await second.holds("telegram")
+    assert not await first.holds("telegram")
+    await second.release()
+
+
+@pytest.mark.postgres
+async def test_only_the_elected_sender_claims_a_platforms_rows(
+    pg_url: str, engines: Callable[[], AsyncEngine]
+) -> None:
+    from bot.core.clock import FixedClock  # noqa: PLC0415
+    from bot.core.domain import Destination  # noqa: PLC0415
+    from bot.delivery.dispatcher import Dispatcher  # noqa: PLC0415
+    from storage import open_storage  # noqa: PLC0415
+    from tests.bot.delivery.test_delivery import RecordingMessenger  # noqa: PLC0415
+    from tests.factories import seed_story  # noqa: PLC0415
+
+    store = await open_storage(pg_url)
+    try:
+        clock = FixedClock(datetime.now(UTC))
+        story, _ = await seed_story(store, clock.now())
+        subs = []
+        for chat in range(3):
+            sub, _ = await store.add_subscription(
+                Destination("telegram", str(chat + 1)), "x", breaking_only=False, min_outlets=2
+            )
+            subs.append(sub)
+        await store.enqueue_deliveries(story, subs, now=clock.now())
+        elected, other = PlatformSenders(engines()), PlatformSenders(engines())
+        assert await elected.holds("telegram")
+        messengers = [RecordingMessenger(), RecordingMessenger()]
+        dispatchers = [
+            Dispatcher(storage=store, messengers={"telegram": m}, clock=clock, senders=s)
+            for m, s in zip(messengers, (other, elected), strict=True)
+        ]
+        assert (await dispatchers[0].dispatch_once()).sent == 0  # not its platform
+        assert (await dispatchers[1].dispatch_once()).sent == 3
+        assert [len(m.sent) for m in messengers] == [0, 3]
+        await elected.release()
+        assert await other.holds("telegram")  # the role passes on
+        await other.release()
+    finally:
+        await store.close()

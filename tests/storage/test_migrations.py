@@ -13,10 +13,13 @@ from sqlalchemy.engine import Connection
 from storage import SqlStorage, create_engine_for, migrate
 from storage.engine import alembic_config
 from storage.models import Base
+from storage.search import include_object
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

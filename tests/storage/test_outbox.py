@@ -73,15 +73,24 @@ async def test_a_crash_while_sending_is_resent_only_where_a_nonce_dedupes(
     dc, _ = await store.add_subscription(DC, "x", breaking_only=False, min_outlets=2)
     await store.enqueue_deliveries(story, [tg, dc], now=NOW)
     for row_id in await _claim(store, NOW):
-        await store.mark_sending(row_id)
-    # The process died; after the lease the Discord row is sent again (its nonce dedupes),
-    # the Telegram row is recorded as unconfirmed and never resent.
+        await store.mark_sending(row_id, now=NOW, lease_s=30)
+    # Still within the send lease: nobody takes them.
+    assert await _claim(store, NOW + timedelta(seconds=29), owner="b") == []
+    # The process died; after the send lease the Discord row is sent again (the dispatcher
+    # checks its nonce still dedupes: the first request's time comes with the row), the
+    # Telegram row is recorded as unconfirmed and never resent.
     again = await store.claim_deliveries(
-        NOW + timedelta(minutes=5), 100, owner="b", lease_s=60, idempotent_platforms=("discord",)
+        NOW + timedelta(seconds=31), 100, owner="b", lease_s=60, idempotent_platforms=("discord",)
     )
     assert [r.destination for r in again] == [DC]
+    assert again[0].send_started_at == NOW
     counts = await store.count_deliveries()
     assert counts == {"unconfirmed": 1, "claimed": 1}
+    # A resend keeps the first request's time; delivery clears it.
+    await store.mark_sending(again[0].id, now=NOW + timedelta(seconds=40), lease_s=30)
+    await store.mark_delivered(again[0].id, "m1")
+    (sent,) = [r for r in await store.failed_deliveries(statuses=("sent",)) if r.id == again[0].id]
+    assert sent.send_started_at is None
 
 
 async def test_a_chat_keeps_its_order_behind_a_row_waiting_to_retry(store: SqlStorage) -> None:

@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 
 from bot.app.ports import DemoStore, OperatorStore, OutboxGauge
+from bot.commands.lookback_ports import LookBackStore
 from bot.commands.ports import CommandStore, ScopeUsageStore
+from bot.delivery.digest_ports import DigestReader, DigestStore
+from bot.delivery.page import PageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
-from bot.stories.ports import PipelineStore
+from bot.stories.ports import PipelineStore, RetentionStore
+from bot.summaries.ports import BudgetStore
 from storage import SqlStorage
 
 STORE_PORTS: tuple[type[Any], ...] = (
@@ -26,9 +30,15 @@ STORE_PORTS: tuple[type[Any], ...] = (
     DispatcherStore,
     CommandStore,
     ScopeUsageStore,
+    LookBackStore,
+    PageStore,
+    DigestStore,
+    DigestReader,
     OutboxGauge,
     DemoStore,
     OperatorStore,
+    BudgetStore,
+    RetentionStore,
 )
 # Public methods of SqlStorage that belong to the composition root or to storage itself.
 NOT_A_PORT = {

@@ -93,7 +93,9 @@ async def test_stories_keep_members_and_follow_merges(store: SqlStorage) -> None
     assert followed is not None
     assert followed.id == "k7q2"
     assert [s.id for s in await store.recent_stories(10)] == ["k7q2"]
-    assert await store.story_ids() == {"k7q2", "zz22"}
+    assert await store.story_ids(NOW - timedelta(days=30)) == {"k7q2", "zz22"}
+    assert await store.story_ids(NOW + timedelta(days=30)) == set()
+    assert await store.taken_story_ids(["k7q2", "ab34", "zz22"]) == {"k7q2", "zz22"}
 
 
 async def test_summary_round_trips(store: SqlStorage) -> None:

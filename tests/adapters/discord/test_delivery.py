@@ -36,6 +36,19 @@ async def test_resend_with_the_same_nonce_is_not_posted_twice(world: World) -> N
     assert a == b
 
 
+async def test_the_fake_forgets_a_nonce_after_its_window_as_discord_does(world: World) -> None:
+    """Discord dedupes a nonce "in the past few minutes" only: a resend after that posts
+    again. The dispatcher never relies on a nonce older than its own, shorter window."""
+    adapter = await world.start_adapter()
+    world.fake.nonce_window_s = 0.2
+    first = await adapter.messenger.send(dest(world.news), CARD, nonce="nb7v1")
+    assert await adapter.messenger.send(dest(world.news), CARD, nonce="nb7v1") == first
+    await asyncio.sleep(0.25)
+    late = await adapter.messenger.send(dest(world.news), CARD, nonce="nb7v1")
+    assert late != first
+    assert len(world.fake.messages[world.news]) == 2
+
+
 async def test_edit_and_reply(world: World) -> None:
     adapter = await world.start_adapter()
     ref = await adapter.messenger.send(dest(world.news), CARD, nonce="n1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import tracemalloc
 from pathlib import Path
@@ -192,3 +193,35 @@ async def test_a_runaway_allocation_hits_the_memory_limit() -> None:
         assert await pool.run(abs, -4) == 4
     finally:
         await pool.close()
+
+
+async def test_the_deadline_counts_parse_time_not_time_queued_for_a_worker() -> None:
+    # Three 1.5 s parses on one worker take 4.5 s in all; each is within its 3 s deadline.
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=3))
+    try:
+        await pool.run(abs, -1)  # the worker is started before the clock matters
+        results = await asyncio.gather(*(pool.run(_sleep_then, 1.5, n) for n in range(3)))
+        assert results == [0, 1, 2]
+    finally:
+        await pool.close()
+
+
+async def test_a_call_caught_in_a_killed_pool_fails_as_a_parse_error() -> None:
+    # One call hangs and is killed with its pool; the call beside it must come back as a
+    # FeedParseError (a transient feed failure), never as CancelledError.
+    pool = ParsePool(PoolConfig(workers=2, timeout_s=2))
+    try:
+        await asyncio.gather(pool.run(abs, -1), pool.run(abs, -2))
+        hanging, beside = await asyncio.gather(
+            pool.run(time.sleep, 60), pool.run(_sleep_then, 30, 1), return_exceptions=True
+        )
+        assert isinstance(hanging, FeedParseError)
+        assert isinstance(beside, FeedParseError)
+        assert await pool.run(abs, -5) == 5
+    finally:
+        await pool.close()
+
+
+def _sleep_then(seconds: float, value: int) -> int:
+    time.sleep(seconds)
+    return value

@@ -175,3 +175,23 @@ async def test_a_new_subscription_gets_only_the_latest_matching_story(
     assert await sqlite_store.count_deliveries() == {"pending": 1}
     (queued,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="t", lease_s=60.0)
     assert f"posting {queued.story_id} here now" in answer
+
+
+async def test_feeds_shows_each_feeds_health(commands: Commands, sqlite_store: SqlStorage) -> None:
+    from dataclasses import replace  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    since = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    await sqlite_store.upsert_feed("https://fine.example/rss", "Fine")
+    down = await sqlite_store.upsert_feed("https://down.example/rss", "Down")
+    gone = await sqlite_store.upsert_feed("https://gone.example/rss", "Gone")
+    failing = {"consecutive_failures": 6, "failing_since": since, "last_error": "timed out"}
+    await sqlite_store.save_feed_state(replace(down, health="unhealthy", **failing))
+    await sqlite_store.save_feed_state(replace(gone, health="dead", **failing))
+    shown = text(await commands.run(DM, "/feeds")).splitlines()
+    assert "[ok]" in next(x for x in shown if "Fine" in x)
+    assert "[failing]" in next(x for x in shown if "Down" in x)
+    dead = next(x for x in shown if "Gone" in x)
+    assert "dead" in dead
+    assert "/addfeed" in dead
+    assert "failing since 20 Nov 08:00 UTC" in dead

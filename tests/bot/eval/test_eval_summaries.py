@@ -147,3 +147,19 @@ def test_render_shows_citations_and_sources() -> None:
     text = render_summary(summary)
     assert text.splitlines()[0] == "Volcano erupts"
     assert "[1] Wire: Volcano erupts https://wire.example/2" in text
+
+
+async def test_unsupported_kept_counts_what_the_judge_says_was_injected(tmp_path: Path) -> None:
+    class Copier(Inventor):
+        async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+            text = "A volcano erupted near the village of Ketta on Tuesday."
+            return Summary(story.id, "Volcano", (Sentence(text, (1,)),), (), ())
+
+    path = write_rows(tmp_path / "dev.jsonl", ROWS[1:])
+    kinds = {"A volcano erupted near the village of Ketta on Tuesday.": "invented_name"}
+    result = await evaluate_summaries(lines(path), Copier(), judge=kinds.get)
+    assert result["sentences_kept"] == 1
+    assert result["unsupported_kept"] == 1
+    assert result["published_by_kind"] == {"invented_name": 1}
+    plain = await evaluate_summaries(lines(path), Copier())
+    assert "unsupported_kept" not in plain

@@ -36,6 +36,13 @@ class MemoryStore:
     def __init__(self) -> None:
         self.feeds: dict[int, Feed] = {}
         self.articles: list[Article] = []
+        self.notices: dict[str, str] = {}  # key -> text
+
+    async def enqueue_feed_notice(self, feed: Feed, key: str, text: str, *, now: datetime) -> int:
+        if key in self.notices:
+            return 0
+        self.notices[key] = text
+        return 1
 
     async def upsert_feed(
         self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
@@ -229,32 +236,51 @@ async def test_each_unique_url_is_fetched_once_per_cycle(
     assert store.feeds[two.id].last_success_at == START
 
 
-async def test_failures_back_off_then_disable_and_report_once(
+async def test_failures_back_off_to_the_ceiling_then_the_feed_is_told_unhealthy_and_dead(
     parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
 ) -> None:
     store, fetcher, _, clock = parts
     feed = await store.upsert_feed("https://down.example/rss", "Down", added_by="console:1:")
     fetcher.script(feed.url, FetchError("could not connect (refused)"))
-    watcher = make(parts, max_failures=3, interval_s=60)
-    waits = []
-    disabled: list[Feed] = []
-    for _ in range(5):
+    watcher = make(parts, unhealthy_after_failures=3, dead_after_days=2, interval_s=60)
+    started = clock.now()
+    waits: list[float] = []
+    healths: list[str] = []
+    while clock.now() - started < timedelta(days=3):
         report = await watcher.poll_due()
-        disabled += report.disabled
         state = store.feeds[feed.id]
-        if state.next_check_at is not None and state.enabled:
+        if report.failed:
+            healths.append(state.health)
+            assert state.next_check_at is not None
             waits.append((state.next_check_at - clock.now()).total_seconds())
-        clock.advance(10**6)
-    assert len(fetcher.requests) == 3
+        clock.advance(60)
+    # Backs off up to the 6 h ceiling and keeps trying there, never switched off.
     assert waits[1] > waits[0] * 1.2 or waits[1] >= 120
-    assert [f.id for f in disabled] == [feed.id]
+    assert max(waits[: healths.index("dead")]) <= 6 * 3600
+    assert healths[:2] == ["ok", "ok"]
+    assert healths[2] == "unhealthy"
+    assert "dead" in healths
     state = store.feeds[feed.id]
-    assert not state.enabled
-    assert state.consecutive_failures == 3
-    assert state.last_error == "disabled after 3 failures: could not connect (refused)"
+    assert state.enabled
+    assert state.health == "dead"
+    assert state.failing_since == started
+    # Dead: tried once a day.
+    assert waits[-1] == 86400
+    # Told once as unhealthy, once as dead, in plain words with what to do.
+    unhealthy, dead = store.notices.values()
+    assert "failing since" in unhealthy
+    assert "/addfeed" in unhealthy
+    assert "once a day" in dead
+    assert "/feeds" in dead
+    # A dead feed that answers again is healthy again.
+    fetcher.script(feed.url, ok(feed.url, b"v1"))
+    clock.advance(86400)
+    await watcher.poll_due()
+    state = store.feeds[feed.id]
+    assert (state.health, state.failing_since, state.consecutive_failures) == ("ok", None, 0)
 
 
-async def test_410_disables_at_once(
+async def test_410_marks_the_feed_dead_at_once(
     parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
 ) -> None:
     store, fetcher, _, _ = parts
@@ -262,7 +288,8 @@ async def test_410_disables_at_once(
     fetcher.script(feed.url, FetchError("HTTP 410 Gone", status=410, transient=False))
     report = await make(parts).poll_due()
     assert [f.id for f in report.disabled] == [feed.id]
-    assert not store.feeds[feed.id].enabled
+    assert store.feeds[feed.id].health == "dead"
+    assert len(store.notices) == 1
 
 
 async def test_retry_after_is_honoured(

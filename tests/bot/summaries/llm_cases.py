@@ -72,7 +72,7 @@ def good_json(**overrides: Any) -> str:
         ],
         "sections": [
             {
-                "heading": "Commuters",
+                "heading": "Bridge commuters",
                 "sentences": [
                     {"text": "About 12,000 commuters use the bridge every day.", "cites": [1]},
                     {
@@ -82,7 +82,7 @@ def good_json(**overrides: Any) -> str:
                 ],
             },
             {
-                "heading": "Inspection",
+                "heading": "Steel inspection",
                 "sentences": [
                     {
                         "text": "Engineers will inspect the steel supports for three days.",

@@ -81,7 +81,7 @@ async def test_success_is_the_models_story_with_its_own_sections() -> None:
     assert summary.story_version == 2
     assert summary.headline == "Flooding closes the Lindale bridge"
     assert len(sentences(summary)) == 4
-    assert [s.heading for s in summary.sections] == ["Commuters", "Inspection"]
+    assert [s.heading for s in summary.sections] == ["Bridge commuters", "Steel inspection"]
     assert summary.sources == number_sources(ARTICLES)
     assert model.asked == [(True, 900)]
     assert model.requests[0][0] == ChatMessage("system", SUMMARY_SYSTEM)
@@ -224,7 +224,7 @@ async def test_injected_foreign_link_is_dropped() -> None:
     body = json.loads(good_json())
     body["sections"][1]["sentences"] += [
         {"text": "Details of the bridge closure: https://evil.example/x", "cites": [1]},
-        {"text": f"The bridge closure is described at {ARTICLES[0].url}.", "cites": [1]},
+        {"text": f"The Lindale bridge was closed on Tuesday {ARTICLES[0].url}.", "cites": [1]},
     ]
     llm = summarizer(FakeChatModel(json.dumps(body)))
     summary = await llm.summarize(STORY, ARTICLES)
@@ -273,8 +273,13 @@ async def test_missing_headline_and_headings_are_filled_in() -> None:
     assert summary.written_by == "llm:fake-model"
     assert summary.headline == extractive.headline
     assert [s.text for s in summary.lede] == ["About 12,000 commuters use the bridge every day."]
-    assert summary.sections[0].heading == "Commuters"
-    assert summary.sections[1].heading  # derived from the section's own words
+    assert summary.sections[0].heading == "Bridge commuters"
+    # The headless section gets a heading from its own words, or, when they name
+    # nothing, its sentences join a named section: never a filler heading.
+    assert all(section.heading for section in summary.sections)
+    shown = [x.text for section in summary.sections for x in section.sentences]
+    written = sum(len(section["sentences"]) for section in body["sections"])
+    assert len(shown) == written - 1  # all but the one that became the lede
 
 
 async def test_daily_budget_refuses_calls_until_the_next_day() -> None:
@@ -297,14 +302,18 @@ async def test_daily_budget_refuses_calls_until_the_next_day() -> None:
 async def test_mentions_and_markup_are_neutralised() -> None:
     body = json.loads(good_json())
     body["lede"] = [
-        {"text": "**The Lindale bridge** was closed on Tuesday @everyone <@123>.", "cites": [1]}
+        {"text": "**The Lindale bridge** was closed on Tuesday <@123>.", "cites": [1]},
+        {"text": "The Lindale bridge was closed on Tuesday @everyone.", "cites": [1]},
     ]
-    summary = await summarizer(FakeChatModel(json.dumps(body))).summarize(STORY, ARTICLES)
+    llm = summarizer(FakeChatModel(json.dumps(body)))
+    summary = await llm.summarize(STORY, ARTICLES)
     lede = summary.lede[0].text
     assert "**" not in lede
     assert "<@" not in lede
-    assert "@everyone" not in lede
-    assert "@\u200beveryone" in lede
+    assert "@\u200buser" in lede
+    # A mention of everyone is a remark to the reader: no source says it.
+    assert not any("everyone" in s for s in sentences(summary))
+    assert llm.stats.dropped == {"reader": 1}
 
 
 async def test_answer_is_grounded_and_cited() -> None:

@@ -1,0 +1,47 @@
+"""``/search <words>``: find stored stories again, newest first, paged.
+
+The words use the topic syntax (phrases, OR, -exclusions); the database's own full-text
+index does the finding (``LookBackStore.search_stories``), so it stays fast on a year of
+stories.
+"""
+
+from __future__ import annotations
+
+from bot.commands.base import CommandBase, Invocation, card
+from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
+from bot.core.cards import Card, Line
+from bot.core.errors import CommandError
+from bot.delivery.render import compact_story, shorten
+from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
+
+SEARCH_HINT = (
+    'Tell me what to look for, e.g. /search "solar plant", /search iraq OR syria, '
+    "/search election -football."
+)
+
+
+class SearchCommands(CommandBase):
+    async def search(self, inv: Invocation, args: str) -> Card:
+        words, page = take_page(args)
+        if not words:
+            raise CommandError(SEARCH_HINT)
+        query = parse_topic(words)
+        if query.everything or query.breaking_only or query.min_outlets != DEFAULT_MIN_OUTLETS:
+            raise CommandError(
+                "Search takes words, phrases, OR and -exclusions only. " + SEARCH_HINT
+            )
+        shown = str(query)
+        found = await self.storage.search_stories(
+            query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+        )
+        more = len(found) > PAGE_SIZE
+        found = found[:PAGE_SIZE]
+        if not found:
+            where = "" if page == 1 else f" on page {page}"
+            return card(f"No stored story matches {shorten(shown, 80)}{where}.")
+        lines: list[Line | str] = [f"Stories matching {shorten(shown, 80)}, newest first:"]
+        for story in found:
+            summary = await self.storage.get_summary(story.id)
+            lines.extend(compact_story(story, summary, self.page_url(story.id)))
+        lines.append(next_page_hint("search", shown, page, more))
+        return card(*lines)

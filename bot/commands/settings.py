@@ -1,0 +1,48 @@
+"""``/settings``: a chat's own settings. Today: its time zone, for digests and ``/catchup``."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.commands.base import Invocation, card
+from bot.commands.digests import DigestCommands
+from bot.core.cards import Card
+from bot.core.errors import CommandError
+from bot.delivery.render import shorten
+
+SETTINGS_HINT = "e.g. /settings timezone Europe/Berlin (IANA names; the default is UTC)."
+
+
+def check_timezone(name: str) -> str:
+    """The IANA zone's canonical spelling; ``CommandError`` when there is no such zone."""
+    wanted = name.strip()
+    by_fold = {zone.casefold(): zone for zone in available_timezones()}
+    found = by_fold.get(wanted.casefold())
+    if found is None or wanted.casefold() in ("localtime", "factory"):
+        raise CommandError(
+            f"I don't know the time zone {shorten(wanted, 40)!r}. Use an IANA name such as "
+            "Europe/Berlin, America/New_York or UTC."
+        )
+    try:
+        ZoneInfo(found)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise CommandError(f"The time zone {found} cannot be used here.") from err
+    return found
+
+
+class SettingsCommands(DigestCommands):
+    async def settings(self, inv: Invocation, args: str) -> Card:
+        name, _, value = args.strip().partition(" ")
+        if not name:
+            current = await self.storage.chat_settings(inv.destination)
+            return card(f"This chat's time zone: {current.timezone}. Change it: " + SETTINGS_HINT)
+        if name.lower() not in ("timezone", "tz", "time-zone"):
+            raise CommandError(f"I have no setting {shorten(name, 30)!r}. " + SETTINGS_HINT)
+        if not value.strip():
+            raise CommandError("Which time zone? " + SETTINGS_HINT)
+        self._require_manage(inv)
+        zone = check_timezone(value)
+        await self.storage.set_timezone(inv.destination, zone)
+        moved = await self.reschedule_digests(inv.destination, zone)
+        digests = f" ({moved} digest{'s' if moved != 1 else ''} rescheduled)" if moved else ""
+        return card(f"This chat's time zone is now {zone}: digests and /catchup use it{digests}.")

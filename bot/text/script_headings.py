@@ -1,0 +1,153 @@
+"""Section headings for text not written in the Latin script.
+
+The heading rules of ``bot.text.headings`` read English: capitals mark names, word lists
+tell nouns from verbs. Chinese, Japanese and Arabic have no capitals, and Russian or Greek
+names need no English word list. Here a heading is what the section's sentences name
+together: the longest salient piece of text that at least two of them share (a run of
+characters in Chinese and Japanese, a run of words elsewhere), rarer in the rest of the
+story than in the section, and not made of stop words. In scripts with capitals (Cyrillic,
+Greek), a capitalised run of words (a name) is preferred. Nothing shared: no heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.text.language import dominant_script, is_cjk_char
+from bot.text.terms import entities, normalise, stopwords
+
+MAX_CJK_CHARS = 8
+MAX_WORDS = 4
+_CASED = ("CYRILLIC", "GREEK")
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,}")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def needs_script_heading(texts: Sequence[str]) -> bool:
+    """Whether these sentences are written in a script the English rules cannot read."""
+    script = dominant_script(" ".join(texts))
+    return script not in ("LATIN", "OTHER")
+
+
+def _cjk_pieces(text: str) -> set[str]:
+    pieces: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        # One character longer than a heading may be, to tell a cut from a whole.
+        for size in range(2, min(MAX_CJK_CHARS + 1, len(run)) + 1):
+            for i in range(len(run) - size + 1):
+                pieces.add(run[i : i + size])
+    return pieces
+
+
+def _word_pieces(text: str, stop: frozenset[str]) -> set[str]:
+    tokens = _WORD.findall(normalise(text))
+    pieces: set[str] = set()
+    for size in range(1, MAX_WORDS + 1):
+        for i in range(len(tokens) - size + 1):
+            gram = tokens[i : i + size]
+            if gram[0] in stop or gram[-1] in stop or min(len(t) for t in gram) < 3:
+                continue
+            pieces.add(" ".join(gram))
+    return pieces
+
+
+def _display(piece: str, texts: Sequence[str]) -> str:
+    """The piece as the sources wrote it (case kept), found in the first text having it."""
+    for text in texts:
+        match = re.search(re.escape(piece), text, re.IGNORECASE)
+        if match:
+            return match.group(0)
+    return piece
+
+
+def _taken(piece: str, avoid: set[str], unspaced: bool) -> bool:
+    """Whether another heading already says this (its words, or its character pairs)."""
+    if unspaced:
+        return any(piece[i : i + 2] in avoid for i in range(len(piece) - 1)) or piece in avoid
+    return any(part in avoid for part in piece.split())
+
+
+def _stands_alone(piece: str, inside: int, counts: dict[str, int]) -> bool:
+    """A run of characters that is a unit, not a cut: three or more characters (two are
+    as often a verb as a name: "加入", "结束"), and no longer run shared as often contains
+    it ("民政治协商会议全" is a cut of a longer name; so is "协商会")."""
+    if len(piece) < 3:
+        return False
+    longer = (
+        other
+        for other, n in counts.items()
+        if n >= inside and len(other) == len(piece) + 1 and piece in other
+    )
+    return next(longer, None) is None and len(piece) <= MAX_CJK_CHARS
+
+
+def derive_script_heading(
+    texts: Sequence[str],
+    *,
+    avoid: set[str],
+    headline: str = "",
+    context: Sequence[str] = (),
+    language: str | None = None,
+) -> str:
+    """A heading for a section in a non-Latin script, or "" when its sentences share none."""
+    if not texts:
+        return ""
+    script = dominant_script(" ".join(texts))
+    unspaced = script in _UNSPACED
+    stop = stopwords(language)
+
+    def pieces(text: str) -> set[str]:
+        return _cjk_pieces(text) if unspaced else _word_pieces(text, stop)
+
+    group = [pieces(t) for t in texts]
+    if script in _CASED:
+        names = [n.replace("_", " ") for t in texts for n in entities(t)]
+        for name in names:
+            if not any(w in avoid for w in name.split()) and len(name.split()) <= MAX_WORDS:
+                shown = _display(name, texts)
+                if shown and shown[0].isupper():
+                    return shown
+    others = [pieces(t) for t in context if t not in texts]
+    said = pieces(headline) if headline else set()
+    best, best_score = "", 0.0
+    # How many of the section's sentences, and the headline, say each piece.
+    counts: dict[str, int] = {}
+    for found in (*group, said):
+        for piece in found:
+            counts[piece] = counts.get(piece, 0) + 1
+    for piece, inside in counts.items():
+        if inside < 2:
+            continue
+        if _taken(piece, avoid, unspaced):
+            continue
+        if unspaced and not _stands_alone(piece, inside, counts):
+            continue
+        outside = sum(1 for found in others if piece in found)
+        length = len(piece) if unspaced else 2 * len(piece.split())
+        score = inside * length / (1.0 + outside)
+        if score > best_score or (score == best_score and piece < best):
+            best, best_score = piece, score
+    if not best or (unspaced and all(is_cjk_char(c) is False for c in best)):
+        return ""
+    return _display(best, texts)
+
+
+def script_heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
+    """Why a heading in a non-Latin script is not a good one (empty: it is): too long,
+    only stop words, a word repeated, or (when ``texts`` are given) not found in them."""
+    problems: list[str] = []
+    unspaced = dominant_script(heading) in _UNSPACED
+    words = normalise(heading).split()
+    if unspaced and len(heading.replace(" ", "")) > MAX_CJK_CHARS:
+        problems.append("too long")
+    if not unspaced and len(words) > MAX_WORDS:
+        problems.append("too long")
+    if len(set(words)) < len(words):
+        problems.append("repeated word")
+    if words and all(w in stopwords(None) for w in words):
+        problems.append("only stop words")
+    if texts and not any(normalise(heading) in normalise(t) for t in texts):
+        problems.append("not in the sources")
+    return problems

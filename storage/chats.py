@@ -1,0 +1,89 @@
+"""Per-chat settings (time zone) and each chat's place in ``/catchup``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.domain import ChatSettings, Destination, Story
+from storage.base import SqlBase
+from storage.models import ChatSettingsRow, StoryRow
+
+
+def _settings_value(destination: Destination, row: ChatSettingsRow | None) -> ChatSettings:
+    if row is None:
+        return ChatSettings(destination)
+    return ChatSettings(
+        destination,
+        timezone=row.timezone,
+        catchup_from=row.catchup_from,
+        caught_up_at=row.caught_up_at,
+    )
+
+
+async def _settings_row(s: AsyncSession, destination: Destination) -> ChatSettingsRow | None:
+    query = select(ChatSettingsRow).where(
+        ChatSettingsRow.platform == destination.platform,
+        ChatSettingsRow.chat_id == destination.chat_id,
+        ChatSettingsRow.thread_id == (destination.thread_id or ""),
+    )
+    row: ChatSettingsRow | None = (await s.execute(query)).scalar_one_or_none()
+    return row
+
+
+async def _ensure_row(s: AsyncSession, destination: Destination) -> ChatSettingsRow:
+    row = await _settings_row(s, destination)
+    if row is None:
+        row = ChatSettingsRow(
+            platform=destination.platform,
+            chat_id=destination.chat_id,
+            thread_id=destination.thread_id or "",
+            timezone="UTC",
+        )
+        s.add(row)
+    return row
+
+
+class ChatStorage(SqlBase):
+    async def _stories(self, s: AsyncSession, rows: Sequence[StoryRow]) -> list[Story]:
+        raise NotImplementedError  # SqlStorage maps story rows
+
+    async def chat_settings(self, destination: Destination) -> ChatSettings:
+        async def work(s: AsyncSession) -> ChatSettings:
+            return _settings_value(destination, await _settings_row(s, destination))
+
+        result: ChatSettings = await self.run(work)
+        return result
+
+    async def set_timezone(self, destination: Destination, timezone: str) -> None:
+        async def work(s: AsyncSession) -> None:
+            (await _ensure_row(s, destination)).timezone = timezone
+
+        await self.run(work)
+
+    async def mark_caught_up(
+        self, destination: Destination, *, window_from: datetime, at: datetime
+    ) -> None:
+        async def work(s: AsyncSession) -> None:
+            row = await _ensure_row(s, destination)
+            row.catchup_from = window_from
+            row.caught_up_at = at
+
+        await self.run(work)
+
+    async def stories_since(self, since: datetime, *, min_outlets: int, limit: int) -> list[Story]:
+        async def work(s: AsyncSession) -> list[Story]:
+            query = (
+                select(StoryRow)
+                .where(StoryRow.merged_into.is_(None), StoryRow.outlet_count >= min_outlets)
+                .where(StoryRow.updated_at >= since)
+                .order_by(StoryRow.updated_at.desc(), StoryRow.id)
+                .limit(limit)
+            )
+            return await self._stories(s, list((await s.execute(query)).scalars()))
+
+        result: list[Story] = await self.run(work)
+        return result

@@ -1,0 +1,58 @@
+"""Section headings in scripts the English heading rules cannot read."""
+
+from __future__ import annotations
+
+from bot.text.headings import derive_heading, heading_problems, is_good_heading
+from bot.text.script_headings import needs_script_heading
+
+AIIB = [
+    "英国各大报突出报道,英国申请加入由中国牵头的亚洲基础设施投资银行引发美国不满。",
+    "澳大利亚总理表示将尽快决定是否加入亚投行。",
+    "美国对英国加入亚投行表示关切。",
+]
+PUTIN = [
+    "Владимир Путин заявил в понедельник о начале операции.",
+    "По словам Владимира Путина, войска вернутся к осени.",
+    "Владимир Путин также встретился с министрами.",
+]
+MOSUL = [
+    "أعلنت الحكومة العراقية عن بدء عملية عسكرية جديدة في الموصل.",
+    "وقال المتحدث إن القوات تتقدم في الموصل بسرعة.",
+]
+
+
+def test_chinese_sections_are_named_by_what_their_sentences_share() -> None:
+    heading = derive_heading(AIIB, {}, avoid=set())
+    assert "亚投行" in heading
+    assert is_good_heading(heading, AIIB)
+
+
+def test_russian_sections_prefer_a_name() -> None:
+    heading = derive_heading(PUTIN, {}, avoid=set())
+    assert "Путин" in heading
+    assert heading_problems(heading, PUTIN) == []
+
+
+def test_arabic_sections_are_named_by_a_shared_word() -> None:
+    assert derive_heading(MOSUL, {}, avoid=set()) == "الموصل"
+
+
+def test_nothing_shared_means_no_heading_rather_than_filler() -> None:
+    unrelated = ["今天天气很好。", "股市周一上涨。"]
+    assert derive_heading(unrelated, {}, avoid=set()) == ""
+
+
+def test_headings_other_sections_use_are_avoided() -> None:
+    assert derive_heading(MOSUL, {}, avoid={"الموصل"}) != "الموصل"
+
+
+def test_model_headings_in_other_scripts_are_held_to_rules() -> None:
+    assert heading_problems("亚投行", AIIB) == []
+    assert "not in the sources" in heading_problems("北京奥运会", AIIB)
+    assert "repeated word" in heading_problems("Путин Путин")
+    assert "too long" in heading_problems("英国申请加入由中国牵头的亚洲基础设施投资银行")
+
+
+def test_latin_text_keeps_the_english_rules() -> None:
+    assert not needs_script_heading(["The River Tessel burst its banks in Marrowby."])
+    assert needs_script_heading(AIIB)

@@ -1,0 +1,59 @@
+"""Feed health in storage: notices reach the chats a feed served and the chat that added
+it, once; they go out through the outbox like posts; a dead feed added again is retried."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.core.clock import FixedClock
+from bot.core.domain import Destination
+from bot.delivery.dispatcher import Dispatcher
+from bot.feeds.health import notice_key
+from storage import SqlStorage
+from tests.bot.delivery.test_delivery import RecordingMessenger
+from tests.factories import seed_story
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+SERVED = Destination("telegram", "-1001")
+ADDER = Destination("telegram", "42")
+OTHER = Destination("telegram", "-1002")
+
+
+async def test_a_notice_goes_once_to_the_served_chats_and_the_adder(store: SqlStorage) -> None:
+    story, _ = await seed_story(store, NOW)
+    served, _ = await store.add_subscription(SERVED, "x", breaking_only=False, min_outlets=2)
+    await store.add_subscription(ADDER, "y", breaking_only=False, min_outlets=2)
+    await store.add_subscription(OTHER, "z", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(story, [served], now=NOW)
+    article = (await store.get_articles([story.article_ids[0]]))[0]
+    feed = next(f for f in await store.list_feeds() if f.id == article.feed_id)
+    feed = replace(feed, added_by=ADDER.key)
+    key = notice_key(feed, "unhealthy", NOW)
+    assert await store.enqueue_feed_notice(feed, key, "The feed is failing.", now=NOW) == 2
+    assert await store.enqueue_feed_notice(feed, key, "The feed is failing.", now=NOW) == 0
+    messenger = RecordingMessenger()
+    clock = FixedClock(NOW + timedelta(seconds=1))
+    dispatcher = Dispatcher(storage=store, messengers={"telegram": messenger}, clock=clock)
+    report = await dispatcher.dispatch_once()
+    assert report.sent == 3  # the story's post and two notices
+    notices = [(d, c) for d, c, n in messenger.sent if c.story_id is None]
+    assert sorted(d.chat_id for d, _ in notices) == ["-1001", "42"]
+    assert all("The feed is failing." in str(c.body) for _, c in notices)
+
+
+async def test_a_dead_feed_added_again_is_tried_at_once(store: SqlStorage) -> None:
+    feed = await store.upsert_feed("https://down.example/rss", "Down", added_by=ADDER.key)
+    dead = replace(
+        feed,
+        health="dead",
+        failing_since=NOW - timedelta(days=8),
+        consecutive_failures=40,
+        next_check_at=NOW + timedelta(days=1),
+    )
+    await store.save_feed_state(dead)
+    (loaded,) = await store.list_feeds()
+    assert (loaded.health, loaded.failing_since) == ("dead", NOW - timedelta(days=8))
+    again = await store.upsert_feed("https://down.example/rss", "Down", added_by=ADDER.key)
+    assert (again.health, again.next_check_at) == ("ok", None)
+    assert [f.id for f in await store.claim_due_feeds(NOW, 10, 60)] == [feed.id]
