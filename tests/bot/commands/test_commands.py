@@ -182,9 +182,11 @@ async def test_feeds_shows_each_feeds_health(commands: Commands, sqlite_store: S
     from datetime import UTC, datetime  # noqa: PLC0415
 
     since = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-    await sqlite_store.upsert_feed("https://fine.example/rss", "Fine")
-    down = await sqlite_store.upsert_feed("https://down.example/rss", "Down")
-    gone = await sqlite_store.upsert_feed("https://gone.example/rss", "Gone")
+    # The chat's own feeds are listed one by one (the operator's are summed up in a line).
+    own = {"scope": DM.feed_scope, "added_by": DM.destination.key}
+    await sqlite_store.add_scoped_feed("https://fine.example/rss", "Fine", **own)
+    down, _ = await sqlite_store.add_scoped_feed("https://down.example/rss", "Down", **own)
+    gone, _ = await sqlite_store.add_scoped_feed("https://gone.example/rss", "Gone", **own)
     failing = {"consecutive_failures": 6, "failing_since": since, "last_error": "timed out"}
     await sqlite_store.save_feed_state(replace(down, health="unhealthy", **failing))
     await sqlite_store.save_feed_state(replace(gone, health="dead", **failing))
