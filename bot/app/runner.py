@@ -94,6 +94,7 @@ class Runner:
         self._process_lock = asyncio.Lock()
         # Nudges between the loops of this process (set by the loop that made the work).
         self._to_process = asyncio.Event()
+        self._passes: set[asyncio.Task[None]] = set()  # poll passes in flight
         self._to_deliver = asyncio.Event()
 
     # ------------------------------------------------------------ one step of each loop
@@ -149,7 +150,10 @@ class Runner:
         await self._measure_outbox()
 
     async def cycle(self) -> None:
-        """Poll, process and deliver once, in that order (the demo's last pass, tests)."""
+        """Poll, process and deliver once, in that order (the demo's last pass, tests),
+        after the poll passes already in flight: what they store is processed too."""
+        if self._passes:
+            await asyncio.gather(*list(self._passes), return_exceptions=True)
         await self.poll_once()
         await self.process_once()
         await self.deliver_once()
@@ -200,7 +204,7 @@ class Runner:
     async def _poll_loop(self, stop: asyncio.Event) -> None:
         """Start a poll pass each tick while fewer than ``poll_passes`` run: a pass held
         by a slow host keeps only its own feeds waiting."""
-        passes: set[asyncio.Task[None]] = set()
+        passes = self._passes
         idle = asyncio.Event()  # set when the last running pass ends
 
         def finished(task: asyncio.Task[None]) -> None:

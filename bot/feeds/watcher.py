@@ -175,6 +175,10 @@ class Watcher:
         self._health = config.health()
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(max(1, config.concurrency))
+        # Poll passes of one process overlap; their claims must not. SQLite has no row
+        # locks (FOR UPDATE SKIP LOCKED is dropped), so two claims racing in one process
+        # could take the same feed; across processes PostgreSQL's locks keep them apart.
+        self._claiming = asyncio.Lock()
 
     async def poll_due(self) -> PollReport:
         """Claim due feeds a few at a time and poll each once; never raises for one bad
@@ -188,7 +192,8 @@ class Watcher:
         while budget > 0:
             # The lease runs from this claim, not from the start of the pass.
             lease_s = self._config.claim_lease_s + (self._clock.now() - now).total_seconds()
-            claimed = await self._store.claim_due_feeds(now, min(max(1, size), budget), lease_s)
+            async with self._claiming:
+                claimed = await self._store.claim_due_feeds(now, min(max(1, size), budget), lease_s)
             if not claimed:
                 break
             budget -= len(claimed)
