@@ -40,37 +40,58 @@ def _due(now: datetime, limit: int) -> Select[tuple[FeedRow]]:
     )
 
 
+def _revive_if_dead(row: FeedRow) -> None:
+    """Added (or listed by the operator) again: a dead feed is tried now. Its failing spell
+    is kept, so if it is still down it is dead again without a second notice; if it
+    answers, it is healthy."""
+    if row.health == "dead":
+        row.health = "ok"
+        row.next_check_at = None
+
+
 class FeedStorage(SqlBase):
+    async def _insert_feed(
+        self,
+        s: AsyncSession,
+        url: str,
+        name: str,
+        *,
+        allow_private: bool,
+        added_by: str | None,
+        html_url: str | None = None,
+    ) -> bool:
+        """Insert the feed unless its URL is stored; True when it was new. Insert-or-nothing
+        first: processes starting together list the same feeds, and a plain INSERT after a
+        SELECT would race into a unique violation."""
+        created = await s.execute(
+            self.insert(FeedRow)
+            .values(
+                url=url,
+                name=name,
+                allow_private=allow_private,
+                added_by=added_by,
+                created_at=utc_now(),
+                enabled=True,
+                consecutive_failures=0,
+                items_seen=0,
+                html_url=html_url,
+            )
+            .on_conflict_do_nothing(index_elements=["url"])
+        )
+        return bool(getattr(created, "rowcount", 0))
+
     async def upsert_feed(
         self, url: str, name: str, *, allow_private: bool = False, added_by: str | None = None
     ) -> Feed:
         async def work(s: AsyncSession) -> Feed:
-            # Insert-or-nothing first: processes starting together list the same feeds,
-            # and a plain INSERT after a SELECT would race into a unique violation.
-            created = await s.execute(
-                self.insert(FeedRow)
-                .values(
-                    url=url,
-                    name=name,
-                    allow_private=allow_private,
-                    added_by=added_by,
-                    created_at=utc_now(),
-                    enabled=True,
-                    consecutive_failures=0,
-                    items_seen=0,
-                )
-                .on_conflict_do_nothing(index_elements=["url"])
+            created = await self._insert_feed(
+                s, url, name, allow_private=allow_private, added_by=added_by
             )
             row = (await s.execute(select(FeedRow).where(FeedRow.url == url))).scalar_one()
-            if not getattr(created, "rowcount", 0):
+            if not created:
                 row.name = name or row.name
                 row.allow_private = allow_private
-                if row.health == "dead":
-                    # Added (or listed by the operator) again: try it now. Its failing spell
-                    # is kept, so if it is still down it is dead again without a second
-                    # notice; if it answers, it is healthy.
-                    row.health = "ok"
-                    row.next_check_at = None
+                _revive_if_dead(row)
                 if (
                     not row.enabled
                     and added_by is None
@@ -98,22 +119,12 @@ class FeedStorage(SqlBase):
         category: str = "",
     ) -> tuple[Feed, bool]:
         async def work(s: AsyncSession) -> tuple[Feed, bool]:
-            await s.execute(
-                self.insert(FeedRow)
-                .values(
-                    url=url,
-                    name=name,
-                    allow_private=False,
-                    added_by=added_by,
-                    created_at=utc_now(),
-                    enabled=True,
-                    consecutive_failures=0,
-                    items_seen=0,
-                    html_url=html_url,
-                )
-                .on_conflict_do_nothing(index_elements=["url"])
+            created = await self._insert_feed(
+                s, url, name, allow_private=False, added_by=added_by, html_url=html_url
             )
             row = (await s.execute(select(FeedRow).where(FeedRow.url == url))).scalar_one()
+            if not created:
+                _revive_if_dead(row)
             if html_url and not row.html_url:
                 row.html_url = html_url
             linked = await self._link(s, row.id, scope, added_by, category)

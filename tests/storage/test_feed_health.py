@@ -57,3 +57,14 @@ async def test_a_dead_feed_added_again_is_tried_at_once(store: SqlStorage) -> No
     again = await store.upsert_feed("https://down.example/rss", "Down", added_by=ADDER.key)
     assert (again.health, again.next_check_at) == ("ok", None)
     assert [f.id for f in await store.claim_due_feeds(NOW, 10, 60)] == [feed.id]
+
+
+async def test_a_dead_feed_added_again_in_chat_is_tried_at_once(store: SqlStorage) -> None:
+    # /addfeed goes through the scoped path, which must revive a dead feed too.
+    scope = {"scope": ADDER.key, "added_by": ADDER.key}
+    feed, linked = await store.add_scoped_feed("https://gone.example/rss", "Gone", **scope)
+    assert linked
+    await store.save_feed_state(replace(feed, health="dead", next_check_at=NOW + timedelta(days=1)))
+    again, linked_again = await store.add_scoped_feed("https://gone.example/rss", "Gone", **scope)
+    assert not linked_again  # the chat already had it
+    assert (again.health, again.next_check_at) == ("ok", None)
