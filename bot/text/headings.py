@@ -36,7 +36,7 @@ from bot.text.script_headings import (
     script_heading_problems,
 )
 from bot.text.sentences import wordlist
-from bot.text.terms import STOPWORDS, content_words, normalise
+from bot.text.terms import STOPWORDS, content_words, normalise, stem
 
 MAX_WORDS = 4
 
@@ -326,9 +326,12 @@ def derive_heading(
     scores: dict[str, float] = {}
     shown: dict[str, str] = {}
 
+    avoided = {stem(w) for w in avoid}
+
     def add(phrase: str, value: float, rarity: float | None = None) -> None:
         key_words = [w for w in content_words(phrase) if w not in TIME_WORDS]
-        if not key_words or set(key_words) & avoid:
+        # Stems, so "Philippine" and "Philippines" do not head two sections.
+        if not key_words or {stem(w) for w in key_words} & avoided:
             return
         key = " ".join(key_words)
         if rarity is None:
