@@ -98,21 +98,29 @@ class SqlStorage(
                 seen_urls.add(a.url)
                 if a.guid:
                     seen_guids.add((a.feed_id, a.guid))
-                row = ArticleRow(
-                    feed_id=a.feed_id,
-                    outlet=a.outlet,
-                    url=a.url,
-                    guid=a.guid,
-                    title=a.title,
-                    text=a.text,
-                    published=a.published,
-                    fetched_at=a.fetched_at,
-                    content_hash=a.content_hash,
-                    language=a.language,
-                    publisher=a.publisher,
+                # Two workers can poll one feed at once (a pass held past its
+                # claim lease): the constraint, not the read above, decides.
+                inserted = await s.execute(
+                    self.insert(ArticleRow)
+                    .values(
+                        feed_id=a.feed_id,
+                        outlet=a.outlet,
+                        url=a.url,
+                        guid=a.guid,
+                        title=a.title,
+                        text=a.text,
+                        published=a.published,
+                        fetched_at=a.fetched_at,
+                        content_hash=a.content_hash,
+                        language=a.language,
+                        publisher=a.publisher,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(ArticleRow)
                 )
-                s.add(row)
-                stored.append(row)
+                row = inserted.scalars().first()
+                if row is not None:
+                    stored.append(row)
             await s.flush()
             if stored:
                 await notify_in(s, "articles")

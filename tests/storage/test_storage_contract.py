@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,8 @@ import pytest
 
 from bot.core.domain import Delivery, Destination, Story
 from bot.core.errors import StorageError
-from storage import SqlStorage
+from storage import SqlStorage, open_storage
+
 from tests.factories import new_article, next_version, seed_story
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -71,6 +73,27 @@ async def test_add_articles_drops_duplicate_urls_and_guids(store: SqlStorage) ->
     stored = await store.add_articles([first, same_url, same_guid_a])
     assert [a.title for a in stored] == ["Title", "T2"]
     assert await store.add_articles([same_guid_b, first]) == []
+
+
+async def test_two_workers_storing_one_feed_at_once_store_each_article_once(
+    database_url: str,
+) -> None:
+    # Two processes can poll one feed at once; the second must neither crash nor duplicate.
+    first, second = await open_storage(database_url), await open_storage(database_url)
+    try:
+        feed = await first.upsert_feed("https://a.example/rss", "A")
+        batch = [
+            replace(new_article(feed.id, "A", f"T{i}", "X", NOW, slug=f"s{i}"), guid=f"g-{i}")
+            for i in range(20)
+        ]
+        results = await asyncio.gather(
+            *(store.add_articles(batch) for store in (first, second, first, second))
+        )
+        titles = [a.title for stored in results for a in stored]
+        assert sorted(titles) == sorted(a.title for a in batch)
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_stories_keep_members_and_follow_merges(store: SqlStorage) -> None:
