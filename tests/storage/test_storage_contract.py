@@ -11,7 +11,6 @@ import pytest
 from bot.core.domain import Delivery, Destination, Story
 from bot.core.errors import StorageError
 from storage import SqlStorage, open_storage
-
 from tests.factories import new_article, next_version, seed_story
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
