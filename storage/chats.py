@@ -19,6 +19,8 @@ def _settings_value(destination: Destination, row: ChatSettingsRow | None) -> Ch
     return ChatSettings(
         destination,
         timezone=row.timezone,
+        language=row.language,
+        language_hint=row.language_hint,
         catchup_from=row.catchup_from,
         caught_up_at=row.caught_up_at,
     )
@@ -61,6 +63,20 @@ class ChatStorage(SqlBase):
     async def set_timezone(self, destination: Destination, timezone: str) -> None:
         async def work(s: AsyncSession) -> None:
             (await _ensure_row(s, destination)).timezone = timezone
+
+        await self.run(work)
+
+    async def set_language(self, destination: Destination, language: str | None) -> None:
+        async def work(s: AsyncSession) -> None:
+            (await _ensure_row(s, destination)).language = language
+
+        await self.run(work)
+
+    async def note_language_hint(self, destination: Destination, hint: str) -> None:
+        async def work(s: AsyncSession) -> None:
+            row = await _settings_row(s, destination)
+            if row is None or row.language_hint != hint:
+                (await _ensure_row(s, destination)).language_hint = hint
 
         await self.run(work)
 

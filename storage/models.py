@@ -241,6 +241,8 @@ class ChatSettingsRow(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str] = mapped_column(String(64), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    language_hint: Mapped[str | None] = mapped_column(String(35), nullable=True)
     # The window the last /catchup showed: [catchup_from, caught_up_at); its pages reuse it.
     catchup_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     caught_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -54,7 +54,9 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Invocation:
     channel = interaction.channel
     if interaction.guild_id is None:
         dest = Destination("discord", str(interaction.channel_id), None)
-        return Invocation(dest, user_id, can_manage=True, is_private=True)
+        return Invocation(
+            dest, user_id, can_manage=True, is_private=True, language_hint=str(interaction.locale)
+        )
     if isinstance(channel, discord.Thread) and isinstance(channel.parent, discord.ForumChannel):
         dest = Destination("discord", str(channel.parent_id), None)
     elif isinstance(channel, discord.Thread) and channel.parent_id is not None:
@@ -67,6 +69,8 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Invocation:
         user_id,
         can_manage=interaction.permissions.manage_channels,
         scope=f"discord:guild:{interaction.guild_id}",
+        # A community server's preferred locale; others report en-US, a default, not a choice.
+        language_hint=str(interaction.guild_locale) if interaction.guild_locale else None,
     )
 
 

@@ -174,6 +174,13 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
             interaction, "settings", lambda inv: c.settings(inv, args), ephemeral=not timezone
         )
 
+    @app_commands.command(name="language", description=describe("language"))
+    @app_commands.describe(code="A language code such as de, fr, pt-BR; 'default' resets")
+    async def language(interaction: discord.Interaction[Any], code: str | None = None) -> None:
+        await r.answer(
+            interaction, "language", lambda inv: c.language(inv, code or ""), ephemeral=not code
+        )
+
     @app_commands.command(name="addfeed", description=describe("addfeed"))
     @app_commands.describe(url="Address of a site or its RSS/Atom feed")
     async def addfeed(interaction: discord.Interaction[Any], url: str) -> None:
@@ -226,6 +233,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         catchup,
         search,
         settings,
+        language,
         addfeed,
         removefeed,
         feeds,

@@ -40,7 +40,17 @@ log = logging.getLogger("newsbot.telegram")
 COMMAND_NAMES = tuple(info.name for info in COMMANDS)
 # Commands that change what a chat receives, so they need the sender's admin rights.
 MANAGE = frozenset(
-    {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds", "import", "export", "settings"}
+    {
+        "subscribe",
+        "unsubscribe",
+        "addfeed",
+        "removefeed",
+        "feeds",
+        "import",
+        "export",
+        "settings",
+        "language",
+    }
 )
 # Reading a story in a group or channel: the answer goes to the person, not the chat.
 QUIET = frozenset({"expand", "sources", "ask"})
@@ -51,6 +61,13 @@ _STORY_MENTION = re.compile(r"\bstory ([a-z0-9]{2,12})\b")
 ANSWER_ATTEMPTS = 3
 _GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def language_hint(message: Message) -> str | None:
+    """The sender's Telegram app language (``language_code``, an IETF tag), if Telegram
+    sent one; a channel post has no sender."""
+    user = message.from_user
+    return user.language_code if user is not None and user.language_code else None
 
 
 def story_of(message: Message) -> str | None:
@@ -160,6 +177,7 @@ class Handlers:
                 str(user_id),
                 can_manage=manage,
                 is_private=message.chat.type == ChatType.PRIVATE,
+                language_hint=language_hint(message),
             )
             card = await self.commands.run(inv, text)
         log.info(
@@ -222,6 +240,7 @@ class Handlers:
             str(user_id),
             can_manage=manage and await is_chat_admin(message.get_bot(), message),
             is_private=message.chat.type == ChatType.PRIVATE,
+            language_hint=language_hint(message),
         )
 
     async def _start_payload(self, message: Message, payload: str, user_id: int) -> Card:

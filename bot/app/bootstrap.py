@@ -39,6 +39,7 @@ from bot.commands.usage import MeteredChatModel
 from bot.core.clock import SystemClock
 from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
+from bot.core.locales import BotConfig
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import Clock, Messenger, Summarizer
 from bot.delivery.digests import DigestScheduler
@@ -62,6 +63,7 @@ __all__ = ["build_core", "evaluate_feeds", "run_bot", "run_chat", "run_demo", "v
 
 # Every section a configuration file may have, and the dataclass it maps onto.
 SECTIONS: dict[str, type[Any]] = {
+    "bot": BotConfig,
     "watcher": WatcherConfig,
     "fetch": FetchConfig,
     "parse": PoolConfig,
@@ -265,6 +267,7 @@ async def build_core(
             opml=OpmlCodec(),
             usage=storage,
             fallback=ExtractiveSummarizer(config.section("summarizer", SummaryConfig)),
+            default_language=config.section("bot", BotConfig).language,
         )
         running = config.section("runner", RunnerConfig)
         runner = Runner(

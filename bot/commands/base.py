@@ -18,6 +18,7 @@ from bot.core.domain import (
     scope_sees,
 )
 from bot.core.errors import CommandError
+from bot.core.locales import DEFAULT_LANGUAGE
 from bot.core.ports import Clock, Summarizer
 from bot.stories.matching import feed_scopes
 
@@ -43,6 +44,9 @@ class Invocation:
     can_manage: bool
     is_private: bool = False
     scope: str | None = None
+    # The platform's locale: Telegram's user ``language_code``, a Discord server's
+    # ``preferred_locale`` (a DM's: the person's). A chat that chose none is shown in it.
+    language_hint: str | None = None
 
     @property
     def feed_scope(self) -> str:
@@ -71,6 +75,7 @@ class CommandBase:
         opml: OpmlCodec | None = None,
         usage: ScopeUsageStore | None = None,
         fallback: Summarizer | None = None,
+        default_language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
@@ -83,6 +88,7 @@ class CommandBase:
         # answered by ``fallback`` (the extractive summariser) instead.
         self.usage = usage
         self.fallback = fallback
+        self.default_language = default_language
         self._questions = PersonLimiter(self.limits.questions_per_hour)
         self._answers = PersonLimiter(self.limits.answers_per_hour)
 

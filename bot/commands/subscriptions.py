@@ -8,6 +8,7 @@ from bot.commands.base import MAX_TOPIC_CHARS, TOPIC_HINT, CommandBase, Invocati
 from bot.core.cards import Card, Line, Text
 from bot.core.domain import Destination, Story, Subscription
 from bot.core.errors import CommandError
+from bot.core.locales import parse_language
 from bot.delivery.render import shorten, story_line
 from bot.stories.matching import match_subscriptions
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
@@ -46,6 +47,9 @@ class SubscriptionCommands(CommandBase):
         shown = str(
             replace(query, breaking_only=False, min_outlets=DEFAULT_MIN_OUTLETS, only_ours=False)
         )
+        hint = parse_language(inv.language_hint) if inv.language_hint else None
+        if hint:
+            await self.storage.note_language_hint(inv.destination, hint)
         subscription, created = await self.storage.add_subscription(
             inv.destination,
             shown,

@@ -359,6 +359,8 @@ class ChatSettings:
 
     destination: Destination
     timezone: str = "UTC"  # an IANA name, checked when it is set
+    language: str | None = None  # BCP 47, chosen with /language; None: not chosen
+    language_hint: str | None = None  # the platform's locale for the chat or its person
     catchup_from: datetime | None = None
     caught_up_at: datetime | None = None
 
