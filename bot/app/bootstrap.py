@@ -256,6 +256,7 @@ async def build_core(
             rate_limits=config.section("rate_limits", RateLimitConfig),
             metrics=metrics,
             public_url=config.section("web", WebConfig).public_url,
+            default_language=config.section("bot", BotConfig).language,
         )
         commands = Commands(
             storage=storage,

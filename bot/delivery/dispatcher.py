@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from bot.core.cards import Card, line
-from bot.core.domain import Delivery, MessageRef, Story, Summary
+from bot.core.domain import Delivery, Destination, MessageRef, Story, Summary
 from bot.core.errors import (
     AmbiguousDeliveryError,
     ConfigError,
@@ -35,6 +35,7 @@ from bot.core.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
 from bot.delivery.ports import DispatcherStore, SenderElection
@@ -111,8 +112,10 @@ class Dispatcher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         public_url: str = "",
         senders: SenderElection | None = None,
+        default_language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.storage = storage
+        self.default_language = default_language
         self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
@@ -127,6 +130,7 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         # One pass sends a few stories to many chats: load each (story, summary) once.
         self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
+        self._languages: dict[Destination, str] = {}  # per pass, like the stories
         # When each started row's send counts in the rate windows (row id -> monotonic).
         self._slots: dict[int, float] = {}
         # Set on shutdown: a pass starts nothing more, hands its queued rows back and
@@ -149,6 +153,7 @@ class Dispatcher:
             rows = await self._claim()
             if rows:
                 self._stories.clear()
+                self._languages.clear()
                 await self._schedule(rows, report)
         return report
 
@@ -458,6 +463,15 @@ class Dispatcher:
                 summary = await self.storage.get_summary(story.id)
                 entries.append((story, summary, self._page_url(story.id)))
         return digest_card(issue, entries) if entries else None
+
+    async def chat_language(self, destination: Destination) -> str:
+        """The language a chat's posts are shown in (see ``choose_language``)."""
+        if destination not in self._languages:
+            settings = await self.storage.chat_settings(destination)
+            self._languages[destination] = choose_language(
+                settings.language, settings.language_hint, self.default_language
+            )
+        return self._languages[destination]
 
     async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
         key = (delivery.story_id, delivery.story_version)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.domain import Delivery, Destination, Story, Summary
+from bot.core.domain import ChatSettings, Delivery, Destination, Story, Summary
 from bot.delivery.digest_ports import DigestReader
 
 
@@ -36,6 +36,11 @@ class SenderElection(Protocol):
 
 class DispatcherStore(DigestReader, Protocol):
     """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
+
+    async def chat_settings(self, destination: Destination) -> ChatSettings:
+        """Called once per chat and pass for the chat's language (see
+        ``LookBackStore.chat_settings``)."""
+        ...
 
     # ------------------------------------------------------------ taking work
 

@@ -19,6 +19,7 @@ from bot.core.locales import (
     parse_language,
     writes_right_to_left,
 )
+from bot.delivery.dispatcher import Dispatcher
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
 
@@ -101,3 +102,16 @@ def test_a_chat_always_gets_a_usable_language(stored: str | None, hint: str | No
     assert parse_language(chosen) == chosen
     if stored and parse_language(stored):
         assert chosen == parse_language(stored)
+
+
+async def test_the_dispatcher_shows_each_chat_in_its_language(
+    commands: Commands, clock: FixedClock
+) -> None:
+    dispatcher = Dispatcher(
+        storage=commands.storage, messengers={}, clock=clock, default_language="fr"
+    )
+    await commands.run(DM, "/language ar")
+    await commands.storage.note_language_hint(MEMBER.destination, "ru")
+    assert await dispatcher.chat_language(DM.destination) == "ar"
+    assert await dispatcher.chat_language(MEMBER.destination) == "ru"
+    assert await dispatcher.chat_language(Destination("discord", "9")) == "fr"
