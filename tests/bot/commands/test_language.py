@@ -90,7 +90,8 @@ def test_codes_are_canonical() -> None:
     assert base_language("zh-Hant-TW") == "zh"
     assert language_name("ar") == "العربية"
     assert language_name("ru", "en") == "Russian"
-    assert writes_right_to_left("ar") and writes_right_to_left("he")
+    assert writes_right_to_left("ar")
+    assert writes_right_to_left("he")
     assert not writes_right_to_left("de")
     with pytest.raises(ValueError, match="BCP 47"):
         BotConfig(language="elvish")
