@@ -33,6 +33,7 @@ from bot.stories.clustering_features import (
     top_terms,
     weigh,
 )
+from bot.stories.corroboration import Corroboration, confirming
 from bot.stories.kinds import is_news
 from bot.stories.wire import WireIndex
 
@@ -100,6 +101,7 @@ class _Story:
     first_ts: float = math.inf  # its earliest report
     title_keys: set[str] = field(default_factory=set)  # terms of its articles' titles
     outlet_ts: dict[str, float] = field(default_factory=dict)  # each outlet's latest report
+    corroboration: Corroboration = field(default_factory=Corroboration)
 
 
 class StoryClusterer:
@@ -172,7 +174,9 @@ class StoryClusterer:
         self._observe_pace(ts)
 
     def independent_outlets(self, story_id: str) -> tuple[str, ...]:
-        """Distinct outlets of an active story in order of first report; copies count once.
+        """Distinct outlets of an active story in order of first report; copies count once,
+        and an outlet counts only once a report of it is confirmed by another outlet's
+        (see ``bot.stories.corroboration``).
 
         An unknown or expired story has no active articles and so gives ``()``.
         """
@@ -185,7 +189,13 @@ class StoryClusterer:
             # A copy repeats its original; a video or quiz does not report the event.
             if d.wire_of is None and d.news:
                 seen.setdefault(d.outlet, None)
-        return tuple(seen)
+        return confirming(
+            tuple(seen),
+            story.corroboration,
+            language=story.language,
+            threshold=self._cfg.corroboration_threshold,
+            articles_seen=len(self._df_history),
+        )
 
     def story_of(self, article_id: int) -> str | None:
         """The current story of an active article; None once it left the window."""
@@ -347,6 +357,10 @@ class StoryClusterer:
         story.members.append(item.article_id)
         if item.wire_of is None:
             story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
+            if item.news:
+                story.corroboration.observe(
+                    item.outlet, item.vec, self._cfg.corroboration_threshold
+                )
         story.last_ts = max(story.last_ts, item.ts)
         story.first_ts = min(story.first_ts, item.ts)
         story.title_keys |= item.title_keys
@@ -406,6 +420,7 @@ class StoryClusterer:
         keep.last_ts = max(keep.last_ts, gone.last_ts)
         keep.first_ts = min(keep.first_ts, gone.first_ts)
         keep.title_keys |= gone.title_keys
+        keep.corroboration.absorb(gone.corroboration, self._cfg.corroboration_threshold)
         for outlet, ts in gone.outlet_ts.items():
             keep.outlet_ts[outlet] = max(keep.outlet_ts.get(outlet, -math.inf), ts)
         for key in gone.keys:
