@@ -29,7 +29,6 @@ from bot.stories.clustering_features import (
     Vector,
     count_terms,
     dot,
-    title_terms,
     top_terms,
     weigh,
 )
@@ -219,7 +218,7 @@ class StoryClusterer:
 
     def _prepare(self, doc: ClusterDoc, ts: float) -> _Doc:
         cfg = self._cfg
-        counts = count_terms(
+        counts, title_terms = count_terms(
             doc.title,
             doc.text,
             title_weight=cfg.title_weight,
@@ -246,7 +245,7 @@ class StoryClusterer:
         self._wire.add(doc.article_id, prints)
         keys = tuple(top_terms(vec, cfg.index_terms))
         news = is_news(doc.title, doc.url)
-        title_keys = frozenset(title_terms(doc.title, doc.language)) & vec.keys()
+        title_keys = title_terms & vec.keys()
         return _Doc(
             doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news, title_keys
         )
