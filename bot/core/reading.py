@@ -15,6 +15,15 @@ UNKNOWN = "und"
 SOURCE_LANGUAGE_NOTE = "Shown in its sources' language ({language})."
 
 
+def translation_language(chat_language: str) -> str:
+    """The language a chat's translations are made in: its language and script, not its
+    region ("de-AT" → "de", "zh-Hant-TW" → "zh-Hant"), so chats in Vienna and Berlin
+    share one translation while Traditional and Simplified Chinese get their own."""
+    parts = chat_language.split("-")
+    kept = [parts[0].lower()] + [p for p in parts[1:] if len(p) == 4 and p.isalpha()]
+    return "-".join(kept)
+
+
 def reads_differently(summary_language: str, chat_language: str) -> bool:
     """Whether a chat in ``chat_language`` reads a summary in ``summary_language`` as
     another language (regions and scripts aside: "de-AT" reads "de"). A summary of

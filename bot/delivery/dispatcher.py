@@ -38,7 +38,7 @@ from bot.core.errors import (
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
-from bot.core.reading import reads_differently, source_language_note
+from bot.core.reading import reads_differently, source_language_note, translation_language
 from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
 from bot.delivery.render import digest_card, story_post, update_card
@@ -492,7 +492,7 @@ class Dispatcher:
         language = await self.chat_language(destination)
         if not reads_differently(summary.language, language):
             return summary, None
-        key = (summary.story_id, summary.story_version, language)
+        key = (summary.story_id, summary.story_version, translation_language(language))
         if key not in self._translations:
             self._translations[key] = await self.storage.get_translation(*key)
         shown = self._translations[key] or summary

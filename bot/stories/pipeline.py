@@ -22,6 +22,7 @@ from bot.core.domain import Article, Feed, Sentence, Story, Subscription, Summar
 from bot.core.errors import SummaryError
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.ports import ArticleTextSource, Clock, Summarizer
+from bot.core.reading import translation_language
 from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
@@ -325,7 +326,9 @@ class Pipeline:
             return
         settings = await self.storage.chat_settings_for({s.destination for s in wanted})
         languages = Counter(
-            choose_language(chat.language, chat.language_hint, self.default_language)
+            translation_language(
+                choose_language(chat.language, chat.language_hint, self.default_language)
+            )
             for chat in settings.values()
         )
         await self.translator.translate(summary, [lang for lang, _ in languages.most_common()])
