@@ -123,3 +123,17 @@ class Translator:
             translation.total, dict(translation.fallbacks),
         )  # fmt: skip
         return translation
+
+
+class MemoryTranslations:
+    """A :class:`bot.summaries.ports.TranslationStore` in memory (evaluation, tests)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, int, str], Translation] = {}
+
+    async def translated_languages(self, story_id: str, story_version: int) -> set[str]:
+        return {lang for (s, v, lang) in self.saved if (s, v) == (story_id, story_version)}
+
+    async def save_translation(self, translation: Translation) -> None:
+        summary = translation.summary
+        self.saved[summary.story_id, summary.story_version, translation.language] = translation

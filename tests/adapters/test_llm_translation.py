@@ -5,6 +5,7 @@ language → the dispatcher's posts, read per chat."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,9 @@ from adapters.llm import OpenAIChatConfig, OpenAIChatModel
 from bot.core.cards import Card, Link, line_text
 from bot.core.clock import FixedClock
 from bot.core.domain import Article, Destination
+from bot.core.errors import ConfigError
 from bot.delivery.dispatcher import Dispatcher
+from bot.eval.summaries import evaluate_summaries
 from bot.stories.pipeline import Pipeline, StoriesConfig
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.llm import LLMConfig, LLMSummarizer
@@ -186,3 +189,43 @@ async def test_the_budget_caps_translations_and_chats_read_the_original_with_a_n
     german = post_to(messenger, DM)
     assert german.body[0][0].text == LEDE
     assert german.footer[0] == "Shown in its sources' language (Englisch)."
+
+
+def eval_row(story_id: str) -> str:
+    articles = [
+        {"source": outlet, "title": title, "text": text, "url": f"https://{i}.example/a"}
+        for i, (outlet, title, text) in enumerate(FLOOD)
+    ]
+    row = {"id": story_id, "date": "2024-03-05", "articles": articles, "summary": FLOOD[0][2]}
+    return json.dumps(row)
+
+
+async def test_eval_summaries_reports_the_share_of_translated_texts_kept(
+    fake: FakeOpenAI, clock: FixedClock
+) -> None:
+    # One sentence of seven comes back with a changed number: six of seven are kept.
+    model = TranslatingModel(changes={DEATHS: "Drei Menschen starben, 3 laut Polizei."})
+    fake.default = model.reply
+    chat = OpenAIChatModel(
+        OpenAIChatConfig(base_url=fake.base_url, model="fake-model", max_retries=0), api_key=None
+    )
+    llm = LLMSummarizer(
+        chat, LLMConfig(model="fake-model"), fallback=ExtractiveSummarizer(), clock=clock
+    )
+    try:
+        result = await evaluate_summaries([eval_row("en-1")], llm, translate_to="de")
+    finally:
+        await chat.close()
+    translation = result["translation"]
+    assert translation["summaries"] == 1
+    texts = translation["texts"]
+    assert translation["fallbacks"] == {"number": 1}
+    assert translation["kept_share"] == round((texts - 1) / texts, 4)
+    assert model.calls == {"summary": 1, "translate:de": 1}
+
+
+async def test_eval_translation_needs_the_llm_summariser_and_a_known_language() -> None:
+    with pytest.raises(ConfigError, match="LLM summariser"):
+        await evaluate_summaries([eval_row("x")], ExtractiveSummarizer(), translate_to="de")
+    with pytest.raises(ConfigError, match="not a language code"):
+        await evaluate_summaries([eval_row("x")], ExtractiveSummarizer(), translate_to="xx-!!")
