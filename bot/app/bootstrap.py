@@ -52,7 +52,8 @@ from bot.stories.pipeline import Pipeline, StoriesConfig
 from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
-from bot.summaries.ports import BudgetStore
+from bot.summaries.ports import BudgetStore, TranslationStore
+from bot.summaries.translator import Translator
 from storage import SqlStorage, open_storage
 from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
 from storage.notify import WorkListener
@@ -176,6 +177,19 @@ def build_summarizer(
     return llm, [model.close]
 
 
+def build_translator(
+    config: Config, summarizer: Summarizer, store: TranslationStore
+) -> Translator | None:
+    """The translator of summaries for chats' languages: the LLM summariser's model,
+    budget and concurrency (``[llm] translate``); None for the extractive summariser."""
+    if not isinstance(summarizer, LLMSummarizer):
+        return None
+    settings = config.section("llm", LLMConfig)
+    if not settings.translate or settings.translate_max_languages <= 0:
+        return None
+    return Translator(summarizer, store, max_languages=settings.translate_max_languages)
+
+
 def summary_concurrency(config: Config, stories: StoriesConfig) -> int:
     """Stories summarised at once: as configured, else as many as the LLM may be asked
     at once (one for the extractive summariser, which is CPU work on this loop)."""
@@ -246,6 +260,8 @@ async def build_core(
             stories=stories,
             summary_concurrency=summary_concurrency(config, stories),
             summary_articles=config.section("summarizer", SummaryConfig).max_articles,
+            translator=build_translator(config, summarizer, storage),
+            default_language=config.section("bot", BotConfig).language,
         )
         chosen = dict(messengers or {})
         dispatcher = Dispatcher(

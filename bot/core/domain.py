@@ -226,6 +226,7 @@ class Summary:
     story_version: int = 1
     what_changed: Sentence | None = None
     lead: int = 1  # the source number of the leading report: headline, link and lede
+    language: str = "und"  # BCP 47: the sources' language it is written in, or a translation's
 
     def source(self, number: int) -> SourceRef | None:
         for ref in self.sources:

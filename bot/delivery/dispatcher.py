@@ -38,6 +38,7 @@ from bot.core.errors import (
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
+from bot.core.reading import reads_differently, source_language_note, translation_language
 from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
 from bot.delivery.render import digest_card, story_post, update_card
@@ -91,6 +92,11 @@ def delivery_nonce(delivery: Delivery, suffix: str = "") -> str:
     return f"nb{delivery.id}v{delivery.story_version}{suffix}"
 
 
+def with_note(card: Card, note: str | None) -> Card:
+    """The card with ``note`` as its first line of small print."""
+    return replace(card, footer=(note, *card.footer)) if note else card
+
+
 def backoff_s(attempt: int, config: DeliveryConfig, rng: random.Random) -> float:
     """Exponential backoff with equal jitter (attempt counts from 1)."""
     ceiling = min(config.backoff_max_s, config.backoff_base_s * 2.0 ** max(0, attempt - 1))
@@ -131,6 +137,7 @@ class Dispatcher:
         # One pass sends a few stories to many chats: load each (story, summary) once.
         self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
         self._languages: dict[Destination, str] = {}  # per pass, like the stories
+        self._translations: dict[tuple[str, int, str], Summary | None] = {}
         # When each started row's send counts in the rate windows (row id -> monotonic).
         self._slots: dict[int, float] = {}
         # Set on shutdown: a pass starts nothing more, hands its queued rows back and
@@ -154,6 +161,7 @@ class Dispatcher:
             if rows:
                 self._stories.clear()
                 self._languages.clear()
+                self._translations.clear()
                 await self._schedule(rows, report)
         return report
 
@@ -330,14 +338,16 @@ class Dispatcher:
                 message_id = ref.message_id
             elif delivery.kind == "edit" and delivery.message_id:
                 story, summary = loaded
+                summary, note = await self._in_chat_language(delivery.destination, summary)
                 page = self._page_url(story.id)
-                post = story_post(story, summary, now, living=True, page_url=page)
-                message_id = await self._update(
-                    delivery, messenger, post, update_card(story, summary, now, page_url=page)
-                )
+                post = with_note(story_post(story, summary, now, living=True, page_url=page), note)
+                reply = with_note(update_card(story, summary, now, page_url=page), note)
+                message_id = await self._update(delivery, messenger, post, reply)
             else:
                 story, summary = loaded
+                summary, note = await self._in_chat_language(delivery.destination, summary)
                 post = story_post(story, summary, now, page_url=self._page_url(story.id))
+                post = with_note(post, note)
                 if delivery.kind == "post" and delivery.ping_role:
                     # Only a story's first post pings; its edits and updates never do.
                     post = replace(post, mention_role=delivery.ping_role)
@@ -472,6 +482,21 @@ class Dispatcher:
                 settings.language, settings.language_hint, self.default_language
             )
         return self._languages[destination]
+
+    async def _in_chat_language(
+        self, destination: Destination, summary: Summary
+    ) -> tuple[Summary, str | None]:
+        """The summary as the chat reads it: translated for its language when a
+        translation was stored (``bot.summaries.translator``), else the original with a
+        note naming the sources' language. Never waits for a model."""
+        language = await self.chat_language(destination)
+        if not reads_differently(summary.language, language):
+            return summary, None
+        key = (summary.story_id, summary.story_version, translation_language(language))
+        if key not in self._translations:
+            self._translations[key] = await self.storage.get_translation(*key)
+        shown = self._translations[key] or summary
+        return shown, source_language_note(shown.language, language)
 
     async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
         key = (delivery.story_id, delivery.story_version)

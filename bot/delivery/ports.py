@@ -42,6 +42,15 @@ class DispatcherStore(DigestReader, Protocol):
         ``LookBackStore.chat_settings``)."""
         ...
 
+    async def get_translation(
+        self, story_id: str, story_version: int, language: str
+    ) -> Summary | None:
+        """Called for a post to a chat whose language differs from the summary's.
+        Returns that summary version as translated for ``language``
+        (``bot.summaries.translator``); None when none was made (chats then read the
+        original)."""
+        ...
+
     # ------------------------------------------------------------ taking work
 
     async def claim_deliveries(
