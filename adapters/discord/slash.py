@@ -18,6 +18,7 @@ from discord import app_commands
 from bot.commands.router import COMMANDS, Commands, Invocation
 from bot.core.cards import Card
 from bot.core.errors import CommandError
+from bot.core.words import _, isolate
 
 Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
@@ -51,11 +52,14 @@ class Responder(Protocol):
 def check_pingable(interaction: discord.Interaction[Any], role: discord.Role) -> None:
     """Refuse a role the bot may not mention here: checked now, not at the first post."""
     if interaction.guild_id is None or role.is_default():
-        raise CommandError("Pick a role of this server to ping (not @everyone).")
+        raise CommandError(_("Pick a role of this server to ping (not @everyone)."))
     if not (role.mentionable or interaction.app_permissions.mention_everyone):
         raise CommandError(
-            f"I can't mention @{role.name}: make the role mentionable, or give me the "
-            '"Mention @everyone, @here and All Roles" permission, then subscribe again.'
+            _(
+                "I can't mention %(role)s: make the role mentionable, or give me the "
+                '"Mention @everyone, @here and All Roles" permission, then subscribe again.',
+                role=isolate(f"@{role.name}"),
+            )
         )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from adapters.catalogs import load_word_book
 from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
 from adapters.feeds.article_text import ArticleTextConfig, ArticleTextFetcher
 from adapters.feeds.evaluate import evaluate_feeds
@@ -264,6 +265,7 @@ async def build_core(
             default_language=config.section("bot", BotConfig).language,
         )
         chosen = dict(messengers or {})
+        words = load_word_book()
         dispatcher = Dispatcher(
             storage=storage,
             messengers=chosen,
@@ -273,6 +275,7 @@ async def build_core(
             metrics=metrics,
             public_url=config.section("web", WebConfig).public_url,
             default_language=config.section("bot", BotConfig).language,
+            words=words,
         )
         commands = Commands(
             storage=storage,
@@ -285,6 +288,7 @@ async def build_core(
             usage=storage,
             fallback=ExtractiveSummarizer(config.section("summarizer", SummaryConfig)),
             default_language=config.section("bot", BotConfig).language,
+            words=words,
         )
         running = config.section("runner", RunnerConfig)
         runner = Runner(

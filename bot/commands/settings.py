@@ -10,10 +10,11 @@ from bot.core.cards import Card
 from bot.core.domain import ChatSettings
 from bot.core.errors import CommandError
 from bot.core.locales import CATALOG_LANGUAGES, choose_language, language_name, parse_language
+from bot.core.words import N_, _, isolate, n_, speaking
 from bot.delivery.render import shorten
 
-SETTINGS_HINT = "e.g. /settings timezone Europe/Berlin (IANA names; the default is UTC)."
-LANGUAGE_HINT = "e.g. /language de, /language pt-BR; /language default follows the platform."
+SETTINGS_HINT = N_("e.g. /settings timezone Europe/Berlin (IANA names; the default is UTC).")
+LANGUAGE_HINT = N_("e.g. /language de, /language pt-BR; /language default follows the platform.")
 
 
 def check_timezone(name: str) -> str:
@@ -23,37 +24,69 @@ def check_timezone(name: str) -> str:
     found = by_fold.get(wanted.casefold())
     if found is None or wanted.casefold() in ("localtime", "factory"):
         raise CommandError(
-            f"I don't know the time zone {shorten(wanted, 40)!r}. Use an IANA name such as "
-            "Europe/Berlin, America/New_York or UTC."
+            _(
+                "I don't know the time zone %(zone)s. Use an IANA name such as "
+                "Europe/Berlin, America/New_York or UTC.",
+                zone=repr(shorten(wanted, 40)),
+            )
         )
     try:
         ZoneInfo(found)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise CommandError(f"The time zone {found} cannot be used here.") from err
+        raise CommandError(_("The time zone %(zone)s cannot be used here.", zone=found)) from err
     return found
 
 
 class SettingsCommands(DigestCommands):
     async def settings(self, inv: Invocation, args: str) -> Card:
-        name, _, value = args.strip().partition(" ")
+        name, _sep, value = args.strip().partition(" ")
         if not name:
             current = await self.storage.chat_settings(inv.destination)
             shown = self.chat_language(current)
             return card(
-                f"This chat's time zone: {current.timezone}. Change it: " + SETTINGS_HINT,
-                f"This chat's language: {language_name(shown)} ({shown}). Change it: "
-                + LANGUAGE_HINT,
+                _(
+                    "This chat's time zone: %(zone)s. Change it: %(hint)s",
+                    zone=isolate(current.timezone),
+                    hint=_(SETTINGS_HINT),
+                ),
+                _(
+                    "This chat's language: %(name)s (%(code)s). Change it: %(hint)s",
+                    name=language_name(shown),
+                    code=isolate(shown),
+                    hint=_(LANGUAGE_HINT),
+                ),
             )
         if name.lower() not in ("timezone", "tz", "time-zone"):
-            raise CommandError(f"I have no setting {shorten(name, 30)!r}. " + SETTINGS_HINT)
+            raise CommandError(
+                _(
+                    "I have no setting %(name)s. %(hint)s",
+                    name=repr(shorten(name, 30)),
+                    hint=_(SETTINGS_HINT),
+                )
+            )
         if not value.strip():
-            raise CommandError("Which time zone? " + SETTINGS_HINT)
+            raise CommandError(_("Which time zone? %(hint)s", hint=_(SETTINGS_HINT)))
         self._require_manage(inv)
         zone = check_timezone(value)
         await self.storage.set_timezone(inv.destination, zone)
         moved = await self.reschedule_digests(inv.destination, zone)
-        digests = f" ({moved} digest{'s' if moved != 1 else ''} rescheduled)" if moved else ""
-        return card(f"This chat's time zone is now {zone}: digests and /catchup use it{digests}.")
+        if moved:
+            return card(
+                n_(
+                    "This chat's time zone is now %(zone)s: digests and /catchup use it "
+                    "(%(count)s digest rescheduled).",
+                    "This chat's time zone is now %(zone)s: digests and /catchup use it "
+                    "(%(count)s digests rescheduled).",
+                    moved,
+                    zone=isolate(zone),
+                )
+            )
+        return card(
+            _(
+                "This chat's time zone is now %(zone)s: digests and /catchup use it.",
+                zone=isolate(zone),
+            )
+        )
 
     def chat_language(self, settings: ChatSettings) -> str:
         return choose_language(settings.language, settings.language_hint, self.default_language)
@@ -64,24 +97,63 @@ class SettingsCommands(DigestCommands):
         if not wanted:
             current = await self.storage.chat_settings(inv.destination)
             shown = self.chat_language(current)
-            how = "chosen here" if current.language else "the platform's or the bot's default"
+            if current.language:
+                how = _(
+                    "This chat's language: %(name)s (%(code)s), chosen here.",
+                    name=language_name(shown),
+                    code=isolate(shown),
+                )
+            else:
+                how = _(
+                    "This chat's language: %(name)s (%(code)s), the platform's or the bot's "
+                    "default.",
+                    name=language_name(shown),
+                    code=isolate(shown),
+                )
             return card(
-                f"This chat's language: {language_name(shown)} ({shown}), {how}.",
-                "Change it: " + LANGUAGE_HINT,
-                "My own words are in: "
-                + ", ".join(f"{language_name(c)} ({c})" for c in CATALOG_LANGUAGES)
-                + "; summaries are translated into any language.",
+                how,
+                _("Change it: %(hint)s", hint=_(LANGUAGE_HINT)),
+                _(
+                    "My own words are in: %(languages)s; summaries are translated into any "
+                    "language.",
+                    languages=", ".join(
+                        f"{language_name(c)} ({isolate(c)})" for c in CATALOG_LANGUAGES
+                    ),
+                ),
             )
         self._require_manage(inv)
         if wanted.lower() in ("default", "auto", "reset"):
             await self.storage.set_language(inv.destination, None)
+            self.forget_language(inv.destination)
             current = await self.storage.chat_settings(inv.destination)
-            shown = self.chat_language(current)
-            return card(f"This chat now follows the default: {language_name(shown)} ({shown}).")
+            shown = choose_language(
+                current.language, inv.language_hint or current.language_hint, self.default_language
+            )
+            # The answer is already in the language the chat now follows.
+            with speaking(self.words.words(shown)):
+                return card(
+                    _(
+                        "This chat now follows the default: %(name)s (%(code)s).",
+                        name=language_name(shown),
+                        code=isolate(shown),
+                    )
+                )
         code = parse_language(wanted)
         if code is None:
             raise CommandError(
-                f"I don't know the language {shorten(wanted, 35)!r}. " + LANGUAGE_HINT
+                _(
+                    "I don't know the language %(code)s. %(hint)s",
+                    code=repr(shorten(wanted, 35)),
+                    hint=_(LANGUAGE_HINT),
+                )
             )
         await self.storage.set_language(inv.destination, code)
-        return card(f"This chat's language is now {language_name(code)} ({code}).")
+        self.forget_language(inv.destination)
+        with speaking(self.words.words(code)):
+            return card(
+                _(
+                    "This chat's language is now %(name)s (%(code)s).",
+                    name=language_name(code),
+                    code=isolate(code),
+                )
+            )

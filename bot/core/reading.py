@@ -7,12 +7,13 @@ story needs) and the dispatcher (``bot.delivery``: which text a chat is shown).
 from __future__ import annotations
 
 from bot.core.locales import base_language, language_name
+from bot.core.words import N_, _
 
 UNKNOWN = "und"
 
 # The note under a post shown in its sources' language. One msgid, so the catalogs
 # translate it once; ``{language}`` is the sources' language, named in the chat's language.
-SOURCE_LANGUAGE_NOTE = "Shown in its sources' language ({language})."
+SOURCE_LANGUAGE_NOTE = N_("Shown in its sources' language (%(language)s).")
 
 
 def translation_language(chat_language: str) -> str:
@@ -35,10 +36,9 @@ def reads_differently(summary_language: str, chat_language: str) -> bool:
 
 def source_language_note(story_language: str, chat_language: str) -> str | None:
     """The one-line note for a chat reading a story in its sources' language, or None
-    when that is the chat's language or not known. The message is English until the
-    catalogs wrap ``SOURCE_LANGUAGE_NOTE``; the language's name is already in the chat's
-    language (CLDR): "Shown in its sources' language (Arabisch)."."""
+    when that is the chat's language or not known. In the chat's language (the caller
+    speaks it), with the language named in it by CLDR: "… (Arabisch)"."""
     if not reads_differently(story_language, chat_language):
         return None
     name = language_name(story_language, in_language=chat_language)
-    return SOURCE_LANGUAGE_NOTE.format(language=name)
+    return _(SOURCE_LANGUAGE_NOTE, language=name)

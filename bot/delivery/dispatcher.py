@@ -39,6 +39,7 @@ from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
 from bot.core.reading import reads_differently, source_language_note, translation_language
+from bot.core.words import WordBook, speaking
 from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
 from bot.delivery.render import digest_card, story_post, update_card
@@ -119,9 +120,11 @@ class Dispatcher:
         public_url: str = "",
         senders: SenderElection | None = None,
         default_language: str = DEFAULT_LANGUAGE,
+        words: WordBook | None = None,
     ) -> None:
         self.storage = storage
         self.default_language = default_language
+        self.words = words or WordBook()  # the bot's words, per chat language
         self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
@@ -297,6 +300,11 @@ class Dispatcher:
         return outcome
 
     async def _attempt(self, delivery: Delivery, report: DispatchReport) -> Outcome:
+        # Posts, updates and digests are rendered in the chat's language.
+        with speaking(self.words.words(await self.chat_language(delivery.destination))):
+            return await self._attempt_in_language(delivery, report)
+
+    async def _attempt_in_language(self, delivery: Delivery, report: DispatchReport) -> Outcome:
         messenger = self.messengers.get(delivery.destination.platform)
         if messenger is None:
             # The platform's adapter is disabled; the row waits until it is enabled again.
