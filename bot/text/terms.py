@@ -65,13 +65,21 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
+_FOLD_MAP = {**_QUOTE_MAP, **_DIGITS}
+
+
 def normalise(text: str) -> str:
     """Lower-cased, NFKC, straight quotes, plain dashes, ASCII digits, single spaces, no
     thousands commas. Both a claim and its sources pass through this before any
     comparison, so "1,000" matches "1000" and a curly quote matches a straight one."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP).translate(_DIGITS)
-    text = _THOUSANDS.sub("", text.lower())
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _fold(text)).strip()
+
+
+def _fold(text: str) -> str:
+    """``normalise`` but for its spaces, which no word contains: what words are read from."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _THOUSANDS.sub("", text.translate(_FOLD_MAP).lower())
 
 
 @functools.cache
@@ -189,7 +197,7 @@ def words(text: str) -> list[str]:
     """Lower-case word tokens of ``text`` in order: letters and digits, inner apostrophes
     kept; Chinese, Japanese and Korean text as overlapping character pairs."""
     out: list[str] = []
-    for tok in _WORD.findall(normalise(text)):
+    for tok in _WORD.findall(_fold(text)):
         if tok.isascii():
             out.append(tok)
         else:
@@ -220,7 +228,20 @@ def content_stems(text: str, lang: str | None = None, limit: int | None = None) 
     kept = [w for w in words(text) if len(w) > 1 and w not in stop and not w.isdigit()]
     if limit is not None:
         del kept[limit:]
-    return [stem(w, lang) for w in kept]
+    known = _stems_of(lang)
+    if len(known) > _STEM_TABLE_SIZE:
+        known.clear()
+    return [known.get(w) or known.setdefault(w, stem(w, lang)) for w in kept]
+
+
+_STEM_TABLE_SIZE = 100_000
+
+
+@functools.cache
+def _stems_of(lang: str | None) -> dict[str, str]:
+    """Word -> stem for one language: every article's words pass here, most of them
+    seen before (a plain lookup is several times cheaper than ``stem``'s cache key)."""
+    return {}
 
 
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
@@ -243,7 +264,30 @@ _FUNCTION_WORDS = (
 )
 _NOT_ENTITY = frozenset(_FUNCTION_WORDS.split())
 _ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
-_NAME_TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
+
+
+def _capitals() -> str:
+    """A character class of the capital letters of the Basic Multilingual Plane."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if chr(code).isupper():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
+# A name token is a word token (letters and digits, one inner apostrophe) whose first
+# letter is a capital; a run is such tokens separated by spaces or tabs only.
+_NAME_TOKEN_CAPITAL = rf"[{_capitals()}][^\W_]*(?:['\u2019][^\W_]+)?"
+_NAME_RUN = re.compile(
+    rf"(?<![^\W_])(?<![^\W_]['\u2019]){_NAME_TOKEN_CAPITAL}(?:[ \t]+{_NAME_TOKEN_CAPITAL})*"
+)
+_RUN_GAP = re.compile(r"[ \t]+")
 
 
 def entities(text: str, limit: int | None = None) -> list[str]:
@@ -257,25 +301,9 @@ def entities(text: str, limit: int | None = None) -> list[str]:
     """
     out: list[str] = []
     text = _ACRONYM.sub(_undot, text)
-    run: list[str] = []
-    run_start = 0
-    last_end = -1
-    for m in _NAME_TOKEN.finditer(text):
-        tok = m.group(0)
-        capital = tok[0].isupper() and not tok[0].isdigit()
-        joined = run and text[last_end : m.start()].strip(" \t") == ""
-        if capital and (joined or not run):
-            if not run:
-                run_start = m.start()
-            run.append(tok)
-        else:
-            if run and _emit(out, run, text, run_start, limit):
-                return out
-            run = [tok] if capital else []
-            run_start = m.start()
-        last_end = m.end()
-    if run:
-        _emit(out, run, text, run_start, limit)
+    for m in _NAME_RUN.finditer(text):
+        if _emit(out, _RUN_GAP.split(m.group(0)), text, m.start(), limit):
+            break
     return out
 
 
