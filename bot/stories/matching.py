@@ -21,6 +21,7 @@ from bot.stories.topics import (
     prepare_story,
     topic_matches,
 )
+from bot.text.language import UNKNOWN
 
 
 @lru_cache(maxsize=4096)
@@ -32,10 +33,16 @@ def _query(topic: str) -> TopicQuery | None:
 
 
 def story_text(story: Story, articles: Sequence[Article]) -> StoryText:
+    """The headline is the leading report's title, so it is in that report's language
+    (else the first article's)."""
+    lead = next((a for a in articles if a.title == story.headline), None)
+    lead = lead or (articles[0] if articles else None)
     return StoryText(
         headline=story.headline,
         titles=[a.title for a in articles],
         texts=[a.text for a in articles],
+        languages=[a.language for a in articles],
+        headline_language=lead.language if lead else UNKNOWN,
     )
 
 
