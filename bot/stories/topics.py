@@ -5,7 +5,9 @@ Syntax: words (``iraq``), quoted phrases (``"al asad"``), ``OR`` between alterna
 breaking stories), ``--outlets N`` (at least N independent outlets, default 2) and
 ``--only-ours`` (the chat's own feeds, not the operator's). Words
 next to each other must all match; ``OR`` binds tighter, so ``a OR b c`` means (a or b)
-and c. Matching ignores case and simple inflections (``iraq`` matches "Iraqi").
+and c. Matching ignores case and simple inflections (``iraq`` matches "Iraqi"), stems in
+the story's language too, and a term that names a place or a language matches its names
+in the story's language (``bot.text.place_names``: "العراق", "Ирак", "伊拉克").
 
 A term matches a story when it is in the headline or an article title, or when the
 article texts carry it strongly enough: one passing mention in one body is not enough.

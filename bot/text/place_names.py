@@ -106,7 +106,7 @@ def _read_cldr() -> dict[str, dict[str, set[str]]]:
     from babel.languages import get_official_languages  # noqa: PLC0415
 
     identifiers = localedata.locale_identifiers()
-    territories = [code for code in localedata.load("en")["territories"] if code.isalpha()]
+    territories = [code for code in _own_names("en")[0] if code.isalpha()]
     # Languages: those official somewhere (CLDR), with a locale of their own. Not every
     # language CLDR names: "Meta'", "Vai" or "Nama" would make "meta" (Spanish "goal"),
     # "vai" (Portuguese "goes") and "nama" (Indonesian "name") names of languages.
@@ -156,9 +156,10 @@ def _fold_accents(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    names: Mapping[str, Mapping[str, frozenset[str]]]  # language -> place -> names
-    english: Mapping[tuple[str, ...], frozenset[str]]  # words or stems -> places
-    foreign: Mapping[tuple[str, ...], frozenset[str]]  # non-ASCII names, any language
+    # Tuples, not sets: ~18,000 names and ~10,000 keys, read rarely, kept for good.
+    names: Mapping[str, Mapping[str, tuple[str, ...]]]  # language -> place -> names
+    english: Mapping[tuple[str, ...], tuple[str, ...]]  # words or stems -> places
+    foreign: Mapping[tuple[str, ...], tuple[str, ...]]  # non-ASCII names, any language
 
 
 @functools.cache
@@ -166,7 +167,7 @@ def _index() -> _Index:
     raw = _read_cldr()
     names = {
         lang: {
-            place: frozenset(v for name in found for v in _variants(name))
+            place: tuple(sorted({v for name in found for v in _variants(name)}))
             for place, found in by_place.items()
         }
         for lang, by_place in raw.items()
@@ -189,8 +190,8 @@ def _index() -> _Index:
         english[tuple(words(name))].add(place)
     return _Index(
         names=names,
-        english={k: frozenset(v) for k, v in english.items()},
-        foreign={k: frozenset(v) for k, v in foreign.items()},
+        english={k: tuple(sorted(v)) for k, v in english.items()},
+        foreign={k: tuple(sorted(v)) for k, v in foreign.items()},
     )
 
 
@@ -213,10 +214,18 @@ def places_named(term: tuple[str, ...], language: str | None = None) -> frozense
     found.update(index.english.get(tuple(stem(w) for w in term), ()))
     found.update(index.foreign.get(term, ()))
     if language and language != "en":
-        for place, names in index.names.get(language, {}).items():
-            if any(tuple(words(n)) == term for n in names):
-                found.add(place)
+        found.update(_language_keys(language).get(term, ()))
     return frozenset(found)
+
+
+@functools.cache
+def _language_keys(language: str) -> Mapping[tuple[str, ...], tuple[str, ...]]:
+    """One language's names as typed terms (the words of each) -> the places named."""
+    keys: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for place, names in _index().names.get(language, {}).items():
+        for name in names:
+            keys[tuple(words(name))].add(place)
+    return {k: tuple(sorted(v)) for k, v in keys.items() if k}
 
 
 @functools.lru_cache(maxsize=16384)
