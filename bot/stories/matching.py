@@ -47,10 +47,15 @@ def story_text(story: Story, articles: Sequence[Article]) -> StoryText:
 
 
 def subscription_wants(
-    sub: Subscription, story: Story, text: StoryText | PreparedStory, outlets: int | None = None
+    sub: Subscription,
+    story: Story,
+    text: StoryText | PreparedStory,
+    outlets: int | None = None,
+    *,
+    language: str | None = None,
 ) -> bool:
     """``outlets``: how many of the story's outlets the subscription can see (all when
-    None)."""
+    None); ``language``: the chat's (BCP 47), whose names of places its topic may use."""
     if sub.paused or story.merged_into is not None:
         return False
     if (story.outlet_count if outlets is None else outlets) < sub.min_outlets:
@@ -58,7 +63,7 @@ def subscription_wants(
     if sub.breaking_only and story.breaking_at is None:
         return False
     query = _query(sub.topic)
-    return query is not None and topic_matches(query, text)
+    return query is not None and topic_matches(query, text, language)
 
 
 def feed_scopes(feeds: Iterable[Feed]) -> dict[int, frozenset[str]]:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.clock import FixedClock
 from bot.core.domain import Article, Destination, Story, Subscription
-from bot.stories.matching import match_subscriptions, story_text
+from bot.stories.matching import match_subscriptions, story_text, subscription_wants
 from bot.stories.pipeline import Pipeline
 from bot.stories.topics import StoryText, parse_topic, topic_matches
 from bot.summaries.extractive import ExtractiveSummarizer
@@ -220,3 +220,11 @@ async def test_an_arabic_story_reaches_subscribe_iraq_through_the_pipeline(
         clock.now() + timedelta(days=1), 10, owner="t", lease_s=60.0
     )
     assert delivery.destination == CHAT
+
+
+def test_a_subscription_in_the_chats_language_names_places_in_it() -> None:
+    story, articles = build_story("ar", BOMBING["ar"], 700)
+    (sub,) = subscriptions("irak")
+    text = story_text(story, articles)
+    assert not subscription_wants(sub, story, text)
+    assert subscription_wants(sub, story, text, language="de")
