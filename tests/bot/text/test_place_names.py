@@ -10,13 +10,15 @@ from hypothesis import strategies as st
 
 from bot.stories.topics import StoryText, parse_topic, topic_matches
 from bot.text import place_names
+from bot.text.language import CANDIDATES
 from bot.text.place_names import place_aliases, places_named
 from bot.text.terms import stem, stems, words
 
 LATIN_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "tr", "pl", "nl", "sv")
 OTHER_SCRIPTS = ("ru", "ar", "zh", "ja", "el", "he", "fa", "ko", "uk")
-LANGUAGES = LATIN_LANGUAGES + OTHER_SCRIPTS
+LANGUAGES = CANDIDATES  # every language the detector can give a story
 ENGLISH = Locale.parse("en").territories
+ENGLISH_LANGUAGES = Locale.parse("en").languages
 NOT_PLACES = {"ZZ", "XA", "XB"}  # unknown region, pseudo-locales
 COUNTRIES = sorted(c for c in ENGLISH if len(c) == 2 and c.isalpha() and c not in NOT_PLACES)
 
@@ -49,6 +51,17 @@ def test_a_countrys_name_in_a_storys_language_matches_the_english_topic(
     assume(any(a.words == key(name) for a in place_aliases(code, lang)))
     assert matches(f'"{ENGLISH[code]}"', name, lang)
     assert matches(f'"{ENGLISH[code]}"', f"{name} 2026", lang)
+
+
+@given(code=st.sampled_from(sorted(CANDIDATES)), lang=st.sampled_from(LANGUAGES))
+def test_a_languages_name_in_a_storys_language_matches_the_english_topic(
+    code: str, lang: str
+) -> None:
+    name = Locale.parse(lang).languages.get(code)
+    assume(name is not None)
+    assert name is not None
+    assume(any(a.words == key(name) for a in place_aliases("lang:" + code, lang)))
+    assert matches(f'"{ENGLISH_LANGUAGES[code]}"', name, lang)
 
 
 @given(
