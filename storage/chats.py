@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import ChatSettings, Destination, Story
 from storage.base import SqlBase
 from storage.models import ChatSettingsRow, StoryRow
+
+CHUNK = 500  # destinations per query: far below every database's parameter limit
 
 
 def _settings_value(destination: Destination, row: ChatSettingsRow | None) -> ChatSettings:
@@ -19,6 +21,8 @@ def _settings_value(destination: Destination, row: ChatSettingsRow | None) -> Ch
     return ChatSettings(
         destination,
         timezone=row.timezone,
+        language=row.language,
+        language_hint=row.language_hint,
         catchup_from=row.catchup_from,
         caught_up_at=row.caught_up_at,
     )
@@ -64,6 +68,20 @@ class ChatStorage(SqlBase):
 
         await self.run(work)
 
+    async def set_language(self, destination: Destination, language: str | None) -> None:
+        async def work(s: AsyncSession) -> None:
+            (await _ensure_row(s, destination)).language = language
+
+        await self.run(work)
+
+    async def note_language_hint(self, destination: Destination, hint: str) -> None:
+        async def work(s: AsyncSession) -> None:
+            row = await _settings_row(s, destination)
+            if row is None or row.language_hint != hint:
+                (await _ensure_row(s, destination)).language_hint = hint
+
+        await self.run(work)
+
     async def mark_caught_up(
         self, destination: Destination, *, window_from: datetime, at: datetime
     ) -> None:
@@ -86,4 +104,26 @@ class ChatStorage(SqlBase):
             return await self._stories(s, list((await s.execute(query)).scalars()))
 
         result: list[Story] = await self.run(work)
+        return result
+
+    async def chat_settings_for(
+        self, destinations: Collection[Destination]
+    ) -> dict[Destination, ChatSettings]:
+        wanted = {d.key: d for d in destinations}
+        chats = sorted({(d.platform, d.chat_id) for d in wanted.values()})
+
+        async def work(s: AsyncSession) -> dict[Destination, ChatSettings]:
+            found: dict[Destination, ChatSettings] = {}
+            for start in range(0, len(chats), CHUNK):
+                part = chats[start : start + CHUNK]
+                query = select(ChatSettingsRow).where(
+                    tuple_(ChatSettingsRow.platform, ChatSettingsRow.chat_id).in_(part)
+                )
+                for row in (await s.execute(query)).scalars():
+                    dest = wanted.get(f"{row.platform}:{row.chat_id}:{row.thread_id}")
+                    if dest is not None:
+                        found[dest] = _settings_value(dest, row)
+            return {d: found.get(d, ChatSettings(d)) for d in wanted.values()}
+
+        result: dict[Destination, ChatSettings] = await self.run(work)
         return result

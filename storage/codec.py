@@ -44,6 +44,7 @@ def encode_summary(summary: Summary) -> str:
             "events": [{"when": e.when, "what": _sentence(e.what)} for e in summary.events],
             "what_changed": _sentence(summary.what_changed) if summary.what_changed else None,
             "lead": summary.lead,
+            "language": summary.language,
         },
         ensure_ascii=False,
     )
@@ -79,4 +80,5 @@ def decode_summary(payload: str, *, story_id: str, story_version: int, written_b
         story_version=story_version,
         what_changed=_unsentence(changed) if changed else None,
         lead=int(data.get("lead", 1)),
+        language=str(data.get("language") or "und"),
     )

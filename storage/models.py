@@ -131,6 +131,22 @@ class SummaryRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # JSON, see storage.codec
 
 
+class SummaryTranslationRow(Base):
+    """A summary version as chats of one language read it (``bot.summaries.translator``):
+    made once, shared by every chat of the language, pruned with its summary."""
+
+    __tablename__ = "summary_translations"
+
+    story_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    story_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    written_by: Mapped[str] = mapped_column(String(100))  # the original's: the AI note
+    kept: Mapped[int] = mapped_column(Integer, default=0)  # texts shown translated
+    total: Mapped[int] = mapped_column(Integer, default=0)  # texts of the summary
+    payload: Mapped[str] = mapped_column(Text)  # JSON, see storage.codec
+
+
 class SubscriptionRow(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
@@ -241,6 +257,8 @@ class ChatSettingsRow(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str] = mapped_column(String(64), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    language_hint: Mapped[str | None] = mapped_column(String(35), nullable=True)
     # The window the last /catchup showed: [catchup_from, caught_up_at); its pages reuse it.
     catchup_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     caught_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

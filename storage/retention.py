@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.base import SqlBase
-from storage.models import ArticleRow, DeliveryRow, StoryRow, SummaryRow
+from storage.models import (
+    ArticleRow,
+    DeliveryRow,
+    StoryRow,
+    SummaryRow,
+    SummaryTranslationRow,
+)
 
 FINISHED = ("sent", "skipped", "failed", "unconfirmed")
 
@@ -53,6 +59,12 @@ class RetentionStorage(SqlBase):
                 await s.execute(
                     delete(SummaryRow).where(
                         SummaryRow.story_id == story_id, SummaryRow.story_version == version
+                    )
+                )
+                await s.execute(
+                    delete(SummaryTranslationRow).where(
+                        SummaryTranslationRow.story_id == story_id,
+                        SummaryTranslationRow.story_version == version,
                     )
                 )
             # A story's finished rows go once the story is closed too: while a row is

@@ -29,6 +29,7 @@ from storage.outbox import OutboxStorage
 from storage.retention import RetentionStorage
 from storage.search import SearchStorage, follow_story, index_summary
 from storage.subscriptions import SubscriptionStorage
+from storage.translations import TranslationStorage
 from storage.usage import UsageStorage
 
 
@@ -43,6 +44,7 @@ class SqlStorage(
     BudgetStorage,
     RetentionStorage,
     UsageStorage,
+    TranslationStorage,
 ):
     """Storage on an async SQLAlchemy engine. Create it with ``storage.open_storage``."""
 

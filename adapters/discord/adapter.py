@@ -28,10 +28,17 @@ from bot.commands.router import Commands, Invocation
 from bot.core.cards import Action, Card, line
 from bot.core.domain import Destination
 from bot.core.errors import CommandError, ConfigError, NewsbotError
+from bot.core.words import N_, _, speaking
 
 log = logging.getLogger("newsbot.discord")
 
-SORRY = Card(body=(line("Something went wrong on my side; please try again in a minute."),))
+SORRY_TEXT = N_("Something went wrong on my side; please try again in a minute.")
+
+
+def sorry() -> Card:
+    return Card(body=(line(_(SORRY_TEXT)),))
+
+
 ErrorHook = Callable[[BaseException], None]
 T = TypeVar("T")
 
@@ -54,7 +61,9 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Invocation:
     channel = interaction.channel
     if interaction.guild_id is None:
         dest = Destination("discord", str(interaction.channel_id), None)
-        return Invocation(dest, user_id, can_manage=True, is_private=True)
+        return Invocation(
+            dest, user_id, can_manage=True, is_private=True, language_hint=str(interaction.locale)
+        )
     if isinstance(channel, discord.Thread) and isinstance(channel.parent, discord.ForumChannel):
         dest = Destination("discord", str(channel.parent_id), None)
     elif isinstance(channel, discord.Thread) and channel.parent_id is not None:
@@ -67,6 +76,8 @@ def invocation_of(interaction: discord.Interaction[Any]) -> Invocation:
         user_id,
         can_manage=interaction.permissions.manage_channels,
         scope=f"discord:guild:{interaction.guild_id}",
+        # A community server's preferred locale; others report en-US, a default, not a choice.
+        language_hint=str(interaction.guild_locale) if interaction.guild_locale else None,
     )
 
 
@@ -218,7 +229,9 @@ class DiscordAdapter:
         """Run ``work`` and answer; defer first when it is slow, so Discord never times out."""
         started = time.monotonic()
         inv = invocation_of(interaction)
-        task = asyncio.ensure_future(work(inv))
+        words = await self.commands.words_for(inv)
+        with speaking(words):  # the task copies the language with the rest of the context
+            task = asyncio.ensure_future(work(inv))
         done, _ = await asyncio.wait({task}, timeout=self.config.defer_after_s)
         deferred = not done
         if deferred:
@@ -233,10 +246,12 @@ class DiscordAdapter:
             card = Card(body=(line(str(err)),))
         except NewsbotError as err:
             log.warning("discord.command_failed command=%s error=%r", name, err)
-            card = SORRY
+            with speaking(words):
+                card = sorry()
         except Exception as err:  # a bug; an answer is still owed
             self.report_error(err)
-            card = SORRY
+            with speaking(words):
+                card = sorry()
         await self._reply(interaction, card, ephemeral=ephemeral)
         log.info(
             "discord.command command=%s dest=%s user=%s deferred=%s ms=%d",
@@ -270,12 +285,13 @@ class DiscordAdapter:
         """``/export``: the server's feeds as an OPML file, to the person who asked."""
         inv = invocation_of(interaction)
         try:
-            card, data = await self.commands.export_feeds(inv)
+            with speaking(await self.commands.words_for(inv)):
+                card, data = await self.commands.export_feeds(inv)
         except CommandError as err:
             card, data = Card(body=(line(str(err)),)), None
         except NewsbotError as err:
             log.warning("discord.command_failed command=export error=%r", err)
-            card, data = SORRY, None
+            card, data = sorry(), None
         if data is None:
             await self._reply(interaction, card, ephemeral=True)
             return
@@ -349,4 +365,4 @@ class DiscordAdapter:
         if interaction.type is discord.InteractionType.autocomplete:
             return
         with contextlib.suppress(discord.HTTPException):
-            await self._reply(interaction, SORRY, ephemeral=True)
+            await self._reply(interaction, sorry(), ephemeral=True)

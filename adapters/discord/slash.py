@@ -18,6 +18,7 @@ from discord import app_commands
 from bot.commands.router import COMMANDS, Commands, Invocation
 from bot.core.cards import Card
 from bot.core.errors import CommandError
+from bot.core.words import _, isolate
 
 Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
@@ -51,11 +52,14 @@ class Responder(Protocol):
 def check_pingable(interaction: discord.Interaction[Any], role: discord.Role) -> None:
     """Refuse a role the bot may not mention here: checked now, not at the first post."""
     if interaction.guild_id is None or role.is_default():
-        raise CommandError("Pick a role of this server to ping (not @everyone).")
+        raise CommandError(_("Pick a role of this server to ping (not @everyone)."))
     if not (role.mentionable or interaction.app_permissions.mention_everyone):
         raise CommandError(
-            f"I can't mention @{role.name}: make the role mentionable, or give me the "
-            '"Mention @everyone, @here and All Roles" permission, then subscribe again.'
+            _(
+                "I can't mention %(role)s: make the role mentionable, or give me the "
+                '"Mention @everyone, @here and All Roles" permission, then subscribe again.',
+                role=isolate(f"@{role.name}"),
+            )
         )
 
 
@@ -174,6 +178,13 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
             interaction, "settings", lambda inv: c.settings(inv, args), ephemeral=not timezone
         )
 
+    @app_commands.command(name="language", description=describe("language"))
+    @app_commands.describe(code="A language code such as de, fr, pt-BR; 'default' resets")
+    async def language(interaction: discord.Interaction[Any], code: str | None = None) -> None:
+        await r.answer(
+            interaction, "language", lambda inv: c.language(inv, code or ""), ephemeral=not code
+        )
+
     @app_commands.command(name="addfeed", description=describe("addfeed"))
     @app_commands.describe(url="Address of a site or its RSS/Atom feed")
     async def addfeed(interaction: discord.Interaction[Any], url: str) -> None:
@@ -226,6 +237,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         catchup,
         search,
         settings,
+        language,
         addfeed,
         removefeed,
         feeds,

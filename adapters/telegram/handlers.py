@@ -14,7 +14,7 @@ import logging
 import re
 import time
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -34,13 +34,24 @@ from bot.commands.router import COMMANDS, Commands, Invocation, split_command
 from bot.core.cards import Action, Card, line
 from bot.core.domain import Destination, MessageRef
 from bot.core.errors import CommandError, DeliveryError, TransientDeliveryError
+from bot.core.words import Words, _, isolate, speaking
 
 log = logging.getLogger("newsbot.telegram")
 
 COMMAND_NAMES = tuple(info.name for info in COMMANDS)
 # Commands that change what a chat receives, so they need the sender's admin rights.
 MANAGE = frozenset(
-    {"subscribe", "unsubscribe", "addfeed", "removefeed", "feeds", "import", "export", "settings"}
+    {
+        "subscribe",
+        "unsubscribe",
+        "addfeed",
+        "removefeed",
+        "feeds",
+        "import",
+        "export",
+        "settings",
+        "language",
+    }
 )
 # Reading a story in a group or channel: the answer goes to the person, not the chat.
 QUIET = frozenset({"expand", "sources", "ask"})
@@ -51,6 +62,13 @@ _STORY_MENTION = re.compile(r"\bstory ([a-z0-9]{2,12})\b")
 ANSWER_ATTEMPTS = 3
 _GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def language_hint(message: Message) -> str | None:
+    """The sender's Telegram app language (``language_code``, an IETF tag), if Telegram
+    sent one; a channel post has no sender."""
+    user = message.from_user
+    return user.language_code if user is not None and user.language_code else None
 
 
 def story_of(message: Message) -> str | None:
@@ -133,11 +151,12 @@ class Handlers:
         message = update.effective_message
         if message is None or not message.text:
             return
-        name, _ = split_command(message.text)
+        name, _args = split_command(message.text)
         if name in COMMAND_NAMES:
             await self._run(message, message.text)
             return
-        await self._answer(message, _card("Send /help to see what I can do."))
+        with speaking(await self._words_of(message)):
+            await self._answer(message, _card(_("Send /help to see what I can do.")))
 
     async def _run(self, message: Message, text: str) -> None:
         started = time.monotonic()
@@ -152,7 +171,8 @@ class Handlers:
             await self._export(message, user_id)
             return
         if channel is not None:
-            card = await self._run_for_channel(message, name, text, channel, user_id)
+            with speaking(await self._words_of(message)):
+                card = await self._run_for_channel(message, name, text, channel, user_id)
         else:
             manage = name in MANAGE and await is_chat_admin(message.get_bot(), message)
             inv = Invocation(
@@ -160,6 +180,7 @@ class Handlers:
                 str(user_id),
                 can_manage=manage,
                 is_private=message.chat.type == ChatType.PRIVATE,
+                language_hint=language_hint(message),
             )
             card = await self.commands.run(inv, text)
         log.info(
@@ -188,7 +209,9 @@ class Handlers:
                 data = bytes(await (await document.get_file()).download_as_bytearray())
             except TelegramError as err:
                 log.warning("event=telegram.import_download_failed reason=%r", err.message)
-                await self._answer(message, _card("I couldn't download that file; try again."))
+                with speaking(await self._words_of(message)):
+                    failed = _card(_("I couldn't download that file; try again."))
+                await self._answer(message, failed)
                 return
         name = document.file_name or ""
         card = await self.commands.guarded(
@@ -222,6 +245,7 @@ class Handlers:
             str(user_id),
             can_manage=manage and await is_chat_admin(message.get_bot(), message),
             is_private=message.chat.type == ChatType.PRIVATE,
+            language_hint=language_hint(message),
         )
 
     async def _start_payload(self, message: Message, payload: str, user_id: int) -> Card:
@@ -248,22 +272,27 @@ class Handlers:
         except DeliveryError as err:
             log.info("event=telegram.dm_refused user=%s reason=%r", user_id, str(err))
         link = f"https://t.me/{message.get_bot().username}"
+        with speaking(await self._words_of(message)):
+            hint = _(
+                "I answer privately: open %(link)s, press Start, then ask me again there.",
+                link=isolate(link),
+            )
         await self._answer(
             message,
-            _card(f"I answer privately: open {link}, press Start, then ask me again there."),
+            _card(hint),
         )
 
     async def _run_for_channel(
         self, message: Message, name: str, text: str, channel: str, user_id: int
     ) -> Card:
         if name not in CHANNEL_COMMANDS:
-            return _card(f"/{name} can't be used for a channel.")
+            return _card(_("/%(name)s can't be used for a channel.", name=name))
         if message.chat.type != ChatType.PRIVATE:
-            return _card("Manage a channel from a direct message with me.")
+            return _card(_("Manage a channel from a direct message with me."))
         target = await channel_target(message.get_bot(), user_id, channel)
         if target.chat_id is None:
             log.info("event=telegram.channel_refused user=%s channel=%s", user_id, channel)
-            return _card(target.refusal or "I can't manage that channel.")
+            return _card(target.refusal or _("I can't manage that channel."))
         inv = Invocation(
             Destination("telegram", str(target.chat_id)), str(user_id), can_manage=True
         )
@@ -278,7 +307,9 @@ class Handlers:
         action = Action.decode(query.data or "")
         message = query.message
         if action is None or not isinstance(message, Message):
-            await _acknowledge(query, "This button no longer works. /latest shows current stories.")
+            with speaking(await self._words_of_person(query.from_user)):
+                gone = _("This button no longer works. /latest shows current stories.")
+            await _acknowledge(query, gone)
             return
         private = message.chat.type == ChatType.PRIVATE
         if private:
@@ -293,6 +324,7 @@ class Handlers:
             str(query.from_user.id),
             can_manage=manage,
             is_private=private,
+            language_hint=query.from_user.language_code or None,
         )
         card = await self.commands.press(inv, action, label=label_of(message, query.data or ""))
         log.info(
@@ -310,6 +342,7 @@ class Handlers:
         """A press in a group or channel: the answer in the person's DM, else a callback
         answer whose link opens the DM with the answer."""
         user = Destination("telegram", str(query.from_user.id))
+        words = await self._words_of_person(query.from_user)
         try:
             await self.messenger.send(user, card, nonce=f"cb:{query.id}")
         except DeliveryError as err:
@@ -317,11 +350,15 @@ class Handlers:
             payload = action_payload(action)
             username = query.get_bot().username
             if payload is None:
-                await _acknowledge(query, "Start a chat with me to read answers privately.")
+                with speaking(words):
+                    start = _("Start a chat with me to read answers privately.")
+                await _acknowledge(query, start)
                 return
             await _acknowledge(query, url=deep_link(username, payload))
             return
-        await _acknowledge(query, "I sent you the answer in a private message.")
+        with speaking(words):
+            sent = _("I sent you the answer in a private message.")
+        await _acknowledge(query, sent)
 
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reply to one of our posts: ``expand 2``, ``sources`` or a question."""
@@ -340,6 +377,7 @@ class Handlers:
             str(user_id),
             can_manage=False,
             is_private=message.chat.type == ChatType.PRIVATE,
+            language_hint=language_hint(message),
         )
         card = await self.commands.follow_up(inv, story_id, message.text)
         log.info(
@@ -349,6 +387,28 @@ class Handlers:
             await self._answer_person(message, user_id, card)
             return
         await self._answer(message, card)
+
+    async def _words_of(self, message: Message) -> Words:
+        """The words of the chat ``message`` came from, for the adapter's own answers."""
+        user_id = message.from_user.id if message.from_user else message.chat.id
+        inv = Invocation(
+            destination_of(message),
+            str(user_id),
+            can_manage=False,
+            language_hint=language_hint(message),
+        )
+        return await self.commands.words_for(inv)
+
+    async def _words_of_person(self, user: User) -> Words:
+        """The words of a person's DM with the bot (a button press's private answers)."""
+        inv = Invocation(
+            Destination("telegram", str(user.id)),
+            str(user.id),
+            can_manage=False,
+            is_private=True,
+            language_hint=user.language_code or None,
+        )
+        return await self.commands.words_for(inv)
 
     async def _answer(self, message: Message, card: Card, *, nonce: str | None = None) -> None:
         """Reply to ``message``; a short rate-limit wait (two quick presses) is waited out."""

@@ -16,6 +16,8 @@ from telegram import Bot, ChatMember, ChatMemberAdministrator, Message
 from telegram import error as tg
 from telegram.constants import ChatType
 
+from bot.core.words import _
+
 log = logging.getLogger("newsbot.telegram")
 
 _MANAGERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
@@ -69,27 +71,52 @@ async def channel_target(bot: Bot, user_id: int, ref: str) -> ChannelTarget:
         chat = await bot.get_chat(int(ref) if ref.lstrip("-").isdigit() else ref)
     except tg.TelegramError:
         return ChannelTarget(
-            None, ref, f"I can't find {ref}. Add me to the channel as an admin, then try again."
+            None,
+            ref,
+            _(
+                "I can't find %(channel)s. Add me to the channel as an admin, then try again.",
+                channel=ref,
+            ),
         )
     title = f"@{chat.username}" if chat.username else (chat.title or ref)
     if chat.type != ChatType.CHANNEL:
         return ChannelTarget(
-            None, title, f"{title} is not a channel. For a group, send the command in the group."
+            None,
+            title,
+            _(
+                "%(channel)s is not a channel. For a group, send the command in the group.",
+                channel=title,
+            ),
         )
     try:
         user = await bot.get_chat_member(chat.id, user_id)
         me = await bot.get_chat_member(chat.id, bot.id)
     except tg.TelegramError:
         return ChannelTarget(
-            None, title, f"I'm not an admin of {title}. Add me as an admin who can post messages."
+            None,
+            title,
+            _(
+                "I'm not an admin of %(channel)s. Add me as an admin who can post messages.",
+                channel=title,
+            ),
         )
     if not _can_post(user):
         return ChannelTarget(
-            None, title, f"Only admins of {title} who can post there can change its subscriptions."
+            None,
+            title,
+            _(
+                "Only admins of %(channel)s who can post there can change its subscriptions.",
+                channel=title,
+            ),
         )
     if not _can_post(me):
         return ChannelTarget(
-            None, title, f"I can't post in {title}. Make me an admin who can post messages."
+            None,
+            title,
+            _(
+                "I can't post in %(channel)s. Make me an admin who can post messages.",
+                channel=title,
+            ),
         )
     return ChannelTarget(chat.id, title)
 

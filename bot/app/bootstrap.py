@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from adapters.catalogs import load_word_book
 from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
 from adapters.feeds.article_text import ArticleTextConfig, ArticleTextFetcher
 from adapters.feeds.evaluate import evaluate_feeds
@@ -39,6 +40,7 @@ from bot.commands.usage import MeteredChatModel
 from bot.core.clock import SystemClock
 from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
+from bot.core.locales import BotConfig
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import Clock, Messenger, Summarizer
 from bot.delivery.digests import DigestScheduler
@@ -51,7 +53,8 @@ from bot.stories.pipeline import Pipeline, StoriesConfig
 from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
-from bot.summaries.ports import BudgetStore
+from bot.summaries.ports import BudgetStore, TranslationStore
+from bot.summaries.translator import Translator
 from storage import SqlStorage, open_storage
 from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
 from storage.notify import WorkListener
@@ -62,6 +65,7 @@ __all__ = ["build_core", "evaluate_feeds", "run_bot", "run_chat", "run_demo", "v
 
 # Every section a configuration file may have, and the dataclass it maps onto.
 SECTIONS: dict[str, type[Any]] = {
+    "bot": BotConfig,
     "watcher": WatcherConfig,
     "fetch": FetchConfig,
     "parse": PoolConfig,
@@ -174,6 +178,19 @@ def build_summarizer(
     return llm, [model.close]
 
 
+def build_translator(
+    config: Config, summarizer: Summarizer, store: TranslationStore
+) -> Translator | None:
+    """The translator of summaries for chats' languages: the LLM summariser's model,
+    budget and concurrency (``[llm] translate``); None for the extractive summariser."""
+    if not isinstance(summarizer, LLMSummarizer):
+        return None
+    settings = config.section("llm", LLMConfig)
+    if not settings.translate or settings.translate_max_languages <= 0:
+        return None
+    return Translator(summarizer, store, max_languages=settings.translate_max_languages)
+
+
 def summary_concurrency(config: Config, stories: StoriesConfig) -> int:
     """Stories summarised at once: as configured, else as many as the LLM may be asked
     at once (one for the extractive summariser, which is CPU work on this loop)."""
@@ -244,8 +261,11 @@ async def build_core(
             stories=stories,
             summary_concurrency=summary_concurrency(config, stories),
             summary_articles=config.section("summarizer", SummaryConfig).max_articles,
+            translator=build_translator(config, summarizer, storage),
+            default_language=config.section("bot", BotConfig).language,
         )
         chosen = dict(messengers or {})
+        words = load_word_book()
         dispatcher = Dispatcher(
             storage=storage,
             messengers=chosen,
@@ -254,6 +274,8 @@ async def build_core(
             rate_limits=config.section("rate_limits", RateLimitConfig),
             metrics=metrics,
             public_url=config.section("web", WebConfig).public_url,
+            default_language=config.section("bot", BotConfig).language,
+            words=words,
         )
         commands = Commands(
             storage=storage,
@@ -265,6 +287,8 @@ async def build_core(
             opml=OpmlCodec(),
             usage=storage,
             fallback=ExtractiveSummarizer(config.section("summarizer", SummaryConfig)),
+            default_language=config.section("bot", BotConfig).language,
+            words=words,
         )
         running = config.section("runner", RunnerConfig)
         runner = Runner(

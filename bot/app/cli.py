@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     summaries = eval_sub.add_parser("summaries", help="summaries against editors' summaries")
     summaries.add_argument("file", type=Path)
     summaries.add_argument("--out", type=Path, help="write each rendered summary as JSON lines")
+    summaries.add_argument(
+        "--translate-to",
+        metavar="LANG",
+        help="also translate each summary (LLM summariser) and report the share kept",
+    )
     feeds_eval = eval_sub.add_parser("feeds", help="the parse path on a folder of feed files")
     feeds_eval.add_argument("directory", type=Path)
     stream = eval_sub.add_parser(
@@ -183,7 +188,11 @@ async def _eval(args: argparse.Namespace, config: Config) -> int:
         rendered: list[dict[str, Any]] = []
         try:
             result = await evaluate_summaries(
-                lines, summarizer, source=str(args.file), rendered=rendered
+                lines,
+                summarizer,
+                source=str(args.file),
+                rendered=rendered,
+                translate_to=args.translate_to,
             )
         finally:
             for closer in closers:

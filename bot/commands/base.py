@@ -17,20 +17,24 @@ from bot.core.domain import (
     default_scope,
     scope_sees,
 )
-from bot.core.errors import CommandError
+from bot.core.errors import CommandError, NewsbotError
+from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.ports import Clock, Summarizer
+from bot.core.words import N_, WordBook, Words, _, n_
 from bot.stories.matching import feed_scopes
 
 log = logging.getLogger("newsbot.commands")
 
-TOPIC_HINT = (
+TOPIC_HINT = N_(
     'Tell me what to follow, e.g. /subscribe iraq, /subscribe "al asad" OR baghdad, '
     "/subscribe iraq -football."
 )
-LATEST_HINT = "/latest shows recent stories and their ids."
+LATEST_HINT = N_("/latest shows recent stories and their ids.")
 MAX_TOPIC_CHARS = 200
 MAX_QUESTION_CHARS = 500
 LATEST_COUNT = 5
+LANGUAGE_TTL_S = 60.0  # a chat's language, remembered between its commands
+MAX_REMEMBERED_CHATS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,9 @@ class Invocation:
     can_manage: bool
     is_private: bool = False
     scope: str | None = None
+    # The platform's locale: Telegram's user ``language_code``, a Discord server's
+    # ``preferred_locale`` (a DM's: the person's). A chat that chose none is shown in it.
+    language_hint: str | None = None
 
     @property
     def feed_scope(self) -> str:
@@ -71,6 +78,8 @@ class CommandBase:
         opml: OpmlCodec | None = None,
         usage: ScopeUsageStore | None = None,
         fallback: Summarizer | None = None,
+        default_language: str = DEFAULT_LANGUAGE,
+        words: WordBook | None = None,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
@@ -83,6 +92,10 @@ class CommandBase:
         # answered by ``fallback`` (the extractive summariser) instead.
         self.usage = usage
         self.fallback = fallback
+        self.default_language = default_language
+        # The bot's words per language (the catalogs ``adapters/catalogs.py`` loads).
+        self.words = words or WordBook()
+        self._languages: dict[Destination, tuple[str, float]] = {}
         self._questions = PersonLimiter(self.limits.questions_per_hour)
         self._answers = PersonLimiter(self.limits.answers_per_hour)
 
@@ -91,9 +104,20 @@ class CommandBase:
         now = self.clock.now()
         until = limiter.take(f"{inv.destination.platform}:{inv.user_id}", now)
         if until is not None:
+            if what == "questions":
+                reached = n_(
+                    "You've reached %(count)s question an hour.",
+                    "You've reached %(count)s questions an hour.",
+                    limiter.per_hour,
+                )
+            else:
+                reached = n_(
+                    "You've reached %(count)s answer an hour.",
+                    "You've reached %(count)s answers an hour.",
+                    limiter.per_hour,
+                )
             raise CommandError(
-                f"You've reached {limiter.per_hour} {what} an hour. "
-                f"Try again {wait_words(now, until)}."
+                _("%(reached)s Try again %(when)s.", reached=reached, when=wait_words(now, until))
             )
 
     async def _visible_feeds(self) -> dict[int, frozenset[str]]:
@@ -121,6 +145,32 @@ class CommandBase:
     def _require_manage(self, inv: Invocation) -> None:
         if not inv.can_manage:
             raise CommandError(
-                "Only this chat's admins can change its subscriptions and feeds. "
-                "You can subscribe in a direct message with me."
+                _(
+                    "Only this chat's admins can change its subscriptions and feeds. "
+                    "You can subscribe in a direct message with me."
+                )
             )
+
+    async def words_for(self, inv: Invocation) -> Words:
+        """The words to answer ``inv`` in: the chat's chosen language, else the platform's
+        (``inv.language_hint``), else the bot's default. Remembered for a minute per chat,
+        so a burst of commands and presses reads the settings once."""
+        now = self.clock.now().timestamp()
+        known = self._languages.get(inv.destination)
+        if known is not None and now - known[1] < LANGUAGE_TTL_S:
+            return self.words.words(known[0])
+        try:
+            settings = await self.storage.chat_settings(inv.destination)
+            stored, hint = settings.language, settings.language_hint
+        except NewsbotError as err:  # the answer still goes out, in the hinted language
+            log.warning("command.language_unknown dest=%s error=%r", inv.destination.key, err)
+            stored, hint = None, None
+        language = choose_language(stored, inv.language_hint or hint, self.default_language)
+        if len(self._languages) >= MAX_REMEMBERED_CHATS:
+            self._languages.clear()
+        self._languages[inv.destination] = (language, now)
+        return self.words.words(language)
+
+    def forget_language(self, destination: Destination) -> None:
+        """The chat changed its language: the next answer reads it again."""
+        self._languages.pop(destination, None)

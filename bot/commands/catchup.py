@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.commands.base import CommandBase, Invocation, card
 from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
 from bot.core.cards import Card, Line
+from bot.core.words import _, n_, spoken
 from bot.delivery.render import compact_story, shorten
 from bot.stories.ranking import rank
 from bot.stories.topics import parse_topic
@@ -80,31 +81,62 @@ class CatchupCommands(CommandBase):
         if page == 1:
             await self.storage.mark_caught_up(inv.destination, window_from=start, at=now)
         when = _when(start, now, settings.timezone)
-        about = f" about {shorten(topic, 60)}" if topic else ""
+        about = shorten(topic, 60)
         chosen = stories[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         if not chosen:
-            if page > 1:
-                return card(f"No more stories{about} since {when}.")
-            return card(
-                f"Nothing new{about} since {when}: no story reported by two or more "
-                "outlets. /latest shows the most recent ones."
-            )
-        total = len(stories)
-        lines: list[Line | str] = [
-            f"Catching up{about} since {when}: {total} "
-            f"stor{'ies' if total != 1 else 'y'}, most important first."
-        ]
+            return card(_nothing(about, when, more_pages=page > 1))
+        lines: list[Line | str] = [_catching_up(about, when, len(stories))]
         for story in chosen:
             summary = await self.storage.get_summary(story.id)
             lines.extend(compact_story(story, summary, self.page_url(story.id)))
-        more = page * PAGE_SIZE < total
+        more = page * PAGE_SIZE < len(stories)
         lines.append(next_page_hint("catchup", rest, page, more))
         return card(*lines)
 
 
+def _nothing(about: str, when: str, *, more_pages: bool) -> str:
+    if more_pages and about:
+        return _("No more stories about %(topic)s since %(when)s.", topic=about, when=when)
+    if more_pages:
+        return _("No more stories since %(when)s.", when=when)
+    if about:
+        return _(
+            "Nothing new about %(topic)s since %(when)s: no story reported by two or more "
+            "outlets. /latest shows the most recent ones.",
+            topic=about,
+            when=when,
+        )
+    return _(
+        "Nothing new since %(when)s: no story reported by two or more outlets. "
+        "/latest shows the most recent ones.",
+        when=when,
+    )
+
+
+def _catching_up(about: str, when: str, total: int) -> str:
+    if about:
+        return n_(
+            "Catching up about %(topic)s since %(when)s: %(count)s story, most important first.",
+            "Catching up about %(topic)s since %(when)s: %(count)s stories, most important first.",
+            total,
+            topic=about,
+            when=when,
+        )
+    return n_(
+        "Catching up since %(when)s: %(count)s story, most important first.",
+        "Catching up since %(when)s: %(count)s stories, most important first.",
+        total,
+        when=when,
+    )
+
+
 def _when(start: datetime, now: datetime, timezone: str) -> str:
+    """The window's start in the chat's zone and language: ``14:00 UTC``, ``Mon 05 Feb
+    14:00 CET``."""
     local = start.astimezone(ZoneInfo(timezone))
     label = "UTC" if timezone == "UTC" else local.tzname() or timezone
-    if (now - start) < timedelta(hours=20):
-        return local.strftime("%H:%M ") + label
-    return local.strftime("%a %d %b %H:%M ") + label
+    words = spoken()
+    short = (now - start) < timedelta(hours=20)
+    if words.english:
+        return local.strftime("%H:%M " if short else "%a %d %b %H:%M ") + label
+    return f"{words.local_moment(local, with_day=not short)} {label}"

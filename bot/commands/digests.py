@@ -15,6 +15,7 @@ from bot.commands.subscriptions import SubscriptionCommands
 from bot.core.cards import Card, line
 from bot.core.clock import as_utc
 from bot.core.domain import Destination, Digest
+from bot.core.words import _, isolate, spoken
 from bot.delivery.schedules import next_due, parse_schedule, take_digest
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
 
@@ -35,17 +36,28 @@ class DigestCommands(SubscriptionCommands):
         sub = subs[0]
         if schedule is None:
             if await self.storage.clear_digest(sub.id):
-                return _add_line(answer, "Digest mode is off: each story is posted again.")
+                return _add_line(answer, _("Digest mode is off: each story is posted again."))
             return answer
         settings = await self.storage.chat_settings(inv.destination)
         now = self.clock.now()
         due = as_utc(next_due(schedule, now, settings.timezone))
         await self.storage.set_digest(sub.id, str(schedule), next_due_at=due, covers_from=now)
-        when = due.astimezone(ZoneInfo(settings.timezone)).strftime("%a %d %b %H:%M")
+        local = due.astimezone(ZoneInfo(settings.timezone))
+        words = spoken()
+        when = (
+            local.strftime("%a %d %b %H:%M")
+            if words.english
+            else words.local_moment(local, with_day=True)
+        )
         return _add_line(
             answer,
-            f"Digest mode: one message {schedule} ({settings.timezone}) instead of each "
-            f"story; the first on {when}. /settings timezone changes the zone.",
+            _(
+                "Digest mode: one message %(schedule)s (%(zone)s) instead of each story; "
+                "the first on %(when)s. /settings timezone changes the zone.",
+                schedule=isolate(str(schedule)),
+                zone=isolate(settings.timezone),
+                when=when,
+            ),
         )
 
     async def reschedule_digests(self, destination: Destination, timezone: str) -> int:

@@ -15,12 +15,13 @@ from bot.commands.ports import FeedProbe, OpmlCodec, OpmlFeed
 from bot.core.cards import Card, Line, Text
 from bot.core.domain import OPERATOR_SCOPE, Feed
 from bot.core.errors import CommandError, FeedError
+from bot.core.words import N_, _, isolate, n_, numeral, spoken
 from bot.delivery.render import shorten
 
-ADD_HINT = "Give me the address of a site or feed, e.g. /addfeed https://example.com/rss."
+ADD_HINT = N_("Give me the address of a site or feed, e.g. /addfeed https://example.com/rss.")
 SHOWN = 40
 MAX_IMPORT = 200  # feeds probed per import: each costs a fetch
-IMPORT_HINT = "Send an OPML file (from another feed reader) with /import as its caption."
+IMPORT_HINT = N_("Send an OPML file (from another feed reader) with /import as its caption.")
 
 
 Adder = Callable[[str, str, OpmlFeed], Awaitable[tuple[Feed, bool]]]
@@ -35,14 +36,19 @@ class ImportReport:
 
     def lines(self, source: str) -> list[Line | str]:
         shown: list[Line | str] = [
-            f"Imported {source}: {len(self.added)} added, {len(self.skipped)} skipped."
+            _(
+                "Imported %(source)s: %(added)s added, %(skipped)s skipped.",
+                source=source,
+                added=numeral(len(self.added)),
+                skipped=numeral(len(self.skipped)),
+            )
         ]
-        shown.extend(f"+ {shorten(name, 80)}" for name in self.added[:20])
+        shown.extend(f"+ {isolate(shorten(name, 80))}" for name in self.added[:20])
         if len(self.added) > 20:
-            shown.append(f"… and {len(self.added) - 20} more added.")
-        shown.extend(f"- {shorten(url, 80)}: {why}" for url, why in self.skipped[:20])
+            shown.append(_("… and %(count)s more added.", count=numeral(len(self.added) - 20)))
+        shown.extend(f"- {isolate(shorten(url, 80))}: {why}" for url, why in self.skipped[:20])
         if len(self.skipped) > 20:
-            shown.append(f"… and {len(self.skipped) - 20} more skipped.")
+            shown.append(_("… and %(count)s more skipped.", count=numeral(len(self.skipped) - 20)))
         return shown
 
 
@@ -62,16 +68,18 @@ async def import_opml(
             continue
         seen.add(entry.url)
         if number >= MAX_IMPORT:
-            report.skipped.append((entry.url, f"only the first {MAX_IMPORT} feeds are read"))
+            report.skipped.append(
+                (entry.url, _("only the first %(count)s feeds are read", count=numeral(MAX_IMPORT)))
+            )
             continue
         if len(report.added) >= room:
-            report.skipped.append((entry.url, "this chat's feed limit is reached"))
+            report.skipped.append((entry.url, _("this chat's feed limit is reached")))
             continue
         try:
             url = check_address(entry.url)
             feed_url, title = await probe.probe(url)
         except CommandError:
-            report.skipped.append((entry.url, "not a web address"))
+            report.skipped.append((entry.url, _("not a web address")))
             continue
         except FeedError as err:
             report.skipped.append((entry.url, shorten(str(err), 100)))
@@ -80,7 +88,7 @@ async def import_opml(
         if added:
             report.added.append(feed.name)
         else:
-            report.skipped.append((entry.url, "already one of the feeds"))
+            report.skipped.append((entry.url, _("already one of the feeds")))
     return report
 
 
@@ -88,10 +96,10 @@ def check_address(url: str) -> str:
     """A web address as typed, or a CommandError saying what is wrong with it."""
     url = url.strip()
     if not url:
-        raise CommandError(ADD_HINT)
+        raise CommandError(_(ADD_HINT))
     if len(url) > 2000 or any(c.isspace() for c in url):
         raise CommandError(
-            "That doesn't look like a web address. Example: /addfeed https://example.com/rss."
+            _("That doesn't look like a web address. Example: /addfeed https://example.com/rss.")
         )
     return url
 
@@ -102,24 +110,32 @@ class FeedCommands(CommandBase):
         url = check_address(url)
         if self.feed_probe is None:
             raise CommandError(
-                "Adding feeds from chat is turned off on this bot; ask its operator."
+                _("Adding feeds from chat is turned off on this bot; ask its operator.")
             )
         await self._check_quota(inv, 1)
         try:
             feed_url, title = await self.feed_probe.probe(url)
         except FeedError as err:
-            raise CommandError(f"I couldn't add that feed: {err}") from err
+            raise CommandError(_("I couldn't add that feed: %(error)s", error=err)) from err
         feed, added = await self.storage.add_scoped_feed(
             feed_url, title or feed_url, scope=inv.feed_scope, added_by=inv.destination.key
         )
         if not added:
             return card(
-                f"{shorten(feed.name, 80)} ({feed.url}) is one of this chat's feeds already."
+                _(
+                    "%(name)s (%(url)s) is one of this chat's feeds already.",
+                    name=shorten(feed.name, 80),
+                    url=isolate(feed.url),
+                )
             )
         return card(
-            f"Added {shorten(feed.name, 80)} ({feed.url}). "
-            "New stories from it will reach this chat's subscriptions (and only this "
-            f"{_community(inv)}'s)."
+            _(
+                "Added %(name)s (%(url)s). New stories from it will reach this chat's "
+                "subscriptions (and only this %(community)s's).",
+                name=shorten(feed.name, 80),
+                url=isolate(feed.url),
+                community=_community(inv),
+            )
         )
 
     async def _check_quota(self, inv: Invocation, adding: int) -> int:
@@ -128,8 +144,13 @@ class FeedCommands(CommandBase):
         room = self.limits.feeds_per_scope - have
         if room < max(adding, 1):
             raise CommandError(
-                f"This {_community(inv)} has {have} feeds, the most this bot allows "
-                f"({self.limits.feeds_per_scope}). Remove one with /removefeed first."
+                _(
+                    "This %(community)s has %(count)s feeds, the most this bot allows "
+                    "(%(most)s). Remove one with /removefeed first.",
+                    community=_community(inv),
+                    count=numeral(have),
+                    most=numeral(self.limits.feeds_per_scope),
+                )
             )
         return room
 
@@ -137,19 +158,33 @@ class FeedCommands(CommandBase):
         self._require_manage(inv)
         wanted = url.strip()
         if not wanted:
-            raise CommandError("Which feed? /removefeed <address>, as /feeds shows it.")
+            raise CommandError(_("Which feed? /removefeed <address>, as /feeds shows it."))
         feeds = await self.storage.list_feeds()
         found = [f for f in feeds if wanted in (f.url, str(f.id)) or f.name == wanted]
         ours = [f for f in found if inv.feed_scope in f.scopes]
         if ours:
             await self.storage.unlink_feed(ours[0].id, inv.feed_scope)
-            return card(f"Removed {shorten(ours[0].name, 80)} from this {_community(inv)}'s feeds.")
+            return card(
+                _(
+                    "Removed %(name)s from this %(community)s's feeds.",
+                    name=shorten(ours[0].name, 80),
+                    community=_community(inv),
+                )
+            )
         if any(OPERATOR_SCOPE in f.scopes for f in found):
             raise CommandError(
-                "That is one of the bot operator's feeds, which serve every chat; it can't be "
-                "removed here. To leave the operator's feeds out, subscribe with --only-ours."
+                _(
+                    "That is one of the bot operator's feeds, which serve every chat; it can't "
+                    "be removed here. To leave the operator's feeds out, subscribe with "
+                    "--only-ours."
+                )
             )
-        raise CommandError(f"This {_community(inv)} has no such feed. /feeds lists its feeds.")
+        raise CommandError(
+            _(
+                "This %(community)s has no such feed. /feeds lists its feeds.",
+                community=_community(inv),
+            )
+        )
 
     async def feeds(self, inv: Invocation) -> Card:
         self._require_manage(inv)
@@ -159,21 +194,41 @@ class FeedCommands(CommandBase):
         limit = self.limits.feeds_per_scope
         lines: list[Line | str] = []
         if ours:
-            lines.append(f"This {_community(inv)}'s feeds ({len(ours)} of {limit}):")
+            lines.append(
+                _(
+                    "This %(community)s's feeds (%(count)s of %(most)s):",
+                    community=_community(inv),
+                    count=numeral(len(ours)),
+                    most=numeral(limit),
+                )
+            )
             lines.extend(_feed_line(feed) for feed in ours[:SHOWN])
             if len(ours) > SHOWN:
-                lines.append(f"… and {len(ours) - SHOWN} more.")
+                lines.append(_("… and %(count)s more.", count=numeral(len(ours) - SHOWN)))
         else:
             lines.append(
-                f"This {_community(inv)} has added no feeds (up to {limit}); "
-                "add one with /addfeed <url>."
+                _(
+                    "This %(community)s has added no feeds (up to %(most)s); "
+                    "add one with /addfeed <url>.",
+                    community=_community(inv),
+                    most=numeral(limit),
+                )
             )
         if operator:
             names = ", ".join(shorten(f.name, 40) for f in operator[:10])
-            more = f" and {len(operator) - 10} more" if len(operator) > 10 else ""
+            if len(operator) > 10:
+                names = _(
+                    "%(names)s and %(count)s more", names=names, count=numeral(len(operator) - 10)
+                )
             lines.append(
-                f"Plus the operator's {len(operator)} feed{'s' if len(operator) != 1 else ''} "
-                f"(every chat gets them unless it subscribes with --only-ours): {names}{more}."
+                n_(
+                    "Plus the operator's %(count)s feed (every chat gets them unless it "
+                    "subscribes with --only-ours): %(names)s.",
+                    "Plus the operator's %(count)s feeds (every chat gets them unless it "
+                    "subscribes with --only-ours): %(names)s.",
+                    len(operator),
+                    names=names,
+                )
             )
         return card(*lines)
 
@@ -182,7 +237,7 @@ class FeedCommands(CommandBase):
         self._require_manage(inv)
         codec, probe = self._opml_tools()
         if not data:
-            raise CommandError(IMPORT_HINT)
+            raise CommandError(_(IMPORT_HINT))
         entries = read_file(codec, data)
         room = await self._check_quota(inv, 1)
 
@@ -201,24 +256,33 @@ class FeedCommands(CommandBase):
             "feeds.imported scope=%s added=%d skipped=%d",
             inv.feed_scope, len(report.added), len(report.skipped),
         )  # fmt: skip
-        return card(*report.lines(shorten(filename, 60) or "the file"))
+        return card(*report.lines(shorten(filename, 60) or _("the file")))
 
     async def export_feeds(self, inv: Invocation) -> tuple[Card, bytes | None]:
         """``/export``: this scope's feeds as an OPML file (None when there are none)."""
         self._require_manage(inv)
         if self.opml is None:
-            raise CommandError("OPML files are turned off on this bot; ask its operator.")
+            raise CommandError(_("OPML files are turned off on this bot; ask its operator."))
         ours = self._scope_feeds(await self.storage.list_feeds(), inv)
         if not ours:
-            return card(f"This {_community(inv)} has no feeds of its own to export."), None
+            nothing = _(
+                "This %(community)s has no feeds of its own to export.", community=_community(inv)
+            )
+            return card(nothing), None
         data = self.opml.write(
             [opml_entry(f, inv.feed_scope) for f in ours], f"newsbot feeds of {inv.feed_scope}"
         )
-        return card(f"This {_community(inv)}'s {len(ours)} feeds, as OPML."), data
+        shown = n_(
+            "This %(community)s's %(count)s feed, as OPML.",
+            "This %(community)s's %(count)s feeds, as OPML.",
+            len(ours),
+            community=_community(inv),
+        )
+        return card(shown), data
 
     def _opml_tools(self) -> tuple[OpmlCodec, FeedProbe]:
         if self.opml is None or self.feed_probe is None:
-            raise CommandError("Importing feeds from chat is turned off on this bot.")
+            raise CommandError(_("Importing feeds from chat is turned off on this bot."))
         return self.opml, self.feed_probe
 
 
@@ -229,41 +293,47 @@ def opml_entry(feed: Feed, scope: str) -> OpmlFeed:
 def read_file(codec: OpmlCodec, data: bytes) -> list[OpmlFeed]:
     """The feeds of an uploaded OPML file, or a CommandError saying what is wrong."""
     if len(data) > codec.max_bytes:
-        raise CommandError(f"That file is too big (at most {codec.max_bytes // 1000} kB).")
+        raise CommandError(
+            _("That file is too big (at most %(size)s kB).", size=numeral(codec.max_bytes // 1000))
+        )
     try:
         entries = codec.read(data)
     except FeedError as err:
-        raise CommandError(f"I couldn't read that OPML file: {err}.") from err
+        raise CommandError(_("I couldn't read that OPML file: %(error)s.", error=err)) from err
     if not entries:
-        raise CommandError("That OPML file lists no feeds (outlines with an xmlUrl).")
+        raise CommandError(_("That OPML file lists no feeds (outlines with an xmlUrl)."))
     return entries
 
 
 def _community(inv: Invocation) -> str:
     if inv.feed_scope.startswith("discord:guild:"):
-        return "server"
-    return "chat"
+        return _("server")
+    return _("chat")
 
 
 def _feed_state(feed: Feed) -> str:
     if not feed.enabled:
-        return "off"
+        return _("off")
     if feed.health == "dead":
-        return "dead: tried daily; /addfeed it again to retry now"
+        return _("dead: tried daily; /addfeed it again to retry now")
     if feed.health == "unhealthy" or feed.consecutive_failures:
-        return "failing"
-    return "ok"
+        return _("failing")
+    return _("ok")
 
 
 def _feed_line(feed: Feed) -> Line:
     state = _feed_state(feed)
-    facts = [feed.url, f"{feed.items_seen} items"]
+    words = spoken()
+    facts = [
+        isolate(feed.url),
+        n_("%(count)s item", "%(count)s items", feed.items_seen),
+    ]
     if feed.failing_since:
-        facts.append(f"failing since {feed.failing_since.strftime('%d %b %H:%M UTC')}")
+        facts.append(_("failing since %(when)s", when=words.moment(feed.failing_since)))
     if feed.last_success_at:
-        facts.append(f"last success {feed.last_success_at.strftime('%d %b %H:%M UTC')}")
+        facts.append(_("last success %(when)s", when=words.moment(feed.last_success_at)))
     if feed.last_error:
-        facts.append(f"last error: {shorten(feed.last_error, 80)}")
+        facts.append(_("last error: %(error)s", error=shorten(feed.last_error, 80)))
     return (
         Text("• "),
         Text(shorten(feed.name, 60), "bold"),

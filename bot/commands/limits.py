@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.words import n_
+
 HOUR = timedelta(hours=1)
 
 
@@ -61,6 +63,6 @@ class PersonLimiter:
 
 
 def wait_words(now: datetime, until: datetime) -> str:
-    """``until`` as a person reads it: "in 12 minutes"."""
+    """``until`` as a person reads it, in the chat's language: "in 12 minutes"."""
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-    return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+    return n_("in %(count)s minute", "in %(count)s minutes", minutes)

@@ -36,6 +36,16 @@ class LookBackStore(Protocol):
         """Called by ``/settings timezone``, with an IANA name already checked."""
         ...
 
+    async def set_language(self, destination: Destination, language: str | None) -> None:
+        """Called by ``/language``, with a BCP 47 tag already checked; None returns the
+        chat to the default (its platform's locale, else ``[bot] language``)."""
+        ...
+
+    async def note_language_hint(self, destination: Destination, hint: str) -> None:
+        """Called when a chat subscribes: remembers its platform's locale, so posts to a
+        chat that chose no language are in the language of the person who set it up."""
+        ...
+
     async def mark_caught_up(
         self, destination: Destination, *, window_from: datetime, at: datetime
     ) -> None:

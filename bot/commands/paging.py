@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.core.errors import CommandError
+from bot.core.words import _, isolate, numeral
 
 PAGE_SIZE = 8
 MAX_PAGE = 50
@@ -19,13 +20,16 @@ def take_page(args: str) -> tuple[str, int]:
         return args.strip(), 1
     value = found.group(1)
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
-        raise CommandError(f"--page needs a number from 1 to {MAX_PAGE}.")
+        raise CommandError(_("--page needs a number from 1 to %(most)s.", most=numeral(MAX_PAGE)))
     return args[: found.start()].strip(), int(value)
 
 
 def next_page_hint(command: str, args: str, page: int, more: bool) -> str:
-    shown = f"Page {page}"
     if not more:
-        return shown + (" (the last)." if page > 1 else ".")
+        if page > 1:
+            return _("Page %(page)s (the last).", page=numeral(page))
+        return _("Page %(page)s.", page=numeral(page))
     following = " ".join(p for p in (f"/{command}", args, f"--page {page + 1}") if p)
-    return f"{shown}; {following} shows more."
+    return _(
+        "Page %(page)s; %(command)s shows more.", page=numeral(page), command=isolate(following)
+    )

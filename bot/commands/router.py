@@ -22,6 +22,7 @@ from bot.commands.stories import StoryCommands
 from bot.commands.subscriptions import SubscriptionCommands
 from bot.core.cards import Action, Card, Line, Text
 from bot.core.errors import CommandError, NewsbotError
+from bot.core.words import N_, _, speaking
 from bot.delivery.render import shorten
 
 
@@ -35,29 +36,32 @@ class CommandInfo:
 COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "subscribe",
-        "Follow a topic in this chat",
+        N_("Follow a topic in this chat"),
         "/subscribe <topic> [--breaking] [--outlets N] [--only-ours] [--digest daily 08:00]",
     ),
-    CommandInfo("unsubscribe", "Stop following a topic", "/unsubscribe <topic>"),
-    CommandInfo("subscriptions", "List this chat's topics", "/subscriptions"),
-    CommandInfo("latest", "Recent stories, optionally on a topic", "/latest [topic]"),
-    CommandInfo("expand", "A story's section in full", "/expand <story> [section]"),
-    CommandInfo("sources", "The sources of a story", "/sources <story>"),
-    CommandInfo("ask", "Ask a question about a story", "/ask <story> <question>"),
+    CommandInfo("unsubscribe", N_("Stop following a topic"), "/unsubscribe <topic>"),
+    CommandInfo("subscriptions", N_("List this chat's topics"), "/subscriptions"),
+    CommandInfo("latest", N_("Recent stories, optionally on a topic"), "/latest [topic]"),
+    CommandInfo("expand", N_("A story's section in full"), "/expand <story> [section]"),
+    CommandInfo("sources", N_("The sources of a story"), "/sources <story>"),
+    CommandInfo("ask", N_("Ask a question about a story"), "/ask <story> <question>"),
     CommandInfo(
         "catchup",
-        "The most important stories since you last caught up",
+        N_("The most important stories since you last caught up"),
         "/catchup [topic] [12h|2d|monday]",
     ),
-    CommandInfo("search", "Find stored stories by their words", "/search <words>"),
-    CommandInfo("settings", "This chat's time zone", "/settings timezone <Area/City>"),
-    CommandInfo("addfeed", "Add a news feed to this server's or chat's own", "/addfeed <url>"),
-    CommandInfo("removefeed", "Remove a feed this server or chat added", "/removefeed <url>"),
-    CommandInfo("feeds", "This server's or chat's feeds and how they are doing", "/feeds"),
-    CommandInfo("usage", "AI use by this chat's questions, and its limit", "/usage"),
-    CommandInfo("import", "Add the feeds of an OPML file", "/import (with an OPML file)"),
-    CommandInfo("export", "This server's or chat's feeds as an OPML file", "/export"),
-    CommandInfo("help", "What I can do", "/help"),
+    CommandInfo("search", N_("Find stored stories by their words"), "/search <words>"),
+    CommandInfo("settings", N_("This chat's time zone"), "/settings timezone <Area/City>"),
+    CommandInfo(
+        "language", N_("The language of this chat's posts and my words"), "/language <code>"
+    ),
+    CommandInfo("addfeed", N_("Add a news feed to this server's or chat's own"), "/addfeed <url>"),
+    CommandInfo("removefeed", N_("Remove a feed this server or chat added"), "/removefeed <url>"),
+    CommandInfo("feeds", N_("This server's or chat's feeds and how they are doing"), "/feeds"),
+    CommandInfo("usage", N_("AI use by this chat's questions, and its limit"), "/usage"),
+    CommandInfo("import", N_("Add the feeds of an OPML file"), "/import (with an OPML file)"),
+    CommandInfo("export", N_("This server's or chat's feeds as an OPML file"), "/export"),
+    CommandInfo("help", N_("What I can do"), "/help"),
 )
 _NAMES = {info.name for info in COMMANDS}
 
@@ -84,7 +88,12 @@ class Commands(
     """Every command of the bot, platform-neutral."""
 
     async def run(self, inv: Invocation, text: str) -> Card:
-        """Parse and run one command line. Never raises for a person's mistake."""
+        """Parse and run one command line, answering in the chat's language. Never raises
+        for a person's mistake."""
+        with speaking(await self.words_for(inv)):
+            return await self._run(inv, text)
+
+    async def _run(self, inv: Invocation, text: str) -> Card:
         name, args = split_command(text)
         handlers: dict[str, Callable[[Invocation, str], Awaitable[Card]]] = {
             "subscribe": self._subscribe_with_digest,
@@ -97,6 +106,7 @@ class Commands(
             "catchup": self.catchup,
             "search": self.search,
             "settings": self.settings,
+            "language": self.language,
             "addfeed": self.add_feed,
             "removefeed": self.remove_feed,
             "feeds": lambda inv, _args: self.feeds(inv),
@@ -108,8 +118,10 @@ class Commands(
         }
         handler = handlers.get(name)
         if handler is None:
-            shown = shorten(name, 30) or "that"
-            return card(f"I don't know the command /{shown}. /help lists what I can do.")
+            shown = shorten(name, 30) or _("that")
+            return card(
+                _("I don't know the command /%(name)s. /help lists what I can do.", name=shown)
+            )
         return await self._guard(name, inv, handler(inv, args))
 
     async def _export_text(self, inv: Invocation, _args: str) -> Card:
@@ -120,8 +132,10 @@ class Commands(
         return card(*answer.body, data.decode("utf-8"))
 
     async def guarded(self, name: str, inv: Invocation, work: Awaitable[Card]) -> Card:
-        """Run a command the adapter called directly (an upload, a file): as ``run`` does."""
-        return await self._guard(name, inv, work)
+        """Run a command the adapter called directly (an upload, a file): as ``run`` does,
+        in the chat's language (a coroutine reads the language when it runs, in here)."""
+        with speaking(await self.words_for(inv)):
+            return await self._guard(name, inv, work)
 
     async def _guard(self, name: str, inv: Invocation, work: Awaitable[Card]) -> Card:
         try:
@@ -135,13 +149,17 @@ class Commands(
             log.warning(
                 "command.failed command=%s dest=%s error=%r", name, inv.destination.key, str(err)
             )
-            return card("Something went wrong on my side; please try again in a minute.")
+            return card(_("Something went wrong on my side; please try again in a minute."))
         log.info("command.ok command=%s dest=%s", name, inv.destination.key)
         return answer
 
     async def press(self, inv: Invocation, action: Action, *, label: str | None = None) -> Card:
         """A button press on a story post. ``label`` is the button's label as the platform
         shows it, when the adapter can tell; it names the section of an old-format button."""
+        with speaking(await self.words_for(inv)):
+            return await self._press(inv, action, label)
+
+    async def _press(self, inv: Invocation, action: Action, label: str | None) -> Card:
         if action.kind in ("expand", "sources"):
             try:
                 self._take(self._answers, inv, "answers")
@@ -156,6 +174,10 @@ class Commands(
 
     async def follow_up(self, inv: Invocation, story_id: str, text: str) -> Card:
         """A reply to a story post: ``expand 2``, ``sources`` or a question."""
+        with speaking(await self.words_for(inv)):
+            return await self._follow_up(inv, story_id, text)
+
+    async def _follow_up(self, inv: Invocation, story_id: str, text: str) -> Card:
         words = text.strip().split(maxsplit=1)
         first = words[0].lower().lstrip("/") if words else ""
         rest = words[1] if len(words) > 1 else ""
@@ -167,14 +189,16 @@ class Commands(
 
     async def help(self, inv: Invocation) -> Card:
         lines: list[Line | str] = [
-            "I read the news for this chat: one post per story, with its sources."
+            _("I read the news for this chat: one post per story, with its sources.")
         ]
         lines.extend(
-            (Text(info.usage, "code"), Text(f" — {info.description}")) for info in COMMANDS
+            (Text(info.usage, "code"), Text(f" — {_(info.description)}")) for info in COMMANDS
         )
         lines.append(
-            'Topics: words, "quoted phrases", OR, and -exclusions, '
-            'e.g. /subscribe "al asad" OR baghdad -football.'
+            _(
+                'Topics: words, "quoted phrases", OR, and -exclusions, '
+                'e.g. /subscribe "al asad" OR baghdad -football.'
+            )
         )
         return card(*lines)
 

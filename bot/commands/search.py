@@ -11,10 +11,11 @@ from bot.commands.base import CommandBase, Invocation, card
 from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
 from bot.core.cards import Card, Line
 from bot.core.errors import CommandError
+from bot.core.words import N_, _, numeral
 from bot.delivery.render import compact_story, shorten
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
 
-SEARCH_HINT = (
+SEARCH_HINT = N_(
     'Tell me what to look for, e.g. /search "solar plant", /search iraq OR syria, '
     "/search election -football."
 )
@@ -24,11 +25,14 @@ class SearchCommands(CommandBase):
     async def search(self, inv: Invocation, args: str) -> Card:
         words, page = take_page(args)
         if not words:
-            raise CommandError(SEARCH_HINT)
+            raise CommandError(_(SEARCH_HINT))
         query = parse_topic(words)
         if query.everything or query.breaking_only or query.min_outlets != DEFAULT_MIN_OUTLETS:
             raise CommandError(
-                "Search takes words, phrases, OR and -exclusions only. " + SEARCH_HINT
+                _(
+                    "Search takes words, phrases, OR and -exclusions only. %(hint)s",
+                    hint=_(SEARCH_HINT),
+                )
             )
         shown = str(query)
         found = await self.storage.search_stories(
@@ -37,9 +41,18 @@ class SearchCommands(CommandBase):
         more = len(found) > PAGE_SIZE
         found = found[:PAGE_SIZE]
         if not found:
-            where = "" if page == 1 else f" on page {page}"
-            return card(f"No stored story matches {shorten(shown, 80)}{where}.")
-        lines: list[Line | str] = [f"Stories matching {shorten(shown, 80)}, newest first:"]
+            if page == 1:
+                return card(_("No stored story matches %(words)s.", words=shorten(shown, 80)))
+            return card(
+                _(
+                    "No stored story matches %(words)s on page %(page)s.",
+                    words=shorten(shown, 80),
+                    page=numeral(page),
+                )
+            )
+        lines: list[Line | str] = [
+            _("Stories matching %(words)s, newest first:", words=shorten(shown, 80))
+        ]
         for story in found:
             summary = await self.storage.get_summary(story.id)
             lines.extend(compact_story(story, summary, self.page_url(story.id)))

@@ -26,6 +26,7 @@ from bot.commands.usage import metered, month_start, utc_day
 from bot.core.cards import Action, Card, Line, section_key
 from bot.core.domain import Story, Summary
 from bot.core.errors import CommandError
+from bot.core.words import _, dollars, isolate, numeral
 from bot.delivery.render import (
     answer_card,
     full_card,
@@ -60,7 +61,12 @@ def labelled_section(summary: Summary, label: str, near: int) -> int | None:
 class StoryCommands(CommandBase):
     async def latest(self, inv: Invocation, topic: str | None = None) -> Card:
         if topic and len(topic) > MAX_TOPIC_CHARS:
-            raise CommandError(f"That topic is too long (at most {MAX_TOPIC_CHARS} characters).")
+            raise CommandError(
+                _(
+                    "That topic is too long (at most %(count)s characters).",
+                    count=numeral(MAX_TOPIC_CHARS),
+                )
+            )
         query = parse_topic(topic) if topic else None
         kept: list[Story] = []
         scopes = await self._visible_feeds()
@@ -75,11 +81,18 @@ class StoryCommands(CommandBase):
                 break
         stories = kept
         if not stories:
-            about = f" about {shorten(topic, 60)}" if topic else ""
+            if topic:
+                return card(
+                    _(
+                        "No story about %(topic)s has been reported by two or more outlets "
+                        "yet. Try again later.",
+                        topic=shorten(topic, 60),
+                    )
+                )
             return card(
-                f"No story{about} has been reported by two or more outlets yet. Try again later."
+                _("No story has been reported by two or more outlets yet. Try again later.")
             )
-        lines: list[Line | str] = ["Latest stories (use /expand <id> or /sources <id>):"]
+        lines: list[Line | str] = [_("Latest stories (use /expand <id> or /sources <id>):")]
         lines.extend(story_line(s) for s in stories)
         return card(*lines)
 
@@ -89,20 +102,33 @@ class StoryCommands(CommandBase):
         story, _summary = await self._story(story_id)
         await self.storage.mute(inv.destination, story.id, now=self.clock.now())
         return card(
-            f"Muted story {story.id} here: its post won't be updated any more. "
-            "Other stories keep coming."
+            _(
+                "Muted story %(story)s here: its post won't be updated any more. "
+                "Other stories keep coming.",
+                story=isolate(story.id),
+            )
         )
 
     async def _story(self, story_id: str) -> tuple[Story, Summary]:
         key = story_id.strip().lower()
         if not key:
-            raise CommandError("Which story? Give its id, e.g. /expand k7q2. " + LATEST_HINT)
+            raise CommandError(
+                _("Which story? Give its id, e.g. /expand k7q2. %(hint)s", hint=_(LATEST_HINT))
+            )
         if not re.fullmatch(r"[a-z0-9]{2,12}", key):
-            raise CommandError(f"I don't know story {shorten(story_id, 20)}. {LATEST_HINT}")
+            raise CommandError(
+                _(
+                    "I don't know story %(story)s. %(hint)s",
+                    story=isolate(shorten(story_id, 20)),
+                    hint=_(LATEST_HINT),
+                )
+            )
         story = await self.storage.get_story(key)
         summary = await self.storage.get_summary(story.id) if story else None
         if story is None or summary is None:
-            raise CommandError(f"I don't know story {key}. {LATEST_HINT}")
+            raise CommandError(
+                _("I don't know story %(story)s. %(hint)s", story=isolate(key), hint=_(LATEST_HINT))
+            )
         return story, summary
 
     def _section_number(self, summary: Summary, section: str) -> int:
@@ -117,12 +143,16 @@ class StoryCommands(CommandBase):
                     return number
         names = "; ".join(f"{n}. {s.heading}" for n, s in enumerate(summary.sections, start=1))
         raise CommandError(
-            f"Story {summary.story_id} has no section {shorten(section, 40)}. "
-            f"Its sections: {names}."
+            _(
+                "Story %(story)s has no section %(section)s. Its sections: %(names)s.",
+                story=isolate(summary.story_id),
+                section=shorten(section, 40),
+                names=names,
+            )
         )
 
     async def _expand_text(self, inv: Invocation, args: str) -> Card:
-        story_id, _, section = args.partition(" ")
+        story_id, _sep, section = args.partition(" ")
         return await self.expand(inv, story_id, section or None)
 
     async def expand(self, inv: Invocation, story_id: str, section: str | None = None) -> Card:
@@ -198,7 +228,7 @@ class StoryCommands(CommandBase):
         return sources_card(summary)
 
     async def _ask_text(self, inv: Invocation, args: str) -> Card:
-        story_id, _, question = args.partition(" ")
+        story_id, _sep, question = args.partition(" ")
         return await self.ask(inv, story_id, question)
 
     async def ask(self, inv: Invocation, story_id: str, question: str) -> Card:
@@ -206,10 +236,18 @@ class StoryCommands(CommandBase):
         question = question.strip()
         if not question:
             raise CommandError(
-                f"What would you like to know? e.g. /ask {story.id} who was involved?"
+                _(
+                    "What would you like to know? e.g. %(example)s",
+                    example=isolate(f"/ask {story.id}") + " " + _("who was involved?"),
+                )
             )
         if len(question) > MAX_QUESTION_CHARS:
-            raise CommandError(f"Please keep questions under {MAX_QUESTION_CHARS} characters.")
+            raise CommandError(
+                _(
+                    "Please keep questions under %(count)s characters.",
+                    count=numeral(MAX_QUESTION_CHARS),
+                )
+            )
         self._take(self._questions, inv, "questions")
         articles = await self.storage.get_articles(story.article_ids)
         now = self.clock.now()
@@ -224,9 +262,10 @@ class StoryCommands(CommandBase):
         answered = answer_card(story, summary, question, answer, page_url=self.page_url(story.id))
         if not over:
             return answered
-        note = (
-            f"This chat's daily AI budget ({self.limits.scope_daily_tokens} tokens) is used "
-            "up: answers are made of the sources' own sentences until 00:00 UTC."
+        note = _(
+            "This chat's daily AI budget (%(count)s tokens) is used up: answers are made of "
+            "the sources' own sentences until 00:00 UTC.",
+            count=numeral(self.limits.scope_daily_tokens),
         )
         return replace(answered, footer=(*answered.footer, note))
 
@@ -235,38 +274,51 @@ class StoryCommands(CommandBase):
         if limit <= 0 or self.usage is None:
             return False
         today = utc_day(now)
-        used = sum(t for day, t, _ in await self.usage.scope_usage(scope, today) if day == today)
+        used = sum(
+            t for day, t, _cost in await self.usage.scope_usage(scope, today) if day == today
+        )
         return used >= limit
 
     async def usage_report(self, inv: Invocation) -> Card:
         """``/usage``: the LLM tokens this chat's questions used today and this month."""
         now = self.clock.now()
         if self.usage is None:
-            return card("This bot doesn't count AI use per chat.")
+            return card(_("This bot doesn't count AI use per chat."))
         rows = await self.usage.scope_usage(inv.feed_scope, month_start(now))
         today = utc_day(now)
-        day_tokens = sum(t for d, t, _ in rows if d == today)
-        day_cost = sum(c for d, _, c in rows if d == today)
-        month_tokens = sum(t for _, t, _ in rows)
-        month_cost = sum(c for _, _, c in rows)
+        day_tokens = sum(t for d, t, _c in rows if d == today)
+        day_cost = sum(c for d, _t, c in rows if d == today)
+        month_tokens = sum(t for _d, t, _c in rows)
+        month_cost = sum(c for _d, _t, c in rows)
         lines: list[Line | str] = [
-            f"AI use by this chat's questions, today: {day_tokens:,} tokens "
-            f"(about ${day_cost / 1e6:.4f}); this month: {month_tokens:,} tokens "
-            f"(about ${month_cost / 1e6:.4f})."
+            _(
+                "AI use by this chat's questions, today: %(day)s tokens (about %(day_cost)s); "
+                "this month: %(month)s tokens (about %(month_cost)s).",
+                day=numeral(day_tokens),
+                day_cost=dollars(day_cost),
+                month=numeral(month_tokens),
+                month_cost=dollars(month_cost),
+            )
         ]
         limit = self.limits.scope_daily_tokens
         if limit > 0:
             left = max(0, limit - day_tokens)
             lines.append(
-                f"Daily limit: {limit:,} tokens ({left:,} left today). When it runs out, "
-                "questions are answered from the sources' own sentences, without AI, "
-                "until 00:00 UTC."
+                _(
+                    "Daily limit: %(limit)s tokens (%(left)s left today). When it runs out, "
+                    "questions are answered from the sources' own sentences, without AI, "
+                    "until 00:00 UTC.",
+                    limit=numeral(limit),
+                    left=numeral(left),
+                )
             )
         else:
             lines.append(
-                "This chat has no daily limit of its own. When the bot's shared daily AI "
-                "budget runs out, summaries and answers are made of the sources' own "
-                "sentences until 00:00 UTC."
+                _(
+                    "This chat has no daily limit of its own. When the bot's shared daily AI "
+                    "budget runs out, summaries and answers are made of the sources' own "
+                    "sentences until 00:00 UTC."
+                )
             )
         return card(*lines)
 

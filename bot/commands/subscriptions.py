@@ -8,9 +8,47 @@ from bot.commands.base import MAX_TOPIC_CHARS, TOPIC_HINT, CommandBase, Invocati
 from bot.core.cards import Card, Line, Text
 from bot.core.domain import Destination, Story, Subscription
 from bot.core.errors import CommandError
+from bot.core.locales import parse_language
+from bot.core.words import _, isolate, n_, numeral
 from bot.delivery.render import shorten, story_line
 from bot.stories.matching import match_subscriptions
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
+
+
+def plan_words(*, breaking_only: bool, min_outlets: int, only_ours: bool) -> str:
+    """What a subscription will post, as whole sentences (each language words them its
+    own way)."""
+    if breaking_only and only_ours:
+        return n_(
+            "I'll post breaking stories with at least %(count)s outlet here, "
+            "from this chat's own feeds only.",
+            "I'll post breaking stories with at least %(count)s outlets here, "
+            "from this chat's own feeds only.",
+            min_outlets,
+        )
+    if breaking_only:
+        return n_(
+            "I'll post breaking stories with at least %(count)s outlet here, "
+            "from the operator's and this chat's feeds.",
+            "I'll post breaking stories with at least %(count)s outlets here, "
+            "from the operator's and this chat's feeds.",
+            min_outlets,
+        )
+    if only_ours:
+        return n_(
+            "I'll post new stories with at least %(count)s outlet here, "
+            "from this chat's own feeds only.",
+            "I'll post new stories with at least %(count)s outlets here, "
+            "from this chat's own feeds only.",
+            min_outlets,
+        )
+    return n_(
+        "I'll post new stories with at least %(count)s outlet here, "
+        "from the operator's and this chat's feeds.",
+        "I'll post new stories with at least %(count)s outlets here, "
+        "from the operator's and this chat's feeds.",
+        min_outlets,
+    )
 
 
 class SubscriptionCommands(CommandBase):
@@ -30,13 +68,17 @@ class SubscriptionCommands(CommandBase):
     ) -> Card:
         self._require_manage(inv)
         if not topic.strip():
-            raise CommandError(TOPIC_HINT)
+            raise CommandError(_(TOPIC_HINT))
         if len(topic) > MAX_TOPIC_CHARS:
             raise CommandError(
-                f"That topic is too long (at most {MAX_TOPIC_CHARS} characters). {TOPIC_HINT}"
+                _(
+                    "That topic is too long (at most %(count)s characters). %(hint)s",
+                    count=numeral(MAX_TOPIC_CHARS),
+                    hint=_(TOPIC_HINT),
+                )
             )
         if not 1 <= min_outlets <= 50:
-            raise CommandError("The minimum number of outlets must be between 1 and 50.")
+            raise CommandError(_("The minimum number of outlets must be between 1 and 50."))
         query = parse_topic(topic)
         breaking_only = breaking_only or query.breaking_only
         only_ours = only_ours or query.only_ours
@@ -46,6 +88,9 @@ class SubscriptionCommands(CommandBase):
         shown = str(
             replace(query, breaking_only=False, min_outlets=DEFAULT_MIN_OUTLETS, only_ours=False)
         )
+        hint = parse_language(inv.language_hint) if inv.language_hint else None
+        if hint:
+            await self.storage.note_language_hint(inv.destination, hint)
         subscription, created = await self.storage.add_subscription(
             inv.destination,
             shown,
@@ -56,31 +101,38 @@ class SubscriptionCommands(CommandBase):
             ping_role=ping_role,
         )
         matching = await self._matching_stories(subscription)
-        where = "this chat"
-        verb = "Subscribed" if created else "Updated the subscription of"
-        kind = "breaking stories" if breaking_only else "new stories"
-        lines: list[Line | str] = [f"{verb} {where} to {shown}."]
+        if created:
+            done = _("Subscribed this chat to %(topic)s.", topic=shown)
+        else:
+            done = _("Updated the subscription of this chat to %(topic)s.", topic=shown)
+        lines: list[Line | str] = [done]
         if matching:
-            count = len(matching)
-            lines.append(f"{count} current stor{'ies' if count != 1 else 'y'} match; the latest:")
+            lines.append(
+                n_(
+                    "%(count)s current story matches; the latest:",
+                    "%(count)s current stories match; the latest:",
+                    len(matching),
+                )
+            )
             lines.extend(story_line(s) for s in matching[:2])
             if created:
                 # A new subscription gets the newest matching story now, not a flood.
                 await self.storage.enqueue_deliveries(
                     matching[0], [subscription], now=self.clock.now()
                 )
-                lines.append(f"I'm posting {matching[0].id} here now.")
+                lines.append(_("I'm posting %(story)s here now.", story=isolate(matching[0].id)))
         else:
-            lines.append("No current story matches yet.")
-        feeds = (
-            "this chat's own feeds only" if only_ours else "the operator's and this chat's feeds"
-        )
+            lines.append(_("No current story matches yet."))
         lines.append(
-            f"I'll post {kind} with at least {min_outlets} "
-            f"outlet{'s' if min_outlets != 1 else ''} here, from {feeds}."
+            plan_words(breaking_only=breaking_only, min_outlets=min_outlets, only_ours=only_ours)
         )
         if ping_role:
-            lines.append(f"Each story's first post mentions <@&{ping_role}>; edits don't.")
+            lines.append(
+                _(
+                    "Each story's first post mentions %(role)s; edits don't.",
+                    role=isolate(f"<@&{ping_role}>"),
+                )
+            )
         return card(*lines)
 
     async def _matching_stories(self, subscription: Subscription) -> list[Story]:
@@ -97,7 +149,7 @@ class SubscriptionCommands(CommandBase):
         self._require_manage(inv)
         if not topic.strip():
             raise CommandError(
-                "Tell me which topic to stop, e.g. /unsubscribe iraq. /subscriptions lists them."
+                _("Tell me which topic to stop, e.g. /unsubscribe iraq. /subscriptions lists them.")
             )
         try:
             shown = str(parse_topic(topic))
@@ -106,30 +158,38 @@ class SubscriptionCommands(CommandBase):
         removed = await self.storage.remove_subscription(inv.destination, shown)
         if not removed:
             raise CommandError(
-                f"This chat isn't subscribed to {shorten(shown, 60)}. "
-                "/subscriptions lists its topics."
+                _(
+                    "This chat isn't subscribed to %(topic)s. /subscriptions lists its topics.",
+                    topic=shorten(shown, 60),
+                )
             )
-        return card(f"Unsubscribed this chat from {shown}.")
+        return card(_("Unsubscribed this chat from %(topic)s.", topic=shown))
 
     async def subscriptions(self, inv: Invocation) -> Card:
         subs = await self.storage.subscriptions_for(inv.destination)
         if not subs:
-            return card("This chat follows no topic yet. " + TOPIC_HINT)
-        lines: list[Line | str] = ["This chat follows:"]
+            return card(_("This chat follows no topic yet. %(hint)s", hint=_(TOPIC_HINT)))
+        lines: list[Line | str] = [_("This chat follows:")]
         digests = {
             d.subscription.id: d.schedule for d in await self.storage.digests_for(inv.destination)
         }
         for sub in subs:
-            mode = f"digest {digests[sub.id]}" if sub.id in digests else "each story"
-            options = [mode, f"at least {sub.min_outlets} outlets"]
+            if sub.id in digests:
+                mode = _("digest %(schedule)s", schedule=str(digests[sub.id]))
+            else:
+                mode = _("each story")
+            options = [
+                mode,
+                n_("at least %(count)s outlet", "at least %(count)s outlets", sub.min_outlets),
+            ]
             if sub.breaking_only:
-                options.append("breaking only")
+                options.append(_("breaking only"))
             if sub.only_ours:
-                options.append("own feeds only")
+                options.append(_("own feeds only"))
             if sub.ping_role:
-                options.append("pings a role")
+                options.append(_("pings a role"))
             if sub.paused:
-                options.append("paused")
+                options.append(_("paused"))
             lines.append((Text("• "), Text(sub.topic, "bold"), Text(f" ({', '.join(options)})")))
         return card(*lines)
 

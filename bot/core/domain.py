@@ -226,6 +226,7 @@ class Summary:
     story_version: int = 1
     what_changed: Sentence | None = None
     lead: int = 1  # the source number of the leading report: headline, link and lede
+    language: str = "und"  # BCP 47: the sources' language it is written in, or a translation's
 
     def source(self, number: int) -> SourceRef | None:
         for ref in self.sources:
@@ -359,6 +360,8 @@ class ChatSettings:
 
     destination: Destination
     timezone: str = "UTC"  # an IANA name, checked when it is set
+    language: str | None = None  # BCP 47, chosen with /language; None: not chosen
+    language_hint: str | None = None  # the platform's locale for the chat or its person
     catchup_from: datetime | None = None
     caught_up_at: datetime | None = None
 

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from bot.core.cards import Card, line
-from bot.core.domain import Delivery, MessageRef, Story, Summary
+from bot.core.domain import Delivery, Destination, MessageRef, Story, Summary
 from bot.core.errors import (
     AmbiguousDeliveryError,
     ConfigError,
@@ -35,8 +35,11 @@ from bot.core.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
+from bot.core.reading import reads_differently, source_language_note, translation_language
+from bot.core.words import WordBook, speaking
 from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
 from bot.delivery.render import digest_card, story_post, update_card
@@ -90,6 +93,11 @@ def delivery_nonce(delivery: Delivery, suffix: str = "") -> str:
     return f"nb{delivery.id}v{delivery.story_version}{suffix}"
 
 
+def with_note(card: Card, note: str | None) -> Card:
+    """The card with ``note`` as its first line of small print."""
+    return replace(card, footer=(note, *card.footer)) if note else card
+
+
 def backoff_s(attempt: int, config: DeliveryConfig, rng: random.Random) -> float:
     """Exponential backoff with equal jitter (attempt counts from 1)."""
     ceiling = min(config.backoff_max_s, config.backoff_base_s * 2.0 ** max(0, attempt - 1))
@@ -111,8 +119,12 @@ class Dispatcher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         public_url: str = "",
         senders: SenderElection | None = None,
+        default_language: str = DEFAULT_LANGUAGE,
+        words: WordBook | None = None,
     ) -> None:
         self.storage = storage
+        self.default_language = default_language
+        self.words = words or WordBook()  # the bot's words, per chat language
         self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
@@ -127,6 +139,8 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         # One pass sends a few stories to many chats: load each (story, summary) once.
         self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
+        self._languages: dict[Destination, str] = {}  # per pass, like the stories
+        self._translations: dict[tuple[str, int, str], Summary | None] = {}
         # When each started row's send counts in the rate windows (row id -> monotonic).
         self._slots: dict[int, float] = {}
         # Set on shutdown: a pass starts nothing more, hands its queued rows back and
@@ -149,6 +163,8 @@ class Dispatcher:
             rows = await self._claim()
             if rows:
                 self._stories.clear()
+                self._languages.clear()
+                self._translations.clear()
                 await self._schedule(rows, report)
         return report
 
@@ -284,6 +300,11 @@ class Dispatcher:
         return outcome
 
     async def _attempt(self, delivery: Delivery, report: DispatchReport) -> Outcome:
+        # Posts, updates and digests are rendered in the chat's language.
+        with speaking(self.words.words(await self.chat_language(delivery.destination))):
+            return await self._attempt_in_language(delivery, report)
+
+    async def _attempt_in_language(self, delivery: Delivery, report: DispatchReport) -> Outcome:
         messenger = self.messengers.get(delivery.destination.platform)
         if messenger is None:
             # The platform's adapter is disabled; the row waits until it is enabled again.
@@ -325,14 +346,16 @@ class Dispatcher:
                 message_id = ref.message_id
             elif delivery.kind == "edit" and delivery.message_id:
                 story, summary = loaded
+                summary, note = await self._in_chat_language(delivery.destination, summary)
                 page = self._page_url(story.id)
-                post = story_post(story, summary, now, living=True, page_url=page)
-                message_id = await self._update(
-                    delivery, messenger, post, update_card(story, summary, now, page_url=page)
-                )
+                post = with_note(story_post(story, summary, now, living=True, page_url=page), note)
+                reply = with_note(update_card(story, summary, now, page_url=page), note)
+                message_id = await self._update(delivery, messenger, post, reply)
             else:
                 story, summary = loaded
+                summary, note = await self._in_chat_language(delivery.destination, summary)
                 post = story_post(story, summary, now, page_url=self._page_url(story.id))
+                post = with_note(post, note)
                 if delivery.kind == "post" and delivery.ping_role:
                     # Only a story's first post pings; its edits and updates never do.
                     post = replace(post, mention_role=delivery.ping_role)
@@ -458,6 +481,30 @@ class Dispatcher:
                 summary = await self.storage.get_summary(story.id)
                 entries.append((story, summary, self._page_url(story.id)))
         return digest_card(issue, entries) if entries else None
+
+    async def chat_language(self, destination: Destination) -> str:
+        """The language a chat's posts are shown in (see ``choose_language``)."""
+        if destination not in self._languages:
+            settings = await self.storage.chat_settings(destination)
+            self._languages[destination] = choose_language(
+                settings.language, settings.language_hint, self.default_language
+            )
+        return self._languages[destination]
+
+    async def _in_chat_language(
+        self, destination: Destination, summary: Summary
+    ) -> tuple[Summary, str | None]:
+        """The summary as the chat reads it: translated for its language when a
+        translation was stored (``bot.summaries.translator``), else the original with a
+        note naming the sources' language. Never waits for a model."""
+        language = await self.chat_language(destination)
+        if not reads_differently(summary.language, language):
+            return summary, None
+        key = (summary.story_id, summary.story_version, translation_language(language))
+        if key not in self._translations:
+            self._translations[key] = await self.storage.get_translation(*key)
+        shown = self._translations[key] or summary
+        return shown, source_language_note(shown.language, language)
 
     async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
         key = (delivery.story_id, delivery.story_version)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.domain import Delivery, Destination, Story, Summary
+from bot.core.domain import ChatSettings, Delivery, Destination, Story, Summary
 from bot.delivery.digest_ports import DigestReader
 
 
@@ -36,6 +36,20 @@ class SenderElection(Protocol):
 
 class DispatcherStore(DigestReader, Protocol):
     """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
+
+    async def chat_settings(self, destination: Destination) -> ChatSettings:
+        """Called once per chat and pass for the chat's language (see
+        ``LookBackStore.chat_settings``)."""
+        ...
+
+    async def get_translation(
+        self, story_id: str, story_version: int, language: str
+    ) -> Summary | None:
+        """Called for a post to a chat whose language differs from the summary's.
+        Returns that summary version as translated for ``language``
+        (``bot.summaries.translator``); None when none was made (chats then read the
+        original)."""
+        ...
 
     # ------------------------------------------------------------ taking work
 

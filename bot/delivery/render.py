@@ -24,15 +24,17 @@ from bot.core.cards import (
     section_key,
 )
 from bot.core.domain import Answer, DigestIssue, Sentence, Story, Summary
+from bot.core.words import N_, _, isolate, n_, numeral, spoken
 
-AI_NOTE = "Written by AI from the linked reports. Check the sources before relying on it."
-EXTRACTIVE_NOTE = (
+AI_NOTE = N_("Written by AI from the linked reports. Check the sources before relying on it.")
+EXTRACTIVE_NOTE = N_(
     "Sentences picked automatically from the linked reports. "
     "Check the sources before relying on it."
 )
 BUTTON_LABEL_MAX = 32
-_EXPAND = "Expand: "
-_SOURCES_LABEL = re.compile(r"Sources \((\d{1,4})\)")
+_EXPAND = N_("Expand: %(heading)s")
+# "Sources (3)" in any language: the count in parentheses ends the label.
+_SOURCES_LABEL = re.compile(r"\D*\((\d{1,4})\)\W*")
 
 
 def cited(sentence: Sentence, summary: Summary) -> Line:
@@ -41,7 +43,9 @@ def cited(sentence: Sentence, summary: Summary) -> Line:
     for number in sentence.cites:
         ref = summary.source(number)
         if ref is not None:
-            parts.append(Link(f"[{number}]", ref.url))
+            # In a right-to-left chat the marker is isolated, so it stays "[1]" and stays
+            # at the end of its sentence.
+            parts.append(Link(isolate(f"[{number}]"), ref.url))
     return tuple(parts)
 
 
@@ -65,25 +69,27 @@ def shorten(text: str, limit: int) -> str:
 
 
 def clock_time(when: datetime) -> str:
-    return when.strftime("%H:%M UTC")
+    return spoken().clock(when)
 
 
 def story_footer(story: Story, summary: Summary, now: datetime) -> tuple[str, ...]:
-    outlets = story.outlet_count
-    facts = [f"{outlets} outlet{'s' if outlets != 1 else ''}"]
+    words = spoken()
+    facts = [n_("%(count)s outlet", "%(count)s outlets", story.outlet_count)]
     if story.breaking_at is not None:
-        facts.append("breaking")
+        facts.append(_("breaking"))
     stamp = story.updated_at
-    verb = "updated" if story.version > 1 else "first reported"
-    when = clock_time(stamp) if stamp.date() == now.date() else stamp.strftime("%d %b %H:%M UTC")
-    facts.append(f"{verb} {when}")
-    facts.append(f"story {story.id}")
+    when = words.clock(stamp) if stamp.date() == now.date() else words.moment(stamp)
+    if story.version > 1:
+        facts.append(_("updated %(when)s", when=when))
+    else:
+        facts.append(_("first reported %(when)s", when=when))
+    facts.append(_("story %(story)s", story=isolate(story.id)))
     note = EXTRACTIVE_NOTE if summary.written_by == "extractive" else AI_NOTE
-    return (" · ".join(facts), note)
+    return (" · ".join(facts), _(note))
 
 
 def expand_label(heading: str) -> str:
-    return shorten(f"{_EXPAND}{heading}", BUTTON_LABEL_MAX)
+    return shorten(_(_EXPAND, heading=heading), BUTTON_LABEL_MAX)
 
 
 def _folded(text: str) -> str:
@@ -96,15 +102,21 @@ def label_names(label: str, heading: str) -> bool:
     Buttons sent before they carried a section key are matched by their label; a label
     cut short with an ellipsis (by us or by the platform) names every heading it begins.
     """
-    shown, full = _folded(label), _folded(f"{_EXPAND}{heading}")
-    if shown in (full, _folded(expand_label(heading))):
-        return True
+    shown = _folded(label)
     stem = shown.removesuffix("…").rstrip()
-    return shown.endswith("…") and len(stem) > len(_EXPAND) and full.startswith(stem)
+    # The label was shown in the chat's language then; English is what older posts had.
+    for pattern in {_EXPAND, _(_EXPAND)}:
+        full = _folded(pattern % {"heading": heading})
+        prefix = _folded(pattern % {"heading": ""})
+        if shown in (full, _folded(shorten(full, BUTTON_LABEL_MAX))):
+            return True
+        if shown.endswith("…") and len(stem) > len(prefix) and full.startswith(stem):
+            return True
+    return False
 
 
 def sources_label(count: int) -> str:
-    return f"Sources ({count})"
+    return _("Sources (%(count)s)", count=count)
 
 
 def sources_label_count(label: str | None) -> int | None:
@@ -134,7 +146,7 @@ def story_buttons(summary: Summary, *, living: bool = False) -> tuple[Button, ..
         )
     )
     if living:
-        buttons.append(Button("Mute this story", Action("mute", summary.story_id)))
+        buttons.append(Button(_("Mute this story"), Action("mute", summary.story_id)))
     return tuple(buttons)
 
 
@@ -151,7 +163,7 @@ def story_post(
     body: list[Line] = [cited(sentence, summary) for sentence in summary.lede]
     # "What changed" belongs to an updated post, and says nothing the lede already says.
     if living and summary.what_changed is not None and summary.what_changed not in summary.lede:
-        body.append((Text("What changed: ", "bold"), *cited(summary.what_changed, summary)))
+        body.append((Text(_("What changed: "), "bold"), *cited(summary.what_changed, summary)))
     lead_ref = summary.source(summary.lead) or (summary.sources[0] if summary.sources else None)
     lead = lead_ref.url if lead_ref else None
     body.extend(full_story_line(page_url))
@@ -174,7 +186,9 @@ def update_card(
     body: tuple[Line, ...] = (cited(news, summary),) if news else ()
     body += full_story_line(page_url)
     return Card(
-        title=f"Update on {story.id}: {summary.headline}",
+        title=_(
+            "Update on %(story)s: %(headline)s", story=isolate(story.id), headline=summary.headline
+        ),
         title_url=summary.sources[-1].url if summary.sources else None,
         body=body,
         footer=story_footer(story, summary, now),
@@ -191,7 +205,11 @@ def section_card(summary: Summary, number: int, *, current: Summary | None = Non
     """
     section = summary.sections[number - 1]
     return Card(
-        title=f"{section.heading} — story {summary.story_id}",
+        title=_(
+            "%(heading)s — story %(story)s",
+            heading=section.heading,
+            story=isolate(summary.story_id),
+        ),
         body=(paragraph(section.sentences, summary),),
         footer=(moved_on_note(current),) if current is not None else (),
         buttons=story_buttons(current) if current is not None else (),
@@ -200,15 +218,23 @@ def section_card(summary: Summary, number: int, *, current: Summary | None = Non
 
 
 def moved_on_note(current: Summary) -> str:
-    return (
-        f"Story {current.story_id} has moved on since that post; the buttons show its sections now."
+    return _(
+        "Story %(story)s has moved on since that post; the buttons show its sections now.",
+        story=isolate(current.story_id),
     )
 
 
 def section_gone_card(current: Summary) -> Card:
     """A button whose section no story version still known has: today's sections instead."""
     return Card(
-        body=(line(f"That section is no longer in story {current.story_id}."),),
+        body=(
+            line(
+                _(
+                    "That section is no longer in story %(story)s.",
+                    story=isolate(current.story_id),
+                )
+            ),
+        ),
         footer=(moved_on_note(current),),
         buttons=story_buttons(current),
         story_id=current.story_id,
@@ -222,16 +248,20 @@ def full_card(summary: Summary, *, page_url: str | None = None) -> Card:
         body.append((Text(section.heading, "bold"),))
         body.append(paragraph(section.sentences, summary))
     if summary.key_facts:
-        body.append((Text("Key facts", "bold"),))
+        body.append((Text(_("Key facts"), "bold"),))
         body.extend((Text("• "), *cited(fact, summary)) for fact in summary.key_facts)
     if summary.events:
-        body.append((Text("Related dates", "bold"),))
+        body.append((Text(_("Related dates"), "bold"),))
         body.extend(
             (Text(f"{event.when} — "), *cited(event.what, summary)) for event in summary.events
         )
     body.extend(full_story_line(page_url))
     return Card(
-        title=f"{summary.headline} — story {summary.story_id}",
+        title=_(
+            "%(headline)s — story %(story)s",
+            headline=summary.headline,
+            story=isolate(summary.story_id),
+        ),
         title_url=summary.sources[0].url if summary.sources else None,
         body=tuple(body),
         story_id=summary.story_id,
@@ -245,16 +275,22 @@ def sources_card(summary: Summary, *, added: int | None = None, new: Collection[
         line(
             f"{ref.number}. {ref.outlet} — ",
             Link(f"“{shorten(ref.title, 120)}”", ref.url),
-            f" · {ref.published.strftime('%d %b %H:%M UTC')}",
-            *((Text(" · new", "bold"),) if ref.number in new else ()),
+            f" · {spoken().moment(ref.published)}",
+            *((Text(" · " + _("new"), "bold"),) if ref.number in new else ()),
         )
         for ref in summary.sources
     )
     footer: tuple[str, ...] = ()
     if added:
-        footer = (f"{added} source{'s' if added != 1 else ''} added since that post.",)
+        footer = (
+            n_(
+                "%(count)s source added since that post.",
+                "%(count)s sources added since that post.",
+                added,
+            ),
+        )
     return Card(
-        title=f"Sources — story {summary.story_id}",
+        title=_("Sources — story %(story)s", story=isolate(summary.story_id)),
         body=body,
         footer=footer,
         story_id=summary.story_id,
@@ -268,39 +304,43 @@ def answer_card(
         body: tuple[Line, ...] = (paragraph(answer.sentences, summary),)
     elif answer.sentences:
         body = (
-            line("The sources don't say. The closest they come:"),
+            line(_("The sources don't say. The closest they come:")),
             paragraph(answer.sentences, summary),
         )
     else:
-        body = (line("The sources don't say."),)
+        body = (line(_("The sources don't say.")),)
     body += full_story_line(page_url)
     return Card(
-        title=f"“{shorten(question, 80)}” — story {story.id}",
+        title=_(
+            "“%(question)s” — story %(story)s",
+            question=shorten(question, 80),
+            story=isolate(story.id),
+        ),
         body=body,
-        footer=("Answered only from the linked reports.",),
+        footer=(_("Answered only from the linked reports."),),
         story_id=story.id,
     )
 
 
 def story_line(story: Story) -> Line:
     """One line per story in lists (``/latest``, ``/subscribe``)."""
-    outlets = story.outlet_count
-    flag = " · breaking" if story.breaking_at else ""
+    outlets = n_("%(count)s outlet", "%(count)s outlets", story.outlet_count)
+    flag = " · " + _("breaking") if story.breaking_at else ""
     return (
         Text(story.id, "code"),
-        Text(f" {shorten(story.headline, 110)} · {outlets} outlet{'s' if outlets != 1 else ''}"),
+        Text(f" {shorten(story.headline, 110)} · {outlets}"),
         Text(f"{flag} · {clock_time(story.updated_at)}"),
     )
 
 
-FULL_STORY = "Full story"
+FULL_STORY = N_("Full story")
 
 
 def outlets_text(story: Story, shown: int = 3) -> str:
     """``Reuters, AP, BBC +2``: the first outlets that reported it, and how many more."""
     names = list(story.outlets[:shown])
     more = story.outlet_count - len(names)
-    return ", ".join(names) + (f" +{more}" if more > 0 else "")
+    return ", ".join(names) + (f" +{numeral(more)}" if more > 0 else "")
 
 
 def story_link(summary: Summary, page_url: str | None) -> str | None:
@@ -319,17 +359,17 @@ def compact_story(story: Story, summary: Summary | None, page_url: str | None) -
     url = story_link(summary, page_url) if summary else page_url
     first: Line = (Link(headline, url),) if url else (Text(headline, "bold"),)
     if story.breaking_at is not None:
-        first = (*first, Text(" · breaking"))
+        first = (*first, Text(" · " + _("breaking")))
     lede = shorten(summary.lede[0].text, 160) if summary and summary.lede else ""
     second: list[Inline] = [Text(f"{lede} — " if lede else "")]
     second.append(Text(f"{outlets_text(story)} · "))
-    second.append(Text(story.id, "code"))
+    second.append(Text(isolate(story.id), "code"))
     return first, tuple(second)
 
 
 def full_story_line(page_url: str | None) -> tuple[Line, ...]:
     """The "Full story" link under posts and answers, when pages are served."""
-    return ((Link(FULL_STORY, page_url),),) if page_url else ()
+    return ((Link(_(FULL_STORY), page_url),),) if page_url else ()
 
 
 def digest_card(
@@ -337,14 +377,24 @@ def digest_card(
 ) -> Card:
     """One digest message: the listed stories (story, summary, page URL), most important
     first, two lines each."""
-    topic = "every story" if issue.topic == "*" else issue.topic
-    count = len(entries)
+    topic = _("every story") if issue.topic == "*" else issue.topic
     body: list[Line] = []
     for story, summary, page_url in entries:
         body.extend(compact_story(story, summary, page_url))
-    since = issue.covers_from.strftime("%d %b %H:%M UTC")
+    since = spoken().moment(issue.covers_from)
     return Card(
-        title=f"Digest: {shorten(topic, 60)} — {count} stor{'ies' if count != 1 else 'y'}",
+        title=n_(
+            "Digest: %(topic)s — %(count)s story",
+            "Digest: %(topic)s — %(count)s stories",
+            len(entries),
+            topic=shorten(topic, 60),
+        ),
         body=tuple(body),
-        footer=(f"Stories updated since {since}, most important first · {issue.schedule}",),
+        footer=(
+            _(
+                "Stories updated since %(since)s, most important first · %(schedule)s",
+                since=since,
+                schedule=isolate(str(issue.schedule)),
+            ),
+        ),
     )

@@ -7,6 +7,12 @@ the editors' ``summary``, beside a lead baseline (the first sentences of the fir
 article). Every output is also re-checked by :func:`bot.summaries.grounding.ground`, so the
 sentence counts say how much of what was written survives grounding.
 
+With ``translate_to`` (a language) and a summariser that can make other calls (the LLM
+summariser), each summary is also translated as chats of that language get it
+(``bot.summaries.translator``), and ``translation`` reports the share of texts shown
+translated, that is, that passed the fact checks rather than falling back to the
+original; stories already in that language are not counted.
+
 With a ``judge`` (a test model's ledger: the kind it recorded for each sentence it wrote,
 ``"faithful"`` or what it injected), the result also counts the published sentences and
 headings by kind, and ``unsupported_kept``: injected ones that reached a summary.
@@ -18,15 +24,20 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.domain import Article, Story, Summary
 from bot.core.errors import ConfigError
+from bot.core.locales import parse_language
 from bot.core.ports import Summarizer
 from bot.eval.rouge import RougeScores, rouge
 from bot.summaries.grounding import ground
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.translation import Translation, kept_share, sources_language
+from bot.summaries.translator import MemoryTranslations, Translator
+from bot.text.language import detect_language
 from bot.text.sentences import clean_text, split_sentences
 
 LEAD_SENTENCES = 3
@@ -112,12 +123,15 @@ async def evaluate_summaries(
     source: str = "eval file",
     rendered: list[dict[str, Any]] | None = None,
     judge: Callable[[str], str | None] | None = None,
+    translate_to: str | None = None,
 ) -> dict[str, Any]:
     """Summarise every story in the JSONL ``lines`` and return the metrics as one JSON-able
     dict; ``rendered``, when given, receives each rendered summary. ``source`` names the
     file in error messages; ``judge`` (see the module docstring) says what each published
     sentence or heading is."""
     stats = getattr(summarizer, "stats", None)
+    translator = _translator(summarizer, translate_to)
+    translations: list[Translation] = []
     dropped_before = _counter(stats, "dropped")
     fallbacks_before = _counter(stats, "fallbacks")
     ours: list[RougeScores] = []
@@ -140,6 +154,11 @@ async def evaluate_summaries(
         dropped.update(check.dropped)
         if judge is not None:
             published.update(_kinds(summary, judge))
+        if translator is not None and translate_to is not None:
+            # Eval rows carry no language: the bot's detector says, as the parser would.
+            found = [replace(a, language=detect_language(a.title, a.text)) for a in articles]
+            summary = replace(summary, language=sources_language(found))
+            translations += await translator.translate(summary, [translate_to])
         scores = rouge(summary_prose(summary), reference)
         ours.append(scores)
         lead.append(rouge(lead_baseline(articles), reference))
@@ -161,6 +180,35 @@ async def evaluate_summaries(
         "sentences_dropped": dict(sorted(dropped.items())),
         "fallbacks": dict(sorted(fallbacks.items())),
         **_judged(published, judge is not None),
+        **_translated(translator, translations, translate_to),
+    }
+
+
+def _translator(summarizer: Summarizer, language: str | None) -> Translator | None:
+    if language is None:
+        return None
+    if parse_language(language) is None:
+        raise ConfigError(f"--translate-to {language!r} is not a language code CLDR knows.")
+    if not isinstance(summarizer, LLMSummarizer):
+        raise ConfigError('Translations need the LLM summariser: [summarizer] kind = "llm".')
+    return Translator(summarizer, MemoryTranslations(), max_languages=1)
+
+
+def _translated(
+    translator: Translator | None, translations: Sequence[Translation], language: str | None
+) -> dict[str, Any]:
+    if translator is None:
+        return {}
+    stats = translator.stats
+    return {
+        "translation": {
+            "language": language,
+            "summaries": len(translations),
+            "texts": sum(t.total for t in translations),
+            "kept_share": kept_share(translations),
+            "fallbacks": dict(sorted(stats.fallbacks.items())),
+            "skipped": dict(sorted(stats.skipped.items())),
+        }
     }
 
 

@@ -29,10 +29,10 @@ from bot.stories.clustering_features import (
     Vector,
     count_terms,
     dot,
-    title_terms,
     top_terms,
     weigh,
 )
+from bot.stories.corroboration import Corroboration, confirming
 from bot.stories.kinds import is_news
 from bot.stories.wire import WireIndex
 
@@ -100,6 +100,7 @@ class _Story:
     first_ts: float = math.inf  # its earliest report
     title_keys: set[str] = field(default_factory=set)  # terms of its articles' titles
     outlet_ts: dict[str, float] = field(default_factory=dict)  # each outlet's latest report
+    corroboration: Corroboration = field(default_factory=Corroboration)
 
 
 class StoryClusterer:
@@ -172,7 +173,9 @@ class StoryClusterer:
         self._observe_pace(ts)
 
     def independent_outlets(self, story_id: str) -> tuple[str, ...]:
-        """Distinct outlets of an active story in order of first report; copies count once.
+        """Distinct outlets of an active story in order of first report; copies count once,
+        and an outlet counts only once a report of it is confirmed by another outlet's
+        (see ``bot.stories.corroboration``).
 
         An unknown or expired story has no active articles and so gives ``()``.
         """
@@ -185,7 +188,13 @@ class StoryClusterer:
             # A copy repeats its original; a video or quiz does not report the event.
             if d.wire_of is None and d.news:
                 seen.setdefault(d.outlet, None)
-        return tuple(seen)
+        return confirming(
+            tuple(seen),
+            story.corroboration,
+            language=story.language,
+            threshold=self._cfg.corroboration_threshold,
+            articles_seen=len(self._df_history),
+        )
 
     def story_of(self, article_id: int) -> str | None:
         """The current story of an active article; None once it left the window."""
@@ -209,7 +218,7 @@ class StoryClusterer:
 
     def _prepare(self, doc: ClusterDoc, ts: float) -> _Doc:
         cfg = self._cfg
-        counts = count_terms(
+        counts, title_terms = count_terms(
             doc.title,
             doc.text,
             title_weight=cfg.title_weight,
@@ -236,7 +245,7 @@ class StoryClusterer:
         self._wire.add(doc.article_id, prints)
         keys = tuple(top_terms(vec, cfg.index_terms))
         news = is_news(doc.title, doc.url)
-        title_keys = frozenset(title_terms(doc.title, doc.language)) & vec.keys()
+        title_keys = title_terms & vec.keys()
         return _Doc(
             doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news, title_keys
         )
@@ -347,6 +356,10 @@ class StoryClusterer:
         story.members.append(item.article_id)
         if item.wire_of is None:
             story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
+            if item.news:
+                story.corroboration.observe(
+                    item.outlet, item.vec, self._cfg.corroboration_threshold
+                )
         story.last_ts = max(story.last_ts, item.ts)
         story.first_ts = min(story.first_ts, item.ts)
         story.title_keys |= item.title_keys
@@ -406,6 +419,7 @@ class StoryClusterer:
         keep.last_ts = max(keep.last_ts, gone.last_ts)
         keep.first_ts = min(keep.first_ts, gone.first_ts)
         keep.title_keys |= gone.title_keys
+        keep.corroboration.absorb(gone.corroboration, self._cfg.corroboration_threshold)
         for outlet, ts in gone.outlet_ts.items():
             keep.outlet_ts[outlet] = max(keep.outlet_ts.get(outlet, -math.inf), ts)
         for key in gone.keys:

@@ -31,6 +31,9 @@ class ClusterConfig:
     same_day_hours: float = 36.0
     feature_factor: float = 0.7  # score multiplier for videos, galleries, quizzes, lists
     wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
+    # An outlet counts toward a story's outlets once one of its reports is this alike
+    # (cosine) to a report of another outlet: a topic's pieces are alike only on average.
+    corroboration_threshold: float = 0.3
     body_words: int = 80  # words of the body read per article
     max_terms: int = 80  # terms kept per article vector
     index_terms: int = 25  # terms per article that index its story
@@ -57,8 +60,9 @@ class ClusterConfig:
             or self.wire_overlap > 1
             or self.same_outlet_factor > 1
             or self.feature_factor > 1
+            or self.corroboration_threshold > 1
         ):
             raise ConfigError(
-                "clustering.time_floor, wire_overlap, same_outlet_factor and feature_factor"
-                " must be at most 1"
+                "clustering.time_floor, wire_overlap, same_outlet_factor, feature_factor and"
+                " corroboration_threshold must be at most 1"
             )

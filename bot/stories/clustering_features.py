@@ -34,23 +34,34 @@ def count_terms(
     title_weight: float,
     body_words: int,
     language: str | None = None,
-) -> dict[str, float]:
-    """Raw weighted term counts of one article (before IDF), stemmed for its language."""
+) -> tuple[dict[str, float], frozenset[str]]:
+    """Raw weighted term counts of one article (before IDF), stemmed for its language,
+    and its title's terms (stems, names and numbers) as the counts name them."""
     counts: dict[str, float] = defaultdict(float)
-    for s in content_stems(title, language):
+    title_stems = content_stems(title, language)
+    title_entities = entities(title)
+    title_numbers = numbers(title)
+    for s in title_stems:
         counts[s] += title_weight
     body = text[: body_words * 12]  # words average under 12 characters; bounds the work
     for s in content_stems(body, language, limit=body_words):
         counts[s] += 1.0
-    for e in entities(title):
+    for e in title_entities:
         counts["E:" + e] += title_weight
     for e in entities(body, limit=body_words // 4):
         counts["E:" + e] += 1.0
-    for n in numbers(title):
+    for n in title_numbers:
         counts["#" + n] += title_weight
     for n in numbers(body)[: body_words // 8]:
         counts["#" + n] += 1.0
-    return counts
+    title_keys = frozenset(
+        (
+            *title_stems,
+            *("E:" + e for e in _names_of_title(title, title_entities)),
+            *("#" + n for n in title_numbers),
+        )
+    )
+    return counts, title_keys
 
 
 def title_terms(title: str, language: str | None = None) -> list[str]:
@@ -65,11 +76,14 @@ def title_terms(title: str, language: str | None = None) -> list[str]:
 def title_names(title: str) -> list[str]:
     """Names in a title. A single capitalised word opening it is no name: titles start
     with a capital whatever the word ("Meeting", "Trains to be augmented")."""
-    names = entities(title)
+    return _names_of_title(title, entities(title))
+
+
+def _names_of_title(title: str, names: list[str]) -> list[str]:
     words = title.split()
     first = words[0].strip("\"'\u2018\u201c(").lower() if words else ""
     if names and "_" not in names[0] and first and names[0] == stem(first):
-        names = names[1:]
+        return names[1:]
     return names
 
 

@@ -13,14 +13,16 @@ import asyncio
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 
 from bot.core.domain import Article, Feed, Sentence, Story, Subscription, Summary
 from bot.core.errors import SummaryError
+from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.ports import ArticleTextSource, Clock, Summarizer
+from bot.core.reading import translation_language
 from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
@@ -30,6 +32,8 @@ from bot.stories.outlets import publisher_names
 from bot.stories.ports import PipelineStore
 from bot.summaries.extractive import is_material_change
 from bot.summaries.selection import POOL_FACTOR, pool_ids, select_articles
+from bot.summaries.translation import sources_language
+from bot.summaries.translator import Translator
 
 log = logging.getLogger("newsbot.pipeline")
 
@@ -121,6 +125,8 @@ class Pipeline:
         article_text: ArticleTextSource | None = None,
         summary_concurrency: int = 1,
         summary_articles: int = 12,
+        translator: Translator | None = None,
+        default_language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.storage = storage
         self.summarizer = summarizer
@@ -134,6 +140,9 @@ class Pipeline:
         # Summaries in flight at once; each reads at most ``summary_articles`` articles.
         self.summary_concurrency = max(1, summary_concurrency)
         self.summary_articles = summary_articles
+        # Summaries translated for the languages of the chats they go to (LLM only).
+        self.translator = translator
+        self.default_language = default_language
         self._known_ids: set[str] = set()
         # Ids checked against every stored story, handed to new stories first: memory
         # holds the active window's ids only, not every id ever used.
@@ -297,6 +306,9 @@ class Pipeline:
         now = self.clock.now()
         # Matching reads the summary's bounded selection, never all of a large story.
         wanted = match_subscriptions(current, story_articles, subscriptions, scopes)
+        if self.translator is not None and wanted:
+            # Before enqueueing, so a chat's first post already reads in its language.
+            await self._translate(current, wanted)
         report.deliveries_enqueued += await self.storage.enqueue_deliveries(
             current, wanted, now=now
         )
@@ -304,6 +316,22 @@ class Pipeline:
             report.updates_enqueued += await self.storage.enqueue_updates(
                 current, now=now, debounce_s=self.stories.update_debounce_s
             )
+
+    async def _translate(self, story: Story, wanted: Sequence[Subscription]) -> None:
+        """Translate the story's summary for the languages its chats read, the most
+        wanted first (``bot.summaries.translator`` stores each once per version)."""
+        assert self.translator is not None  # noqa: S101 - the caller checked
+        summary = await self.storage.get_summary(story.id)
+        if summary is None or summary.story_version != story.version:
+            return
+        settings = await self.storage.chat_settings_for({s.destination for s in wanted})
+        languages = Counter(
+            translation_language(
+                choose_language(chat.language, chat.language_hint, self.default_language)
+            )
+            for chat in settings.values()
+        )
+        await self.translator.translate(summary, [lang for lang, _ in languages.most_common()])
 
     async def _complete_texts(
         self, articles: list[Article], feeds: Mapping[int, Feed] | None
@@ -482,6 +510,7 @@ class Pipeline:
             story_id=story.id,
             story_version=story.version,
             what_changed=what_changed(current, summary) if current else None,
+            language=sources_language(articles),
         )
         await self.storage.save_summary(summary)
         if summary.headline and summary.headline != story.headline:

@@ -12,7 +12,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.domain import Article, Feed, Story, Subscription, Summary
+from bot.core.domain import (
+    Article,
+    ChatSettings,
+    Destination,
+    Feed,
+    Story,
+    Subscription,
+    Summary,
+)
 
 
 class PipelineStore(Protocol):
@@ -109,6 +117,16 @@ class PipelineStore(Protocol):
         due after ``debounce_s`` (later versions meanwhile fold into the same edit); rows
         not yet sent show the newest version. Muted chats are left alone. Returns the
         edits queued."""
+        ...
+
+    # ------------------------------------------------------------ chats
+
+    async def chat_settings_for(
+        self, destinations: Collection[Destination]
+    ) -> dict[Destination, ChatSettings]:
+        """Called after matching, when summaries are translated, with the destinations the
+        story goes to. Returns each one's settings (defaults for a chat that set none), in
+        a few queries however many chats there are."""
         ...
 
 

@@ -63,6 +63,10 @@ class LLMConfig:
     temperature: float = 0.2
     min_sentences: int = 3  # fewer grounded sentences than this: use the extractive summary
     cache_size: int = 256  # summaries kept in memory, keyed by articles+prompt+model
+    # Summaries translated for the languages of the chats they go to: one call per story
+    # version per language, stored and shared by every chat of that language.
+    translate: bool = True
+    translate_max_languages: int = 3  # per story version, the most wanted first
     # Your provider's prices, for the estimated-cost metric; 0 counts the tokens as free.
     usd_per_million_input_tokens: float = 0.0
     usd_per_million_output_tokens: float = 0.0
@@ -306,12 +310,23 @@ class LLMSummarizer:
 
     # ------------------------------------------------------------ the call
 
-    async def _reserve(self, messages: Sequence[ChatMessage]) -> tuple[str, int]:
+    async def complete_json(
+        self, messages: list[ChatMessage], *, story_id: str, max_tokens: int
+    ) -> tuple[dict[str, Any] | None, str]:
+        """One call for another part of the policy (translations: ``bot.summaries.
+        translator``), under this summariser's budget and concurrency: (the JSON object,
+        "") or (None, the reason it is missing). Never raises for the model's failures."""
+        try:
+            return await self._complete_json(messages, story_id, max_tokens=max_tokens), ""
+        except _Fallback as fb:
+            return None, fb.reason
+
+    async def _reserve(self, messages: Sequence[ChatMessage], max_tokens: int) -> tuple[str, int]:
         """Reserve the call's most tokens against today's budget before it is made (so
         calls in flight in any process cannot overrun it together); refuse if they would."""
         day = utc_day(self._clock.now())
         budget = self.config.daily_token_budget
-        needed = sum(estimate_tokens(m.content) for m in messages) + self.config.max_output_tokens
+        needed = sum(estimate_tokens(m.content) for m in messages) + max_tokens
         if budget <= 0:
             return day, 0
         try:
@@ -323,11 +338,14 @@ class LLMSummarizer:
             raise _Fallback("budget")
         return day, needed
 
-    async def _complete_json(self, messages: list[ChatMessage], story_id: str) -> dict[str, Any]:
-        day, reserved = await self._reserve(messages)
+    async def _complete_json(
+        self, messages: list[ChatMessage], story_id: str, *, max_tokens: int | None = None
+    ) -> dict[str, Any]:
+        most = self.config.max_output_tokens if max_tokens is None else max_tokens
+        day, reserved = await self._reserve(messages, most)
         used = 0
         try:
-            content, used = await self._call(messages, story_id)
+            content, used = await self._call(messages, story_id, most)
         finally:
             if reserved:
                 await self._settle(day, reserved, used)
@@ -347,14 +365,14 @@ class LLMSummarizer:
             # The reservation stays counted: the budget errs on the side of spending less.
             log.warning("llm.budget_settle_failed error=%r", err)
 
-    async def _call(self, messages: list[ChatMessage], story_id: str) -> tuple[str, int]:
+    async def _call(
+        self, messages: list[ChatMessage], story_id: str, max_tokens: int
+    ) -> tuple[str, int]:
         """The model's text and the tokens it used (counted against today's budget)."""
         async with self._slots:
             self.stats.calls += 1
             try:
-                reply = await self._model.complete(
-                    messages, json=True, max_tokens=self.config.max_output_tokens
-                )
+                reply = await self._model.complete(messages, json=True, max_tokens=max_tokens)
             except ModelError as err:
                 self.stats.failures += 1
                 if err.status is not None and err.reason in ("server_error", "refused"):

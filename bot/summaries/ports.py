@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.summaries.translation import Translation
+
 
 class BudgetStore(Protocol):
     """Tokens reserved or used per UTC day (``YYYY-MM-DD``)."""
@@ -30,4 +32,19 @@ class BudgetStore(Protocol):
 
     async def tokens_used(self, day: str) -> int:
         """The day's total (reserved and settled); 0 for a day without calls."""
+        ...
+
+
+class TranslationStore(Protocol):
+    """Translated summaries, one per (story, summary version, language), shared by every
+    chat of that language (``bot.summaries.translator.Translator``)."""
+
+    async def translated_languages(self, story_id: str, story_version: int) -> set[str]:
+        """Called by ``Translator.translate`` before it asks the model. Returns the
+        languages this story version already has a stored translation in."""
+        ...
+
+    async def save_translation(self, translation: Translation) -> None:
+        """Called after a translation call. Stores ``translation.summary`` under its
+        story id, version and ``translation.language``, replacing one stored before."""
         ...

@@ -21,7 +21,7 @@ from bot.delivery.page import PageStore
 from bot.delivery.ports import DispatcherStore
 from bot.feeds.ports import WatcherStore
 from bot.stories.ports import PipelineStore, RetentionStore
-from bot.summaries.ports import BudgetStore
+from bot.summaries.ports import BudgetStore, TranslationStore
 from storage import SqlStorage
 
 STORE_PORTS: tuple[type[Any], ...] = (
@@ -39,6 +39,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     OperatorStore,
     BudgetStore,
     RetentionStore,
+    TranslationStore,
 )
 # Public methods of SqlStorage that belong to the composition root or to storage itself.
 NOT_A_PORT = {

@@ -178,7 +178,7 @@ async def test_export_round_trips_through_import(commands: Commands, server: Fee
     await imported(commands, ADMIN_A, data)
     answer, exported = await commands.export_feeds(ADMIN_A)
     assert exported is not None
-    assert "1 feeds" in answer.plain_text()
+    assert "1 feed, as OPML" in answer.plain_text()
     (entry,) = read_opml(exported)
     assert (entry.url, entry.title, entry.html_url, entry.category) == (
         one,
