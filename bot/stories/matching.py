@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from bot.core.domain import OPERATOR_SCOPE, Article, Feed, Story, Subscription
+from bot.core.domain import OPERATOR_SCOPE, Article, Destination, Feed, Story, Subscription
 from bot.core.errors import CommandError
 from bot.stories.topics import (
     PreparedStory,
@@ -90,10 +90,12 @@ def match_subscriptions(
     articles: Sequence[Article],
     subscriptions: Sequence[Subscription],
     feed_scopes: Mapping[int, frozenset[str]] | None = None,
+    languages: Mapping[Destination, str] | None = None,
 ) -> list[Subscription]:
     """The subscriptions that should receive ``story``. ``feed_scopes`` (feed id to the
     scopes that added it) limits each subscription to what its scope sees; None: no
-    limit (a single-community bot, tests)."""
+    limit (a single-community bot, tests). ``languages``: each chat's language, whose
+    names of places its topics may use (``irak`` in a German chat)."""
     everything = prepare_story(story_text(story, articles))  # stem once, test every topic
     # Subscriptions of one scope see the same articles: prepare each set once.
     prepared: dict[tuple[int, ...], tuple[PreparedStory, int]] = {
@@ -111,6 +113,7 @@ def match_subscriptions(
                 visible_outlets(story, seen),
             )
         text, outlets = prepared[key]
-        if subscription_wants(sub, story, text, outlets):
+        language = languages.get(sub.destination) if languages else None
+        if subscription_wants(sub, story, text, outlets, language=language):
             wanted.append(sub)
     return wanted

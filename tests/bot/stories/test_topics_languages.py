@@ -228,3 +228,10 @@ def test_a_subscription_in_the_chats_language_names_places_in_it() -> None:
     text = story_text(story, articles)
     assert not subscription_wants(sub, story, text)
     assert subscription_wants(sub, story, text, language="de")
+
+
+def test_each_chats_language_names_places_for_its_own_subscriptions() -> None:
+    story, articles = build_story("ar", BOMBING["ar"], 800)
+    german, english = subscriptions("irak", "irak")
+    languages = {german.destination: "de"}
+    assert match_subscriptions(story, articles, [german, english], languages=languages) == [german]
