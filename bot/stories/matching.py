@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from bot.core.domain import OPERATOR_SCOPE, Article, Feed, Story, Subscription
+from bot.core.domain import OPERATOR_SCOPE, Article, Destination, Feed, Story, Subscription
 from bot.core.errors import CommandError
 from bot.stories.topics import (
     PreparedStory,
@@ -21,6 +21,7 @@ from bot.stories.topics import (
     prepare_story,
     topic_matches,
 )
+from bot.text.language import UNKNOWN
 
 
 @lru_cache(maxsize=4096)
@@ -32,18 +33,29 @@ def _query(topic: str) -> TopicQuery | None:
 
 
 def story_text(story: Story, articles: Sequence[Article]) -> StoryText:
+    """The headline is the leading report's title, so it is in that report's language
+    (else the first article's)."""
+    lead = next((a for a in articles if a.title == story.headline), None)
+    lead = lead or (articles[0] if articles else None)
     return StoryText(
         headline=story.headline,
         titles=[a.title for a in articles],
         texts=[a.text for a in articles],
+        languages=[a.language for a in articles],
+        headline_language=lead.language if lead else UNKNOWN,
     )
 
 
 def subscription_wants(
-    sub: Subscription, story: Story, text: StoryText | PreparedStory, outlets: int | None = None
+    sub: Subscription,
+    story: Story,
+    text: StoryText | PreparedStory,
+    outlets: int | None = None,
+    *,
+    language: str | None = None,
 ) -> bool:
     """``outlets``: how many of the story's outlets the subscription can see (all when
-    None)."""
+    None); ``language``: the chat's (BCP 47), whose names of places its topic may use."""
     if sub.paused or story.merged_into is not None:
         return False
     if (story.outlet_count if outlets is None else outlets) < sub.min_outlets:
@@ -51,7 +63,7 @@ def subscription_wants(
     if sub.breaking_only and story.breaking_at is None:
         return False
     query = _query(sub.topic)
-    return query is not None and topic_matches(query, text)
+    return query is not None and topic_matches(query, text, language)
 
 
 def feed_scopes(feeds: Iterable[Feed]) -> dict[int, frozenset[str]]:
@@ -78,10 +90,12 @@ def match_subscriptions(
     articles: Sequence[Article],
     subscriptions: Sequence[Subscription],
     feed_scopes: Mapping[int, frozenset[str]] | None = None,
+    languages: Mapping[Destination, str] | None = None,
 ) -> list[Subscription]:
     """The subscriptions that should receive ``story``. ``feed_scopes`` (feed id to the
     scopes that added it) limits each subscription to what its scope sees; None: no
-    limit (a single-community bot, tests)."""
+    limit (a single-community bot, tests). ``languages``: each chat's language, whose
+    names of places its topics may use (``irak`` in a German chat)."""
     everything = prepare_story(story_text(story, articles))  # stem once, test every topic
     # Subscriptions of one scope see the same articles: prepare each set once.
     prepared: dict[tuple[int, ...], tuple[PreparedStory, int]] = {
@@ -99,6 +113,7 @@ def match_subscriptions(
                 visible_outlets(story, seen),
             )
         text, outlets = prepared[key]
-        if subscription_wants(sub, story, text, outlets):
+        language = languages.get(sub.destination) if languages else None
+        if subscription_wants(sub, story, text, outlets, language=language):
             wanted.append(sub)
     return wanted

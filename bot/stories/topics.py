@@ -5,7 +5,9 @@ Syntax: words (``iraq``), quoted phrases (``"al asad"``), ``OR`` between alterna
 breaking stories), ``--outlets N`` (at least N independent outlets, default 2) and
 ``--only-ours`` (the chat's own feeds, not the operator's). Words
 next to each other must all match; ``OR`` binds tighter, so ``a OR b c`` means (a or b)
-and c. Matching ignores case and simple inflections (``iraq`` matches "Iraqi").
+and c. Matching ignores case and simple inflections (``iraq`` matches "Iraqi"), stems in
+the story's language too, and a term that names a place or a language matches its names
+in the story's language (``bot.text.place_names``: "العراق", "Ирак", "伊拉克").
 
 A term matches a story when it is in the headline or an article title, or when the
 article texts carry it strongly enough: one passing mention in one body is not enough.
@@ -13,11 +15,15 @@ article texts carry it strongly enough: one passing mention in one body is not e
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.errors import CommandError
-from bot.text.terms import stems, words
+from bot.text.language import UNKNOWN
+from bot.text.occurrences import Pattern, TokenIndex, exact
+from bot.text.place_names import Alias, place_aliases, places_named
+from bot.text.terms import stem, stemmer_language, stems, words
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 20
@@ -37,9 +43,14 @@ _QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c", "\u00ab": "\u00bb",
 
 @dataclass(frozen=True, slots=True)
 class StoryText:
+    """What matching reads of a story. ``languages``: each article's (BCP 47, aligned with
+    ``titles`` and ``texts``); a text of an unknown language is matched as typed only."""
+
     headline: str
     titles: Sequence[str]
     texts: Sequence[str]
+    languages: Sequence[str] = ()
+    headline_language: str = UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,55 +226,125 @@ MAX_BODY_CHARS = 20_000  # matching reads this much of each article body
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedText:
+    """One headline, title or body, indexed: its stems as topics are stemmed (the light
+    English stemmer), its stems in its own language, and its words (for the forms of
+    place names that stemming misses)."""
+
+    language: str
+    stems: TokenIndex
+    native: TokenIndex  # ``stems`` itself when the language has no stemmer of its own
+    words: TokenIndex
+
+
+@dataclass(frozen=True, slots=True)
 class PreparedStory:
-    """A story's words reduced to stems once, to test against many subscriptions."""
+    """A story's texts indexed once, to test against many subscriptions."""
 
-    headline: tuple[str, ...]
-    titles: tuple[tuple[str, ...], ...]
-    texts: tuple[tuple[str, ...], ...]
-
-
-def prepare_story(story: StoryText) -> PreparedStory:
-    return PreparedStory(
-        headline=tuple(stems(story.headline)),
-        titles=tuple(tuple(stems(t)) for t in story.titles),
-        texts=tuple(tuple(stems(t[:MAX_BODY_CHARS])) for t in story.texts),
+    headline: PreparedText
+    titles: tuple[PreparedText, ...]
+    texts: tuple[PreparedText, ...]
+    support: dict[tuple[Term, str | None], tuple[bool, int, int]] = field(
+        default_factory=dict, compare=False, repr=False
     )
 
 
-def _count(seq: tuple[str, ...], needle: tuple[str, ...]) -> tuple[int, int]:
-    """(occurrences, position of the first or -1) of the stem sequence ``needle``."""
-    n = len(needle)
-    count, first = 0, -1
-    head = needle[0]
-    for i, s in enumerate(seq):
-        if s == head and seq[i : i + n] == needle:
-            count += 1
-            if first < 0:
-                first = i
-    return count, first
+def _base_language(tag: str) -> str:
+    return tag.split("-", maxsplit=1)[0].lower() or UNKNOWN
 
 
-def _in_titles(term: Term, story: PreparedStory) -> bool:
-    return any(_count(t, term.stems)[0] for t in (story.headline, *story.titles))
+def prepare_text(text: str, language: str = UNKNOWN) -> PreparedText:
+    lang = _base_language(language)
+    toks = words(text)
+    plain = TokenIndex([stem(w) for w in toks])
+    stemmer = stemmer_language(lang)
+    native = TokenIndex([stem(w, stemmer) for w in toks]) if stemmer else plain
+    return PreparedText(lang, plain, native, TokenIndex(toks))
 
 
-def _body_support(term: Term, story: PreparedStory) -> tuple[int, int]:
-    """(bodies that mention it, bodies that mention it strongly: twice or in the lead)."""
-    mentioned = strong = 0
-    for body in story.texts:
-        count, first = _count(body, term.stems)
-        if count:
-            mentioned += 1
-            if count >= 2 or first < LEAD_WORDS:
-                strong += 1
-    return mentioned, strong
+def prepare_story(story: StoryText) -> PreparedStory:
+    langs = tuple(story.languages)
+
+    def lang(i: int) -> str:
+        return langs[i] if i < len(langs) else UNKNOWN
+
+    return PreparedStory(
+        headline=prepare_text(story.headline, story.headline_language),
+        titles=tuple(prepare_text(t, lang(i)) for i, t in enumerate(story.titles)),
+        texts=tuple(prepare_text(t[:MAX_BODY_CHARS], lang(i)) for i, t in enumerate(story.texts)),
+    )
 
 
-def _matches(term: Term, story: PreparedStory) -> bool:
-    if _in_titles(term, story):
+_STEMS, _NATIVE, _WORDS = 0, 1, 2  # which of a PreparedText's indexes a probe reads
+_Probe = tuple[int, Pattern, tuple[tuple[int, Alias], ...]]
+
+
+@functools.lru_cache(maxsize=32768)
+def _probes(term: Term, lang: str, language: str | None) -> tuple[_Probe, ...]:
+    """What to look for in a text of ``lang``: the term as typed, stemmed as topics are
+    and in ``lang``; then the names in ``lang`` of the place it names, if any (each with
+    the longer names of other places an occurrence must not be part of)."""
+    probes: list[_Probe] = [(_STEMS, exact(term.stems), ())]
+    stemmer = stemmer_language(lang)
+    places = sorted(places_named(tuple(term.display.split(" ")), language))
+    if stemmer and not places:
+        # A place's names in ``lang`` stand in for this: "guinea" stemmed as French
+        # would meet "Guinée" inside "Guinée équatoriale", which its aliases know better.
+        native = exact([stem(w, stemmer) for w in term.display.split(" ")])
+        probes.append((_NATIVE, native, ()))
+    for place in places:
+        for alias in place_aliases(place, lang):
+            probes.append((_NATIVE if stemmer else _STEMS, alias.stems, alias.blockers))
+            if alias.forms is not None:
+                probes.append((_WORDS, alias.forms, alias.blockers))
+    return tuple(dict.fromkeys(probes))
+
+
+def _alias_at(alias: Alias, text: PreparedText, i: int) -> bool:
+    return text.native.at(alias.stems, i) or (
+        alias.forms is not None and text.words.at(alias.forms, i)
+    )
+
+
+def _hits(term: Term, text: PreparedText, language: str | None) -> set[int]:
+    """Where the term stands in the text: as typed (stemmed as topics are, and in the
+    text's language) or as a name, in the text's language, of the place it names."""
+    indexes = (text.stems, text.native, text.words)
+    found: set[int] = set()
+    for kind, pattern, blockers in _probes(term, text.language, language):
+        starts = indexes[kind].find(pattern)
+        if blockers and starts:
+            starts = [
+                i
+                for i in starts
+                if not any(_alias_at(other, text, i - off) for off, other in blockers)
+            ]
+        found.update(starts)
+    return found
+
+
+def _support(term: Term, story: PreparedStory, language: str | None) -> tuple[bool, int, int]:
+    """(in the headline or a title, bodies that mention it, bodies that mention it
+    strongly: twice or in the lead). Remembered per story: subscriptions share terms."""
+    key = (term, language)
+    known = story.support.get(key)
+    if known is None:
+        in_titles = any(_hits(term, t, language) for t in (story.headline, *story.titles))
+        mentioned = strong = 0
+        for body in story.texts:
+            hits = _hits(term, body, language)
+            if hits:
+                mentioned += 1
+                if len(hits) >= 2 or min(hits) < LEAD_WORDS:
+                    strong += 1
+        known = story.support[key] = (in_titles, mentioned, strong)
+    return known
+
+
+def _matches(term: Term, story: PreparedStory, language: str | None) -> bool:
+    in_titles, mentioned, strong = _support(term, story, language)
+    if in_titles:
         return True
-    mentioned, strong = _body_support(term, story)
     n = len(story.texts)
     if n <= 1:
         return strong >= 1
@@ -271,21 +352,24 @@ def _matches(term: Term, story: PreparedStory) -> bool:
     return (strong >= 1 and mentioned >= 2) or 2 * mentioned > n
 
 
-def _vetoes(term: Term, story: PreparedStory) -> bool:
-    if _in_titles(term, story):
-        return True
-    _, strong = _body_support(term, story)
-    return strong >= 1 and 2 * strong >= len(story.texts)
+def _vetoes(term: Term, story: PreparedStory, language: str | None) -> bool:
+    in_titles, _, strong = _support(term, story, language)
+    return in_titles or (strong >= 1 and 2 * strong >= len(story.texts))
 
 
-def topic_matches(query: TopicQuery, story: StoryText | PreparedStory) -> bool:
+def topic_matches(
+    query: TopicQuery, story: StoryText | PreparedStory, language: str | None = None
+) -> bool:
     """Whether the story is about the topic (options like --breaking are checked elsewhere).
 
-    Pass a :func:`prepare_story` result when testing one story against many topics.
+    ``language``: the subscription's (BCP 47), whose names of places are understood too
+    ("irak" in a German chat is Iraq everywhere). Pass a :func:`prepare_story` result
+    when testing one story against many topics.
     """
     prepared = story if isinstance(story, PreparedStory) else prepare_story(story)
-    if any(_vetoes(t, prepared) for t in query.exclusions):
+    lang = _base_language(language) if language else None
+    if any(_vetoes(t, prepared, lang) for t in query.exclusions):
         return False
     if query.everything:
         return True
-    return all(any(_matches(t, prepared) for t in group) for group in query.groups)
+    return all(any(_matches(t, prepared, lang) for t in group) for group in query.groups)

@@ -51,6 +51,7 @@ _STOP_WORDS_LANGUAGE_TEXT = (
     "ar bg ca cs da de el es fa fi fr he hi hu id it ja ko nl no pl pt ro ru sk sv tr uk vi zh"
 )
 _STOP_WORDS_LANGUAGES = frozenset(_STOP_WORDS_LANGUAGE_TEXT.split())
+_STOP_WORDS_CODES = {"no": "nb"}
 # Arabic-Indic and Persian digits read as the digits they are.
 _DIGITS = str.maketrans({**{0x660 + i: str(i) for i in range(10)},
                          **{0x6F0 + i: str(i) for i in range(10)}})  # fmt: skip
@@ -89,7 +90,9 @@ def stopwords(lang: str | None = None) -> frozenset[str]:
         return STOPWORDS
     from stop_words import get_stop_words  # noqa: PLC0415 - its lists load on first use
 
-    return STOPWORDS | frozenset(normalise(w) for w in get_stop_words(lang))
+    # The library knows Norwegian as Bokmål ("nb"), not by the macrolanguage's "no".
+    listed = get_stop_words(_STOP_WORDS_CODES.get(lang, lang))
+    return STOPWORDS | frozenset(normalise(w) for w in listed)
 
 
 class _Stemmer(Protocol):
@@ -104,6 +107,12 @@ def _snowball(lang: str) -> _Stemmer | None:
     import Stemmer  # noqa: PLC0415 - a C extension; loaded for languages in use only
 
     return cast(_Stemmer, Stemmer.Stemmer(name))
+
+
+def stemmer_language(lang: str | None) -> str | None:
+    """``lang`` when it has a stemmer of its own (Snowball), else None: its words are
+    stemmed as every text's are (the light English stemmer for Latin script)."""
+    return lang if lang in _SNOWBALL else None
 
 
 @functools.lru_cache(maxsize=200_000)
