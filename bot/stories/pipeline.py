@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 
-from bot.core.domain import Article, Feed, Sentence, Story, Subscription, Summary
+from bot.core.domain import Article, Destination, Feed, Sentence, Story, Subscription, Summary
 from bot.core.errors import SummaryError
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.ports import ArticleTextSource, Clock, Summarizer
@@ -107,6 +107,16 @@ def cluster_doc(article: Article) -> ClusterDoc:
         language=article.language,
         url=article.url,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who a batch of stories may reach, read once per batch."""
+
+    subscriptions: Sequence[Subscription]
+    feeds: Mapping[int, Feed]
+    scopes: Mapping[int, frozenset[str]]
+    languages: Mapping[Destination, str]  # each subscribed chat's language
 
 
 class Pipeline:
@@ -277,24 +287,19 @@ class Pipeline:
         subscriptions = await self.storage.active_subscriptions()
         feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
         scopes = feed_scopes(feeds.values())
+        audience = Audience(subscriptions, feeds, scopes, await self._chat_languages(subscriptions))
         slots = asyncio.Semaphore(self.summary_concurrency)
 
         async def publish(story: Story) -> None:
             async with slots:
                 if stop is not None and stop.is_set():
                     return
-                await self._publish_one(story, subscriptions, feeds, scopes, report)
+                await self._publish_one(story, audience, report)
 
         await asyncio.gather(*(publish(story) for story in due))
 
-    async def _publish_one(
-        self,
-        story: Story,
-        subscriptions: Sequence[Subscription],
-        feeds: Mapping[int, Feed],
-        scopes: Mapping[int, frozenset[str]],
-        report: CycleReport,
-    ) -> None:
+    async def _publish_one(self, story: Story, audience: Audience, report: CycleReport) -> None:
+        feeds = audience.feeds
         summarised = await self.summarise(story, feeds=feeds)
         if summarised is None:
             report.summary_failures += 1
@@ -305,7 +310,9 @@ class Pipeline:
             return
         now = self.clock.now()
         # Matching reads the summary's bounded selection, never all of a large story.
-        wanted = match_subscriptions(current, story_articles, subscriptions, scopes)
+        wanted = match_subscriptions(
+            current, story_articles, audience.subscriptions, audience.scopes, audience.languages
+        )
         if self.translator is not None and wanted:
             # Before enqueueing, so a chat's first post already reads in its language.
             await self._translate(current, wanted)
@@ -316,6 +323,17 @@ class Pipeline:
             report.updates_enqueued += await self.storage.enqueue_updates(
                 current, now=now, debounce_s=self.stories.update_debounce_s
             )
+
+    async def _chat_languages(
+        self, subscriptions: Sequence[Subscription]
+    ) -> dict[Destination, str]:
+        """Each subscribed chat's language, read once per batch: a topic may name a
+        place as the chat's language does (``irak`` in a German chat)."""
+        settings = await self.storage.chat_settings_for({s.destination for s in subscriptions})
+        return {
+            destination: choose_language(chat.language, chat.language_hint, self.default_language)
+            for destination, chat in settings.items()
+        }
 
     async def _translate(self, story: Story, wanted: Sequence[Subscription]) -> None:
         """Translate the story's summary for the languages its chats read, the most

@@ -235,3 +235,26 @@ def test_each_chats_language_names_places_for_its_own_subscriptions() -> None:
     german, english = subscriptions("irak", "irak")
     languages = {german.destination: "de"}
     assert match_subscriptions(story, articles, [german, english], languages=languages) == [german]
+
+
+async def test_the_pipeline_matches_a_topic_in_its_chats_language(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    berlin, london = Destination("telegram", "44"), Destination("telegram", "45")
+    for chat in (berlin, london):
+        await sqlite_store.add_subscription(chat, "irak", breaking_only=False, min_outlets=2)
+    await sqlite_store.set_language(berlin, "de")
+    stored: list[Article] = []
+    for i, (outlet, title, text) in enumerate(BOMBING["ar"]):
+        feed = await sqlite_store.upsert_feed(f"https://ar{i}.example/feed", outlet)
+        when = clock.now() - timedelta(minutes=30 - 5 * i)
+        article = replace(new_article(feed.id, outlet, title, text, when, slug=f"ar{i}"),
+                          language="ar")  # fmt: skip
+        stored += await sqlite_store.add_articles([article])
+    pipeline = Pipeline(storage=sqlite_store, summarizer=ExtractiveSummarizer(), clock=clock)
+    await pipeline.process(stored)
+    (delivery,) = await sqlite_store.claim_deliveries(
+        clock.now() + timedelta(days=1), 10, owner="t", lease_s=60.0
+    )
+    # "Irak" names Iraq in German only: the English chat's "irak" is just a word.
+    assert delivery.destination == berlin
