@@ -23,6 +23,13 @@ _CASED = ("CYRILLIC", "GREEK")
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,}")
 _WORD = re.compile(r"[^\W\d_]+")
+# Chinese characters that open or close a cut, not a name: particles, prepositions and
+# verbs of saying ("的提问", "在医院", "闭幕后", "麦卡洛克说", "反腐运动中"). The two sets
+# differ: 中 and 上 open names (中国, 上海), and 和 opens 和平.
+_CJK_NOT_FIRST = frozenset(
+    "的了在是与及或说对将被把从向于为也都就而但并之其有不要会已曾又还等着过到给让由以据称"
+)
+_CJK_NOT_LAST = frozenset("的了在是和与及或说后中对将被把从向于为也都就而但并之着过到给让由以称等")
 
 
 def needs_script_heading(texts: Sequence[str]) -> bool:
@@ -123,6 +130,8 @@ def derive_script_heading(
         if _taken(piece, avoid, unspaced):
             continue
         if unspaced and not _stands_alone(piece, inside, counts):
+            continue
+        if unspaced and (piece[0] in _CJK_NOT_FIRST or piece[-1] in _CJK_NOT_LAST):
             continue
         outside = sum(1 for found in others if piece in found)
         length = len(piece) if unspaced else 2 * len(piece.split())

@@ -56,3 +56,15 @@ def test_model_headings_in_other_scripts_are_held_to_rules() -> None:
 def test_latin_text_keeps_the_english_rules() -> None:
     assert not needs_script_heading(["The River Tessel burst its banks in Marrowby."])
     assert needs_script_heading(AIIB)
+
+
+def test_a_chinese_heading_is_not_a_cut_opened_or_closed_by_a_particle() -> None:
+    # Every sentence shares "闭幕后" and "在医院", fragments round a particle or a position
+    # word; the name they share is 李克强.
+    texts = [
+        "全国人大会议闭幕后,李克强在医院附近会见记者。",
+        "会议闭幕后,李克强表示经济基本面向好,他随后在医院慰问病人。",
+        "李克强在闭幕后的记者会上在医院问题上作答。",
+    ]
+    heading = derive_heading(texts, {}, avoid=set())
+    assert heading == "李克强"
