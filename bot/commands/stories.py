@@ -26,6 +26,7 @@ from bot.commands.usage import metered, month_start, utc_day
 from bot.core.cards import Action, Card, Line, section_key
 from bot.core.domain import Story, Summary
 from bot.core.errors import CommandError
+from bot.core.reading import source_language_note
 from bot.core.words import _, dollars, isolate, numeral, spoken
 from bot.delivery.render import (
     answer_card,
@@ -293,12 +294,14 @@ class StoryCommands(CommandBase):
         over = await self._over_budget(inv.feed_scope, now)
         summarizer = self.fallback if over and self.fallback is not None else self.summarizer
         with metered() as meter:
-            answer = await summarizer.answer(story, articles, question)
+            answer = await summarizer.answer(story, articles, question, language=spoken().language)
         if meter.tokens and self.usage is not None:
             await self.usage.add_scope_usage(
                 inv.feed_scope, utc_day(now), meter.tokens, meter.cost_micro_usd
             )
         answered = answer_card(story, summary, question, answer, page_url=self.page_url(story.id))
+        if answer.sentences:  # answers the chat cannot read as its own say in what they are
+            answered = with_note(answered, source_language_note(answer.language, spoken().language))
         if not over:
             return answered
         note = _(
