@@ -20,7 +20,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.core.errors import ConfigError, NewsbotError
-from bot.delivery.page import HISTORY_LIMIT, PageStore, story_page
+from bot.delivery.page import HISTORY_LIMIT, PageStore, page_languages, page_summary, story_page
 
 log = logging.getLogger("newsbot.web")
 
@@ -88,6 +88,8 @@ def environment() -> Environment:
 def _headers(cache: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": CSP,
+        # The story is shown in the reader's language when it was translated for it.
+        "Vary": "Accept-Language",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": cache,
@@ -121,7 +123,15 @@ class StoryPages:
                 return self._missing(wanted)
             if story.id != wanted:  # merged into another story since: its page now
                 raise web.HTTPMovedPermanently(f"/s/{story.id}", headers=_headers(PAGE_CACHE))
-            etag = f'"{story.id}-{summary.story_version}-{int(story.updated_at.timestamp())}"'
+            # In the reader's language when the pipeline stored a translation for it.
+            languages = page_languages(
+                request.query.get("lang"), request.headers.get("Accept-Language", "")
+            )
+            summary = await page_summary(self.store, summary, languages)
+            etag = (
+                f'"{story.id}-{summary.story_version}-{summary.language}-'
+                f'{int(story.updated_at.timestamp())}"'
+            )
             if etag in request.headers.get("If-None-Match", ""):
                 return web.Response(status=304, headers={**_headers(PAGE_CACHE), "ETag": etag})
             versions = await self.store.story_versions(story.id, HISTORY_LIMIT)

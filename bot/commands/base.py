@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.commands.limits import LimitsConfig, PersonLimiter, wait_words
@@ -14,13 +15,16 @@ from bot.core.domain import (
     Destination,
     Feed,
     Story,
+    Summary,
     default_scope,
     scope_sees,
 )
 from bot.core.errors import CommandError, NewsbotError
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.ports import Clock, Summarizer
-from bot.core.words import N_, WordBook, Words, _, n_
+from bot.core.words import N_, WordBook, Words, _, n_, spoken
+from bot.delivery.render import compact_story
+from bot.delivery.translated import SummaryReader
 from bot.stories.matching import feed_scopes
 
 log = logging.getLogger("newsbot.commands")
@@ -137,6 +141,32 @@ class CommandBase:
 
     def _scope_feeds(self, feeds: list[Feed], inv: Invocation) -> list[Feed]:
         return [feed for feed in feeds if inv.feed_scope in feed.scopes]
+
+    def reader(self) -> SummaryReader:
+        """Reads summaries in the language being spoken (a command's own: it remembers
+        the translations it read for as long as the command runs)."""
+        return SummaryReader(self.storage)
+
+    async def in_chat_language(
+        self, summary: Summary, reader: SummaryReader | None = None
+    ) -> tuple[Summary, str | None]:
+        """``summary`` as the chat being answered reads it, and the note when that is not
+        its language (``bot.delivery.translated``)."""
+        return await (reader or self.reader()).read(summary, spoken().language)
+
+    async def story_lines(self, stories: Sequence[Story]) -> tuple[list[Line], tuple[str, ...]]:
+        """Two lines per story (``compact_story``) as the chat reads them, and the notes
+        naming the languages of the stories shown in their sources' language, once each."""
+        reader = self.reader()
+        lines: list[Line] = []
+        notes: list[str] = []
+        for story in stories:
+            summary = await self.storage.get_summary(story.id)
+            if summary is not None:
+                summary, note = await self.in_chat_language(summary, reader)
+                notes += [note] if note and note not in notes else []
+            lines.extend(compact_story(story, summary, self.page_url(story.id)))
+        return lines, tuple(notes)
 
     def page_url(self, story_id: str) -> str | None:
         """The story's web page (``[web] public_url``), or None when pages are off."""

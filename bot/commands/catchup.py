@@ -9,6 +9,7 @@ to now; later pages (``--page 2``) show the same window, so nothing slides betwe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from bot.commands.base import CommandBase, Invocation, card
 from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
 from bot.core.cards import Card, Line
 from bot.core.words import _, n_, spoken
-from bot.delivery.render import compact_story, shorten
+from bot.delivery.render import shorten
 from bot.stories.ranking import rank
 from bot.stories.topics import parse_topic
 
@@ -86,12 +87,11 @@ class CatchupCommands(CommandBase):
         if not chosen:
             return card(_nothing(about, when, more_pages=page > 1))
         lines: list[Line | str] = [_catching_up(about, when, len(stories))]
-        for story in chosen:
-            summary = await self.storage.get_summary(story.id)
-            lines.extend(compact_story(story, summary, self.page_url(story.id)))
+        shown, notes = await self.story_lines(chosen)
+        lines.extend(shown)
         more = page * PAGE_SIZE < len(stories)
         lines.append(next_page_hint("catchup", rest, page, more))
-        return card(*lines)
+        return replace(card(*lines), footer=notes)
 
 
 def _nothing(about: str, when: str, *, more_pages: bool) -> str:

@@ -16,9 +16,10 @@ from typing import Protocol
 
 from bot.commands.lookback_ports import LookBackStore
 from bot.core.domain import Article, Destination, Feed, Story, Subscription, Summary
+from bot.delivery.ports import TranslationReader
 
 
-class CommandStore(LookBackStore, Protocol):
+class CommandStore(LookBackStore, TranslationReader, Protocol):
     """Everything the command groups (``bot.commands.feeds``, ``.stories`` and
     ``.subscriptions``, joined in ``bot.commands.router.Commands``) read and write."""
 

@@ -7,12 +7,14 @@ stories.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.commands.base import CommandBase, Invocation, card
 from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
 from bot.core.cards import Card, Line
 from bot.core.errors import CommandError
 from bot.core.words import N_, _, numeral
-from bot.delivery.render import compact_story, shorten
+from bot.delivery.render import shorten
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
 
 SEARCH_HINT = N_(
@@ -53,8 +55,7 @@ class SearchCommands(CommandBase):
         lines: list[Line | str] = [
             _("Stories matching %(words)s, newest first:", words=shorten(shown, 80))
         ]
-        for story in found:
-            summary = await self.storage.get_summary(story.id)
-            lines.extend(compact_story(story, summary, self.page_url(story.id)))
+        listed, notes = await self.story_lines(found)
+        lines.extend(listed)
         lines.append(next_page_hint("search", shown, page, more))
-        return card(*lines)
+        return replace(card(*lines), footer=notes)

@@ -26,7 +26,8 @@ from bot.commands.usage import metered, month_start, utc_day
 from bot.core.cards import Action, Card, Line, section_key
 from bot.core.domain import Story, Summary
 from bot.core.errors import CommandError
-from bot.core.words import _, dollars, isolate, numeral
+from bot.core.reading import source_language_note
+from bot.core.words import _, dollars, isolate, numeral, spoken
 from bot.delivery.render import (
     answer_card,
     full_card,
@@ -38,7 +39,9 @@ from bot.delivery.render import (
     sources_label_count,
     story_line,
     story_post,
+    with_note,
 )
+from bot.delivery.translated import SummaryReader
 from bot.stories.matching import story_text, visible_outlets
 from bot.stories.topics import parse_topic, topic_matches
 
@@ -93,8 +96,17 @@ class StoryCommands(CommandBase):
                 _("No story has been reported by two or more outlets yet. Try again later.")
             )
         lines: list[Line | str] = [_("Latest stories (use /expand <id> or /sources <id>):")]
-        lines.extend(story_line(s) for s in stories)
-        return card(*lines)
+        reader = self.reader()
+        notes: list[str] = []
+        for story in stories:
+            summary = await self.storage.get_summary(story.id)
+            if summary is None:
+                lines.append(story_line(story))
+                continue
+            shown, note = await self.in_chat_language(summary, reader)
+            notes += [note] if note and note not in notes else []
+            lines.append(story_line(story, headline=shown.headline))
+        return replace(card(*lines), footer=tuple(notes))
 
     async def mute(self, inv: Invocation, story_id: str) -> Card:
         """No more updates of one story in this chat (the "Mute this story" button)."""
@@ -131,16 +143,19 @@ class StoryCommands(CommandBase):
             )
         return story, summary
 
-    def _section_number(self, summary: Summary, section: str) -> int:
+    def _section_number(self, summary: Summary, section: str, original: Summary) -> int:
+        """The section ``section`` names: its number, or words of its heading as the chat
+        reads it (``summary``) or as its sources wrote it (``original``)."""
         wanted = section.strip().lower()
         if wanted.isdigit():
             number = int(wanted)
             if 1 <= number <= len(summary.sections):
                 return number
         else:
-            for number, sec in enumerate(summary.sections, start=1):
-                if wanted and wanted in sec.heading.lower():
-                    return number
+            for read in (summary, original):
+                for number, sec in enumerate(read.sections, start=1):
+                    if wanted and wanted in sec.heading.lower() and number <= len(summary.sections):
+                        return number
         names = "; ".join(f"{n}. {s.heading}" for n, s in enumerate(summary.sections, start=1))
         raise CommandError(
             _(
@@ -156,46 +171,69 @@ class StoryCommands(CommandBase):
         return await self.expand(inv, story_id, section or None)
 
     async def expand(self, inv: Invocation, story_id: str, section: str | None = None) -> Card:
-        _story, summary = await self._story(story_id)
+        _story, original = await self._story(story_id)
+        summary, note = await self.in_chat_language(original)
         if section is None or not section.strip():
-            return full_card(summary, page_url=self.page_url(summary.story_id))
-        return section_card(summary, self._section_number(summary, section))
+            return with_note(full_card(summary, page_url=self.page_url(summary.story_id)), note)
+        number = self._section_number(summary, section, original)
+        return with_note(section_card(summary, number), note)
 
     async def press_expand(self, inv: Invocation, action: Action, label: str | None) -> Card:
-        """An "Expand: …" button: the section its label names (module docstring)."""
-        _story, current = await self._story(action.story_id)
+        """An "Expand: …" button: the section its label names (module docstring), in the
+        chat's language when the story was translated for it."""
+        _story, original = await self._story(action.story_id)
+        reader = self.reader()
+        current, note = await self.in_chat_language(original, reader)
+        return with_note(await self._expanded(action, label, original, current, reader), note)
+
+    async def _expanded(
+        self,
+        action: Action,
+        label: str | None,
+        original: Summary,
+        current: Summary,
+        reader: SummaryReader,
+    ) -> Card:
         number = action.section
         if number is None:
             return full_card(current)
         if action.version is None:
-            return await self._press_legacy_expand(action.story_id, number, current, label)
+            return await self._press_legacy_expand(action, original, current, label)
         posted: Summary | None = None
         key = action.key
         if key is None:  # version and position only: the heading is in the stored version
-            posted = await self.storage.get_summary_version(action.story_id, action.version)
+            posted = await self._version(action.story_id, action.version, reader)
             if posted is not None and 1 <= number <= len(posted.sections):
                 key = section_key(posted.sections[number - 1].heading)
         if key is not None:
-            found = keyed_section(current, key, number)
+            # The post may show the headings translated or as written: either finds it.
+            found = keyed_section(current, key, number) or keyed_section(original, key, number)
             if found is not None:
                 return section_card(current, found)
             if posted is None:
-                posted = await self.storage.get_summary_version(action.story_id, action.version)
+                posted = await self._version(action.story_id, action.version, reader)
             shown = keyed_section(posted, key, number) if posted is not None else None
             if posted is not None and shown is not None:
                 return section_card(posted, shown, current=current)
         return section_gone_card(current)
 
+    async def _version(self, story_id: str, version: int, reader: SummaryReader) -> Summary | None:
+        """A stored version of the story as the chat reads it (None when not stored)."""
+        summary = await self.storage.get_summary_version(story_id, version)
+        return await reader.shown(summary, spoken().language) if summary else None
+
     async def _press_legacy_expand(
-        self, story_id: str, number: int, current: Summary, label: str | None
+        self, action: Action, original: Summary, current: Summary, label: str | None
     ) -> Card:
         """A button sent before buttons named their version (``e:k7q2:2``): its label
-        says which section it meant; without a label, the position is all there is."""
+        says which section it meant; without a label, the position is all there is.
+        Those posts were never translated: their labels are the sources' words."""
+        story_id, number = action.story_id, action.section or 0
         if label is None:
             if 1 <= number <= len(current.sections):
                 return section_card(current, number)
             return section_gone_card(current)
-        found = labelled_section(current, label, number)
+        found = labelled_section(original, label, number)
         if found is not None:
             return section_card(current, found)
         newest = current
@@ -211,7 +249,8 @@ class StoryCommands(CommandBase):
 
     async def press_sources(self, inv: Invocation, action: Action, label: str | None) -> Card:
         """A "Sources" button: the sources now, saying how many came since its post."""
-        _story, current = await self._story(action.story_id)
+        _story, original = await self._story(action.story_id)
+        current, _note = await self.in_chat_language(original)
         if action.version is not None:
             posted = await self.storage.get_summary_version(action.story_id, action.version)
             if posted is not None:
@@ -224,7 +263,8 @@ class StoryCommands(CommandBase):
         return sources_card(current)
 
     async def sources(self, inv: Invocation, story_id: str) -> Card:
-        _story, summary = await self._story(story_id.split(" ", 1)[0])
+        _story, original = await self._story(story_id.split(" ", 1)[0])
+        summary, _note = await self.in_chat_language(original)
         return sources_card(summary)
 
     async def _ask_text(self, inv: Invocation, args: str) -> Card:
@@ -254,12 +294,14 @@ class StoryCommands(CommandBase):
         over = await self._over_budget(inv.feed_scope, now)
         summarizer = self.fallback if over and self.fallback is not None else self.summarizer
         with metered() as meter:
-            answer = await summarizer.answer(story, articles, question)
+            answer = await summarizer.answer(story, articles, question, language=spoken().language)
         if meter.tokens and self.usage is not None:
             await self.usage.add_scope_usage(
                 inv.feed_scope, utc_day(now), meter.tokens, meter.cost_micro_usd
             )
         answered = answer_card(story, summary, question, answer, page_url=self.page_url(story.id))
+        if answer.sentences:  # answers the chat cannot read as its own say in what they are
+            answered = with_note(answered, source_language_note(answer.language, spoken().language))
         if not over:
             return answered
         note = _(
@@ -324,8 +366,10 @@ class StoryCommands(CommandBase):
 
     async def storycard(self, story_id: str) -> Card:
         """The current post of a story (console and tests)."""
-        story, summary = await self._story(story_id)
-        return story_post(story, summary, self.clock.now(), page_url=self.page_url(story.id))
+        story, original = await self._story(story_id)
+        summary, note = await self.in_chat_language(original)
+        post = story_post(story, summary, self.clock.now(), page_url=self.page_url(story.id))
+        return with_note(post, note)
 
     async def story_choices(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         prefix = prefix.strip().lower()

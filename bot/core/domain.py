@@ -241,6 +241,7 @@ class Answer:
 
     sentences: tuple[Sentence, ...]
     found: bool  # False: the sources do not say; ``sentences`` are the closest they come
+    language: str = "und"  # BCP 47: what ``sentences`` are written in
 
 
 # ---------------------------------------------------------------- people and delivery

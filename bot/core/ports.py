@@ -74,8 +74,17 @@ class Summarizer(Protocol):
         """Called by the pipeline once per story version. Raises ``SummaryError``."""
         ...
 
-    async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
-        """Answer only from the story's articles. Called by ``/ask``."""
+    async def answer(
+        self,
+        story: Story,
+        articles: Sequence[Article],
+        question: str,
+        *,
+        language: str | None = None,
+    ) -> Answer:
+        """Answer only from the story's articles. Called by ``/ask`` with the chat's
+        ``language``: the answer is in it only when its facts could be checked against the
+        grounded original; ``Answer.language`` says what it is written in."""
         ...
 
 

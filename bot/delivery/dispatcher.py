@@ -38,12 +38,12 @@ from bot.core.errors import (
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger
-from bot.core.reading import reads_differently, source_language_note, translation_language
 from bot.core.words import WordBook, speaking
 from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
-from bot.delivery.render import digest_card, story_post, update_card
+from bot.delivery.render import digest_card, story_post, update_card, with_note
 from bot.delivery.send_queue import SendQueue
+from bot.delivery.translated import SummaryReader
 
 log = logging.getLogger("newsbot.delivery")
 
@@ -93,11 +93,6 @@ def delivery_nonce(delivery: Delivery, suffix: str = "") -> str:
     return f"nb{delivery.id}v{delivery.story_version}{suffix}"
 
 
-def with_note(card: Card, note: str | None) -> Card:
-    """The card with ``note`` as its first line of small print."""
-    return replace(card, footer=(note, *card.footer)) if note else card
-
-
 def backoff_s(attempt: int, config: DeliveryConfig, rng: random.Random) -> float:
     """Exponential backoff with equal jitter (attempt counts from 1)."""
     ceiling = min(config.backoff_max_s, config.backoff_base_s * 2.0 ** max(0, attempt - 1))
@@ -140,7 +135,7 @@ class Dispatcher:
         # One pass sends a few stories to many chats: load each (story, summary) once.
         self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
         self._languages: dict[Destination, str] = {}  # per pass, like the stories
-        self._translations: dict[tuple[str, int, str], Summary | None] = {}
+        self.reader = SummaryReader(storage)  # translations, read once per pass
         # When each started row's send counts in the rate windows (row id -> monotonic).
         self._slots: dict[int, float] = {}
         # Set on shutdown: a pass starts nothing more, hands its queued rows back and
@@ -164,7 +159,7 @@ class Dispatcher:
             if rows:
                 self._stories.clear()
                 self._languages.clear()
-                self._translations.clear()
+                self.reader.forget()
                 await self._schedule(rows, report)
         return report
 
@@ -323,7 +318,7 @@ class Dispatcher:
             return "skipped"
         digest: Card | None = None
         if delivery.kind == "digest":
-            digest = await self._digest(delivery)
+            digest = await self._digest(delivery, await self.chat_language(delivery.destination))
             loaded = None
         else:
             loaded = await self._story(delivery)
@@ -469,18 +464,26 @@ class Dispatcher:
     def _page_url(self, story_id: str) -> str | None:
         return f"{self.public_url}/s/{story_id}" if self.public_url else None
 
-    async def _digest(self, delivery: Delivery) -> Card | None:
-        """A digest row's message: the stories its digest lists, as they are now."""
+    async def _digest(self, delivery: Delivery, language: str) -> Card | None:
+        """A digest row's message: the stories its digest lists, as they are now, in the
+        chat's language where a translation was stored (a note names the others')."""
         issue = await self.storage.digest_issue(delivery.story_id)
         if issue is None:
             return None
         entries: list[tuple[Story, Summary | None, str | None]] = []
+        notes: list[str] = []
         for story_id in issue.story_ids:
             story = await self.storage.get_story(story_id)
             if story is not None and all(story.id != e[0].id for e in entries):
                 summary = await self.storage.get_summary(story.id)
+                if summary is not None:
+                    summary, note = await self.reader.read(summary, language)
+                    notes += [note] if note and note not in notes else []
                 entries.append((story, summary, self._page_url(story.id)))
-        return digest_card(issue, entries) if entries else None
+        if not entries:
+            return None
+        card = digest_card(issue, entries)
+        return replace(card, footer=(*notes, *card.footer))
 
     async def chat_language(self, destination: Destination) -> str:
         """The language a chat's posts are shown in (see ``choose_language``)."""
@@ -494,17 +497,9 @@ class Dispatcher:
     async def _in_chat_language(
         self, destination: Destination, summary: Summary
     ) -> tuple[Summary, str | None]:
-        """The summary as the chat reads it: translated for its language when a
-        translation was stored (``bot.summaries.translator``), else the original with a
-        note naming the sources' language. Never waits for a model."""
-        language = await self.chat_language(destination)
-        if not reads_differently(summary.language, language):
-            return summary, None
-        key = (summary.story_id, summary.story_version, translation_language(language))
-        if key not in self._translations:
-            self._translations[key] = await self.storage.get_translation(*key)
-        shown = self._translations[key] or summary
-        return shown, source_language_note(shown.language, language)
+        """The summary as the chat reads it, and the note when it is not in the chat's
+        language (``bot.delivery.translated``). Never waits for a model."""
+        return await self.reader.read(summary, await self.chat_language(destination))
 
     async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
         key = (delivery.story_id, delivery.story_version)

@@ -15,12 +15,19 @@ from typing import Protocol
 
 from bot.core.cards import Line
 from bot.core.domain import Story, StoryVersion, Summary
+from bot.core.locales import parse_language
+from bot.core.reading import reads_differently
+from bot.delivery.ports import TranslationReader
 from bot.delivery.render import AI_NOTE, EXTRACTIVE_NOTE, cited, paragraph
+from bot.delivery.translated import SummaryReader
 
 HISTORY_LIMIT = 30
+# Languages of an Accept-Language header tried for a stored translation, best first.
+MAX_PAGE_LANGUAGES = 3
+MAX_ACCEPT_CHARS = 500
 
 
-class PageStore(Protocol):
+class PageStore(TranslationReader, Protocol):
     """What the story pages read; ``storage.SqlStorage`` implements it. Every method
     raises ``StorageError`` when the database fails (the page answers 503)."""
 
@@ -81,6 +88,41 @@ class StoryPage:
     facts: str  # "3 outlets · breaking · updated 06 Dec 10:04 UTC"
     note: str
     updated_at: datetime
+    language: str = "und"  # what the summary's text is written in (BCP 47)
+
+
+def page_languages(lang: str | None, accept: str) -> list[str]:
+    """The languages a reader asked for, best first: ``?lang=`` alone when it names a
+    language, else the ``Accept-Language`` header's (by quality, at most
+    ``MAX_PAGE_LANGUAGES``). Unknown or malformed codes are left out."""
+    if lang:
+        chosen = parse_language(lang)
+        return [chosen] if chosen else []
+    weighted: list[tuple[float, int, str]] = []
+    for n, item in enumerate(accept[:MAX_ACCEPT_CHARS].split(",")):
+        code, _sep, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = parse_language(code) if code.strip() != "*" else None
+        if language and 0 < quality <= 1:
+            weighted.append((-quality, n, language))
+    return list(dict.fromkeys(code for _q, _n, code in sorted(weighted)))[:MAX_PAGE_LANGUAGES]
+
+
+async def page_summary(store: TranslationReader, summary: Summary, languages: list[str]) -> Summary:
+    """The summary in the first of ``languages`` it is written in or has a stored
+    translation for (``bot.delivery.translated``); else the original. The page never asks
+    a model: translations are made for chats' languages by the pipeline."""
+    reader = SummaryReader(store)
+    for language in languages:
+        shown = await reader.shown(summary, language)
+        if not reads_differently(shown.language, language):
+            return shown
+    return summary
 
 
 def stamp(when: datetime) -> str:
@@ -122,4 +164,5 @@ def story_page(story: Story, summary: Summary, versions: Sequence[StoryVersion])
         facts=" · ".join(facts),
         note=EXTRACTIVE_NOTE if summary.written_by == "extractive" else AI_NOTE,
         updated_at=story.updated_at,
+        language=summary.language,
     )

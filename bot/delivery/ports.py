@@ -34,21 +34,26 @@ class SenderElection(Protocol):
         ...
 
 
-class DispatcherStore(DigestReader, Protocol):
+class TranslationReader(Protocol):
+    """Stored translations of summaries, as ``bot.delivery.translated.SummaryReader``
+    reads them for everything that shows a summary to a chat (posts, digests, commands,
+    the story page)."""
+
+    async def get_translation(
+        self, story_id: str, story_version: int, language: str
+    ) -> Summary | None:
+        """Called when a chat's language differs from the summary's. Returns that summary
+        version as translated for ``language`` (``bot.summaries.translator``); None when
+        none was made (chats then read the original)."""
+        ...
+
+
+class DispatcherStore(DigestReader, TranslationReader, Protocol):
     """Everything ``bot.delivery.dispatcher.Dispatcher`` reads and writes."""
 
     async def chat_settings(self, destination: Destination) -> ChatSettings:
         """Called once per chat and pass for the chat's language (see
         ``LookBackStore.chat_settings``)."""
-        ...
-
-    async def get_translation(
-        self, story_id: str, story_version: int, language: str
-    ) -> Summary | None:
-        """Called for a post to a chat whose language differs from the summary's.
-        Returns that summary version as translated for ``language``
-        (``bot.summaries.translator``); None when none was made (chats then read the
-        original)."""
         ...
 
     # ------------------------------------------------------------ taking work

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.cards import (
@@ -197,6 +198,11 @@ def update_card(
     )
 
 
+def with_note(card: Card, note: str | None) -> Card:
+    """The card with ``note`` as its first line of small print."""
+    return replace(card, footer=(note, *card.footer)) if note else card
+
+
 def section_card(summary: Summary, number: int, *, current: Summary | None = None) -> Card:
     """One section in full (``/expand k7q2 2`` or its button).
 
@@ -322,13 +328,14 @@ def answer_card(
     )
 
 
-def story_line(story: Story) -> Line:
-    """One line per story in lists (``/latest``, ``/subscribe``)."""
+def story_line(story: Story, *, headline: str | None = None) -> Line:
+    """One line per story in lists (``/latest``, ``/subscribe``); ``headline`` is the
+    summary's as the chat reads it (default: the story's own)."""
     outlets = n_("%(count)s outlet", "%(count)s outlets", story.outlet_count)
     flag = " · " + _("breaking") if story.breaking_at else ""
     return (
         Text(story.id, "code"),
-        Text(f" {shorten(story.headline, 110)} · {outlets}"),
+        Text(f" {shorten(headline or story.headline, 110)} · {outlets}"),
         Text(f"{flag} · {clock_time(story.updated_at)}"),
     )
 

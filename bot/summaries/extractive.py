@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core.domain import Answer, Article, DatedEvent, Section, Sentence, Story, Summary
 from bot.summaries.answering import answer_from_articles
@@ -25,6 +25,7 @@ from bot.summaries.grounding import (
     ordered_articles,
 )
 from bot.summaries.lead import lead_article
+from bot.summaries.translation import sources_language
 from bot.text.headings import derive_heading
 from bot.text.sentences import article_sentences, clean_title, wordlist
 from bot.text.terms import content_words, words
@@ -302,8 +303,17 @@ class ExtractiveSummarizer:
     async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
         return self.summarize_now(story, articles)
 
-    async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
-        return answer_from_articles(articles, question)
+    async def answer(
+        self,
+        story: Story,
+        articles: Sequence[Article],
+        question: str,
+        *,
+        language: str | None = None,
+    ) -> Answer:
+        """The sources' own sentences, in their language, whatever the chat reads."""
+        found = answer_from_articles(articles, question)
+        return replace(found, language=sources_language(articles))
 
     def summarize_now(self, story: Story, articles: Sequence[Article]) -> Summary:
         """The summary, computed synchronously (tests, evaluation, fallbacks)."""

@@ -21,6 +21,12 @@ from bot.core.domain import Answer, Article, ChatMessage, Section, Sentence, Sto
 from bot.core.errors import ModelError, StorageError
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import ChatModel, Clock, Summarizer
+from bot.summaries.answer_language import (
+    answer_languages,
+    answer_pairs,
+    checked_answer,
+    in_language,
+)
 from bot.summaries.extractive import summary_cache_key
 from bot.summaries.grounding import GroundingResult, ground, number_sources
 from bot.summaries.lead import lead_article
@@ -279,26 +285,44 @@ class LLMSummarizer:
 
     # ------------------------------------------------------------ answers
 
-    async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
+    async def answer(
+        self,
+        story: Story,
+        articles: Sequence[Article],
+        question: str,
+        *,
+        language: str | None = None,
+    ) -> Answer:
         try:
-            return await self._answer_with_model(story, articles, question)
+            return await self._answer_with_model(story, articles, question, language)
         except _Fallback as fb:
             self.stats.fallbacks[fb.reason] += 1
             log.warning("llm.fallback reason=%s story=%s kind=answer", fb.reason, story.id)
         return await self._fallback.answer(story, articles, question)
 
     async def _answer_with_model(
-        self, story: Story, articles: Sequence[Article], question: str
+        self, story: Story, articles: Sequence[Article], question: str, language: str | None
     ) -> Answer:
         if not articles or not question.strip():
             raise _Fallback("no_question")
         sources = number_sources(articles)
         messages = answer_messages(articles, sources, self.config.max_input_tokens, question)
+        source, target = answer_languages(articles, language)
+        if target is not None:  # checked against the grounded text (answer_language)
+            messages = in_language(messages, target)
         data = await self._complete_json(messages, story.id)
         found, sentences = parse_answer(data)
         if not found:
             closest = await self._fallback.answer(story, articles, question)
-            return Answer(closest.sentences, found=False)
+            return Answer(closest.sentences, found=False, language=closest.language)
+        if target is not None:
+            answer, dropped = checked_answer(answer_pairs(data), articles, source, target)
+            self.stats.dropped.update(dropped)
+            if answer is None:
+                raise _Fallback("ungrounded")
+            self.stats.kept += len(answer.sentences)
+            self.stats.answers += 1
+            return answer
         draft = Summary(story.id, "", sentences[:3], (), ())
         result = ground(draft, articles)
         self.stats.dropped.update(result.dropped)
@@ -306,7 +330,7 @@ class LLMSummarizer:
             raise _Fallback("ungrounded")
         self.stats.kept += result.kept
         self.stats.answers += 1
-        return Answer(result.summary.lede, found=True)
+        return Answer(result.summary.lede, found=True, language=source)
 
     # ------------------------------------------------------------ the call
 

@@ -203,6 +203,12 @@ def _sentence(value: object) -> Sentence | None:
     return None
 
 
+def parse_sentence(value: object) -> Sentence | None:
+    """One sentence of the model's JSON (a string, or an object with "text" and
+    "cites"), or None when it is neither."""
+    return _sentence(value)
+
+
 def _sentences(value: object) -> tuple[Sentence, ...]:
     if isinstance(value, str):
         value = [value]

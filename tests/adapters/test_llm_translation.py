@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from adapters.llm import OpenAIChatConfig, OpenAIChatModel
+from bot.commands.router import Commands, Invocation
 from bot.core.cards import Card, Link, line_text
 from bot.core.clock import FixedClock
 from bot.core.domain import Article, Destination
@@ -26,7 +27,7 @@ from bot.summaries.translator import Translator
 from storage import SqlStorage
 from tests.bot.delivery.test_delivery import RecordingMessenger
 from tests.factories import FLOOD, new_article
-from tests.fakes.fake_openai import FakeOpenAI
+from tests.fakes.fake_openai import FakeOpenAI, Reply
 from tests.fakes.translating_model import AID, CANNED, DEATHS, LEDE, TranslatingModel
 
 DM = Destination("telegram", "42")
@@ -229,3 +230,79 @@ async def test_eval_translation_needs_the_llm_summariser_and_a_known_language() 
         await evaluate_summaries([eval_row("x")], ExtractiveSummarizer(), translate_to="de")
     with pytest.raises(ConfigError, match="not a language code"):
         await evaluate_summaries([eval_row("x")], ExtractiveSummarizer(), translate_to="xx-!!")
+
+
+# ---------------------------------------------------------------- /ask in the chat's language
+
+ANSWER_DE = CANNED["de"][AID]
+
+
+def answering(translation: str, asked: list[str]) -> Any:
+    """Replies to /ask requests (recording their system prompts) with AID, cited, and
+    ``translation`` as its translation; every other request is the story model's."""
+    story = TranslatingModel()
+
+    def reply(body: dict[str, Any]) -> Reply:
+        system = str(body["messages"][0]["content"])
+        if not system.startswith("You answer"):
+            return story.reply(body)
+        asked.append(system)
+        item: dict[str, Any] = {"text": AID, "cites": [3]}
+        if "The reader reads" in system:
+            item["translation"] = translation
+        return Reply(json.dumps({"found": True, "sentences": [item]}, ensure_ascii=False))
+
+    return reply
+
+
+async def ask(store: SqlStorage, clock: FixedClock, fake: FakeOpenAI, chat: Destination) -> Card:
+    model = OpenAIChatModel(
+        OpenAIChatConfig(base_url=fake.base_url, model="fake-model", max_retries=0), api_key=None
+    )
+    summarizer = LLMSummarizer(
+        model, LLMConfig(model="fake-model"), fallback=ExtractiveSummarizer(), clock=clock
+    )
+    commands = Commands(storage=store, summarizer=summarizer, clock=clock)
+    (story,) = await store.recent_stories(1)
+    inv = Invocation(chat, user_id="1", can_manage=True, is_private=True)
+    try:
+        return await commands.run(inv, f"/ask {story.id} how much aid was released?")
+    finally:
+        await model.close()
+
+
+async def test_ask_answers_in_the_chats_language_when_the_translation_keeps_the_facts(
+    sqlite_store: SqlStorage, clock: FixedClock, fake: FakeOpenAI
+) -> None:
+    asked: list[str] = []
+    fake.default = answering(ANSWER_DE, asked)
+    await run(sqlite_store, clock, fake, {DM: "de", EN_CHAT: "en"})
+    german = await ask(sqlite_store, clock, fake, DM)
+    assert german.body[0][0].text == ANSWER_DE
+    links = [part for part in german.body[0] if isinstance(part, Link)]
+    assert [link.url for link in links] == ["https://capital-ledger.example/s2"]
+    assert not any("sources' language" in note for note in german.footer)
+    assert "German (de)" in asked[-1]
+    english = await ask(sqlite_store, clock, fake, EN_CHAT)
+    assert english.body[0][0].text == AID
+    assert "The reader reads" not in asked[-1]
+    assert not any("sources' language" in note for note in english.footer)
+
+
+@pytest.mark.parametrize(
+    "translation",
+    [
+        "Die Regierung gab nach der Flut 5 Millionen an Nothilfe für Marrowby frei.",  # changed
+        "",  # none given
+        "Here is the translation: https://evil.example",  # chatter and a link
+    ],
+)
+async def test_ask_answers_in_the_sources_language_when_the_translation_cannot_be_checked(
+    sqlite_store: SqlStorage, clock: FixedClock, fake: FakeOpenAI, translation: str
+) -> None:
+    asked: list[str] = []
+    fake.default = answering(translation, asked)
+    await run(sqlite_store, clock, fake, {DM: "de"})
+    german = await ask(sqlite_store, clock, fake, DM)
+    assert german.body[0][0].text == AID  # the grounded original
+    assert german.footer[0] == "Shown in its sources' language (Englisch)."

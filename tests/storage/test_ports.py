@@ -18,7 +18,7 @@ from bot.commands.lookback_ports import LookBackStore
 from bot.commands.ports import CommandStore, ScopeUsageStore
 from bot.delivery.digest_ports import DigestReader, DigestStore
 from bot.delivery.page import PageStore
-from bot.delivery.ports import DispatcherStore
+from bot.delivery.ports import DispatcherStore, TranslationReader
 from bot.feeds.ports import WatcherStore
 from bot.stories.ports import PipelineStore, RetentionStore
 from bot.summaries.ports import BudgetStore, TranslationStore
@@ -40,6 +40,7 @@ STORE_PORTS: tuple[type[Any], ...] = (
     BudgetStore,
     RetentionStore,
     TranslationStore,
+    TranslationReader,
 )
 # Public methods of SqlStorage that belong to the composition root or to storage itself.
 NOT_A_PORT = {

@@ -36,7 +36,9 @@ from bot.core.domain import (
 from bot.core.errors import ConfigError
 from bot.core.metrics import Metrics
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.page import page_languages
 from bot.delivery.render import story_post
+from bot.summaries.translation import apply_translation, texts_of
 from storage import SqlStorage
 from tests.factories import seed_story
 
@@ -306,3 +308,48 @@ async def test_delivered_posts_and_digests_link_to_the_page(sqlite_store: SqlSto
     await dispatcher.dispatch_once()
     [(_, post)] = messenger.sent
     assert post.body[-1] == (Link("Full story", "https://news.example/s/k7q2"),)
+
+
+async def test_the_page_is_shown_in_a_stored_translation_the_reader_asks_for(
+    store: SqlStorage, server: HealthServer
+) -> None:
+    await seed(store)
+    summary = await store.get_summary("k7q2")
+    assert summary is not None
+    summary = replace(summary, language="en")
+    await store.save_summary(summary)
+    marked = [f"(de) {text}" for text in texts_of(summary)]
+    await store.save_translation(apply_translation(summary, marked, "de"))
+    english, html = await get(server, "/s/k7q2")
+    assert "(de)" not in html
+    assert '<article lang="en"' in html
+    assert english.headers["Vary"] == "Accept-Language"
+    asked, html = await get(server, "/s/k7q2?lang=de-AT")
+    assert "(de) Casualties" in html
+    assert '<article lang="de"' in html
+    assert asked.headers["ETag"] != english.headers["ETag"]
+    # The first language asked for with a translation; French has none, German has one.
+    _, html = await get(server, "/s/k7q2", **{"Accept-Language": "fr-CA, fr;q=0.9, de;q=0.8"})
+    assert "(de) Casualties" in html
+    _, html = await get(server, "/s/k7q2", **{"Accept-Language": "en;q=0.9, de;q=0.5"})
+    assert "(de)" not in html  # English is preferred and is what it is written in
+    for bad in ("?lang=klingon", "?lang=%3Cscript%3E", "?lang=" + "d" * 400):
+        response, html = await get(server, "/s/k7q2" + bad)
+        assert response.status == 200, bad
+        assert "(de)" not in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "accept", "wanted"),
+    [
+        ("de", "fr", ["de"]),
+        ("nonsense!", "fr", []),
+        (None, "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", ["fr-CH", "fr", "en"]),
+        (None, "de;q=0.2, ar", ["ar", "de"]),
+        (None, "de;q=abc, ar;q=0, es;q=7, zz-99", []),
+        (None, "", []),
+        (None, "de," * 1000, ["de"]),
+    ],
+)
+def test_page_languages(lang: str | None, accept: str, wanted: list[str]) -> None:
+    assert page_languages(lang, accept) == wanted

@@ -121,7 +121,14 @@ class Inventor:
             (),
         )
 
-    async def answer(self, story: Story, articles: Sequence[Article], question: str) -> Answer:
+    async def answer(
+        self,
+        story: Story,
+        articles: Sequence[Article],
+        question: str,
+        *,
+        language: str | None = None,
+    ) -> Answer:
         return Answer((), found=False)
 
 
