@@ -24,6 +24,7 @@ from adapters.discord.lifecycle import Lifecycle
 from adapters.discord.messenger import NO_MENTIONS, DiscordMessenger
 from adapters.discord.render import render_card
 from adapters.discord.slash import Work, build_commands
+from adapters.discord.translator import CatalogTranslator
 from bot.commands.router import Commands, Invocation
 from bot.core.cards import Action, Card, line
 from bot.core.domain import Destination
@@ -177,6 +178,7 @@ class DiscordAdapter:
             await self.stop()
             reason = f": {failure}" if failure else f" within {self.config.ready_timeout_s:.0f} s"
             raise ConfigError(f"[discord] could not connect to the gateway{reason}") from failure
+        await self.tree.set_translator(CatalogTranslator(self.commands.words))
         await self.sync_commands()
         user = self.client.user
         log.info(

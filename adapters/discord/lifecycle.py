@@ -12,12 +12,24 @@ from typing import Any
 
 import discord
 
-from bot.commands.router import Commands
+from bot.commands.router import Commands, Invocation
 from bot.core.domain import Destination
+from bot.core.words import N_, _, speaking
 
 log = logging.getLogger("newsbot.discord")
 
 NO_MENTIONS = discord.AllowedMentions.none()
+# Told in the server's language: the system channel's chosen one, else the server's locale.
+LOST_RIGHTS = N_(
+    "I lost permission to post in %(channel)s, so its news subscriptions are paused. Give me "
+    "View Channel, Send Messages and Embed Links there (and Send Messages in Threads / Create "
+    "Posts for threads and forums), then run /subscribe there again."
+)
+UNREACHABLE = N_(
+    "I can no longer reach %(channel)s, so its news subscriptions are paused. Give me "
+    "View Channel, Send Messages and Embed Links there (and Send Messages in Threads / Create "
+    "Posts for threads and forums), then run /subscribe there again."
+)
 
 
 def destinations_in(channel: Any) -> list[Destination]:
@@ -85,17 +97,15 @@ class Lifecycle:
             log.info("discord.admins_not_told dest=%s reason=no_other_channel", destination.key)
             return
         where = f"<#{destination.thread_id or destination.chat_id}>"
-        problem = (
-            "lost permission to post in"
-            if "50013" in reason or "50001" in reason
-            else "can no longer reach"
+        lost_rights = "50013" in reason or "50001" in reason
+        inv = Invocation(
+            Destination("discord", str(notice_channel.id)),
+            "",
+            can_manage=False,
+            language_hint=str(getattr(guild, "preferred_locale", "") or "") or None,
         )
-        text = (
-            f"I {problem} {where}, so its news subscriptions are paused. "
-            "Give me View Channel, Send Messages and Embed Links there "
-            "(and Send Messages in Threads / Create Posts for threads and forums), "
-            "then run /subscribe there again."
-        )
+        with speaking(await self._commands.words_for(inv)):
+            text = _(LOST_RIGHTS if lost_rights else UNREACHABLE, channel=where)
         try:
             await notice_channel.send(text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as err:

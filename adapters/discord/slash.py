@@ -18,7 +18,7 @@ from discord import app_commands
 from bot.commands.router import COMMANDS, Commands, Invocation
 from bot.core.cards import Card
 from bot.core.errors import CommandError
-from bot.core.words import _, isolate
+from bot.core.words import N_, _, isolate
 
 Work = Callable[[Invocation], Awaitable[Card]]
 _DESCRIPTIONS = {info.name: info.description for info in COMMANDS}
@@ -63,8 +63,11 @@ def check_pingable(interaction: discord.Interaction[Any], role: discord.Role) ->
         )
 
 
-def describe(name: str) -> str:
-    return _DESCRIPTIONS.get(name, name)[:100]
+def describe(name: str) -> app_commands.locale_str:
+    """A command's description as Discord takes it (100 characters at most), carrying its
+    whole catalog message for the translator."""
+    message = _DESCRIPTIONS.get(name, name)
+    return app_commands.locale_str(message[:100], msgid=message)
 
 
 def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
@@ -74,11 +77,11 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
 
     @app_commands.command(name="subscribe", description=describe("subscribe"))
     @app_commands.describe(
-        topic='Words to follow, e.g. iraq, "al asad" OR baghdad, iraq -football',
-        breaking_only="Only post breaking stories",
-        min_outlets="Post a story only once this many outlets report it (default 2)",
-        only_ours="Only this server's own feeds, not the bot operator's",
-        ping="A role to mention on each story's first post (never on edits)",
+        topic=N_('Words to follow, e.g. iraq, "al asad" OR baghdad, iraq -football'),
+        breaking_only=N_("Only post breaking stories"),
+        min_outlets=N_("Post a story only once this many outlets report it (default 2)"),
+        only_ours=N_("Only this server's own feeds, not the bot operator's"),
+        ping=N_("A role to mention on each story's first post (never on edits)"),
     )
     async def subscribe(  # noqa: PLR0917 - discord.py maps options onto parameters
         interaction: discord.Interaction[Any],
@@ -103,7 +106,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         await r.answer(interaction, "subscribe", work, ephemeral=False)
 
     @app_commands.command(name="unsubscribe", description=describe("unsubscribe"))
-    @app_commands.describe(topic="A topic this channel follows")
+    @app_commands.describe(topic=N_("A topic this channel follows"))
     @app_commands.autocomplete(topic=r.topic_choices)
     async def unsubscribe(interaction: discord.Interaction[Any], topic: str) -> None:
         await r.answer(
@@ -115,12 +118,12 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         await r.answer(interaction, "subscriptions", c.subscriptions, ephemeral=True)
 
     @app_commands.command(name="latest", description=describe("latest"))
-    @app_commands.describe(topic="Only stories about this (optional)")
+    @app_commands.describe(topic=N_("Only stories about this (optional)"))
     async def latest(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
         await r.answer(interaction, "latest", lambda inv: c.latest(inv, topic), ephemeral=True)
 
     @app_commands.command(name="expand", description=describe("expand"))
-    @app_commands.describe(story="Story id, e.g. k7q2", section="Section number or heading")
+    @app_commands.describe(story=N_("Story id, e.g. k7q2"), section=N_("Section number or heading"))
     @app_commands.autocomplete(story=r.story_choices)
     async def expand(
         interaction: discord.Interaction[Any], story: str, section: str | None = None
@@ -130,13 +133,13 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         )
 
     @app_commands.command(name="sources", description=describe("sources"))
-    @app_commands.describe(story="Story id, e.g. k7q2")
+    @app_commands.describe(story=N_("Story id, e.g. k7q2"))
     @app_commands.autocomplete(story=r.story_choices)
     async def sources(interaction: discord.Interaction[Any], story: str) -> None:
         await r.answer(interaction, "sources", lambda inv: c.sources(inv, story), ephemeral=True)
 
     @app_commands.command(name="ask", description=describe("ask"))
-    @app_commands.describe(story="Story id, e.g. k7q2", question="What you want to know")
+    @app_commands.describe(story=N_("Story id, e.g. k7q2"), question=N_("What you want to know"))
     @app_commands.autocomplete(story=r.story_choices)
     async def ask(
         interaction: discord.Interaction[Any],
@@ -147,9 +150,9 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
 
     @app_commands.command(name="catchup", description=describe("catchup"))
     @app_commands.describe(
-        topic="Only stories about this (optional)",
-        since="From when: 12h, 2d, monday, yesterday (default: since you last caught up)",
-        page="Page of a long catch-up",
+        topic=N_("Only stories about this (optional)"),
+        since=N_("From when: 12h, 2d, monday, yesterday (default: since you last caught up)"),
+        page=N_("Page of a long catch-up"),
     )
     async def catchup(
         interaction: discord.Interaction[Any],
@@ -161,7 +164,9 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         await r.answer(interaction, "catchup", lambda inv: c.catchup(inv, args), ephemeral=True)
 
     @app_commands.command(name="search", description=describe("search"))
-    @app_commands.describe(words='Words, "phrases", OR and -exclusions', page="Page of the results")
+    @app_commands.describe(
+        words=N_('Words, "phrases", OR and -exclusions'), page=N_("Page of the results")
+    )
     async def search(
         interaction: discord.Interaction[Any],
         words: str,
@@ -171,7 +176,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         await r.answer(interaction, "search", lambda inv: c.search(inv, args), ephemeral=True)
 
     @app_commands.command(name="settings", description=describe("settings"))
-    @app_commands.describe(timezone="An IANA time zone such as Europe/Berlin (empty: show)")
+    @app_commands.describe(timezone=N_("An IANA time zone such as Europe/Berlin (empty: show)"))
     async def settings(interaction: discord.Interaction[Any], timezone: str | None = None) -> None:
         args = f"timezone {timezone}" if timezone else ""
         await r.answer(
@@ -179,19 +184,19 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         )
 
     @app_commands.command(name="language", description=describe("language"))
-    @app_commands.describe(code="A language code such as de, fr, pt-BR; 'default' resets")
+    @app_commands.describe(code=N_("A language code such as de, fr, pt-BR; 'default' resets"))
     async def language(interaction: discord.Interaction[Any], code: str | None = None) -> None:
         await r.answer(
             interaction, "language", lambda inv: c.language(inv, code or ""), ephemeral=not code
         )
 
     @app_commands.command(name="addfeed", description=describe("addfeed"))
-    @app_commands.describe(url="Address of a site or its RSS/Atom feed")
+    @app_commands.describe(url=N_("Address of a site or its RSS/Atom feed"))
     async def addfeed(interaction: discord.Interaction[Any], url: str) -> None:
         await r.answer(interaction, "addfeed", lambda inv: c.add_feed(inv, url), ephemeral=False)
 
     @app_commands.command(name="removefeed", description=describe("removefeed"))
-    @app_commands.describe(url="The feed address, as /feeds shows it")
+    @app_commands.describe(url=N_("The feed address, as /feeds shows it"))
     async def removefeed(interaction: discord.Interaction[Any], url: str) -> None:
         await r.answer(
             interaction, "removefeed", lambda inv: c.remove_feed(inv, url), ephemeral=False
@@ -202,7 +207,7 @@ def build_commands(r: Responder) -> list[app_commands.Command[Any, Any, Any]]:
         await r.answer(interaction, "feeds", c.feeds, ephemeral=True)
 
     @app_commands.command(name="import", description=describe("import"))
-    @app_commands.describe(file="An OPML file of feeds (from another feed reader)")
+    @app_commands.describe(file=N_("An OPML file of feeds (from another feed reader)"))
     async def import_(interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
         async def work(inv: Invocation) -> Card:
             limit = c.opml.max_bytes if c.opml is not None else 0

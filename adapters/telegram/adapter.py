@@ -24,6 +24,8 @@ from adapters.telegram.handlers import Handlers
 from adapters.telegram.messenger import TelegramMessenger
 from bot.commands.router import COMMANDS, Commands
 from bot.core.errors import ConfigError
+from bot.core.locales import base_language
+from bot.core.words import N_, Words, _, speaking
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -39,7 +41,7 @@ REDACTED_LOGGERS = (
     "telegram.ext.Updater",
     "telegram.ext.Application",
 )
-SORRY = "Something went wrong on my side; please try again in a minute."
+SORRY = N_("Something went wrong on my side; please try again in a minute.")
 
 
 def file_url(base_url: str) -> str:
@@ -112,6 +114,7 @@ class TelegramAdapter:
             max_inline_wait_s=config.max_inline_wait_s,
             on_migrate=commands.move_destination,
         )
+        self.commands = commands
         self.handlers = Handlers(commands, self.messenger, max_wait_s=config.max_inline_wait_s)
         self.handlers.register(self.app)
         self.app.add_error_handler(self._on_error)
@@ -196,12 +199,25 @@ class TelegramAdapter:
             logging.getLogger(name).removeFilter(self._redact)
 
     async def _set_commands(self) -> None:
-        commands = [BotCommand(info.name, info.description[:256]) for info in COMMANDS]
+        """The command menu in every catalog language: Telegram shows a person the list
+        for their app's language (``language_code``), else the default one, which is in
+        the bot's default language."""
+        book, default = self.commands.words, self.commands.default_language
+        await self._set_command_list(book.words(default), None)
+        for language in book.languages:
+            if base_language(language) != base_language(default):
+                # Telegram takes a two-letter ISO 639-1 code here, not a full tag.
+                await self._set_command_list(book.words(language), base_language(language))
+
+    async def _set_command_list(self, words: Words, code: str | None) -> None:
+        commands = [
+            BotCommand(info.name, words.gettext(info.description)[:256]) for info in COMMANDS
+        ]
         try:
-            await self.app.bot.set_my_commands(commands)
+            await self.app.bot.set_my_commands(commands, language_code=code)
         except tg.TelegramError as err:
             # The bot works without the menu; say so instead of refusing to start.
-            log.warning("event=telegram.commands_not_set reason=%r", err.message)
+            log.warning("event=telegram.commands_not_set language=%s reason=%r", code, err.message)
 
     # ------------------------------------------------------------ webhook
 
@@ -263,7 +279,14 @@ class TelegramAdapter:
         if isinstance(update, Update) and update.effective_message is not None:
             message = update.effective_message
             try:
-                await message.reply_text(SORRY, do_quote=True)
+                with speaking(await self.handlers.words_of(message)):
+                    sorry = _(SORRY)
+            except Exception as words_err:
+                log.warning("event=telegram.sorry_language_unknown reason=%r", words_err)
+                with speaking(self.commands.words.words(self.commands.default_language)):
+                    sorry = _(SORRY)
+            try:
+                await message.reply_text(sorry, do_quote=True)
             except tg.TelegramError as reply_err:
                 log.warning("event=telegram.sorry_failed reason=%r", reply_err.message)
 

@@ -35,6 +35,7 @@ from bot.core.cards import Action, Card, line
 from bot.core.domain import Destination, MessageRef
 from bot.core.errors import CommandError, DeliveryError, TransientDeliveryError
 from bot.core.words import Words, _, isolate, speaking
+from bot.delivery.mentions import mentioned_story, story_mention
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -58,7 +59,6 @@ QUIET = frozenset({"expand", "sources", "ask"})
 CHANNEL_COMMANDS = frozenset(
     {"subscribe", "unsubscribe", "subscriptions", "addfeed", "removefeed", "feeds"}
 )
-_STORY_MENTION = re.compile(r"\bstory ([a-z0-9]{2,12})\b")
 ANSWER_ATTEMPTS = 3
 _GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
@@ -71,8 +71,9 @@ def language_hint(message: Message) -> str | None:
     return user.language_code if user is not None and user.language_code else None
 
 
-def story_of(message: Message) -> str | None:
-    """The story a post of ours is about: from its buttons, else from its small print."""
+def story_of(message: Message, mentions: re.Pattern[str]) -> str | None:
+    """The story a post of ours is about: from its buttons, else from its small print
+    (``mentions``: "story <id>" in every catalog language)."""
     markup = message.reply_markup
     if markup is not None:
         for row in markup.inline_keyboard:
@@ -81,8 +82,7 @@ def story_of(message: Message) -> str | None:
                     action = Action.decode(button.callback_data)
                     if action is not None:
                         return action.story_id
-    found = _STORY_MENTION.search(message.text or "")
-    return found.group(1) if found else None
+    return mentioned_story(message.text or "", mentions)
 
 
 def label_of(message: Message, data: str) -> str | None:
@@ -106,6 +106,7 @@ class Handlers:
         self.commands = commands
         self.messenger = messenger
         self.max_wait_s = max_wait_s
+        self.mentions = story_mention(commands.words)
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -155,7 +156,7 @@ class Handlers:
         if name in COMMAND_NAMES:
             await self._run(message, message.text)
             return
-        with speaking(await self._words_of(message)):
+        with speaking(await self.words_of(message)):
             await self._answer(message, _card(_("Send /help to see what I can do.")))
 
     async def _run(self, message: Message, text: str) -> None:
@@ -171,7 +172,7 @@ class Handlers:
             await self._export(message, user_id)
             return
         if channel is not None:
-            with speaking(await self._words_of(message)):
+            with speaking(await self.words_of(message)):
                 card = await self._run_for_channel(message, name, text, channel, user_id)
         else:
             manage = name in MANAGE and await is_chat_admin(message.get_bot(), message)
@@ -209,7 +210,7 @@ class Handlers:
                 data = bytes(await (await document.get_file()).download_as_bytearray())
             except TelegramError as err:
                 log.warning("event=telegram.import_download_failed reason=%r", err.message)
-                with speaking(await self._words_of(message)):
+                with speaking(await self.words_of(message)):
                     failed = _card(_("I couldn't download that file; try again."))
                 await self._answer(message, failed)
                 return
@@ -272,7 +273,7 @@ class Handlers:
         except DeliveryError as err:
             log.info("event=telegram.dm_refused user=%s reason=%r", user_id, str(err))
         link = f"https://t.me/{message.get_bot().username}"
-        with speaking(await self._words_of(message)):
+        with speaking(await self.words_of(message)):
             hint = _(
                 "I answer privately: open %(link)s, press Start, then ask me again there.",
                 link=isolate(link),
@@ -368,7 +369,7 @@ class Handlers:
         replied = message.reply_to_message
         if replied.from_user is None or replied.from_user.id != context.bot.id:
             return
-        story_id = story_of(replied)
+        story_id = story_of(replied, self.mentions)
         if story_id is None:
             return
         user_id = message.from_user.id if message.from_user else message.chat.id
@@ -388,7 +389,7 @@ class Handlers:
             return
         await self._answer(message, card)
 
-    async def _words_of(self, message: Message) -> Words:
+    async def words_of(self, message: Message) -> Words:
         """The words of the chat ``message`` came from, for the adapter's own answers."""
         user_id = message.from_user.id if message.from_user else message.chat.id
         inv = Invocation(

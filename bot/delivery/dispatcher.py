@@ -37,6 +37,7 @@ from bot.core.errors import (
 )
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.metrics import Metrics
+from bot.core.notices import notice_words
 from bot.core.ports import Clock, Messenger
 from bot.core.words import WordBook, speaking
 from bot.delivery.ports import DispatcherStore, SenderElection
@@ -372,11 +373,12 @@ class Dispatcher:
     async def _send_notice(
         self, delivery: Delivery, messenger: Messenger, report: DispatchReport
     ) -> Outcome:
-        """A notice (a feed stopped answering, ...): plain text, sent once like a post."""
+        """A notice (a feed stopped answering, ...): plain text in the chat's language,
+        sent once like a post."""
         if not await self._may_send_new(delivery, report):
             return "unconfirmed"
         self._take_slot(delivery)
-        text = delivery.body or ""
+        text = notice_words(delivery.body or "")
         try:
             ref = await messenger.send(
                 delivery.destination, Card(body=(line(text),)), nonce=delivery_nonce(delivery)

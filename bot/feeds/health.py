@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.domain import Feed
+from bot.core.notices import Notice
+from bot.core.words import N_
 
 Health = Literal["ok", "unhealthy", "dead"]
 NOTICE_PREFIX = "!"  # notice keys never collide with story ids (letters and digits only)
@@ -58,28 +60,28 @@ def notice_key(feed: Feed, health: Health, failing_since: datetime) -> str:
     return f"{NOTICE_PREFIX}{_b36(feed.id)}{health[0]}{_b36(hours)}"[:12]
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%d %b %H:%M UTC")
+# Marked for the catalogs here; translated when each chat's notice is sent.
+DEAD_NOTICE = N_(
+    "The news feed “%(feed)s” (%(url)s) has not answered since %(since)s (last error: "
+    "%(error)s), so I stopped checking it regularly; I still try it once a day and it comes "
+    "back by itself if it answers. If the site moved, add its new address with /addfeed <url>; "
+    "adding this address again restarts it now. /feeds shows every feed's state."
+)
+FAILING_NOTICE = N_(
+    "The news feed “%(feed)s” (%(url)s) has been failing since %(since)s (last error: "
+    "%(error)s). I keep trying it every few hours; if it still fails on %(until)s I will stop "
+    "checking it regularly. Stories from its other sources still reach you. If the site "
+    "moved, add its new address with /addfeed <url>. /feeds shows every feed's state."
+)
 
 
-def notice_text(
+def notice_of(
     feed: Feed, health: Health, failing_since: datetime, policy: HealthPolicy, error: str
-) -> str:
-    """Plain words for a chat: what happened, what the bot does, what the chat can do."""
-    name = f"“{feed.name}” ({feed.url})"
+) -> Notice:
+    """Plain words for a chat: what happened, what the bot does, what the chat can do;
+    said in each chat's language when it is sent."""
+    values = {"feed": feed.name, "url": feed.url, "error": error}
     if health == "dead":
-        return (
-            f"The news feed {name} has not answered since {_when(failing_since)} "
-            f"(last error: {error}), so I stopped checking it regularly; I still try it "
-            "once a day and it comes back by itself if it answers. If the site moved, add "
-            "its new address with /addfeed <url>; adding this address again restarts it "
-            "now. /feeds shows every feed's state."
-        )
+        return Notice(DEAD_NOTICE, values, {"since": failing_since})
     give_up = failing_since + timedelta(seconds=policy.dead_after_s)
-    return (
-        f"The news feed {name} has been failing since {_when(failing_since)} "
-        f"(last error: {error}). I keep trying it every few hours; if it still fails on "
-        f"{_when(give_up)} I will stop checking it regularly. Stories from its other "
-        "sources still reach you. If the site moved, add its new address with "
-        "/addfeed <url>. /feeds shows every feed's state."
-    )
+    return Notice(FAILING_NOTICE, values, {"since": failing_since, "until": give_up})

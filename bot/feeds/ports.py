@@ -39,7 +39,8 @@ class WatcherStore(Protocol):
         ...
 
     async def enqueue_feed_notice(self, feed: Feed, key: str, text: str, *, now: datetime) -> int:
-        """Called when ``feed`` becomes unhealthy or dead. Queues ``text`` through the
+        """Called when ``feed`` becomes unhealthy or dead. Queues ``text`` (an encoded
+        ``bot.core.notices.Notice``, translated when sent) through the
         outbox (rows of kind "notice", due at ``now``) to every chat a story with an article
         of the feed was delivered to, and to the chat that added it (``feed.added_by``),
         once per destination and ``key``: the same key again adds nothing. Returns how many

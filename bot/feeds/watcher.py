@@ -27,7 +27,7 @@ from bot.feeds.health import (
     HealthPolicy,
     health_after_failure,
     notice_key,
-    notice_text,
+    notice_of,
 )
 from bot.feeds.ports import WatcherStore
 from bot.feeds.schedule import (
@@ -363,8 +363,8 @@ class Watcher:
     ) -> None:
         """The chats the feed served, and the one that added it, hear of it once."""
         key = notice_key(feed, health, failing_since)
-        text = notice_text(feed, health, failing_since, self._health, reason)
-        told = await self._store.enqueue_feed_notice(feed, key, text, now=now)
+        notice = notice_of(feed, health, failing_since, self._health, reason)
+        told = await self._store.enqueue_feed_notice(feed, key, notice.encode(), now=now)
         log.warning(
             "feed.%s feed=%s url=%s since=%s chats_told=%d",
             health, feed.id, feed.url, failing_since.isoformat(), told,

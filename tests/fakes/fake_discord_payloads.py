@@ -91,6 +91,67 @@ def bot_user() -> dict[str, Any]:
     }
 
 
+# The locales Discord accepts in ``name_localizations`` / ``description_localizations``.
+DISCORD_LOCALES = frozenset(
+    {
+        "id",
+        "da",
+        "de",
+        "en-GB",
+        "en-US",
+        "es-ES",
+        "es-419",
+        "fr",
+        "hr",
+        "it",
+        "lt",
+        "hu",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "fi",
+        "sv-SE",
+        "vi",
+        "tr",
+        "cs",
+        "el",
+        "bg",
+        "ru",
+        "uk",
+        "hi",
+        "th",
+        "zh-CN",
+        "ja",
+        "zh-TW",
+        "ko",
+    }
+)
+
+
+def validate_commands(commands: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Discord's rules for a bulk overwrite of application commands: descriptions of 1 to
+    100 characters in every locale, localisations only for Discord's own locale names."""
+    problems: dict[str, Any] = {}
+
+    def check(where: str, item: dict[str, Any]) -> None:
+        if item.get("type", 1) == 1 and not 1 <= len(item.get("description", "")) <= 100:
+            problems[f"{where}.description"] = "Must be between 1 and 100 in length."
+        for key in ("name_localizations", "description_localizations"):
+            for locale, text in (item.get(key) or {}).items():
+                if locale not in DISCORD_LOCALES:
+                    problems[f"{where}.{key}.{locale}"] = "Invalid locale"
+                elif not isinstance(text, str) or not 1 <= len(text) <= 100:
+                    problems[f"{where}.{key}.{locale}"] = "Must be between 1 and 100 in length."
+        for n, option in enumerate(item.get("options") or ()):
+            check(f"{where}.options.{n}", option)
+
+    for n, command in enumerate(commands):
+        check(str(n), command)
+    return problems or None
+
+
 def validate_message(body: dict[str, Any]) -> dict[str, Any] | None:
     """Discord's size limits; the errors of a 400/50035 or None."""
     problems: dict[str, Any] = {}

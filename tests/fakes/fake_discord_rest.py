@@ -24,6 +24,7 @@ from tests.fakes.fake_discord_payloads import (
     json_response,
     now_iso,
     read_json,
+    validate_commands,
     validate_message,
 )
 
@@ -225,6 +226,10 @@ class DiscordRest:
 
     async def _sync(self, request: web.Request) -> web.Response:
         scope = request.match_info.get("guild", "global")
+        wanted = await read_json(request)
+        invalid = validate_commands(wanted)
+        if invalid is not None:
+            return error(400, 50035, "Invalid Form Body", errors=invalid)
         created = [
             {
                 **c,
@@ -233,7 +238,7 @@ class DiscordRest:
                 "version": "1",
                 "default_member_permissions": c.get("default_member_permissions"),
             }
-            for c in await read_json(request)
+            for c in wanted
         ]
         self.commands[scope] = created
         return json_response(created)

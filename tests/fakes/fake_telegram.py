@@ -70,6 +70,7 @@ class FakeTelegram(TelegramWorld):
         self.token, self.limits = token, limits or Limits()
         self.allowed_tags = dict(ALLOWED_TAGS)
         self.calls: list[tuple[str, Json]] = []
+        self.command_lists: dict[str, list[Json]] = {}  # by language_code, "" for the default
         self.refusals: list[tuple[str, int, str]] = []  # (method, status, description)
         self.webhook: Json | None = None
         self.webhook_deliveries: list[int] = []  # HTTP statuses our webhook answered
@@ -147,7 +148,12 @@ class FakeTelegram(TelegramWorld):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(cmd.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: command description is empty or too long")
-        self.commands = commands
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        self.command_lists[language] = commands  # "" is the list for every other language
+        if not language:
+            self.commands = commands
         return True
 
     async def api_getUpdates(self, params: Json) -> list[Json]:

@@ -72,11 +72,15 @@ class TelegramWorld:
 
     # ------------------------------------------------------------ the world
 
-    def add_user(self, user_id: int, name: str = "Ada", *, started: bool = True) -> Json:
+    def add_user(self, user_id: int, name: str = "Ada", *, started: bool = True,
+                 language_code: str | None = None) -> Json:  # fmt: skip
         """A person; ``started``: whether they have opened a DM with the bot (else the bot
-        cannot write to them first, as on Telegram)."""
+        cannot write to them first, as on Telegram); ``language_code``: their app's
+        language, which Telegram sends with everything they do."""
         self.users[user_id] = {"id": user_id, "is_bot": False, "first_name": name,
                                "username": name.lower()}  # fmt: skip
+        if language_code:
+            self.users[user_id]["language_code"] = language_code
         self.chats.setdefault(user_id, Chat(user_id, "private", title=name, started=started))
         return self.users[user_id]
 

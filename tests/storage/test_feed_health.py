@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from adapters.catalogs import load_word_book
 from bot.core.clock import FixedClock
 from bot.core.domain import Destination
+from bot.core.words import FSI, PDI
 from bot.delivery.dispatcher import Dispatcher
-from bot.feeds.health import notice_key
+from bot.feeds.health import HealthPolicy, notice_key, notice_of
 from storage import SqlStorage
 from tests.bot.delivery.test_delivery import RecordingMessenger
 from tests.factories import seed_story
@@ -39,7 +41,40 @@ async def test_a_notice_goes_once_to_the_served_chats_and_the_adder(store: SqlSt
     assert report.sent == 3  # the story's post and two notices
     notices = [(d, c) for d, c, n in messenger.sent if c.story_id is None]
     assert sorted(d.chat_id for d, _ in notices) == ["-1001", "42"]
+    # A row stored as plain text (before notices were stored as messages) goes as it is.
     assert all("The feed is failing." in str(c.body) for _, c in notices)
+
+
+async def test_a_notice_is_said_in_each_chats_language(store: SqlStorage) -> None:
+    await store.add_subscription(ADDER, "y", breaking_only=False, min_outlets=2)
+    await store.add_subscription(OTHER, "z", breaking_only=False, min_outlets=2)
+    await store.set_language(ADDER, "de")
+    await store.set_language(OTHER, "ar")
+    since = NOW - timedelta(days=1)
+    feeds = []
+    for chat in (ADDER, OTHER):
+        feed = await store.upsert_feed(f"https://{chat.chat_id}.example/rss", "Down",
+                                       added_by=chat.key)  # fmt: skip
+        feeds.append(feed)
+        notice = notice_of(feed, "unhealthy", since, HealthPolicy(), "HTTP 503")
+        key = notice_key(feed, "unhealthy", since)
+        assert await store.enqueue_feed_notice(feed, key, notice.encode(), now=NOW) == 1
+    messenger = RecordingMessenger()
+    clock = FixedClock(NOW + timedelta(seconds=1))
+    dispatcher = Dispatcher(
+        storage=store, messengers={"telegram": messenger}, clock=clock, words=load_word_book()
+    )
+    assert (await dispatcher.dispatch_once()).sent == 2
+    said = {d: c.plain_text() for d, c, _ in messenger.sent}
+    german = said[ADDER]
+    assert german.startswith("Der Newsfeed „Down“ (https://42.example/rss) schlägt seit 23. Nov.")
+    assert "HTTP 503" in german
+    assert "/addfeed" in german
+    # In the right-to-left chat the name, the address and the error keep their direction.
+    arabic = said[OTHER]
+    assert f"{FSI}Down{PDI}" in arabic
+    assert f"{FSI}https://-1002.example/rss{PDI}" in arabic
+    assert f"{FSI}HTTP 503{PDI}" in arabic
 
 
 async def test_a_dead_feed_added_again_is_tried_at_once(store: SqlStorage) -> None:

@@ -64,7 +64,10 @@ class World:
     async def dispatch(self, adapter: TelegramAdapter) -> Any:
         # Rows are stamped with the wall clock (enqueue), so the dispatcher uses it too.
         dispatcher = Dispatcher(
-            storage=self.storage, messengers={"telegram": adapter.messenger}, clock=SystemClock()
+            storage=self.storage,
+            messengers={"telegram": adapter.messenger},
+            clock=SystemClock(),
+            words=self.commands.words,
         )
         return await dispatcher.dispatch_once()
 

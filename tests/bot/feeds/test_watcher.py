@@ -23,6 +23,7 @@ from bot.core.domain import (
     ParsedFeed,
 )
 from bot.core.errors import FeedParseError, FetchError
+from bot.core.notices import notice_words
 from bot.feeds.schedule import RetryLaterError
 from bot.feeds.watcher import Watcher, WatcherConfig
 
@@ -267,7 +268,7 @@ async def test_failures_back_off_to_the_ceiling_then_the_feed_is_told_unhealthy_
     # Dead: tried once a day.
     assert waits[-1] == 86400
     # Told once as unhealthy, once as dead, in plain words with what to do.
-    unhealthy, dead = store.notices.values()
+    unhealthy, dead = (notice_words(body) for body in store.notices.values())
     assert "failing since" in unhealthy
     assert "/addfeed" in unhealthy
     assert "once a day" in dead
