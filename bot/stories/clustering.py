@@ -293,11 +293,13 @@ class StoryClusterer:
                 if sum(vec[t] for t in in_common) < cfg.same_outlet_title_weight:
                     continue
                 cos *= cfg.same_outlet_factor
-                # On the same day, more so: a desk files many pieces of one topic a day.
-                # Then only a name or number its titles share says it is the same event.
+                # On the same day, more so: a desk files many pieces of one topic a day
+                # (a country, a team, a party). Then only titles that share a name or a
+                # number and more besides say it is the same event.
                 last = story.outlet_ts.get(item.outlet, -math.inf)
-                if abs(item.ts - last) < cfg.same_day_hours * 3600.0 and not any(
-                    t.startswith(("E:", "#")) for t in in_common
+                if abs(item.ts - last) < cfg.same_day_hours * 3600.0 and not (
+                    any(t.startswith(("E:", "#")) for t in in_common)
+                    and len(in_common) >= cfg.same_day_title_terms
                 ):
                     cos *= cfg.same_day_outlet_factor
             if not item.news:

@@ -29,6 +29,7 @@ class ClusterConfig:
     same_outlet_title_weight: float = 0.2  # title evidence an outlet's second report needs
     same_day_outlet_factor: float = 0.5  # ... and a further multiplier within same_day_hours
     same_day_hours: float = 36.0
+    same_day_title_terms: int = 3  # ... unless titles share a name or number and this many terms
     feature_factor: float = 0.7  # score multiplier for videos, galleries, quizzes, lists
     wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
     # An outlet counts toward a story's outlets once one of its reports is this alike

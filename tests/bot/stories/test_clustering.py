@@ -294,3 +294,26 @@ def test_simple_inflections_share_a_stem(forms: tuple[str, ...], same: bool) -> 
 def test_entities_are_capitalised_runs_without_sentence_openers() -> None:
     text = "The U.S. said President Joe Biden met Yoshihide Suga. But New York waited."
     assert entities(text) == ["us", "president_joe_biden", "yoshihid_suga", "new_york"]
+
+
+def test_one_outlets_same_day_pieces_sharing_only_a_place_are_two_stories() -> None:
+    # A desk's two pieces on one place the same day: the bodies share the place's words,
+    # the titles only its name. A third piece whose title shares the name and more joins.
+    body = (
+        "Ohio wildlife officials said on Tuesday that black bears are returning to the "
+        "forests of southern Ohio, where hunters and farmland had pushed them out."
+    )
+    bears = ("Al Jazeera", "Black bears of Ohio return to natural habitat", body)
+    cancer = (
+        "Al Jazeera",
+        "The cancer cluster of Piketon, Ohio",
+        body.replace("black bears are returning to", "cancer cases are rising near"),
+    )
+    more_bears = ("Al Jazeera", "Ohio black bears return in greater numbers", body)
+    clusterer = make_clusterer(ClusterConfig(join_threshold=0.2))
+    first, second, third = feed(clusterer, [bears, cancer, more_bears])
+    assert second.is_new
+    assert third.story_id == first.story_id
+    # One shared name alone was enough before (same_day_title_terms = 1).
+    lax = make_clusterer(ClusterConfig(join_threshold=0.2, same_day_title_terms=1))
+    assert not feed(lax, [bears, cancer])[1].is_new
