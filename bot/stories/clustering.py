@@ -20,87 +20,29 @@ import heapq
 import math
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 
+from bot.stories.cluster_state import (
+    ActiveDoc,
+    ActiveStory,
+    Assignment,
+    ClusterDoc,
+    languages_differ,
+    timestamp_of,
+)
 from bot.stories.clustering_config import ClusterConfig
 from bot.stories.clustering_features import (
     DocumentFrequencies,
-    Vector,
     count_terms,
     dot,
     top_terms,
     weigh,
 )
-from bot.stories.corroboration import Corroboration, confirming
+from bot.stories.corroboration import confirming
 from bot.stories.kinds import is_news
+from bot.stories.timing import age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
 
 __all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterDoc:
-    article_id: int
-    outlet: str
-    title: str
-    text: str
-    published: datetime  # aware UTC
-    language: str = "und"  # BCP 47; stories are formed within one language
-    url: str = ""  # the link, whose path tells a video or gallery from a report
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    story_id: str
-    is_new: bool
-    merged: tuple[str, ...] = ()
-    wire_copy_of: int | None = None
-
-
-UNKNOWN = "und"
-
-
-def _languages_differ(a: str, b: str) -> bool:
-    """Stories are formed within one language: words of two languages do not compare."""
-    return a != b and UNKNOWN not in (a, b)
-
-
-def _timestamp(doc: ClusterDoc) -> float:
-    if doc.published.tzinfo is None:
-        raise ValueError(f"article {doc.article_id}: published time must be timezone-aware")
-    return doc.published.timestamp()
-
-
-@dataclass(slots=True)
-class _Doc:
-    article_id: int
-    outlet: str
-    ts: float
-    vec: Vector
-    keys: tuple[str, ...]  # index terms
-    story: str
-    wire_of: int | None
-    language: str = UNKNOWN
-    news: bool = True  # a report, not a video, gallery, quiz or other feature piece
-    title_keys: frozenset[str] = frozenset()  # the title's terms and names
-
-
-@dataclass(slots=True)
-class _Story:
-    id: str
-    seq: int
-    centroid: Vector = field(default_factory=dict)
-    norm2: float = 0.0
-    members: list[int] = field(default_factory=list)
-    last_ts: float = 0.0
-    keys: set[str] = field(default_factory=set)
-    outlets: dict[str, int] = field(default_factory=dict)  # own (non-copy) articles each
-    language: str = UNKNOWN  # of the article that started it
-    first_ts: float = math.inf  # its earliest report
-    title_keys: set[str] = field(default_factory=set)  # terms of its articles' titles
-    outlet_ts: dict[str, float] = field(default_factory=dict)  # each outlet's latest report
-    corroboration: Corroboration = field(default_factory=Corroboration)
 
 
 class StoryClusterer:
@@ -115,9 +57,9 @@ class StoryClusterer:
         self._dfs = DocumentFrequencies()
         self._df_history: deque[tuple[str, ...]] = deque()
         self._wire = WireIndex(config.wire_overlap)
-        self._docs: dict[int, _Doc] = {}
+        self._docs: dict[int, ActiveDoc] = {}
         # Least recently updated first, so expiry and eviction pop from the front.
-        self._stories: OrderedDict[str, _Story] = OrderedDict()
+        self._stories: OrderedDict[str, ActiveStory] = OrderedDict()
         self._index: dict[str, set[str]] = {}
         self._seq = 0
         self._now = -math.inf
@@ -132,13 +74,13 @@ class StoryClusterer:
         if doc.article_id in self._docs:
             known = self._docs[doc.article_id]
             return Assignment(known.story, is_new=False, wire_copy_of=known.wire_of)
-        ts = _timestamp(doc)
+        ts = timestamp_of(doc)
         self._advance(ts)
         item = self._prepare(doc, ts)
         cfg = self._cfg
         scores = self._score_candidates(item)
         if item.wire_of is not None:
-            target: _Story | None = self._stories[self._docs[item.wire_of].story]
+            target: ActiveStory | None = self._stories[self._docs[item.wire_of].story]
         else:
             target = None
             best = max(scores.items(), key=lambda kv: kv[1], default=None)
@@ -162,7 +104,7 @@ class StoryClusterer:
         """Replay a stored article into ``story_id`` after a restart, without deciding."""
         if doc.article_id in self._docs:
             return
-        ts = _timestamp(doc)
+        ts = timestamp_of(doc)
         self._advance(ts)
         item = self._prepare(doc, ts)
         story = self._stories.get(story_id)
@@ -216,7 +158,7 @@ class StoryClusterer:
                 return sid
         raise RuntimeError("story id generator keeps returning ids already in use")
 
-    def _prepare(self, doc: ClusterDoc, ts: float) -> _Doc:
+    def _prepare(self, doc: ClusterDoc, ts: float) -> ActiveDoc:
         cfg = self._cfg
         counts, title_terms = count_terms(
             doc.title,
@@ -246,11 +188,11 @@ class StoryClusterer:
         keys = tuple(top_terms(vec, cfg.index_terms))
         news = is_news(doc.title, doc.url)
         title_keys = title_terms & vec.keys()
-        return _Doc(
+        return ActiveDoc(
             doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news, title_keys
         )
 
-    def _score_candidates(self, item: _Doc) -> dict[str, float]:
+    def _score_candidates(self, item: ActiveDoc) -> dict[str, float]:
         """Cosine (times time proximity) to the stories most likely to be this event.
 
         Stories sharing the article's specific terms are ranked by the summed weight of the
@@ -275,13 +217,13 @@ class StoryClusterer:
             nominated = dict.fromkeys(
                 heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__), 0.0
             )
-        window = self._window_s()
+        window = window_s(self._cfg, self._mean_gap)
         scores: dict[str, float] = {}
         for sid in nominated:
             story = self._stories[sid]
             if item.ts - story.last_ts > window or story.norm2 <= 0.0:
                 continue
-            if _languages_differ(item.language, story.language):
+            if languages_differ(item.language, story.language):
                 continue
             cos = dot(vec, story.centroid) / math.sqrt(story.norm2)
             if item.outlet in story.outlets:
@@ -307,48 +249,18 @@ class StoryClusterer:
                 cos *= cfg.feature_factor
             scores[sid] = (
                 cos
-                * self._proximity(abs(item.ts - story.last_ts))
-                * self._age_factor(item.ts - story.first_ts)
+                * proximity(self._cfg, self._mean_gap, abs(item.ts - story.last_ts))
+                * age_factor(self._cfg, self._mean_gap, item.ts - story.first_ts)
             )
         return scores
 
-    def _window_s(self) -> float:
-        """How long a quiet story stays open: ``window_hours``, or longer in a sparse stream.
-
-        In a stream that brings few articles a day the window stretches to the time
-        ``window_articles`` arrivals take, so a story is not closed before other news has
-        even gone by; time proximity still makes an old story hard to join.
-        """
-        cfg = self._cfg
-        return max(cfg.window_hours * 3600.0, cfg.window_articles * self._mean_gap)
-
-    def _proximity(self, gap_s: float) -> float:
-        """1 for simultaneous reports, decaying with the gap measured against the stream pace."""
-        cfg = self._cfg
-        scale = max(cfg.time_scale_hours * 3600.0, cfg.pace_factor * self._mean_gap)
-        floor = cfg.time_floor
-        return floor + (1.0 - floor) * math.exp(-gap_s / scale)
-
-    def _age_factor(self, age_s: float) -> float:
-        """How plausible it is that a story this old still gains reports of its event.
-
-        Proximity to the latest report alone lets a topic chain from day to day (a
-        tournament's previews, venue guides and quizzes over two weeks); an event's
-        reports cluster within days of its first one. Measured against the stream's pace,
-        as proximity is, so a sparse sample spread over years is judged on its own scale.
-        """
-        cfg = self._cfg
-        scale = max(cfg.story_span_hours * 3600.0, cfg.span_pace_factor * self._mean_gap)
-        floor = cfg.age_floor
-        return floor + (1.0 - floor) * math.exp(-max(0.0, age_s) / scale)
-
-    def _create_story(self, story_id: str) -> _Story:
+    def _create_story(self, story_id: str) -> ActiveStory:
         self._seq += 1
-        story = _Story(story_id, self._seq)
+        story = ActiveStory(story_id, self._seq)
         self._stories[story_id] = story
         return story
 
-    def _attach(self, item: _Doc, story: _Story) -> None:
+    def _attach(self, item: ActiveDoc, story: ActiveStory) -> None:
         item.story = story.id
         self._docs[item.article_id] = item
         centroid = story.centroid
@@ -373,7 +285,7 @@ class StoryClusterer:
                 self._index.setdefault(key, set()).add(story.id)
         self._evict_over_capacity()
 
-    def _merge_similar(self, story: _Story, scores: dict[str, float]) -> tuple[str, ...]:
+    def _merge_similar(self, story: ActiveStory, scores: dict[str, float]) -> tuple[str, ...]:
         """Merge stories that the new article showed to be the same event."""
         cfg = self._cfg
         merged: list[str] = []
@@ -384,14 +296,14 @@ class StoryClusterer:
             other = self._stories.get(sid)
             if other is None or other is story or sid not in self._stories:
                 continue
-            if _languages_differ(story.language, other.language):
+            if languages_differ(story.language, other.language):
                 continue
             if not self._may_merge_one_outlet(story, other):
                 continue
             if story.id not in self._stories:
                 break
             sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
-            sim *= self._proximity(abs(story.last_ts - other.last_ts))
+            sim *= proximity(self._cfg, self._mean_gap, abs(story.last_ts - other.last_ts))
             if sim < cfg.merge_threshold:
                 continue
             keep, gone = (story, other) if story.seq < other.seq else (other, story)
@@ -400,7 +312,7 @@ class StoryClusterer:
             story = keep
         return tuple(merged)
 
-    def _may_merge_one_outlet(self, a: _Story, b: _Story) -> bool:
+    def _may_merge_one_outlet(self, a: ActiveStory, b: ActiveStory) -> bool:
         """Two stories of the same outlets only may merge when their titles share a name
         or a number: the rule a second report of one outlet must meet to join (see
         ``_score_candidates``), which a merge must not get round."""
@@ -408,7 +320,7 @@ class StoryClusterer:
             return True
         return any(t.startswith(("E:", "#")) for t in a.title_keys & b.title_keys)
 
-    def _absorb(self, keep: _Story, gone: _Story) -> None:
+    def _absorb(self, keep: ActiveStory, gone: ActiveStory) -> None:
         keep.norm2 += 2.0 * dot(keep.centroid, gone.centroid) + gone.norm2
         for t, w in gone.centroid.items():
             keep.centroid[t] = keep.centroid.get(t, 0.0) + w
@@ -450,7 +362,7 @@ class StoryClusterer:
         if ts <= self._now:
             return
         self._now = ts
-        horizon = ts - self._window_s()
+        horizon = ts - window_s(self._cfg, self._mean_gap)
         while self._stories:
             story = next(iter(self._stories.values()))
             if story.last_ts >= horizon:
@@ -461,7 +373,7 @@ class StoryClusterer:
         while len(self._docs) > self._cfg.max_active_articles and len(self._stories) > 1:
             self._drop(next(iter(self._stories.values())))
 
-    def _drop(self, story: _Story) -> None:
+    def _drop(self, story: ActiveStory) -> None:
         for art in story.members:
             del self._docs[art]
             self._wire.remove(art)

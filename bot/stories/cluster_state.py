@@ -1,0 +1,78 @@
+"""What the clusterer knows: arriving articles, their decided stories, and its state.
+
+``ClusterDoc`` and ``Assignment`` are what callers pass in and get back; ``ActiveDoc``
+and ``ActiveStory`` are the clusterer's own record of the active window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.stories.clustering_features import Vector
+from bot.stories.corroboration import Corroboration
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterDoc:
+    article_id: int
+    outlet: str
+    title: str
+    text: str
+    published: datetime  # aware UTC
+    language: str = "und"  # BCP 47; stories are formed within one language
+    url: str = ""  # the link, whose path tells a video or gallery from a report
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    story_id: str
+    is_new: bool
+    merged: tuple[str, ...] = ()
+    wire_copy_of: int | None = None
+
+
+UNKNOWN = "und"
+
+
+def languages_differ(a: str, b: str) -> bool:
+    """Stories are formed within one language: words of two languages do not compare."""
+    return a != b and UNKNOWN not in (a, b)
+
+
+def timestamp_of(doc: ClusterDoc) -> float:
+    if doc.published.tzinfo is None:
+        raise ValueError(f"article {doc.article_id}: published time must be timezone-aware")
+    return doc.published.timestamp()
+
+
+@dataclass(slots=True)
+class ActiveDoc:
+    article_id: int
+    outlet: str
+    ts: float
+    vec: Vector
+    keys: tuple[str, ...]  # index terms
+    story: str
+    wire_of: int | None
+    language: str = UNKNOWN
+    news: bool = True  # a report, not a video, gallery, quiz or other feature piece
+    title_keys: frozenset[str] = frozenset()  # the title's terms and names
+
+
+@dataclass(slots=True)
+class ActiveStory:
+    id: str
+    seq: int
+    centroid: Vector = field(default_factory=dict)
+    norm2: float = 0.0
+    members: list[int] = field(default_factory=list)
+    last_ts: float = 0.0
+    keys: set[str] = field(default_factory=set)
+    outlets: dict[str, int] = field(default_factory=dict)  # own (non-copy) articles each
+    language: str = UNKNOWN  # of the article that started it
+    first_ts: float = math.inf  # its earliest report
+    title_keys: set[str] = field(default_factory=set)  # terms of its articles' titles
+    outlet_ts: dict[str, float] = field(default_factory=dict)  # each outlet's latest report
+    corroboration: Corroboration = field(default_factory=Corroboration)
