@@ -12,6 +12,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from adapters.catalogs import LOCALES_DIR, catalog_path, load_word_book
+from bot.core.locales import CATALOG_LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 # The same keywords as `make catalogs` (pybabel extract -k 'n_:1,2' -k N_).
@@ -79,6 +80,11 @@ def test_the_code_marks_the_bots_words() -> None:
 
 
 PRESENT = sorted(p.parents[1].name for p in LOCALES_DIR.glob("*/LC_MESSAGES/newsbot.po"))
+
+
+def test_every_language_the_bot_promises_has_a_catalog() -> None:
+    # /language lists CATALOG_LANGUAGES as the languages of the bot's own words.
+    assert set(CATALOG_LANGUAGES) <= set(PRESENT)
 
 
 @pytest.mark.parametrize("language", PRESENT)
