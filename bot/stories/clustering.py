@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable, Iterable
 
 from bot.stories.cluster_state import (
     ActiveDoc,
@@ -200,7 +200,7 @@ class StoryClusterer:
         great many stories say "topic", not "event", and do not nominate candidates.
         """
         cfg = self._cfg
-        nominated: dict[str, float] = {}
+        nominated: defaultdict[str, float] = defaultdict(float)
         vec = item.vec
         budget = cfg.max_posting * 4
         for key in item.keys[: cfg.query_terms]:
@@ -212,14 +212,13 @@ class StoryClusterer:
                 break
             w = vec[key]
             for sid in posting:
-                nominated[sid] = nominated.get(sid, 0.0) + w
+                nominated[sid] += w
+        candidates: Iterable[str] = nominated
         if len(nominated) > cfg.max_candidates:
-            nominated = dict.fromkeys(
-                heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__), 0.0
-            )
+            candidates = heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__)
         window = window_s(self._cfg, self._mean_gap)
         scores: dict[str, float] = {}
-        for sid in nominated:
+        for sid in candidates:
             story = self._stories[sid]
             if item.ts - story.last_ts > window or story.norm2 <= 0.0:
                 continue

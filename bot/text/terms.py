@@ -205,8 +205,11 @@ def _pairs(run: list[str]) -> Iterator[str]:
 def words(text: str) -> list[str]:
     """Lower-case word tokens of ``text`` in order: letters and digits, inner apostrophes
     kept; Chinese, Japanese and Korean text as overlapping character pairs."""
+    folded = _fold(text)
+    if folded.isascii():
+        return _WORD.findall(folded)  # no Chinese, Japanese or Korean to split
     out: list[str] = []
-    for tok in _WORD.findall(_fold(text)):
+    for tok in _WORD.findall(folded):
         if tok.isascii():
             out.append(tok)
         else:
