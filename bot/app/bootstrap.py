@@ -49,7 +49,8 @@ from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
 from bot.stories.breaking import BreakingConfig
 from bot.stories.clustering import ClusterConfig
-from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.pipeline import Pipeline
+from bot.stories.publishing import StoriesConfig
 from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
