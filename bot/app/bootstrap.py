@@ -43,8 +43,9 @@ from bot.core.errors import ConfigError
 from bot.core.locales import BotConfig
 from bot.core.metrics import Metrics, expose
 from bot.core.ports import Clock, Messenger, Summarizer
+from bot.delivery.config import DeliveryConfig
 from bot.delivery.digests import DigestScheduler
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
 from bot.stories.breaking import BreakingConfig
