@@ -50,7 +50,8 @@ from adapters.discord.messenger import DiscordMessenger
 from adapters.telegram.messenger import TelegramMessenger
 from bot.core.clock import SystemClock
 from bot.core.domain import NewArticle, Story
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage, open_storage

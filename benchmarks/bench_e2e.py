@@ -68,7 +68,8 @@ from bot.core.domain import Destination, MessageRef  # noqa: E402
 from bot.core.metrics import Metrics  # noqa: E402
 from bot.delivery.dispatcher import Dispatcher  # noqa: E402
 from bot.feeds.watcher import Watcher, WatcherConfig  # noqa: E402
-from bot.stories.pipeline import Pipeline, StoriesConfig  # noqa: E402
+from bot.stories.pipeline import Pipeline  # noqa: E402
+from bot.stories.publishing import StoriesConfig  # noqa: E402
 from bot.summaries.extractive import ExtractiveSummarizer  # noqa: E402
 from storage import SqlStorage, open_storage  # noqa: E402
 from tests.scale.farm import report  # noqa: E402

@@ -41,7 +41,8 @@ from adapters.telegram.messenger import TelegramMessenger
 from benchmarks.bench_delivery import DISCORD_TOKEN, TELEGRAM_TOKEN, _postgres, seed, serve
 from bot.core.clock import SystemClock
 from bot.core.ports import Messenger
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from storage import open_storage
 from storage.leader import PlatformSenders

@@ -6,7 +6,7 @@ import io
 import re
 from pathlib import Path
 
-from bot.app.bootstrap import run_demo
+from bot.app.launch import run_demo
 from bot.core.config import parse_config
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from bot.app.bootstrap import run_demo
+from bot.app.launch import run_demo
 from bot.core.config import parse_config
 
 

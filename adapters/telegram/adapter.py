@@ -279,7 +279,7 @@ class TelegramAdapter:
         if isinstance(update, Update) and update.effective_message is not None:
             message = update.effective_message
             try:
-                with speaking(await self.handlers.words_of(message)):
+                with speaking(await self.handlers.answers.words_of(message)):
                     sorry = _(SORRY)
             except Exception as words_err:
                 log.warning("event=telegram.sorry_language_unknown reason=%r", words_err)

@@ -1,4 +1,5 @@
-"""Telegram updates turned into core commands, and their answers posted back.
+"""Telegram updates turned into core commands, and their answers posted back
+(``adapters.telegram.answers``).
 
 Commands are answered as replies in the same chat and forum topic. In groups and
 channels, button presses, questions and story reads are answered to the person who
@@ -9,12 +10,11 @@ subscriptions; a group that became a supergroup takes its subscriptions along.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 
-from telegram import CallbackQuery, Message, Update, User
+from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -27,14 +27,15 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.telegram.answers import Answers, acknowledge, language_hint, short_text, text_card
 from adapters.telegram.messenger import TelegramMessenger, destination_of
 from adapters.telegram.permissions import channel_target, is_admin, is_chat_admin, split_channel
-from adapters.telegram.quiet import action_payload, decode_payload, deep_link
+from adapters.telegram.quiet import decode_payload
 from bot.commands.router import COMMANDS, Commands, Invocation, split_command
-from bot.core.cards import Action, Card, line
-from bot.core.domain import Destination, MessageRef
-from bot.core.errors import CommandError, DeliveryError, TransientDeliveryError
-from bot.core.words import Words, _, isolate, speaking
+from bot.core.cards import Action, Card
+from bot.core.domain import Destination
+from bot.core.errors import CommandError
+from bot.core.words import _, speaking
 from bot.delivery.mentions import mentioned_story, story_mention
 
 log = logging.getLogger("newsbot.telegram")
@@ -59,16 +60,8 @@ QUIET = frozenset({"expand", "sources", "ask"})
 CHANNEL_COMMANDS = frozenset(
     {"subscribe", "unsubscribe", "subscriptions", "addfeed", "removefeed", "feeds"}
 )
-ANSWER_ATTEMPTS = 3
 _GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
-
-
-def language_hint(message: Message) -> str | None:
-    """The sender's Telegram app language (``language_code``, an IETF tag), if Telegram
-    sent one; a channel post has no sender."""
-    user = message.from_user
-    return user.language_code if user is not None and user.language_code else None
 
 
 def story_of(message: Message, mentions: re.Pattern[str]) -> str | None:
@@ -104,8 +97,7 @@ class Handlers:
         self, commands: Commands, messenger: TelegramMessenger, *, max_wait_s: float = 3.0
     ) -> None:
         self.commands = commands
-        self.messenger = messenger
-        self.max_wait_s = max_wait_s
+        self.answers = Answers(commands, messenger, max_wait_s=max_wait_s)
         self.mentions = story_mention(commands.words)
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
@@ -156,8 +148,8 @@ class Handlers:
         if name in COMMAND_NAMES:
             await self._run(message, message.text)
             return
-        with speaking(await self.words_of(message)):
-            await self._answer(message, _card(_("Send /help to see what I can do.")))
+        with speaking(await self.answers.words_of(message)):
+            await self.answers.answer(message, text_card(_("Send /help to see what I can do.")))
 
     async def _run(self, message: Message, text: str) -> None:
         started = time.monotonic()
@@ -165,14 +157,14 @@ class Handlers:
         user_id = message.from_user.id if message.from_user else message.chat.id
         private = message.chat.type == ChatType.PRIVATE
         if name == "start" and args and private:
-            await self._answer(message, await self._start_payload(message, args, user_id))
+            await self.answers.answer(message, await self._start_payload(message, args, user_id))
             return
         text, channel = split_channel(text)
         if name == "export" and channel is None:
             await self._export(message, user_id)
             return
         if channel is not None:
-            with speaking(await self.words_of(message)):
+            with speaking(await self.answers.words_of(message)):
                 card = await self._run_for_channel(message, name, text, channel, user_id)
         else:
             manage = name in MANAGE and await is_chat_admin(message.get_bot(), message)
@@ -190,9 +182,9 @@ class Handlers:
             (time.monotonic() - started) * 1000,
         )  # fmt: skip
         if name in QUIET and not private and message.from_user is not None:
-            await self._answer_person(message, user_id, card)
+            await self.answers.answer_person(message, user_id, card)
             return
-        await self._answer(message, card)
+        await self.answers.answer(message, card)
 
     async def on_import(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An OPML file sent with ``/import`` as its caption: its feeds join the chat's."""
@@ -210,15 +202,15 @@ class Handlers:
                 data = bytes(await (await document.get_file()).download_as_bytearray())
             except TelegramError as err:
                 log.warning("event=telegram.import_download_failed reason=%r", err.message)
-                with speaking(await self.words_of(message)):
-                    failed = _card(_("I couldn't download that file; try again."))
-                await self._answer(message, failed)
+                with speaking(await self.answers.words_of(message)):
+                    failed = text_card(_("I couldn't download that file; try again."))
+                await self.answers.answer(message, failed)
                 return
         name = document.file_name or ""
         card = await self.commands.guarded(
             "import", inv, self.commands.import_feeds(inv, data, name)
         )
-        await self._answer(message, card)
+        await self.answers.answer(message, card)
 
     async def _export(self, message: Message, user_id: int) -> None:
         """``/export``: the chat's feeds as an OPML file."""
@@ -226,10 +218,10 @@ class Handlers:
         try:
             card, data = await self.commands.export_feeds(inv)
         except CommandError as err:
-            await self._answer(message, _card(str(err)))
+            await self.answers.answer(message, text_card(str(err)))
             return
         if data is None:
-            await self._answer(message, card)
+            await self.answers.answer(message, card)
             return
         try:
             await message.reply_document(
@@ -263,37 +255,17 @@ class Handlers:
         inv = Invocation(Destination("telegram", str(chat_id)), str(user_id), can_manage=manage)
         return await self.commands.guarded("mute", inv, self.commands.mute(inv, story_id))
 
-    async def _answer_person(self, message: Message, user_id: int, card: Card) -> None:
-        """A question or a read in a group: the answer goes to the person's DM; if the
-        bot may not write to them yet, a one-line reply says how to open the DM."""
-        dm = Destination("telegram", str(user_id))
-        try:
-            await self.messenger.send(dm, card, nonce=f"m:{message.message_id}")
-            return
-        except DeliveryError as err:
-            log.info("event=telegram.dm_refused user=%s reason=%r", user_id, str(err))
-        link = f"https://t.me/{message.get_bot().username}"
-        with speaking(await self.words_of(message)):
-            hint = _(
-                "I answer privately: open %(link)s, press Start, then ask me again there.",
-                link=isolate(link),
-            )
-        await self._answer(
-            message,
-            _card(hint),
-        )
-
     async def _run_for_channel(
         self, message: Message, name: str, text: str, channel: str, user_id: int
     ) -> Card:
         if name not in CHANNEL_COMMANDS:
-            return _card(_("/%(name)s can't be used for a channel.", name=name))
+            return text_card(_("/%(name)s can't be used for a channel.", name=name))
         if message.chat.type != ChatType.PRIVATE:
-            return _card(_("Manage a channel from a direct message with me."))
+            return text_card(_("Manage a channel from a direct message with me."))
         target = await channel_target(message.get_bot(), user_id, channel)
         if target.chat_id is None:
             log.info("event=telegram.channel_refused user=%s channel=%s", user_id, channel)
-            return _card(target.refusal or _("I can't manage that channel."))
+            return text_card(target.refusal or _("I can't manage that channel."))
         inv = Invocation(
             Destination("telegram", str(target.chat_id)), str(user_id), can_manage=True
         )
@@ -308,14 +280,14 @@ class Handlers:
         action = Action.decode(query.data or "")
         message = query.message
         if action is None or not isinstance(message, Message):
-            with speaking(await self._words_of_person(query.from_user)):
+            with speaking(await self.answers.words_of_person(query.from_user)):
                 gone = _("This button no longer works. /latest shows current stories.")
-            await _acknowledge(query, gone)
+            await acknowledge(query, gone)
             return
         private = message.chat.type == ChatType.PRIVATE
         if private:
             # Answer at once so the button stops spinning; the result comes as a reply.
-            await _acknowledge(query)
+            await acknowledge(query)
         # Mute changes what the whole chat gets: in a group or channel, admins only.
         manage = action.kind == "mute" and (
             private or await is_admin(query.get_bot(), message.chat.id, query.from_user.id)
@@ -333,33 +305,11 @@ class Handlers:
             action.kind, action.story_id, message.chat.id, query.from_user.id,
         )  # fmt: skip
         if private:
-            await self._answer(message, card, nonce=f"cb:{query.id}")
+            await self.answers.answer(message, card, nonce=f"cb:{query.id}")
         elif action.kind == "mute":
-            await _acknowledge(query, _short(card), alert=True)  # to the presser only
+            await acknowledge(query, short_text(card), alert=True)  # to the presser only
         else:
-            await self._answer_press(query, action, card)
-
-    async def _answer_press(self, query: CallbackQuery, action: Action, card: Card) -> None:
-        """A press in a group or channel: the answer in the person's DM, else a callback
-        answer whose link opens the DM with the answer."""
-        user = Destination("telegram", str(query.from_user.id))
-        words = await self._words_of_person(query.from_user)
-        try:
-            await self.messenger.send(user, card, nonce=f"cb:{query.id}")
-        except DeliveryError as err:
-            log.info("event=telegram.dm_refused user=%s reason=%r", user.chat_id, str(err))
-            payload = action_payload(action)
-            username = query.get_bot().username
-            if payload is None:
-                with speaking(words):
-                    start = _("Start a chat with me to read answers privately.")
-                await _acknowledge(query, start)
-                return
-            await _acknowledge(query, url=deep_link(username, payload))
-            return
-        with speaking(words):
-            sent = _("I sent you the answer in a private message.")
-        await _acknowledge(query, sent)
+            await self.answers.answer_press(query, action, card)
 
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reply to one of our posts: ``expand 2``, ``sources`` or a question."""
@@ -385,56 +335,9 @@ class Handlers:
             "event=telegram.follow_up story=%s chat=%s user=%s", story_id, message.chat.id, user_id
         )
         if message.chat.type != ChatType.PRIVATE and message.from_user is not None:
-            await self._answer_person(message, user_id, card)
+            await self.answers.answer_person(message, user_id, card)
             return
-        await self._answer(message, card)
-
-    async def words_of(self, message: Message) -> Words:
-        """The words of the chat ``message`` came from, for the adapter's own answers."""
-        user_id = message.from_user.id if message.from_user else message.chat.id
-        inv = Invocation(
-            destination_of(message),
-            str(user_id),
-            can_manage=False,
-            language_hint=language_hint(message),
-        )
-        return await self.commands.words_for(inv)
-
-    async def _words_of_person(self, user: User) -> Words:
-        """The words of a person's DM with the bot (a button press's private answers)."""
-        inv = Invocation(
-            Destination("telegram", str(user.id)),
-            str(user.id),
-            can_manage=False,
-            is_private=True,
-            language_hint=user.language_code or None,
-        )
-        return await self.commands.words_for(inv)
-
-    async def _answer(self, message: Message, card: Card, *, nonce: str | None = None) -> None:
-        """Reply to ``message``; a short rate-limit wait (two quick presses) is waited out."""
-        ref = MessageRef(destination_of(message), str(message.message_id))
-        for attempt in range(ANSWER_ATTEMPTS):
-            try:
-                await self.messenger.reply(ref, card, nonce=nonce or f"m:{message.message_id}")
-                return
-            except TransientDeliveryError as err:
-                wait = err.retry_after
-                last = attempt == ANSWER_ATTEMPTS - 1
-                if wait is None or wait > self.max_wait_s or last:
-                    failure: DeliveryError = err
-                    break
-                await asyncio.sleep(wait)
-            except DeliveryError as err:
-                failure = err
-                break
-        # The person can ask again; a lost answer is not a bug in the handler.
-        log.warning(
-            "event=telegram.answer_failed chat=%s error=%s reason=%r",
-            message.chat.id, type(failure).__name__, str(failure),
-        )  # fmt: skip
-
-    # ------------------------------------------------------------ membership
+        await self.answers.answer(message, card)
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
@@ -468,24 +371,3 @@ class Handlers:
             Destination("telegram", str(old)), Destination("telegram", str(new))
         )
         log.info("event=telegram.migrated old=%s new=%s", old, new)
-
-
-async def _acknowledge(
-    query: CallbackQuery, text: str | None = None, *, url: str | None = None, alert: bool = False
-) -> None:
-    """Stop the button's spinner. Telegram refuses answers to old presses (after a
-    restart, say); the press is still worth handling."""
-    try:
-        await query.answer(text, show_alert=alert, url=url)
-    except TelegramError as err:
-        log.info("event=telegram.press_not_acknowledged reason=%r", err.message)
-
-
-def _short(card: Card) -> str:
-    """A card as a callback answer's text (Telegram shows at most 200 characters)."""
-    text = card.plain_text()
-    return text if len(text) <= 200 else text[:199] + "…"
-
-
-def _card(text: str) -> Card:
-    return Card(body=(line(text),))

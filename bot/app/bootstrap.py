@@ -1,26 +1,22 @@
-"""The composition root: the only module of ``bot/`` that imports adapters and storage.
+"""The composition root: reads the configuration and builds every stage and adapter
+on one storage (``build_core``), closing them in reverse order on exit.
 
-It reads the configuration, builds every stage and adapter, and runs them with an
-explicit lifecycle (start, run, stop) so that SIGTERM shuts the bot down cleanly.
+With ``bot.app.platforms`` (the chat adapters) and ``bot.app.launch`` (``run``, ``chat``,
+``demo``, with an explicit lifecycle so that SIGTERM shuts the bot down cleanly), it is
+the only code of ``bot/`` that imports adapters and storage.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
-import signal
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from adapters.catalogs import load_word_book
-from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
 from adapters.feeds.article_text import ArticleTextConfig, ArticleTextFetcher
 from adapters.feeds.evaluate import evaluate_feeds
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
@@ -28,12 +24,9 @@ from adapters.feeds.opml import OpmlCodec
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
 from adapters.feeds.probe import DiscoveringFeedProbe
-from adapters.http_server import HealthServer, HttpConfig
-from adapters.looplag import LoopLagMonitor
-from adapters.replay import ReplayServer
-from adapters.web import StoryPages, WebConfig
-from bot.app import demo
-from bot.app.runner import ExclusiveService, Runner, RunnerConfig
+from adapters.http_server import HttpConfig
+from adapters.web import WebConfig
+from bot.app.runner import Runner, RunnerConfig
 from bot.commands.limits import LimitsConfig
 from bot.commands.router import Commands, FeedProbe
 from bot.commands.usage import MeteredChatModel
@@ -41,27 +34,27 @@ from bot.core.clock import SystemClock
 from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
 from bot.core.locales import BotConfig
-from bot.core.metrics import Metrics, expose
+from bot.core.metrics import Metrics
 from bot.core.ports import Clock, Messenger, Summarizer
+from bot.delivery.config import DeliveryConfig
 from bot.delivery.digests import DigestScheduler
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ratelimit import RateLimitConfig
 from bot.feeds.watcher import Watcher, WatcherConfig
 from bot.stories.breaking import BreakingConfig
 from bot.stories.clustering import ClusterConfig
-from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.pipeline import Pipeline
+from bot.stories.publishing import StoriesConfig
 from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.ports import BudgetStore, TranslationStore
 from bot.summaries.translator import Translator
 from storage import SqlStorage, open_storage
-from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
-from storage.notify import WorkListener
 
 log = logging.getLogger("newsbot")
 
-__all__ = ["build_core", "evaluate_feeds", "run_bot", "run_chat", "run_demo", "validate"]
+__all__ = ["build_core", "evaluate_feeds", "validate"]
 
 # Every section a configuration file may have, and the dataclass it maps onto.
 SECTIONS: dict[str, type[Any]] = {
@@ -335,203 +328,3 @@ async def retire_config_feeds(storage: SqlStorage, config: Config) -> None:
             )
         else:
             log.warning("feeds.config_removed url=%s disabled=true", feed.url)
-
-
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-
-
-# ------------------------------------------------------------------ commands of the CLI
-
-
-async def run_chat(
-    config: Config, *, stdin: TextIO | None = None, out: TextIO | None = None
-) -> None:
-    """``newsbot chat``: the console adapter alone against the configured database."""
-    async with build_core(config) as core:
-        await ConsoleChat(core.commands, stdin=stdin, out=out).run()
-
-
-async def run_demo(
-    config: Config,
-    *,
-    once: bool,
-    feeds_dir: Path | None = None,
-    duration_s: float = 30.0,
-    out: TextIO | None = None,
-    stdin: TextIO | None = None,
-) -> int:
-    """``newsbot demo``: the real bot, offline, on a local replay of news feeds."""
-    out = out or sys.stdout
-    if feeds_dir is not None and not feeds_dir.is_dir():  # noqa: ASYNC240 - one stat at start
-        raise ConfigError(f"--feeds {feeds_dir} is not a folder of feed files.")
-    replay = ReplayServer(feeds_dir=feeds_dir, duration_s=duration_s)
-    await replay.start()
-    workdir = tempfile.TemporaryDirectory(prefix="newsbot-demo-")
-    messenger = ConsoleMessenger(out)
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    try:
-        async with build_core(
-            dataclasses.replace(config, feeds=()),
-            database_url=f"sqlite+aiosqlite:///{Path(workdir.name) / 'demo.db'}",
-            watcher_config=demo.DEMO_WATCHER,
-            stories_config=demo.DEMO_STORIES,
-            # The replayed articles' links lead nowhere: their feed text is all there is.
-            article_text_config=ArticleTextConfig(enabled=False),
-            messengers={"console": messenger},
-        ) as core:
-            show = demo.Show(
-                storage=core.storage,
-                runner=core.runner,
-                dispatcher=core.dispatcher,
-                replay=replay,
-                audience=CONSOLE,
-                posted=lambda: len(messenger.sent),
-                prompt=lambda: ConsoleChat(core.commands, stdin=stdin, out=out),
-                source=str(feeds_dir) if feeds_dir else "the sample corpus (invented outlets)",
-                duration_s=duration_s,
-            )
-            return await demo.play(show, once=once, out=out, stop=stop)
-    finally:
-        await replay.stop()
-        workdir.cleanup()
-
-
-async def run_bot(config: Config) -> int:
-    """``newsbot run``: the real bot with every enabled adapter, until SIGTERM or SIGINT.
-
-    On SQLite one process runs (a second refuses to start); on PostgreSQL several may:
-    every process polls the feeds it claims and delivers, one elected leader clusters and
-    summarises, and LISTEN/NOTIFY wakes the others when there is new work."""
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    guard = await acquire_instance_guard(config.database.url)
-    try:
-        async with build_core(config) as core:
-            leader = LeaderElection(core.storage.engine)
-            core.runner.leader = leader
-            # One elected sender per platform keeps its global limit for the whole bot.
-            senders = PlatformSenders(core.storage.engine)
-            core.dispatcher.senders = senders
-            running = config.section("runner", RunnerConfig)
-            listener = WorkListener(config.database.url)
-            if listener.enabled and await listener.start():
-                core.runner.wakeup = listener
-                core.runner.tick_s = running.notified_tick_s
-            services: list[asyncio.Task[None]] = []
-            adapters = await start_chat_adapters(config, core, stop=stop, services=services)
-            lag = LoopLagMonitor()
-            lag.start()
-            web = config.section("web", WebConfig)
-            server = HealthServer(
-                config.section("http", HttpConfig),
-                metrics=core.metrics,
-                ready=lambda: ready_checks(core, adapters),
-                lag=lag,
-                pages=StoryPages(core.storage) if web.enabled else None,
-            )
-            await server.start()
-            register_gauges(core)
-            if not config.feeds and not await core.storage.list_feeds():
-                log.warning("run.no_feeds hint=%r", "add [[feeds]] entries to the configuration")
-            try:
-                await core.runner.run(stop)
-            finally:
-                stop.set()
-                await asyncio.gather(*services, return_exceptions=True)
-                await server.stop()
-                await lag.stop()
-                for adapter in reversed(adapters):
-                    await adapter.stop()
-                await leader.release()
-                await senders.release()
-                await listener.close()
-    finally:
-        await guard.release()
-    return 0
-
-
-async def ready_checks(core: Core, adapters: list[Any]) -> dict[str, bool]:
-    checks = {"database": await core.storage.ping()}
-    for adapter in adapters:
-        checks[type(adapter).__name__.removesuffix("Adapter").lower()] = adapter.connected()
-    return checks
-
-
-def register_gauges(core: Core) -> None:
-    """Numbers read at scrape time from the stages that keep them."""
-    expose(core.metrics, "runner", core.runner.stats, ("cycles", "failures", "articles", "sent"))
-
-
-TELEGRAM_POLLING_LOCK = "newsbot:telegram-polling"
-
-
-async def start_chat_adapters(
-    config: Config,
-    core: Core,
-    *,
-    stop: asyncio.Event | None = None,
-    services: list[asyncio.Task[None]] | None = None,
-) -> list[Any]:
-    """Start Telegram and Discord when enabled; their messengers join the dispatcher.
-
-    Telegram long polling admits one caller per token, so where processes share a
-    PostgreSQL database (and ``services`` collects background tasks) only the holder of
-    an advisory lock runs Telegram; another process takes over when the holder dies.
-    Webhook mode runs at every process."""
-    started: list[Any] = []
-    sections = optional_sections()
-    if "telegram" in sections and config.raw.get("telegram", {}).get("enabled"):
-        from adapters.telegram import TelegramAdapter  # noqa: PLC0415 - optional adapter
-
-        token = os.environ.get("NEWSBOT_TELEGRAM_TOKEN", "")
-        if not token:
-            raise ConfigError("telegram.enabled is true but NEWSBOT_TELEGRAM_TOKEN is not set.")
-        telegram_config = config.section("telegram", sections["telegram"])
-        telegram_token = token  # bound now: ``token`` is reused for Discord below
-
-        def new_telegram() -> Any:
-            return TelegramAdapter(
-                telegram_config,
-                token=telegram_token,
-                commands=core.commands,
-                webhook_secret=os.environ.get("NEWSBOT_TELEGRAM_WEBHOOK_SECRET"),
-            )
-
-        telegram = new_telegram()
-        shared = core.storage.dialect == "postgresql" and services is not None
-        exclusive = shared and stop is not None and telegram_config.mode == "polling"
-        # Every process sends; with several processes polling only one of them receives.
-        await telegram.start(receive_updates=not exclusive)
-        started.append(telegram)
-        core.messengers["telegram"] = telegram.messenger
-        if exclusive:
-            assert services is not None  # noqa: S101 - narrowed by ``exclusive``
-            assert stop is not None  # noqa: S101 - narrowed by ``exclusive``
-            services.append(asyncio.create_task(poll_telegram_exclusively(core, telegram, stop)))
-    if "discord" in sections and config.raw.get("discord", {}).get("enabled"):
-        from adapters.discord import DiscordAdapter  # noqa: PLC0415 - optional adapter
-
-        token = os.environ.get("NEWSBOT_DISCORD_TOKEN", "")
-        if not token:
-            raise ConfigError("discord.enabled is true but NEWSBOT_DISCORD_TOKEN is not set.")
-        discord = DiscordAdapter(
-            config.section("discord", sections["discord"]), token=token, commands=core.commands
-        )
-        await discord.start()
-        started.append(discord)
-        core.messengers["discord"] = discord.messenger
-    return started
-
-
-async def poll_telegram_exclusively(core: Core, telegram: Any, stop: asyncio.Event) -> None:
-    """Long-poll Telegram in this process only while it holds the polling lock; another
-    process takes over when the holder dies. Sending never waits for the lock."""
-    lock = LeaderElection(core.storage.engine, name=TELEGRAM_POLLING_LOCK)
-    await ExclusiveService(
-        "telegram-polling", lock, start=telegram.start_receiving, stop=telegram.stop_receiving
-    ).run(stop)

@@ -210,16 +210,16 @@ async def _eval(args: argparse.Namespace, config: Config) -> int:
 
 
 async def dispatch(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import bootstrap  # noqa: PLC0415 - the composition root imports every adapter
+    from bot.app import launch  # noqa: PLC0415 - the composition root imports every adapter
 
     if args.command == "run":
-        return await bootstrap.run_bot(config)
+        return await launch.run_bot(config)
     if args.command == "demo":
-        return await bootstrap.run_demo(
+        return await launch.run_demo(
             config, once=args.once, feeds_dir=args.feeds, duration_s=args.duration
         )
     if args.command == "chat":
-        await bootstrap.run_chat(config)
+        await launch.run_chat(config)
         return 0
     if args.command == "db":
         return await _db_upgrade(config)

@@ -17,7 +17,7 @@ from bot.app.runner import Runner
 from bot.core.domain import Destination
 from bot.delivery.dispatcher import Dispatcher
 from bot.feeds.watcher import WatcherConfig
-from bot.stories.pipeline import StoriesConfig
+from bot.stories.publishing import StoriesConfig
 
 # Feeds are checked every second or two so the 30-second replay shows stories growing.
 DEMO_WATCHER = WatcherConfig(interval_s=2.0, min_interval_s=1.0, max_interval_s=3.0, jitter=0.0)

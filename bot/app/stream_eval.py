@@ -35,7 +35,7 @@ from bot.core.domain import Article, Feed, NewArticle, ParsedFeed, Story, Summar
 from bot.core.errors import ConfigError, FeedParseError, SummaryError
 from bot.delivery.render import story_post
 from bot.feeds.watcher import to_new_articles
-from bot.stories.pipeline import StoriesConfig
+from bot.stories.publishing import StoriesConfig
 from bot.text.urls import canonical_url
 
 __all__ = ["feed_files", "feed_name", "stream_eval"]

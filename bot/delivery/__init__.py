@@ -1,5 +1,6 @@
 """Getting posts out: rendering stories into cards, the dispatcher that claims
-outbox rows, the per-chat send queue and the platforms' rate windows.
+outbox rows, what each row says (``messages``) and what became of it (``outcomes``),
+the per-chat send queue and the platforms' rate windows.
 
 May import: ``bot.core``, ``bot.text``.
 """

@@ -5,11 +5,12 @@ chats are served round-robin (one busy chat does not starve the others), each ch
 rows go one at a time in order (``bot.delivery.send_queue``), and every send fits the platform's
 rate windows (``bot.delivery.ratelimit``), so a 429 is rare rather than the pacing mechanism.
 
-Every outcome is recorded on the row: sent (with the message id), retried later
-(transient errors, honouring ``retry_after``; the chat's later rows wait behind it),
-unconfirmed (ambiguous: at-most-once, never resent), failed (permanent, or out of
-attempts: a dead letter an operator can retry) or skipped (the chat muted the story).
-A permanent refusal pauses the destination's subscriptions.
+Every outcome is recorded on the row (``bot.delivery.outcomes``): sent (with the message
+id), retried later (transient errors, honouring ``retry_after``; the chat's later rows
+wait behind it), unconfirmed (ambiguous: at-most-once, never resent), failed (permanent,
+or out of attempts: a dead letter an operator can retry) or skipped (the chat muted the
+story). A permanent refusal pauses the destination's subscriptions. What a row says in
+its chat comes from ``bot.delivery.messages``.
 """
 
 from __future__ import annotations
@@ -22,82 +23,26 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from bot.core.cards import Card, line
-from bot.core.domain import Delivery, Destination, MessageRef, Story, Summary
-from bot.core.errors import (
-    AmbiguousDeliveryError,
-    ConfigError,
-    DeliveryError,
-    PermanentDeliveryError,
-    TransientDeliveryError,
-)
-from bot.core.locales import DEFAULT_LANGUAGE, choose_language
+from bot.core.domain import Delivery, Destination, MessageRef
+from bot.core.errors import AmbiguousDeliveryError, DeliveryError, TransientDeliveryError
+from bot.core.locales import DEFAULT_LANGUAGE
 from bot.core.metrics import Metrics
 from bot.core.notices import notice_words
 from bot.core.ports import Clock, Messenger
 from bot.core.words import WordBook, speaking
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.messages import ChatMessages
+from bot.delivery.outcomes import DispatchReport, Outcome, Outcomes, delivery_nonce
 from bot.delivery.ports import DispatcherStore, SenderElection
 from bot.delivery.ratelimit import RateLimitConfig, RateLimiter
-from bot.delivery.render import digest_card, story_post, update_card, with_note
+from bot.delivery.render import story_post, update_card, with_note
 from bot.delivery.send_queue import SendQueue
-from bot.delivery.translated import SummaryReader
 
 log = logging.getLogger("newsbot.delivery")
-
-Outcome = Literal["sent", "retry", "blocked", "unconfirmed", "failed", "skipped", "waiting"]
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    """TOML section [delivery]."""
-
-    batch_size: int = 200  # rows claimed per pass
-    lease_s: float = 300.0  # a crashed sender's rows return to the queue after this
-    max_attempts: int = 8
-    max_in_flight: int = 50
-    backoff_base_s: float = 2.0
-    backoff_max_s: float = 900.0
-    idempotent_platforms: tuple[str, ...] = ("discord",)  # resends dedupe by nonce
-    # How long those platforms dedupe a nonce: Discord says "the past few minutes"; we
-    # count on far less. A message whose first request is older is never resent blindly.
-    nonce_window_s: float = 120.0
-    # A row being sent returns to the queue after this when its sender died. Shorter than
-    # the nonce window, so the resend still falls inside it.
-    send_lease_s: float = 30.0
-    # How often a pass checks this process is still each platform's elected sender.
-    sender_check_s: float = 2.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.send_lease_s < self.nonce_window_s:
-            raise ConfigError(
-                "[delivery] send_lease_s must be positive and shorter than nonce_window_s, "
-                "or a resend after a crash would no longer be deduplicated."
-            )
-
-
-@dataclass(slots=True)
-class DispatchReport:
-    sent: int = 0
-    retried: int = 0
-    unconfirmed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def delivery_nonce(delivery: Delivery, suffix: str = "") -> str:
-    """Deterministic per outbox row and version, so a resend after a crash is recognised."""
-    return f"nb{delivery.id}v{delivery.story_version}{suffix}"
-
-
-def backoff_s(attempt: int, config: DeliveryConfig, rng: random.Random) -> float:
-    """Exponential backoff with equal jitter (attempt counts from 1)."""
-    ceiling = min(config.backoff_max_s, config.backoff_base_s * 2.0 ** max(0, attempt - 1))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
 class Dispatcher:
@@ -119,9 +64,7 @@ class Dispatcher:
         words: WordBook | None = None,
     ) -> None:
         self.storage = storage
-        self.default_language = default_language
         self.words = words or WordBook()  # the bot's words, per chat language
-        self.public_url = public_url.rstrip("/")  # posts link to /s/<story> when set
         self.messengers = messengers
         self.clock = clock
         self.config = config or DeliveryConfig()
@@ -133,10 +76,17 @@ class Dispatcher:
         self._sleep = sleep
         # Two overlapping passes in one process would compete for the same chats.
         self._lock = asyncio.Lock()
-        # One pass sends a few stories to many chats: load each (story, summary) once.
-        self._stories: dict[tuple[str, int], tuple[Story, Summary] | None] = {}
-        self._languages: dict[Destination, str] = {}  # per pass, like the stories
-        self.reader = SummaryReader(storage)  # translations, read once per pass
+        self.messages = ChatMessages(
+            storage, public_url=public_url, default_language=default_language
+        )
+        self.outcomes = Outcomes(
+            storage=storage,
+            clock=clock,
+            config=self.config,
+            limiter=self.limiter,
+            rng=self.rng,
+            monotonic=monotonic,
+        )
         # When each started row's send counts in the rate windows (row id -> monotonic).
         self._slots: dict[int, float] = {}
         # Set on shutdown: a pass starts nothing more, hands its queued rows back and
@@ -158,9 +108,7 @@ class Dispatcher:
         async with self._lock:
             rows = await self._claim()
             if rows:
-                self._stories.clear()
-                self._languages.clear()
-                self.reader.forget()
+                self.messages.forget()
                 await self._schedule(rows, report)
         return report
 
@@ -285,7 +233,9 @@ class Dispatcher:
         except Exception as err:  # one broken delivery must not stop the pass; recorded below
             log.exception("delivery.crashed id=%d dest=%s", delivery.id, delivery.destination.key)
             report.errors.append(repr(err))
-            await self._retry(delivery, delivery.attempts + 1, DeliveryError(repr(err)), report)
+            await self.outcomes.retry(
+                delivery, delivery.attempts + 1, DeliveryError(repr(err)), report
+            )
             outcome = "retry"
         self.metrics.inc(
             "deliveries",
@@ -319,10 +269,12 @@ class Dispatcher:
             return "skipped"
         digest: Card | None = None
         if delivery.kind == "digest":
-            digest = await self._digest(delivery, await self.chat_language(delivery.destination))
+            digest = await self.messages.digest(
+                delivery, await self.chat_language(delivery.destination)
+            )
             loaded = None
         else:
-            loaded = await self._story(delivery)
+            loaded = await self.messages.story(delivery)
         if loaded is None and digest is None:
             await self.storage.mark_failed(delivery.id, "story or summary missing", retry_at=None)
             report.failed += 1
@@ -330,7 +282,7 @@ class Dispatcher:
         story_id = loaded[0].id if loaded else delivery.story_id
         now = self.clock.now()
         editing = delivery.kind == "edit" and bool(delivery.message_id)
-        if not editing and not await self._may_send_new(delivery, report):
+        if not editing and not await self.outcomes.may_send_new(delivery, report):
             return "unconfirmed"
         self._take_slot(delivery)
         try:
@@ -342,15 +294,15 @@ class Dispatcher:
                 message_id = ref.message_id
             elif delivery.kind == "edit" and delivery.message_id:
                 story, summary = loaded
-                summary, note = await self._in_chat_language(delivery.destination, summary)
-                page = self._page_url(story.id)
+                summary, note = await self.messages.in_chat_language(delivery.destination, summary)
+                page = self.messages.page_url(story.id)
                 post = with_note(story_post(story, summary, now, living=True, page_url=page), note)
                 reply = with_note(update_card(story, summary, now, page_url=page), note)
                 message_id = await self._update(delivery, messenger, post, reply)
             else:
                 story, summary = loaded
-                summary, note = await self._in_chat_language(delivery.destination, summary)
-                post = story_post(story, summary, now, page_url=self._page_url(story.id))
+                summary, note = await self.messages.in_chat_language(delivery.destination, summary)
+                post = story_post(story, summary, now, page_url=self.messages.page_url(story.id))
                 post = with_note(post, note)
                 if delivery.kind == "post" and delivery.ping_role:
                     # Only a story's first post pings; its edits and updates never do.
@@ -360,7 +312,7 @@ class Dispatcher:
                 )
                 message_id = ref.message_id
         except DeliveryError as err:
-            return await self._failed(delivery, err, report)
+            return await self.outcomes.failed(delivery, err, report)
         await self.storage.mark_delivered(delivery.id, message_id, version=delivery.story_version)
         report.sent += 1
         log.info(
@@ -375,7 +327,7 @@ class Dispatcher:
     ) -> Outcome:
         """A notice (a feed stopped answering, ...): plain text in the chat's language,
         sent once like a post."""
-        if not await self._may_send_new(delivery, report):
+        if not await self.outcomes.may_send_new(delivery, report):
             return "unconfirmed"
         self._take_slot(delivery)
         text = notice_words(delivery.body or "")
@@ -384,75 +336,11 @@ class Dispatcher:
                 delivery.destination, Card(body=(line(text),)), nonce=delivery_nonce(delivery)
             )
         except DeliveryError as err:
-            return await self._failed(delivery, err, report)
+            return await self.outcomes.failed(delivery, err, report)
         await self.storage.mark_delivered(delivery.id, ref.message_id)
         report.sent += 1
         log.info("delivery.notice id=%d dest=%s", delivery.id, delivery.destination.key)
         return "sent"
-
-    async def _may_send_new(self, delivery: Delivery, report: DispatchReport) -> bool:
-        """Record the row as being sent, unless an earlier request of it may have arrived
-        and the platform would no longer recognise a resend: then it is unconfirmed."""
-        now = self.clock.now()
-        started = delivery.send_started_at
-        resend_by = self.config.nonce_window_s - self.config.send_lease_s
-        if (
-            self._idempotent(delivery)
-            and started is not None
-            and (now - started).total_seconds() > resend_by
-        ):
-            reason = (
-                f"first sent at {started:%H:%M:%S} UTC and perhaps delivered; the platform no "
-                "longer dedupes a resend, so it was not sent again"
-            )
-            await self.storage.mark_unconfirmed(delivery.id, reason)
-            report.unconfirmed += 1
-            log.warning("delivery.unconfirmed id=%d dest=%s reason=%r",
-                        delivery.id, delivery.destination.key, reason)  # fmt: skip
-            return False
-        await self.storage.mark_sending(delivery.id, now=now, lease_s=self.config.send_lease_s)
-        return True
-
-    async def _failed(
-        self, delivery: Delivery, err: DeliveryError, report: DispatchReport
-    ) -> Outcome:
-        """Record a failed send or edit; the outcome says what became of the row."""
-        attempt = delivery.attempts + 1
-        story = delivery.story_id
-        if isinstance(err, TransientDeliveryError):
-            if err.retry_after:
-                self.limiter.block(delivery.destination, self._monotonic() + err.retry_after)
-            await self._retry(delivery, attempt, err, report)
-            return "blocked"
-        if isinstance(err, AmbiguousDeliveryError) and self._idempotent(delivery):
-            # The nonce dedupes a resend while the window lasts; _may_send_new checks it.
-            await self._retry(delivery, attempt, err, report)
-            return "retry"
-        if isinstance(err, AmbiguousDeliveryError):
-            await self.storage.mark_unconfirmed(delivery.id, str(err))
-            report.unconfirmed += 1
-            log.warning(
-                "delivery.unconfirmed id=%d dest=%s story=%s reason=%r",
-                delivery.id, delivery.destination.key, story, str(err),
-            )  # fmt: skip
-            return "unconfirmed"
-        if isinstance(err, PermanentDeliveryError):
-            await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
-            paused = await self.storage.set_paused(delivery.destination, True)
-            report.failed += 1
-            log.warning(
-                "delivery.refused id=%d dest=%s story=%s paused=%d reason=%r",
-                delivery.id, delivery.destination.key, story, paused, str(err),
-            )  # fmt: skip
-            return "failed"
-        # The platform refused this message (not the chat): retrying as-is cannot help.
-        await self.storage.mark_failed(delivery.id, str(err), retry_at=None)
-        report.failed += 1
-        log.error(
-            "delivery.rejected id=%d dest=%s reason=%r",
-            delivery.id, delivery.destination.key, str(err),
-        )  # fmt: skip
-        return "failed"
 
     def _take_slot(self, delivery: Delivery) -> None:
         """Count the send from now: the storage calls before it may have taken a while, and
@@ -463,53 +351,9 @@ class Dispatcher:
             self.limiter.settle(delivery.destination, reserved, now)
             self._slots[delivery.id] = now
 
-    def _page_url(self, story_id: str) -> str | None:
-        return f"{self.public_url}/s/{story_id}" if self.public_url else None
-
-    async def _digest(self, delivery: Delivery, language: str) -> Card | None:
-        """A digest row's message: the stories its digest lists, as they are now, in the
-        chat's language where a translation was stored (a note names the others')."""
-        issue = await self.storage.digest_issue(delivery.story_id)
-        if issue is None:
-            return None
-        entries: list[tuple[Story, Summary | None, str | None]] = []
-        notes: list[str] = []
-        for story_id in issue.story_ids:
-            story = await self.storage.get_story(story_id)
-            if story is not None and all(story.id != e[0].id for e in entries):
-                summary = await self.storage.get_summary(story.id)
-                if summary is not None:
-                    summary, note = await self.reader.read(summary, language)
-                    notes += [note] if note and note not in notes else []
-                entries.append((story, summary, self._page_url(story.id)))
-        if not entries:
-            return None
-        card = digest_card(issue, entries)
-        return replace(card, footer=(*notes, *card.footer))
-
     async def chat_language(self, destination: Destination) -> str:
         """The language a chat's posts are shown in (see ``choose_language``)."""
-        if destination not in self._languages:
-            settings = await self.storage.chat_settings(destination)
-            self._languages[destination] = choose_language(
-                settings.language, settings.language_hint, self.default_language
-            )
-        return self._languages[destination]
-
-    async def _in_chat_language(
-        self, destination: Destination, summary: Summary
-    ) -> tuple[Summary, str | None]:
-        """The summary as the chat reads it, and the note when it is not in the chat's
-        language (``bot.delivery.translated``). Never waits for a model."""
-        return await self.reader.read(summary, await self.chat_language(destination))
-
-    async def _story(self, delivery: Delivery) -> tuple[Story, Summary] | None:
-        key = (delivery.story_id, delivery.story_version)
-        if key not in self._stories:
-            story = await self.storage.get_story(delivery.story_id)
-            summary = await self.storage.get_summary(story.id) if story else None
-            self._stories[key] = (story, summary) if story and summary else None
-        return self._stories[key]
+        return await self.messages.chat_language(destination)
 
     async def _update(
         self, delivery: Delivery, messenger: Messenger, post: Card, reply: Card
@@ -536,30 +380,3 @@ class Dispatcher:
             )
             await messenger.reply(ref, reply, nonce=delivery_nonce(delivery, "u"))
         return message_id
-
-    def _idempotent(self, delivery: Delivery) -> bool:
-        return delivery.destination.platform in self.config.idempotent_platforms
-
-    async def _retry(
-        self, delivery: Delivery, attempt: int, err: DeliveryError, report: DispatchReport
-    ) -> None:
-        if attempt >= self.config.max_attempts:
-            await self.storage.mark_failed(delivery.id, f"gave up: {err}", retry_at=None)
-            report.failed += 1
-            log.error(
-                "delivery.dead id=%d dest=%s attempts=%d reason=%r",
-                delivery.id, delivery.destination.key, attempt, str(err),
-            )  # fmt: skip
-            return
-        retry_after = err.retry_after if isinstance(err, TransientDeliveryError) else None
-        wait = retry_after or backoff_s(attempt, self.config, self.rng)
-        retry_at = self.clock.now() + timedelta(seconds=wait)
-        # A 429 turned the request away: no message exists, a resend starts afresh.
-        await self.storage.mark_failed(
-            delivery.id, str(err), retry_at=retry_at, refused=retry_after is not None
-        )
-        report.retried += 1
-        log.info(
-            "delivery.retry id=%d dest=%s attempt=%d wait_s=%.1f reason=%r",
-            delivery.id, delivery.destination.key, attempt, wait, str(err),
-        )  # fmt: skip

@@ -24,7 +24,7 @@ from bot.core.domain import (
 
 
 class PipelineStore(Protocol):
-    """Everything ``bot.stories.pipeline.Pipeline`` reads and writes."""
+    """Everything ``bot.stories.pipeline.Pipeline`` and its ``Publisher`` read and write."""
 
     # ------------------------------------------------------------ articles
 
@@ -73,7 +73,7 @@ class PipelineStore(Protocol):
         ...
 
     async def unsummarised_stories(self, min_outlets: int, limit: int) -> list[Story]:
-        """Called by ``Pipeline.publish_unsummarised`` after a restore. Returns up to
+        """Called by ``Publisher.publish_unsummarised`` after a restore. Returns up to
         ``limit`` live stories with at least ``min_outlets`` outlets whose current version
         has no summary yet (left so by a process that died between clustering and
         summarising), least recently updated first."""

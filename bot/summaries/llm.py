@@ -27,6 +27,7 @@ from bot.summaries.answer_language import (
     checked_answer,
     in_language,
 )
+from bot.summaries.budget import MemoryBudget
 from bot.summaries.extractive import summary_cache_key
 from bot.summaries.grounding import GroundingResult, ground, number_sources
 from bot.summaries.lead import lead_article
@@ -102,27 +103,6 @@ def _good_model_heading(heading: str, own: list[str], texts: list[str], used: se
     if not heading or heading in FALLBACKS or set(content_words(heading)) & used:
         return False
     return is_good_heading(heading, [*own, *texts])
-
-
-class MemoryBudget:
-    """A :class:`bot.summaries.ports.BudgetStore` in memory: one process, no database
-    (tests, evaluation). Counts like the stored budget, and forgets on restart."""
-
-    def __init__(self) -> None:
-        self.used: dict[str, int] = {}
-
-    async def reserve_tokens(self, day: str, tokens: int, budget: int) -> bool:
-        total = self.used.get(day, 0) + tokens
-        if total > budget:
-            return False
-        self.used[day] = total
-        return True
-
-    async def settle_tokens(self, day: str, reserved: int, used: int) -> None:
-        self.used[day] = self.used.get(day, 0) - reserved + used
-
-    async def tokens_used(self, day: str) -> int:
-        return self.used.get(day, 0)
 
 
 class _Fallback(Exception):

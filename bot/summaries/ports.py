@@ -1,7 +1,7 @@
 """What the LLM summariser needs from storage: the daily token budget, shared.
 
 ``storage.SqlStorage`` implements it, so every process sharing a database draws on one
-budget that survives restarts. ``MemoryBudget`` (``bot.summaries.llm``) is the same
+budget that survives restarts. ``MemoryBudget`` (``bot.summaries.budget``) is the same
 contract in memory, for one process without a database (tests, evaluation). Methods raise
 ``StorageError`` when the database fails; the summariser then falls back to extractive.
 """

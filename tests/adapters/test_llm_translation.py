@@ -20,7 +20,8 @@ from bot.core.domain import Article, Destination
 from bot.core.errors import ConfigError
 from bot.delivery.dispatcher import Dispatcher
 from bot.eval.summaries import evaluate_summaries
-from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.pipeline import Pipeline
+from bot.stories.publishing import StoriesConfig
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.translator import Translator

@@ -46,7 +46,8 @@ from bot.core.cards import Card
 from bot.core.clock import SystemClock
 from bot.core.domain import Delivery, Destination, MessageRef
 from bot.core.ports import Messenger
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ports import DispatcherStore
 from bot.delivery.ratelimit import RateLimitConfig
 from storage import SqlStorage, open_storage
@@ -146,7 +147,7 @@ class TrippedMessenger:
 
 
 def row_of_nonce(nonce: str) -> int:
-    """``nb<id>v<version>[suffix]`` (bot.delivery.dispatcher.delivery_nonce) -> the row id."""
+    """``nb<id>v<version>[suffix]`` (bot.delivery.outcomes.delivery_nonce) -> the row id."""
     return int(nonce[2:].split("v", 1)[0])
 
 

@@ -19,7 +19,8 @@ from bot.core.clock import FixedClock, SystemClock
 from bot.core.domain import Destination, NewArticle
 from bot.delivery.dispatcher import Dispatcher
 from bot.feeds.watcher import Watcher, WatcherConfig
-from bot.stories.pipeline import Pipeline, StoriesConfig
+from bot.stories.pipeline import Pipeline
+from bot.stories.publishing import StoriesConfig
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
 from tests.bot.delivery.test_delivery import RecordingMessenger

@@ -20,7 +20,9 @@ from bot.core.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher, backoff_s
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outcomes import backoff_s
 from storage import SqlStorage
 from tests.factories import seed_story
 

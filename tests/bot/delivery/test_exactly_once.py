@@ -13,7 +13,8 @@ from bot.core.cards import Card
 from bot.core.clock import FixedClock
 from bot.core.domain import Destination, MessageRef
 from bot.core.errors import AmbiguousDeliveryError, ConfigError
-from bot.delivery.dispatcher import DeliveryConfig, Dispatcher
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.dispatcher import Dispatcher
 from storage import SqlStorage
 from tests.bot.delivery.test_delivery import RecordingMessenger
 from tests.factories import seed_story
