@@ -17,9 +17,9 @@ from bot.commands.base import CommandBase, Invocation, card
 from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
 from bot.core.cards import Card, Line
 from bot.core.words import _, n_, spoken
-from bot.delivery.render import shorten
 from bot.stories.ranking import rank
 from bot.stories.topics import parse_topic
+from bot.text.sentences import shorten
 
 FIRST_WINDOW = timedelta(hours=24)  # a chat that never caught up gets the last day
 MAX_WINDOW = timedelta(days=31)

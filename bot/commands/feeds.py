@@ -16,7 +16,7 @@ from bot.core.cards import Card, Line, Text
 from bot.core.domain import OPERATOR_SCOPE, Feed
 from bot.core.errors import CommandError, FeedError
 from bot.core.words import N_, _, isolate, n_, numeral, spoken
-from bot.delivery.render import shorten
+from bot.text.sentences import shorten
 
 ADD_HINT = N_("Give me the address of a site or feed, e.g. /addfeed https://example.com/rss.")
 SHOWN = 40

@@ -23,7 +23,7 @@ from bot.commands.subscriptions import SubscriptionCommands
 from bot.core.cards import Action, Card, Line, Text
 from bot.core.errors import CommandError, NewsbotError
 from bot.core.words import N_, _, speaking
-from bot.delivery.render import shorten
+from bot.text.sentences import shorten
 
 
 @dataclass(frozen=True, slots=True)

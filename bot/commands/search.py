@@ -14,8 +14,8 @@ from bot.commands.paging import PAGE_SIZE, next_page_hint, take_page
 from bot.core.cards import Card, Line
 from bot.core.errors import CommandError
 from bot.core.words import N_, _, numeral
-from bot.delivery.render import shorten
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
+from bot.text.sentences import shorten
 
 SEARCH_HINT = N_(
     'Tell me what to look for, e.g. /search "solar plant", /search iraq OR syria, '

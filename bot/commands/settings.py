@@ -11,7 +11,7 @@ from bot.core.domain import ChatSettings
 from bot.core.errors import CommandError
 from bot.core.locales import CATALOG_LANGUAGES, choose_language, language_name, parse_language
 from bot.core.words import N_, _, isolate, n_, speaking
-from bot.delivery.render import shorten
+from bot.text.sentences import shorten
 
 SETTINGS_HINT = N_("e.g. /settings timezone Europe/Berlin (IANA names; the default is UTC).")
 LANGUAGE_HINT = N_("e.g. /language de, /language pt-BR; /language default follows the platform.")

@@ -28,15 +28,13 @@ from bot.core.domain import Story, Summary
 from bot.core.errors import CommandError
 from bot.core.reading import source_language_note
 from bot.core.words import _, dollars, isolate, numeral, spoken
+from bot.delivery.buttons import label_names, sources_label_count
 from bot.delivery.render import (
     answer_card,
     full_card,
-    label_names,
     section_card,
     section_gone_card,
-    shorten,
     sources_card,
-    sources_label_count,
     story_line,
     story_post,
     with_note,
@@ -44,6 +42,7 @@ from bot.delivery.render import (
 from bot.delivery.translated import SummaryReader
 from bot.stories.matching import story_text, visible_outlets
 from bot.stories.topics import parse_topic, topic_matches
+from bot.text.sentences import shorten
 
 # How many older versions a button from before versions were encoded searches for its label.
 LEGACY_LOOKBACK = 20

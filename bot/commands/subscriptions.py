@@ -10,9 +10,10 @@ from bot.core.domain import Destination, Story, Subscription
 from bot.core.errors import CommandError
 from bot.core.locales import parse_language
 from bot.core.words import _, isolate, n_, numeral
-from bot.delivery.render import shorten, story_line
+from bot.delivery.render import story_line
 from bot.stories.matching import match_subscriptions
 from bot.stories.topics import DEFAULT_MIN_OUTLETS, parse_topic
+from bot.text.sentences import shorten
 
 
 def plan_words(*, breaking_only: bool, min_outlets: int, only_ours: bool) -> str:

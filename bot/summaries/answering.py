@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot.core.domain import Answer, Article, Sentence
-from bot.summaries.grounding import neutralise, ordered_articles
+from bot.summaries.grounding import ordered_articles
+from bot.summaries.hygiene import neutralise
 from bot.text.sentences import article_sentences, clean_title, wordlist
 from bot.text.terms import content_words
 from bot.text.vectors import jaccard

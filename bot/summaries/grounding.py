@@ -17,6 +17,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.core.domain import Article, DatedEvent, Section, Sentence, SourceRef, Summary
+from bot.summaries.hygiene import (
+    MD_LINK,
+    QUOTED,
+    is_chatter,
+    is_injection,
+    is_shouting,
+    neutralise,
+    normalise_quotes,
+)
 from bot.summaries.lead import lead_article
 from bot.summaries.support import SourceText, idf_of, source_text, support_problem
 from bot.text.language import UNKNOWN, detect_language
@@ -41,21 +50,13 @@ REASONS = (
     "empty",
 )
 
-_MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
-_MENTION_WORDS = {"@": "@\u200buser", "@!": "@\u200buser", "@&": "@\u200brole", "#": "#channel"}
-_AT_WORD = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
-_TAG = re.compile(r"</?[A-Za-z][^>]{0,200}>")
-_MD_LINK = re.compile(r"!?\[([^\]]{0,300})\]\(([^)\s]{0,2000})\)")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
-_MD_MARKS = re.compile(r"(\*\*|__|~~|\|\||`+|(?<!\w)\*|\*(?!\w))")
-_LINE_MARKS = re.compile(r"^\s*(#{1,6}\s+|>\s*|[-*+\u2022]\s+|\d+[.)]\s+)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MONTHS = wordlist(
     "january february march april june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday"
 )
 _MAY_DATE = re.compile(r"\bmay \d{1,2}\b|\b\d{1,2} may\b")
-_QUOTED = re.compile(r'"([^"]{2,400})"')
 # A capitalised word in any cased script (Latin, Cyrillic, Greek, ...).
 _NAME = re.compile(r"[^\W\d_][\w'\u2019.&-]*")
 _CITE_MARK = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
@@ -65,63 +66,6 @@ _NUMBER_WORDS = {
     "dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000",
     "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
 }  # fmt: skip
-
-_CHATTER = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^\W*(sure|certainly|of course|absolutely|okay|ok)\b[\s,!.:]",
-        r"\bhere(?:'s| is| are)\b.{0,40}\b(summary|story|article|overview|version|rewrite)\b",
-        r"\bas an (ai|artificial intelligence|assistant|language model)\b",
-        r"\b(large )?language model\b",
-        r"\bai (assistant|model)\b",
-        r"\bi (have|'ve) (aimed|tried|attempted|endeavou?red)\b",
-        r"\blet me know\b",
-        r"\bi hope (this|that) (helps|summary)\b",
-        r"\bfeel free to\b",
-        r"\b(would|could) (be happy|like) to (help|modify|expand)\b",
-        r"\bif you (would|'d) like\b",
-        r"\b(modify|expand) (this|the) (story|summary|article)\b",
-        r"\bin (this|my) (summary|response|answer)\b",
-    )
-)
-_INJECTION = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|prompts?|rules|directions)\b",
-        r"\bsystem prompt\b",
-        r"\byou are now\b",
-        r"\bnew instructions\b",
-        r"\b(developer|jailbreak|dan) mode\b",
-        r"</?(article|system|instructions?|data)>",
-    )
-)
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
-
-
-def neutralise(text: str) -> str:
-    """Text that cannot ping anyone and carries no markup.
-
-    ``@everyone`` and ``@here`` get a zero-width space after the ``@`` so no platform
-    resolves them; raw mentions (``<@123>``, ``<#1>``, ``<@&1>``) become plain words;
-    HTML tags and Markdown emphasis, headings and link syntax are removed (link text
-    kept). Idempotent: neutralising twice changes nothing.
-    """
-    for _ in range(20):  # removing one mark can join two others ("|*|" -> "||")
-        cleaned = _neutralise_once(text)
-        if cleaned == text:
-            break
-        text = cleaned
-    return text
-
-
-def _neutralise_once(text: str) -> str:
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    text = _TAG.sub(" ", text)
-    text = _MENTION.sub(lambda m: _MENTION_WORDS[m.group(1)], text)
-    text = _AT_WORD.sub(lambda m: "@\u200b" + m.group(1), text)
-    text = _LINE_MARKS.sub("", text)
-    text = _MD_MARKS.sub("", text)
-    return tidy(text.replace("<", "\u2039").replace(">", "\u203a"))
 
 
 def number_sources(articles: Sequence[Article]) -> tuple[SourceRef, ...]:
@@ -202,7 +146,7 @@ def _names(text: str, *, nouns_capitalised: bool = False) -> list[str]:
 
     Where every noun is capitalised (German), only runs of two or more capitalised words
     ("Helene Marsch") count, so a reworded noun is left to the support check."""
-    unquoted = _QUOTED.sub(" ", normalise_quotes(text))
+    unquoted = QUOTED.sub(" ", normalise_quotes(text))
     tokens = re.findall(r"\S+", unquoted)
     names: list[str] = []
     for i, raw in enumerate(tokens):
@@ -227,32 +171,6 @@ def _names(text: str, *, nouns_capitalised: bool = False) -> list[str]:
 
 # Stop words that a sentence in these languages may capitalise (German nouns aside).
 _CASED_STOP_LANGUAGES = ("de", "fr", "es", "ru")
-
-
-def normalise_quotes(text: str) -> str:
-    for mark in "\u201c\u201d\u201e\u00ab\u00bb\u300c\u300d\u300e\u300f":
-        text = text.replace(mark, '"')
-    return text
-
-
-def is_chatter(text: str) -> bool:
-    """Assistant talk, or a first-person voice outside quotes (news reports in the third)."""
-    if any(p.search(text) for p in _CHATTER):
-        return True
-    return _FIRST_PERSON.search(_QUOTED.sub(" ", normalise(text))) is not None
-
-
-def is_shouting(text: str) -> bool:
-    """Exclamations or capitals outside quotes: not the tone of a news report."""
-    unquoted = _QUOTED.sub(" ", normalise_quotes(text))
-    letters = [c for c in unquoted if c.isalpha()]
-    upper = sum(1 for c in letters if c.isupper())
-    return "!" in unquoted or (len(letters) >= 20 and upper / len(letters) > 0.5)
-
-
-def is_injection(text: str) -> bool:
-    """Text that tries to instruct a model (echoed from an article or invented)."""
-    return any(p.search(text) for p in _INJECTION)
 
 
 def problem(
@@ -287,7 +205,7 @@ def problem(
             return "unsupported_date"
     if _MAY_DATE.search(norm) and not any("may" in ev.keys for ev in cited):
         return "unsupported_date"
-    for quote in _QUOTED.findall(norm):
+    for quote in QUOTED.findall(norm):
         core = quote.strip(" .,;:!?'")
         if core and not any(core in ev.text for ev in cited):
             return "unsupported_quote"
@@ -315,10 +233,10 @@ class GroundingResult:
 
 def _strip_links(text: str, allowed: frozenset[str]) -> str | None:
     """Text without the story's own links; None when a foreign link is present."""
-    for m in _MD_LINK.finditer(text):
+    for m in MD_LINK.finditer(text):
         if m.group(2).rstrip(".,;:") not in allowed:
             return None
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = MD_LINK.sub(lambda m: m.group(1), text)
     for url in _URL.findall(text):
         if url.rstrip(".,;:") not in allowed:
             return None

@@ -179,3 +179,12 @@ def clean_title(title: str, outlet: str = "") -> str:
         if tail_words and all(w[0].isupper() for w in tail_words) and len(tail_words) <= 4:
             title = title[: match.start()].strip()
     return title.rstrip(" .")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-\u2013\u2014")
+    return (cut or text[: limit - 1]) + "…"

@@ -10,7 +10,7 @@ from bot.commands.router import Commands, Invocation
 from bot.core.cards import Action, Card
 from bot.core.clock import FixedClock
 from bot.core.domain import Destination, Summary
-from bot.delivery.render import label_names, sources_label_count, story_buttons
+from bot.delivery.buttons import label_names, sources_label_count, story_buttons
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
 from tests.factories import FLOOD, next_version, seed_story

@@ -13,7 +13,8 @@ from bot.core.cards import Link
 from bot.core.clock import FixedClock
 from bot.core.domain import Destination, Sentence, SourceRef, Summary
 from bot.core.words import ENGLISH, FSI, PDI, WordBook, speaking
-from bot.delivery.render import cited, sources_label, sources_label_count
+from bot.delivery.buttons import sources_label, sources_label_count
+from bot.delivery.render import cited
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
 

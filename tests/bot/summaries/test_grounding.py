@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.domain import Article, DatedEvent, Section, Sentence, Summary
-from bot.summaries.grounding import ground, neutralise, number_sources, split_cite_marks
+from bot.summaries.grounding import ground, number_sources, split_cite_marks
+from bot.summaries.hygiene import neutralise
 
 T0 = datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
 
