@@ -30,6 +30,7 @@ from bot.text.headwords import (
     is_adjective_form,
     is_verb_form,
 )
+from bot.text.place_names import english_names, is_language, places_named
 from bot.text.script_headings import (
     derive_script_heading,
     needs_script_heading,
@@ -233,6 +234,8 @@ def _problems(heading: str, names: set[str], runs: Sequence[str]) -> list[str]:
         problems.append("starts with a function word")
     if all(low in TIME_WORDS or low in STOPWORDS for low in lows):
         problems.append("only time or function words")
+    if len(tokens) == 1 and is_place_adjective(lows[0]):
+        problems.append("a place's adjective, not a name")
     if is_name:
         if len(tokens) == 1 and full_name(tokens[0], runs) != tokens[0]:
             problems.append("surname without the full name")
@@ -374,3 +377,13 @@ def _untitled(name: str) -> str:
 
 
 TOPIC_WEIGHT = 1.0
+
+
+def is_place_adjective(low: str) -> bool:
+    """Whether a lone word is the adjective or language of a place ("Philippine",
+    "Iraqi", "French") rather than its name ("Philippines", "Iraq"): alone it does not
+    say what a section is about."""
+    places = places_named((low,), "en")
+    if not places:
+        return False
+    return not any(not is_language(p) and low in english_names(p) for p in places)

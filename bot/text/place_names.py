@@ -360,3 +360,20 @@ def _arabic_forms(word: str, *, first: bool, alone: bool) -> set[str]:
         nisba = core[:-1] if core.endswith(("ا", "ة")) else core  # سوريا -> سوري
         forms.update(p + nisba + e for p in ("", *_AR_WITH_ARTICLE[:5]) for e in _AR_NISBA)
     return forms | {f.translate(_AR_HAMZA) for f in forms}
+
+
+def is_language(place: str) -> bool:
+    """Whether a place id from ``places_named`` is a language ("lang:fr")."""
+    return place.startswith(_LANGUAGE)
+
+
+@functools.cache
+def english_names(place: str) -> frozenset[str]:
+    """A territory's English names, folded ("philippines"; "uk" and "britain" for GB)."""
+    names = {n for n, p in _ENGLISH_EXTRA.items() if p == place}
+    from babel import Locale  # noqa: PLC0415 - CLDR data, read on first use only
+
+    name = Locale("en").territories.get(place)
+    if name:
+        names.add(name.casefold())
+    return frozenset(names)

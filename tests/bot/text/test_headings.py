@@ -217,3 +217,13 @@ def test_every_heading_passes_the_rules(texts: list[str], context: str, avoid: s
         assert heading_problems(heading, [*texts, context]) == []
         assert not set(content_words(heading)) & avoid
     assert heading == heading_of(texts, [context], avoid=avoid)  # deterministic
+
+
+def test_a_places_adjective_alone_is_no_heading_but_its_name_is() -> None:
+    texts = [
+        "Philippine officials confirmed on Tuesday that the hostage was killed.",
+        "The Philippines army said Philippine troops would pursue the militants.",
+    ]
+    assert "a place's adjective, not a name" in heading_problems("Philippine", texts)
+    assert "a place's adjective, not a name" in heading_problems("French", texts)
+    assert heading_problems("Philippines", texts) == []
