@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -21,6 +22,9 @@ from bot.core.errors import StorageError
 from storage.models import ArticleRow, FeedRow, SubscriptionRow
 
 log = logging.getLogger("newsbot.storage")
+
+# Set while this task runs a transaction on SQLite (see ``SqlBase.run``).
+_IN_TRANSACTION: ContextVar[bool] = ContextVar("newsbot_sqlite_transaction", default=False)
 
 
 def feed_value(
@@ -54,7 +58,8 @@ def feed_value(
     )
 
 
-def article_value(row: ArticleRow) -> Article:
+def article_value(row: ArticleRow | Row[Any]) -> Article:
+    """An ORM row, or a Core row of the articles table (a bulk insert's RETURNING)."""
     return Article(
         id=row.id,
         feed_id=row.feed_id,
@@ -97,6 +102,13 @@ class SqlBase:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite lets one connection write at a time, and a connection that finds the
+        # database locked sleeps in its busy handler (up to 100 ms a try) instead of
+        # queueing: 64 polls in flight spent seconds each asleep while the lock sat idle.
+        # Transactions of this process therefore queue here, in order, and each finds the
+        # database free (another process, such as a CLI command, still meets the busy
+        # handler). PostgreSQL locks rows, not the database: no queue there.
+        self._serial = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -119,6 +131,16 @@ class SqlBase:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     async def run(self, work: Any) -> Any:
+        if self._serial is None or _IN_TRANSACTION.get():
+            return await self._transaction(work)
+        async with self._serial:
+            token = _IN_TRANSACTION.set(True)
+            try:
+                return await self._transaction(work)
+            finally:
+                _IN_TRANSACTION.reset(token)
+
+    async def _transaction(self, work: Any) -> Any:
         try:
             async with self._sessions.begin() as session:
                 return await work(session)
