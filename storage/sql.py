@@ -31,6 +31,25 @@ from storage.search import SearchStorage, follow_story, index_summary
 from storage.subscriptions import SubscriptionStorage
 from storage.usage import UsageStorage
 
+# Rows per INSERT: 11 parameters a row stays far below SQLite's 32,766 variables.
+_INSERT_CHUNK = 500
+
+
+def _article_params(a: NewArticle) -> dict[str, object]:
+    return {
+        "feed_id": a.feed_id,
+        "outlet": a.outlet,
+        "url": a.url,
+        "guid": a.guid,
+        "title": a.title,
+        "text": a.text,
+        "published": a.published,
+        "fetched_at": a.fetched_at,
+        "content_hash": a.content_hash,
+        "language": a.language,
+        "publisher": a.publisher,
+    }
+
 
 class SqlStorage(
     FeedStorage,
@@ -91,40 +110,31 @@ class SqlStorage(
                     .where(ArticleRow.guid.in_({g for _, g in guids}))
                 )
                 seen_guids = {(r[0], r[1]) for r in rows}
-            stored: list[ArticleRow] = []
+            fresh: list[NewArticle] = []
             for a in articles:
                 if a.url in seen_urls or (a.guid and (a.feed_id, a.guid) in seen_guids):
                     continue
                 seen_urls.add(a.url)
                 if a.guid:
                     seen_guids.add((a.feed_id, a.guid))
-                # Two workers can poll one feed at once (a pass held past its
-                # claim lease): the constraint, not the read above, decides.
+                fresh.append(a)
+            # Two workers can poll one feed at once (a pass held past its claim lease):
+            # the constraints, not the read above, decide. One statement per chunk, in
+            # URL order, so two transactions inserting the same URLs on PostgreSQL wait
+            # for each other in one order and never deadlock.
+            table = ArticleRow.__table__
+            stored: dict[str, Article] = {}
+            by_url = sorted(fresh, key=lambda a: a.url)
+            for start in range(0, len(by_url), _INSERT_CHUNK):
+                chunk = [_article_params(a) for a in by_url[start : start + _INSERT_CHUNK]]
                 inserted = await s.execute(
-                    self.insert(ArticleRow)
-                    .values(
-                        feed_id=a.feed_id,
-                        outlet=a.outlet,
-                        url=a.url,
-                        guid=a.guid,
-                        title=a.title,
-                        text=a.text,
-                        published=a.published,
-                        fetched_at=a.fetched_at,
-                        content_hash=a.content_hash,
-                        language=a.language,
-                        publisher=a.publisher,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(ArticleRow)
+                    self.insert(table).values(chunk).on_conflict_do_nothing().returning(table)
                 )
-                row = inserted.scalars().first()
-                if row is not None:
-                    stored.append(row)
-            await s.flush()
+                for row in inserted:
+                    stored[row.url] = article_value(row)
             if stored:
                 await notify_in(s, "articles")
-            return [article_value(r) for r in stored]
+            return [stored[a.url] for a in fresh if a.url in stored]
 
         result: list[Article] = await self.run(work)
         return result
