@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,9 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.core.clock import as_utc
 from bot.core.domain import Article, Destination, Feed, Subscription
 from bot.core.errors import StorageError
+from storage.coalesce import Coalescer
 from storage.models import ArticleRow, FeedRow, SubscriptionRow
 
 log = logging.getLogger("newsbot.storage")
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 # Set while this task runs a transaction on SQLite (see ``SqlBase.run``).
 _IN_TRANSACTION: ContextVar[bool] = ContextVar("newsbot_sqlite_transaction", default=False)
@@ -109,6 +113,8 @@ class SqlBase:
         # database free (another process, such as a CLI command, still meets the busy
         # handler). PostgreSQL locks rows, not the database: no queue there.
         self._serial = asyncio.Lock() if self.dialect == "sqlite" else None
+        # Group commits (``storage.coalesce``) finish before the engine closes.
+        self._coalescers: list[Coalescer[Any, Any]] = []
 
     @property
     def dialect(self) -> str:
@@ -123,7 +129,17 @@ class SqlBase:
             return False
         return True
 
+    def coalescer(
+        self, write: Callable[[Sequence[In]], Awaitable[list[Out]]], *, most: int
+    ) -> Coalescer[In, Out]:
+        """A group commit of ``write`` (see ``storage.coalesce``), drained on close."""
+        made = Coalescer(write, most=most)
+        self._coalescers.append(made)
+        return made
+
     async def close(self) -> None:
+        for coalescer in self._coalescers:
+            await coalescer.wait_idle()
         await self.engine.dispose()
 
     def insert(self, table: Any) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
 from storage.base import article_value, utc_now
@@ -33,6 +33,8 @@ from storage.usage import UsageStorage
 
 # Rows per INSERT: 11 parameters a row stays far below SQLite's 32,766 variables.
 _INSERT_CHUNK = 500
+# Values per IN (...) lookup, well inside both databases' parameter limits.
+_LOOKUP_CHUNK = 2000
 
 
 def _article_params(a: NewArticle) -> dict[str, object]:
@@ -49,6 +51,31 @@ def _article_params(a: NewArticle) -> dict[str, object]:
         "language": a.language,
         "publisher": a.publisher,
     }
+
+
+async def _stored_keys(
+    s: AsyncSession, articles: Sequence[NewArticle]
+) -> tuple[set[str], set[tuple[int, str | None]]]:
+    """The URLs and (feed, guid) pairs among ``articles`` that are stored already."""
+    urls = sorted({a.url for a in articles})
+    guids = {(a.feed_id, a.guid) for a in articles if a.guid}
+    seen_urls: set[str] = set()
+    for start in range(0, len(urls), _LOOKUP_CHUNK):
+        part = urls[start : start + _LOOKUP_CHUNK]
+        found = await s.execute(select(ArticleRow.url).where(ArticleRow.url.in_(part)))
+        seen_urls.update(found.scalars())
+    seen_guids: set[tuple[int, str | None]] = set()
+    names = sorted({g for _, g in guids if g})
+    feed_ids = {f for f, _ in guids}
+    for start in range(0, len(names), _LOOKUP_CHUNK):
+        part = names[start : start + _LOOKUP_CHUNK]
+        rows = await s.execute(
+            select(ArticleRow.feed_id, ArticleRow.guid)
+            .where(ArticleRow.feed_id.in_(feed_ids))
+            .where(ArticleRow.guid.in_(part))
+        )
+        seen_guids.update((r[0], r[1]) for r in rows if (r[0], r[1]) in guids)
+    return seen_urls, seen_guids
 
 
 class SqlStorage(
@@ -91,52 +118,58 @@ class SqlStorage(
 
     # ------------------------------------------------------------ articles
 
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        # Polls in flight store their articles together (``storage.coalesce``).
+        self._article_writes = self.coalescer(self._add_article_groups, most=64)
+
     async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
         if not articles:
             return []
+        return await self._article_writes.submit(articles)
 
-        async def work(s: AsyncSession) -> list[Article]:
-            urls = {a.url for a in articles}
-            guids = {(a.feed_id, a.guid) for a in articles if a.guid}
-            seen_urls = set(
-                (await s.execute(select(ArticleRow.url).where(ArticleRow.url.in_(urls)))).scalars()
-            )
-            seen_guids: set[tuple[int, str | None]] = set()
-            if guids:
-                feed_ids = {f for f, _ in guids}
-                rows = await s.execute(
-                    select(ArticleRow.feed_id, ArticleRow.guid)
-                    .where(ArticleRow.feed_id.in_(feed_ids))
-                    .where(ArticleRow.guid.in_({g for _, g in guids}))
-                )
-                seen_guids = {(r[0], r[1]) for r in rows}
-            fresh: list[NewArticle] = []
-            for a in articles:
-                if a.url in seen_urls or (a.guid and (a.feed_id, a.guid) in seen_guids):
-                    continue
-                seen_urls.add(a.url)
-                if a.guid:
-                    seen_guids.add((a.feed_id, a.guid))
-                fresh.append(a)
+    async def _add_article_groups(
+        self, groups: Sequence[Sequence[NewArticle]]
+    ) -> list[list[Article]]:
+        """``add_articles`` for several callers in one transaction: each group's newly
+        stored articles, in its order. A URL or guid two groups share goes to the first,
+        as if they had been stored one after the other."""
+
+        async def work(s: AsyncSession) -> list[list[Article]]:
+            everything = [a for group in groups for a in group]
+            seen_urls, seen_guids = await _stored_keys(s, everything)
+            fresh: list[list[NewArticle]] = []
+            for group in groups:
+                kept: list[NewArticle] = []
+                for a in group:
+                    if a.url in seen_urls or (a.guid and (a.feed_id, a.guid) in seen_guids):
+                        continue
+                    seen_urls.add(a.url)
+                    if a.guid:
+                        seen_guids.add((a.feed_id, a.guid))
+                    kept.append(a)
+                fresh.append(kept)
             # Two workers can poll one feed at once (a pass held past its claim lease):
             # the constraints, not the read above, decide. One statement per chunk, in
             # URL order, so two transactions inserting the same URLs on PostgreSQL wait
             # for each other in one order and never deadlock.
             table = ArticleRow.__table__
             stored: dict[str, Article] = {}
-            by_url = sorted(fresh, key=lambda a: a.url)
-            for start in range(0, len(by_url), _INSERT_CHUNK):
-                chunk = [_article_params(a) for a in by_url[start : start + _INSERT_CHUNK]]
+            by_url = sorted((a for kept in fresh for a in kept), key=lambda a: a.url)
+            if by_url:
+                # Many parameter sets to one compiled statement: SQLAlchemy sends them as
+                # multi-row VALUES batches ("insertmanyvalues"), RETURNING included.
                 inserted = await s.execute(
-                    self.insert(table).values(chunk).on_conflict_do_nothing().returning(table)
+                    self.insert(table).on_conflict_do_nothing().returning(table),
+                    [_article_params(a) for a in by_url],
                 )
                 for row in inserted:
                     stored[row.url] = article_value(row)
             if stored:
                 await notify_in(s, "articles")
-            return [stored[a.url] for a in fresh if a.url in stored]
+            return [[stored[a.url] for a in kept if a.url in stored] for kept in fresh]
 
-        result: list[Article] = await self.run(work)
+        result: list[list[Article]] = await self.run(work)
         return result
 
     async def get_articles(self, ids: Sequence[int]) -> list[Article]:

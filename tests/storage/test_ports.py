@@ -46,6 +46,7 @@ NOT_A_PORT = {
     "ping": "the composition root's /readyz check",
     "run": "the transaction helper the storage modules share",
     "insert": "the dialect-neutral INSERT the storage modules share",
+    "coalescer": "the group commit the storage modules share",
 }
 
 

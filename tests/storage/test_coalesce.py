@@ -1,0 +1,119 @@
+"""Group commit: calls waiting while a write runs go together; a bad call fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.errors import StorageError
+from storage import SqlStorage
+from storage.coalesce import Coalescer
+from tests.factories import new_article
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+class Writes:
+    """A write that records each batch and refuses negative numbers, all or nothing."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = asyncio.Event()
+
+    async def write(self, items: Sequence[int]) -> list[int]:
+        self.batches.append(list(items))
+        await self.release.wait()
+        if any(i < 0 for i in items):
+            raise ValueError("negative")
+        return [i * 10 for i in items]
+
+
+async def test_calls_made_while_a_write_runs_go_together_in_the_next() -> None:
+    writes = Writes()
+    coalescer = Coalescer(writes.write, most=10)
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    later = [asyncio.create_task(coalescer.submit(i)) for i in (2, 3, 4)]
+    await asyncio.sleep(0)
+    writes.release.set()
+    assert await first == 10
+    assert await asyncio.gather(*later) == [20, 30, 40]
+    assert writes.batches == [[1], [2, 3, 4]]
+
+
+async def test_a_batch_takes_at_most_its_limit() -> None:
+    writes = Writes()
+    writes.release.set()
+    coalescer = Coalescer(writes.write, most=2)
+    assert await asyncio.gather(*(coalescer.submit(i) for i in range(5))) == [0, 10, 20, 30, 40]
+    assert writes.batches == [[0, 1], [2, 3], [4]]
+
+
+async def test_a_failing_batch_is_retried_one_call_at_a_time_so_only_the_bad_call_fails() -> None:
+    writes = Writes()
+    writes.release.set()
+    coalescer = Coalescer(writes.write, most=10)
+    results = await asyncio.gather(
+        *(coalescer.submit(i) for i in (1, -1, 2)), return_exceptions=True
+    )
+    assert results[0] == 10
+    assert isinstance(results[1], ValueError)
+    assert results[2] == 20
+    assert writes.batches == [[1, -1, 2], [1], [-1], [2]]
+
+
+async def test_a_call_cancelled_before_its_write_starts_is_left_out() -> None:
+    writes = Writes()
+    coalescer = Coalescer(writes.write, most=10)
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    gone = asyncio.create_task(coalescer.submit(2))
+    kept = asyncio.create_task(coalescer.submit(3))
+    await asyncio.sleep(0)
+    gone.cancel()
+    writes.release.set()
+    assert (await first, await kept) == (10, 30)
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert writes.batches == [[1], [3]]
+    await coalescer.wait_idle()
+
+
+async def test_polls_storing_at_once_share_out_a_common_url_to_the_first(
+    store: SqlStorage,
+) -> None:
+    a = await store.upsert_feed("https://a.example/rss", "A")
+    b = await store.upsert_feed("https://b.example/rss", "B")
+    shared = new_article(a.id, "Wire", "Shared", "X", NOW, slug="shared")
+    own_a = new_article(a.id, "A", "Own A", "X", NOW, slug="a")
+    own_b = new_article(b.id, "B", "Own B", "X", NOW, slug="b")
+    stored_a, stored_b = await asyncio.gather(
+        store.add_articles([own_a, shared]),
+        store.add_articles([replace(shared, feed_id=b.id), own_b]),
+    )
+    assert [x.title for x in stored_a] == ["Own A", "Shared"]
+    assert [x.title for x in stored_b] == ["Own B"]
+    assert {x.feed_id for x in stored_a} == {a.id}
+
+
+async def test_a_bad_feed_state_saved_with_others_fails_only_itself(store: SqlStorage) -> None:
+    feeds = [await store.upsert_feed(f"https://{n}.example/rss", n) for n in "abc"]
+    saves = [
+        replace(feeds[0], items_seen=1),
+        replace(feeds[1], last_success_at=datetime(2026, 1, 1)),  # noqa: DTZ001 - the bad one
+        replace(feeds[2], items_seen=3),
+    ]
+    results = await asyncio.gather(
+        *(store.save_feed_state(f) for f in saves), return_exceptions=True
+    )
+    assert results[0] is None
+    assert isinstance(results[1], StorageError)
+    assert results[2] is None
+    seen = {f.name: f.items_seen for f in await store.list_feeds()}
+    assert seen == {"a": 1, "b": 0, "c": 3}
