@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import as_utc
 from bot.core.domain import Article, Destination, Feed, Subscription
@@ -27,7 +27,7 @@ log = logging.getLogger("newsbot.storage")
 In = TypeVar("In")
 Out = TypeVar("Out")
 
-# Set while this task runs a transaction on SQLite (see ``SqlBase.run``).
+# Set while this task runs a transaction (see ``SqlBase.run``).
 _IN_TRANSACTION: ContextVar[bool] = ContextVar("newsbot_sqlite_transaction", default=False)
 
 
@@ -115,6 +115,7 @@ class SqlBase:
         self._serial = asyncio.Lock() if self.dialect == "sqlite" else None
         # Group commits (``storage.coalesce``) finish before the engine closes.
         self._coalescers: list[Coalescer[Any, Any]] = []
+        self._together = self.coalescer(self._run_works, most=100)
 
     @property
     def dialect(self) -> str:
@@ -147,14 +148,32 @@ class SqlBase:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     async def run(self, work: Any) -> Any:
-        if self._serial is None or _IN_TRANSACTION.get():
+        """``work(session)`` in a transaction of its own."""
+        if _IN_TRANSACTION.get():
             return await self._transaction(work)
-        async with self._serial:
-            token = _IN_TRANSACTION.set(True)
-            try:
+        token = _IN_TRANSACTION.set(True)
+        try:
+            if self._serial is None:
                 return await self._transaction(work)
-            finally:
-                _IN_TRANSACTION.reset(token)
+            async with self._serial:
+                return await self._transaction(work)
+        finally:
+            _IN_TRANSACTION.reset(token)
+
+    async def run_together(self, work: Any) -> Any:
+        """``work(session)`` in one transaction with the other calls made while the
+        previous such transaction ran (``storage.coalesce``), in the order called: the
+        pipeline's many small reads and writes per story share a transaction."""
+        if _IN_TRANSACTION.get():
+            return await self.run(work)
+        return await self._together.submit(work)
+
+    async def _run_works(self, works: Sequence[Any]) -> list[Any]:
+        async def every(s: AsyncSession) -> list[Any]:
+            return [await work(s) for work in works]
+
+        done: list[Any] = await self.run(every)
+        return done
 
     async def _transaction(self, work: Any) -> Any:
         try:

@@ -1,10 +1,11 @@
 """Group commit: calls that arrive while a write is under way go together in the next.
 
 Polling makes two small writes per feed (its new articles, its state), 64 feeds at a
-time. One transaction each spent most of its time on what every transaction pays (a
-connection, BEGIN, COMMIT, on SQLite a turn at the one write lock) rather than on rows.
-A ``Coalescer`` lets every call wait for the write that takes it, and one write takes
-everything that queued meanwhile, so the cost per feed falls as load rises while a lone
+time, and processing a batch makes a few small reads and writes per changed story. One
+transaction each spent most of its time on what every transaction pays (a connection,
+BEGIN, COMMIT, on SQLite a turn at the one write lock) rather than on rows. A
+``Coalescer`` lets every call wait for the write that takes it, and one write takes
+everything that queued meanwhile, so the cost per call falls as load rises while a lone
 call still goes at once.
 
 A batch that fails is retried one call at a time, so a bad row (a naive datetime, a
@@ -49,23 +50,36 @@ class Coalescer(Generic[In, Out]):
             await asyncio.wait({self._drainer})
 
     async def _drain(self) -> None:
-        while self._waiting:
-            batch = [(item, f) for item, f in self._waiting[: self._most] if not f.done()]
-            del self._waiting[: self._most]
-            if not batch:
-                continue
-            try:
-                results = await self._write([item for item, _ in batch])
-            except Exception as err:
-                if len(batch) == 1:
-                    _fail(batch[0][1], err)
-                    continue
-                log.info("storage.batch_retried calls=%d error=%r", len(batch), err)
-                await self._one_by_one(batch)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+        try:
+            while self._waiting:
+                batch = [(item, f) for item, f in self._waiting[: self._most] if not f.done()]
+                del self._waiting[: self._most]
+                if batch:
+                    await self._write_batch(batch)
+        except BaseException:
+            # Cancelled (shutdown): nobody may wait for a write that will not come.
+            for _, future in self._waiting:
+                future.cancel()
+            self._waiting.clear()
+            raise
+
+    async def _write_batch(self, batch: Sequence[tuple[In, asyncio.Future[Out]]]) -> None:
+        try:
+            results = await self._write([item for item, _ in batch])
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as err:  # handed to the callers, one call at a time
+            if len(batch) == 1:
+                _fail(batch[0][1], err)
+                return
+            log.info("storage.batch_retried calls=%d error=%r", len(batch), err)
+            await self._one_by_one(batch)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     async def _one_by_one(self, batch: Sequence[tuple[In, asyncio.Future[Out]]]) -> None:
         for item, future in batch:
@@ -73,7 +87,7 @@ class Coalescer(Generic[In, Out]):
                 continue
             try:
                 (result,) = await self._write([item])
-            except Exception as err:
+            except Exception as err:  # handed to this call's caller
                 _fail(future, err)
             else:
                 if not future.done():

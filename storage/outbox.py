@@ -88,7 +88,7 @@ class OutboxStorage(SqlBase):
                 )
             return created
 
-        result: int = await self.run(work)
+        result: int = await self.run_together(work)
         return result
 
     async def _insert_rows(
@@ -164,7 +164,7 @@ class OutboxStorage(SqlBase):
             )
             return int(getattr(edits, "rowcount", 0))
 
-        result: int = await self.run(work)
+        result: int = await self.run_together(work)
         return result
 
     async def claim_deliveries(

@@ -181,7 +181,7 @@ class SqlStorage(
             by_id = {r.id: article_value(r) for r in rows.scalars()}
             return [by_id[i] for i in ids if i in by_id]
 
-        result: list[Article] = await self.run(work)
+        result: list[Article] = await self.run_together(work)
         return result
 
     async def recent_articles(self, since: datetime) -> list[Article]:
@@ -244,7 +244,7 @@ class SqlStorage(
                 )
             await follow_story(s, story)
 
-        await self.run(work)
+        await self.run_together(work)
 
     async def _stories(self, s: AsyncSession, rows: Sequence[StoryRow]) -> list[Story]:
         ids = [r.id for r in rows]
@@ -284,7 +284,7 @@ class SqlStorage(
                 key = row.merged_into
             return None
 
-        result: Story | None = await self.run(work)
+        result: Story | None = await self.run_together(work)
         return result
 
     async def recent_stories(self, limit: int, *, min_outlets: int = 1) -> list[Story]:
@@ -332,7 +332,7 @@ class SqlStorage(
             row.payload = encode_summary(summary)
             await index_summary(s, summary)
 
-        await self.run(work)
+        await self.run_together(work)
 
     async def unsummarised_stories(self, min_outlets: int, limit: int) -> list[Story]:
         async def work(s: AsyncSession) -> list[Story]:
@@ -364,7 +364,7 @@ class SqlStorage(
             )
             return _summary((await s.execute(query)).scalar_one_or_none())
 
-        result: Summary | None = await self.run(work)
+        result: Summary | None = await self.run_together(work)
         return result
 
     async def get_summary_version(self, story_id: str, version: int) -> Summary | None:

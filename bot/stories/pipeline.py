@@ -10,6 +10,7 @@ before they are summarised, and deliveries are rows before anything is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -271,11 +272,15 @@ class Pipeline:
         slots = asyncio.Semaphore(self.summary_concurrency)
 
         async def publish(story: Story) -> None:
-            async with slots:
-                if stop is not None and stop.is_set():
-                    return
-                await self._publish_one(story, subscriptions, feeds, scopes, report)
+            if stop is not None and stop.is_set():
+                return
+            await self._publish_one(
+                story, subscriptions, feeds, scopes, report, slots=slots, stop=stop
+            )
 
+        # Every story starts at once: the reads before its summary and the writes after it
+        # share transactions with the other stories' (``run_together``); ``slots`` bounds
+        # the summaries themselves.
         await asyncio.gather(*(publish(story) for story in due))
 
     async def _publish_one(
@@ -285,9 +290,14 @@ class Pipeline:
         feeds: Mapping[int, Feed],
         scopes: Mapping[int, frozenset[str]],
         report: CycleReport,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
-        summarised = await self.summarise(story, feeds=feeds)
+        summarised = await self.summarise(story, feeds=feeds, slots=slots, stop=stop)
         if summarised is None:
+            if stop is not None and stop.is_set():
+                return  # left for ``publish_unsummarised``
             report.summary_failures += 1
             return
         current, story_articles = summarised
@@ -365,19 +375,25 @@ class Pipeline:
                 story_id = merged_into[story_id]
             return story_id
 
-        for gone in merged_into:
-            old = await self.storage.get_story(gone)
+        # Every story's reads and writes are issued at once, so storage takes them in a
+        # few shared transactions (``run_together``), not several per story.
+        gone_ids = list(merged_into)
+        olds = await asyncio.gather(*(self.storage.get_story(gone) for gone in gone_ids))
+        merges = []
+        for gone, old in zip(gone_ids, olds, strict=True):
             if old is not None and old.id == gone:
                 added[survivor(gone)].extend(old.article_ids)
-                await self.storage.save_story(
-                    replace(old, merged_into=survivor(gone), article_ids=())
+                merges.append(replace(old, merged_into=survivor(gone), article_ids=()))
+        await asyncio.gather(*(self.storage.save_story(old) for old in merges))
+        return list(
+            await asyncio.gather(
+                *(
+                    self._update_story(story_id, new_ids)
+                    for story_id, new_ids in added.items()
+                    if story_id not in merged_into
                 )
-        changed: list[Story] = []
-        for story_id, new_ids in added.items():
-            if story_id in merged_into:
-                continue
-            changed.append(await self._update_story(story_id, new_ids))
-        return changed
+            )
+        )
 
     async def _update_story(self, story_id: str, new_ids: Sequence[int]) -> Story:
         existing = await self.storage.get_story(story_id)
@@ -461,22 +477,33 @@ class Pipeline:
         return before, sorted([*before, *added], key=lambda a: a.id)
 
     async def summarise(
-        self, story: Story, *, feeds: Mapping[int, Feed] | None = None
+        self,
+        story: Story,
+        *,
+        feeds: Mapping[int, Feed] | None = None,
+        slots: asyncio.Semaphore | None = None,
+        stop: asyncio.Event | None = None,
     ) -> tuple[Story, list[Article]] | None:
         """Summarise the story version unless that version already has a summary.
-        ``feeds`` (by id) saves a lookup when the caller has them already. The summary
-        reads at most ``summary_articles`` of the story's articles
+        ``feeds`` (by id) saves a lookup when the caller has them already; ``slots``
+        bounds the summaries written at once (the reads before and writes after are not
+        held by it); a ``stop`` set while waiting for a slot leaves the story unsummarised
+        (None). The summary reads at most ``summary_articles`` of the story's articles
         (``bot.summaries.selection``); those are what is returned."""
-        articles = await self.story_articles(story)
-        current = await self.storage.get_summary(story.id)
+        articles, current = await asyncio.gather(
+            self.story_articles(story), self.storage.get_summary(story.id)
+        )
         if current is not None and current.story_version == story.version:
             return story, articles
-        articles = await self._complete_texts(articles, feeds)
-        try:
-            summary = await self.summarizer.summarize(story, articles)
-        except SummaryError as err:
-            log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
-            return None
+        async with slots or contextlib.nullcontext():
+            if stop is not None and stop.is_set():
+                return None
+            articles = await self._complete_texts(articles, feeds)
+            try:
+                summary = await self.summarizer.summarize(story, articles)
+            except SummaryError as err:
+                log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
+                return None
         summary = replace(
             summary,
             story_id=story.id,

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -117,3 +118,47 @@ async def test_a_bad_feed_state_saved_with_others_fails_only_itself(store: SqlSt
     assert results[2] is None
     seen = {f.name: f.items_seen for f in await store.list_feeds()}
     assert seen == {"a": 1, "b": 0, "c": 3}
+
+
+async def test_calls_made_together_share_one_transaction_in_order(store: SqlStorage) -> None:
+    sessions: list[tuple[int, object]] = []
+    release = asyncio.Event()
+
+    def work(n: int) -> Any:
+        async def run(session: object) -> int:
+            sessions.append((n, session))
+            if n == 0:
+                await release.wait()  # the first transaction is under way meanwhile
+            return n
+
+        return run
+
+    first = asyncio.create_task(store.run_together(work(0)))
+    await asyncio.sleep(0.05)
+    rest = [asyncio.create_task(store.run_together(work(n))) for n in (1, 2, 3)]
+    await asyncio.sleep(0)
+    release.set()
+    assert [await first, *await asyncio.gather(*rest)] == [0, 1, 2, 3]
+    assert [n for n, _ in sessions] == [0, 1, 2, 3]
+    assert len({id(s) for _, s in sessions[1:]}) == 1
+    assert sessions[0][1] is not sessions[1][1]
+
+
+async def test_a_failing_call_among_shared_ones_fails_alone_and_the_rest_commit(
+    store: SqlStorage,
+) -> None:
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+
+    async def broken(_session: object) -> None:
+        raise ValueError("bad")
+
+    results = await asyncio.gather(
+        store.add_articles([new_article(feed.id, "A", "One", "X", NOW, slug="one")]),
+        store.run_together(broken),
+        store.get_articles([1, 2]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ValueError)
+    assert isinstance(results[0], list)
+    stored = await store.get_articles([a.id for a in results[0]])
+    assert [a.title for a in stored] == ["One"]
