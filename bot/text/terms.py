@@ -69,6 +69,22 @@ def normalise(text: str) -> str:
     """Lower-cased, NFKC, straight quotes, plain dashes, ASCII digits, single spaces, no
     thousands commas. Both a claim and its sources pass through this before any
     comparison, so "1,000" matches "1000" and a curly quote matches a straight one."""
+    if len(text) <= _CACHED_UP_TO:
+        return _normalise_short(text)
+    return _normalise(text)
+
+
+# Words and sentences come back many times per summary (every heading and check reads
+# them again); long texts are not kept, so the cache stays small.
+_CACHED_UP_TO = 300
+
+
+@functools.lru_cache(maxsize=16384)
+def _normalise_short(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MAP).translate(_DIGITS)
     text = _THOUSANDS.sub("", text.lower())
     return _SPACES.sub(" ", text).strip()
