@@ -1,33 +1,31 @@
 """The SQLAlchemy storage (SQLite and PostgreSQL): one class implementing every
 consumer's storage port (``bot.feeds.ports``, ``bot.stories.ports`` and the others).
 
-Feeds, articles, stories and summaries live here; subscriptions and the outbox have
-modules of their own. Every method returns ``bot.core.domain`` values, never rows.
+Articles live here; feeds, stories and summaries, subscriptions, the outbox and the
+rest have modules of their own. Every method returns ``bot.core.domain`` values, never rows.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.core.domain import Article, NewArticle, Story, Subscription, Summary
-from storage.base import article_value, utc_now
+from bot.core.domain import Article, NewArticle, Story, Subscription
+from storage.base import article_value
 from storage.budget import BudgetStorage
 from storage.chats import ChatStorage
-from storage.codec import decode_summary, encode_summary
 from storage.digests import DigestStorage
 from storage.feeds import FeedStorage
 from storage.history import HistoryStorage
-from storage.models import ArticleRow, StoryRow, SummaryRow
+from storage.models import ArticleRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
 from storage.retention import RetentionStorage
-from storage.search import SearchStorage, follow_story, index_summary
+from storage.search import SearchStorage
+from storage.stories import StoryStorage
 from storage.subscriptions import SubscriptionStorage
 from storage.usage import UsageStorage
 
@@ -79,6 +77,7 @@ async def _stored_keys(
 
 
 class SqlStorage(
+    StoryStorage,
     FeedStorage,
     SubscriptionStorage,
     OutboxStorage,
@@ -122,6 +121,8 @@ class SqlStorage(
         super().__init__(engine)
         # Polls in flight store their articles together (``storage.coalesce``).
         self._article_writes = self.coalescer(self._add_article_groups, most=64)
+        # The stories a batch changed read their articles together.
+        self._article_reads = self.coalescer(self._get_article_lists, most=500)
 
     async def add_articles(self, articles: Sequence[NewArticle]) -> list[Article]:
         if not articles:
@@ -175,13 +176,22 @@ class SqlStorage(
     async def get_articles(self, ids: Sequence[int]) -> list[Article]:
         if not ids:
             return []
+        return await self._article_reads.submit(ids)
 
-        async def work(s: AsyncSession) -> list[Article]:
-            rows = await s.execute(select(ArticleRow).where(ArticleRow.id.in_(set(ids))))
-            by_id = {r.id: article_value(r) for r in rows.scalars()}
-            return [by_id[i] for i in ids if i in by_id]
+    async def _get_article_lists(self, wanted: Sequence[Sequence[int]]) -> list[list[Article]]:
+        """``get_articles`` for several callers: one lookup of every id any of them asked
+        for, handed out in each caller's order."""
 
-        result: list[Article] = await self.run_together(work)
+        async def work(s: AsyncSession) -> list[list[Article]]:
+            ids = sorted({i for group in wanted for i in group})
+            by_id: dict[int, Article] = {}
+            for start in range(0, len(ids), _LOOKUP_CHUNK):
+                part = ids[start : start + _LOOKUP_CHUNK]
+                rows = await s.execute(select(ArticleRow).where(ArticleRow.id.in_(part)))
+                by_id.update((r.id, article_value(r)) for r in rows.scalars())
+            return [[by_id[i] for i in group if i in by_id] for group in wanted]
+
+        result: list[list[Article]] = await self.run(work)
         return result
 
     async def recent_articles(self, since: datetime) -> list[Article]:
@@ -219,168 +229,3 @@ class SqlStorage(
             await s.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(text=text))
 
         await self.run(work)
-
-    # ------------------------------------------------------------ stories and summaries
-
-    async def save_story(self, story: Story) -> None:
-        async def work(s: AsyncSession) -> None:
-            row = await s.get(StoryRow, story.id)
-            if row is None:
-                row = StoryRow(id=story.id)
-                s.add(row)
-            row.created_at = story.created_at
-            row.updated_at = story.updated_at
-            row.headline = story.headline
-            row.outlets = json.dumps(list(story.outlets), ensure_ascii=False)
-            row.outlet_count = len(story.outlets)
-            row.breaking_at = story.breaking_at
-            row.version = story.version
-            row.merged_into = story.merged_into
-            if story.article_ids:
-                await s.execute(
-                    update(ArticleRow)
-                    .where(ArticleRow.id.in_(story.article_ids))
-                    .values(story_id=story.id)
-                )
-            await follow_story(s, story)
-
-        await self.run_together(work)
-
-    async def _stories(self, s: AsyncSession, rows: Sequence[StoryRow]) -> list[Story]:
-        ids = [r.id for r in rows]
-        members: dict[str, list[int]] = defaultdict(list)
-        if ids:
-            result = await s.execute(
-                select(ArticleRow.story_id, ArticleRow.id)
-                .where(ArticleRow.story_id.in_(ids))
-                .order_by(ArticleRow.id)
-            )
-            for story_id, article_id in result:
-                members[str(story_id)].append(int(article_id))
-        return [
-            Story(
-                id=r.id,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-                article_ids=tuple(members[r.id]),
-                outlets=tuple(json.loads(r.outlets)),
-                headline=r.headline,
-                breaking_at=r.breaking_at,
-                version=r.version,
-                merged_into=r.merged_into,
-            )
-            for r in rows
-        ]
-
-    async def get_story(self, story_id: str) -> Story | None:
-        async def work(s: AsyncSession) -> Story | None:
-            key = story_id.strip().lower()
-            for _ in range(10):  # follow merges; a bounded walk guards against a cycle
-                row = await s.get(StoryRow, key)
-                if row is None:
-                    return None
-                if row.merged_into is None:
-                    return (await self._stories(s, [row]))[0]
-                key = row.merged_into
-            return None
-
-        result: Story | None = await self.run_together(work)
-        return result
-
-    async def recent_stories(self, limit: int, *, min_outlets: int = 1) -> list[Story]:
-        async def work(s: AsyncSession) -> list[Story]:
-            query = (
-                select(StoryRow)
-                .where(StoryRow.merged_into.is_(None))
-                .where(StoryRow.outlet_count >= min_outlets)
-                .order_by(StoryRow.updated_at.desc(), StoryRow.id)
-                .limit(limit)
-            )
-            rows = list((await s.execute(query)).scalars())
-            return await self._stories(s, rows)
-
-        result: list[Story] = await self.run(work)
-        return result
-
-    async def story_ids(self, since: datetime) -> set[str]:
-        async def work(s: AsyncSession) -> set[str]:
-            query = select(StoryRow.id).where(StoryRow.updated_at >= since)
-            return set((await s.execute(query)).scalars())
-
-        result: set[str] = await self.run(work)
-        return result
-
-    async def taken_story_ids(self, candidates: Collection[str]) -> set[str]:
-        if not candidates:
-            return set()
-
-        async def work(s: AsyncSession) -> set[str]:
-            query = select(StoryRow.id).where(StoryRow.id.in_(set(candidates)))
-            return set((await s.execute(query)).scalars())
-
-        result: set[str] = await self.run(work)
-        return result
-
-    async def save_summary(self, summary: Summary) -> None:
-        async def work(s: AsyncSession) -> None:
-            row = await s.get(SummaryRow, (summary.story_id, summary.story_version))
-            if row is None:
-                row = SummaryRow(story_id=summary.story_id, story_version=summary.story_version)
-                s.add(row)
-            row.created_at = utc_now()
-            row.written_by = summary.written_by
-            row.payload = encode_summary(summary)
-            await index_summary(s, summary)
-
-        await self.run_together(work)
-
-    async def unsummarised_stories(self, min_outlets: int, limit: int) -> list[Story]:
-        async def work(s: AsyncSession) -> list[Story]:
-            summarised = exists(
-                select(SummaryRow.story_id).where(
-                    SummaryRow.story_id == StoryRow.id,
-                    SummaryRow.story_version == StoryRow.version,
-                )
-            )
-            query = (
-                select(StoryRow)
-                .where(StoryRow.merged_into.is_(None), StoryRow.outlet_count >= min_outlets)
-                .where(~summarised)
-                .order_by(StoryRow.updated_at, StoryRow.id)
-                .limit(limit)
-            )
-            return await self._stories(s, list((await s.execute(query)).scalars()))
-
-        result: list[Story] = await self.run(work)
-        return result
-
-    async def get_summary(self, story_id: str) -> Summary | None:
-        async def work(s: AsyncSession) -> Summary | None:
-            query = (
-                select(SummaryRow)
-                .where(SummaryRow.story_id == story_id)
-                .order_by(SummaryRow.story_version.desc())
-                .limit(1)
-            )
-            return _summary((await s.execute(query)).scalar_one_or_none())
-
-        result: Summary | None = await self.run_together(work)
-        return result
-
-    async def get_summary_version(self, story_id: str, version: int) -> Summary | None:
-        async def work(s: AsyncSession) -> Summary | None:
-            return _summary(await s.get(SummaryRow, (story_id, version)))
-
-        result: Summary | None = await self.run(work)
-        return result
-
-
-def _summary(row: SummaryRow | None) -> Summary | None:
-    if row is None:
-        return None
-    return decode_summary(
-        row.payload,
-        story_id=row.story_id,
-        story_version=row.story_version,
-        written_by=row.written_by,
-    )

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
+from bot.core.domain import Destination
 from bot.core.errors import StorageError
 from storage import SqlStorage
 from storage.coalesce import Coalescer
-from tests.factories import new_article
+from tests.factories import new_article, seed_story
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+TG = Destination("telegram", "-100123", None)
 
 
 class Writes:
@@ -162,3 +164,71 @@ async def test_a_failing_call_among_shared_ones_fails_alone_and_the_rest_commit(
     assert isinstance(results[0], list)
     stored = await store.get_articles([a.id for a in results[0]])
     assert [a.title for a in stored] == ["One"]
+
+
+async def test_stories_read_together_follow_merges_each(store: SqlStorage) -> None:
+    first, _ = await seed_story(store, NOW, "aa22")
+    second, _ = await seed_story(store, NOW, "bb33")
+    await store.save_story(replace(second, merged_into="aa22", article_ids=()))
+    found = await asyncio.gather(
+        store.get_story("BB33 "), store.get_story("aa22"), store.get_story("zz99")
+    )
+    assert [s.id if s else None for s in found] == ["aa22", "aa22", None]
+    assert found[0] is not None
+    assert set(found[0].article_ids) == set(first.article_ids)
+
+
+async def test_stories_saved_together_point_their_articles_at_them_in_order(
+    store: SqlStorage,
+) -> None:
+    story, _ = await seed_story(store, NOW, "aa22")
+    moved = story.article_ids[:1]
+    other = replace(story, id="cc44", article_ids=moved, headline="Other")
+    await asyncio.gather(
+        store.save_story(replace(story, headline="First")),
+        store.save_story(other),
+        store.save_story(replace(story, headline="Second", article_ids=story.article_ids[1:])),
+    )
+    kept = await store.get_story("aa22")
+    took = await store.get_story("cc44")
+    assert kept is not None
+    assert took is not None
+    assert (kept.headline, kept.article_ids) == ("Second", story.article_ids[1:])
+    assert took.article_ids == moved
+
+
+async def test_summaries_saved_and_read_together_keep_each_story_newest(
+    store: SqlStorage,
+) -> None:
+    a, first_a = await seed_story(store, NOW, "aa22")
+    b, first_b = await seed_story(store, NOW, "bb33")
+    await asyncio.gather(
+        store.save_summary(replace(first_a, story_version=2, headline="A two")),
+        store.save_summary(replace(first_b, headline="B again")),
+    )
+    newest_a, newest_b, none = await asyncio.gather(
+        store.get_summary(a.id), store.get_summary(b.id), store.get_summary("zz99")
+    )
+    assert newest_a is not None
+    assert newest_b is not None
+    assert (newest_a.story_version, newest_a.headline) == (2, "A two")
+    assert (newest_b.story_version, newest_b.headline) == (1, "B again")
+    assert none is None
+
+
+async def test_edits_queued_together_reach_only_the_stories_with_posts(
+    store: SqlStorage,
+) -> None:
+    shown, _ = await seed_story(store, NOW, "aa22")
+    quiet, _ = await seed_story(store, NOW, "bb33")
+    sub, _ = await store.add_subscription(TG, "x", breaking_only=False, min_outlets=2)
+    await store.enqueue_deliveries(shown, [sub], now=NOW)
+    for row in await store.claim_deliveries(NOW, 10, owner="a", lease_s=60):
+        await store.mark_delivered(row.id, f"m{row.id}", version=1)
+    counts = await asyncio.gather(
+        store.enqueue_updates(replace(quiet, version=2), now=NOW, debounce_s=0),
+        store.enqueue_updates(replace(shown, version=2), now=NOW, debounce_s=0),
+    )
+    assert counts == [0, 1]
+    (edit,) = await store.claim_deliveries(NOW, 10, owner="a", lease_s=60)
+    assert (edit.story_id, edit.kind, edit.story_version) == ("aa22", "edit", 2)
