@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Select, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import OPERATOR_SCOPE, Destination, Feed
 from storage.base import SqlBase, aware, destination_value, feed_value, utc_now
@@ -50,6 +51,11 @@ def _revive_if_dead(row: FeedRow) -> None:
 
 
 class FeedStorage(SqlBase):
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        # Polls in flight save their feeds' state together (``storage.coalesce``).
+        self._state_writes = self.coalescer(self._save_feed_states, most=500)
+
     async def _insert_feed(
         self,
         s: AsyncSession,
@@ -283,12 +289,20 @@ class FeedStorage(SqlBase):
         return result
 
     async def save_feed_state(self, feed: Feed) -> None:
-        values = {f: getattr(feed, f) for f in _FEED_STATE_FIELDS}
+        await self._state_writes.submit(feed)
+
+    async def _save_feed_states(self, feeds: Sequence[Feed]) -> list[None]:
+        """``save_feed_state`` for several polls in one transaction (``storage.coalesce``)."""
+        rows = [{"id_": f.id, **{n: getattr(f, n) for n in _FEED_STATE_FIELDS}} for f in feeds]
+        table = cast("Table", FeedRow.__table__)
+        statement = update(table).where(table.c.id == bindparam("id_"))
 
         async def work(s: AsyncSession) -> None:
-            await s.execute(update(FeedRow).where(FeedRow.id == feed.id).values(**values))
+            # One statement, many parameter sets (executemany), applied in order.
+            await s.execute(statement, rows)
 
         await self.run(work)
+        return [None] * len(feeds)
 
     async def enqueue_feed_notice(self, feed: Feed, key: str, text: str, *, now: datetime) -> int:
         """Queue ``text`` once to every chat a story of ``feed`` was delivered to and to the

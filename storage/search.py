@@ -18,7 +18,7 @@ Results are newest first by the story's last update. Migration 0006 creates the 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -109,48 +109,108 @@ def document(summary: Summary) -> str:
     return "\n".join(p for p in parts if p)[:MAX_BODY_CHARS]
 
 
-async def index_summary(s: AsyncSession, summary: Summary) -> None:
-    """Write the story's search document from its newest summary (same transaction)."""
-    story = await s.get(StoryRow, summary.story_id)
-    if story is None or story.merged_into is not None:
+async def index_summaries(s: AsyncSession, summaries: Sequence[Summary]) -> None:
+    """Write each story's search document from its summary (same transaction); of several
+    summaries of one story, the last given. A merged or unknown story gets none."""
+    latest = {summary.story_id: summary for summary in summaries}
+    stories = await _rows_by_story(s, StoryRow, StoryRow.id, list(latest))
+    live = [x for sid, x in latest.items() if sid in stories and stories[sid].merged_into is None]
+    if not live:
         return
-    ids = [ref.article_id for ref in summary.sources if ref.article_id]
-    languages = Counter[str]()
-    if ids:
-        rows = await s.execute(select(ArticleRow.language).where(ArticleRow.id.in_(ids)))
-        languages.update(lang for lang in rows.scalars() if lang and lang != "und")
-    language = languages.most_common(1)[0][0] if languages else "und"
+    cited = sorted({ref.article_id for x in live for ref in x.sources if ref.article_id})
+    language_of: dict[int, str] = {}
+    for start in range(0, len(cited), _CHUNK):
+        rows = await s.execute(
+            select(ArticleRow.id, ArticleRow.language).where(
+                ArticleRow.id.in_(cited[start : start + _CHUNK])
+            )
+        )
+        language_of.update((int(i), str(lang or "")) for i, lang in rows)
     # A changed story's document moves to a new row, so row order is update order: the
     # newest-first search reads the index backwards and stops after one page.
-    await s.execute(delete(StorySearchRow).where(StorySearchRow.story_id == summary.story_id))
-    await _add(s, summary.story_id, language, story.updated_at, document(summary))
+    await _delete_documents(s, [x.story_id for x in live])
+    documents = []
+    for summary in live:
+        languages = Counter[str]()
+        ids = sorted({ref.article_id for ref in summary.sources if ref.article_id})
+        languages.update(lang for i in ids if (lang := language_of.get(i)) and lang != "und")
+        language = languages.most_common(1)[0][0] if languages else "und"
+        story = stories[summary.story_id]
+        documents.append((summary.story_id, language, story.updated_at, document(summary)))
+    await _add_many(s, documents)
 
 
-async def follow_story(s: AsyncSession, story: Story) -> None:
-    """Move the document with its story (see ``index_summary``); drop a merged story's."""
-    row = (
-        await s.execute(select(StorySearchRow).where(StorySearchRow.story_id == story.id))
-    ).scalar_one_or_none()
-    if row is None or (row.updated_at == story.updated_at and story.merged_into is None):
+async def follow_stories(s: AsyncSession, stories: Sequence[Story]) -> None:
+    """Move each story's document with it (see ``index_summaries``); drop a merged
+    story's. Of several saves of one story, the last given counts."""
+    latest = {story.id: story for story in stories}
+    rows = await _rows_by_story(s, StorySearchRow, StorySearchRow.story_id, list(latest))
+    moving = [
+        row
+        for sid, row in rows.items()
+        if not (row.updated_at == latest[sid].updated_at and latest[sid].merged_into is None)
+    ]
+    if not moving:
         return
-    await s.delete(row)
-    await s.flush()
-    if story.merged_into is None:
-        await _add(s, row.story_id, row.language, story.updated_at, row.body)
+    await _delete_documents(s, [row.story_id for row in moving])
+    await _add_many(
+        s,
+        [
+            (row.story_id, row.language, latest[row.story_id].updated_at, row.body)
+            for row in moving
+            if latest[row.story_id].merged_into is None
+        ],
+    )
 
 
-async def _add(s: AsyncSession, story_id: str, language: str, when: datetime, body: str) -> None:
-    row = StorySearchRow(story_id=story_id, language=language, updated_at=when, body=body)
-    s.add(row)
+_CHUNK = 2000
+
+
+async def _rows_by_story(s: AsyncSession, model: Any, key: Any, ids: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = await s.execute(select(model).where(key.in_(ids[start : start + _CHUNK])))
+        found.update((str(getattr(r, key.key)), r) for r in rows.scalars())
+    return found
+
+
+async def _delete_documents(s: AsyncSession, story_ids: list[str]) -> None:
+    # SQLite may give a new document the id of one deleted here: the session must not
+    # hold the deleted rows under their ids.
+    gone = set(story_ids)
+    for held in list(s.identity_map.values()):
+        if isinstance(held, StorySearchRow) and held.story_id in gone:
+            s.expunge(held)
+    for start in range(0, len(story_ids), _CHUNK):
+        await s.execute(
+            delete(StorySearchRow)
+            .where(StorySearchRow.story_id.in_(story_ids[start : start + _CHUNK]))
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def _add_many(s: AsyncSession, documents: Sequence[tuple[str, str, datetime, str]]) -> None:
+    """Insert documents (story, language, updated at, body) in the order given."""
+    if not documents:
+        return
+    rows = [
+        StorySearchRow(story_id=story_id, language=language, updated_at=when, body=body)
+        for story_id, language, when, body in documents
+    ]
+    s.add_all(rows)
     await s.flush()
     if s.bind.dialect.name == "postgresql":
-        await s.execute(
-            text(
-                "UPDATE story_search SET tsv = to_tsvector(CAST(:cfg AS regconfig), body) "
-                "WHERE id = :id"
-            ),
-            {"cfg": pg_config(language), "id": row.id},
-        )
+        by_config: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            by_config[pg_config(row.language)].append(row.id)
+        for config, ids in by_config.items():
+            await s.execute(
+                text(
+                    "UPDATE story_search SET tsv = to_tsvector(CAST(:cfg AS regconfig), body) "
+                    "WHERE id = ANY(:ids)"
+                ),
+                {"cfg": config, "ids": ids},
+            )
 
 
 # ---------------------------------------------------------------- queries

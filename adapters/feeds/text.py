@@ -16,7 +16,11 @@ _BLOCKS = frozenset(
         "figcaption", "pre", "hr", "dd", "dt",
     }
 )  # fmt: skip
-_SKIPPED = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg"})
+# What a browser would not show as text (feedparser's sanitiser, not used, drops the
+# bodies of script, style and applet too).
+_SKIPPED = frozenset(
+    {"script", "style", "template", "noscript", "iframe", "object", "svg", "applet", "math"}
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BREAKS = re.compile(r"\s*\n\s*")
 

@@ -233,19 +233,25 @@ class Pipeline:
                 story_id = merged_into[story_id]
             return story_id
 
-        for gone in merged_into:
-            old = await self.storage.get_story(gone)
+        # Every story's reads and writes are issued at once, so storage takes them in a
+        # few shared transactions (``run_together``), not several per story.
+        gone_ids = list(merged_into)
+        olds = await asyncio.gather(*(self.storage.get_story(gone) for gone in gone_ids))
+        merges = []
+        for gone, old in zip(gone_ids, olds, strict=True):
             if old is not None and old.id == gone:
                 added[survivor(gone)].extend(old.article_ids)
-                await self.storage.save_story(
-                    replace(old, merged_into=survivor(gone), article_ids=())
+                merges.append(replace(old, merged_into=survivor(gone), article_ids=()))
+        await asyncio.gather(*(self.storage.save_story(old) for old in merges))
+        return list(
+            await asyncio.gather(
+                *(
+                    self._update_story(story_id, new_ids)
+                    for story_id, new_ids in added.items()
+                    if story_id not in merged_into
                 )
-        changed: list[Story] = []
-        for story_id, new_ids in added.items():
-            if story_id in merged_into:
-                continue
-            changed.append(await self._update_story(story_id, new_ids))
-        return changed
+            )
+        )
 
     async def _update_story(self, story_id: str, new_ids: Sequence[int]) -> Story:
         existing = await self.storage.get_story(story_id)

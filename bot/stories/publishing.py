@@ -7,6 +7,7 @@ chats it goes to, and enqueue its deliveries and updates in the outbox. Also the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -143,17 +144,29 @@ class Publisher:
         slots = asyncio.Semaphore(self.summary_concurrency)
 
         async def publish(story: Story) -> None:
-            async with slots:
-                if stop is not None and stop.is_set():
-                    return
-                await self._publish_one(story, audience, report)
+            if stop is not None and stop.is_set():
+                return
+            await self._publish_one(story, audience, report, slots=slots, stop=stop)
 
+        # Every story starts at once: the reads before its summary and the writes after it
+        # share transactions with the other stories' (``run_together``); ``slots`` bounds
+        # the summaries themselves.
         await asyncio.gather(*(publish(story) for story in due))
 
-    async def _publish_one(self, story: Story, audience: Audience, report: CycleReport) -> None:
+    async def _publish_one(
+        self,
+        story: Story,
+        audience: Audience,
+        report: CycleReport,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
         feeds = audience.feeds
-        summarised = await self.summarise(story, feeds=feeds)
+        summarised = await self.summarise(story, feeds=feeds, slots=slots, stop=stop)
         if summarised is None:
+            if stop is not None and stop.is_set():
+                return  # left for ``publish_unsummarised``
             report.summary_failures += 1
             return
         current, story_articles = summarised
@@ -248,22 +261,33 @@ class Publisher:
         return select_articles(pool, limit)
 
     async def summarise(
-        self, story: Story, *, feeds: Mapping[int, Feed] | None = None
+        self,
+        story: Story,
+        *,
+        feeds: Mapping[int, Feed] | None = None,
+        slots: asyncio.Semaphore | None = None,
+        stop: asyncio.Event | None = None,
     ) -> tuple[Story, list[Article]] | None:
         """Summarise the story version unless that version already has a summary.
-        ``feeds`` (by id) saves a lookup when the caller has them already. The summary
-        reads at most ``summary_articles`` of the story's articles
+        ``feeds`` (by id) saves a lookup when the caller has them already; ``slots``
+        bounds the summaries written at once (the reads before and writes after are not
+        held by it); a ``stop`` set while waiting for a slot leaves the story unsummarised
+        (None). The summary reads at most ``summary_articles`` of the story's articles
         (``bot.summaries.selection``); those are what is returned."""
-        articles = await self.story_articles(story)
-        current = await self.storage.get_summary(story.id)
+        articles, current = await asyncio.gather(
+            self.story_articles(story), self.storage.get_summary(story.id)
+        )
         if current is not None and current.story_version == story.version:
             return story, articles
-        articles = await self._complete_texts(articles, feeds)
-        try:
-            summary = await self.summarizer.summarize(story, articles)
-        except SummaryError as err:
-            log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
-            return None
+        async with slots or contextlib.nullcontext():
+            if stop is not None and stop.is_set():
+                return None
+            articles = await self._complete_texts(articles, feeds)
+            try:
+                summary = await self.summarizer.summarize(story, articles)
+            except SummaryError as err:
+                log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
+                return None
         summary = replace(
             summary,
             story_id=story.id,

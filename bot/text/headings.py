@@ -10,6 +10,7 @@ when the guess about a word is wrong: the next candidate is used instead.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -51,6 +52,7 @@ _TITLE_DOT = re.compile(r"\b(Mrs|Mr|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|St|Pro
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 
 
+@functools.lru_cache(maxsize=16384)  # a story's words recur in every sentence and heading
 def _low(word: str) -> str:
     return normalise(word).strip(".'")
 
@@ -78,15 +80,29 @@ def name_words(texts: Sequence[str]) -> set[str]:
     """Lower-cased words seen capitalised somewhere other than a sentence's start."""
     seen: set[str] = set()
     for text in texts:
-        for tokens in _sentence_tokens(text):
-            for token, opens in tokens:
-                if _is_acronym(token) or (_capitalised(token) and not opens):
-                    seen.add(_low(_POSSESSIVE.sub("", token)))
+        seen.update(_names_in(text))
     return seen - FUNCTION_WORDS - TIME_WORDS
+
+
+@functools.lru_cache(maxsize=8192)  # as ``_name_runs``: sentences are read again and again
+def _names_in(text: str) -> frozenset[str]:
+    seen: set[str] = set()
+    for tokens in _sentence_tokens(text):
+        for token, opens in tokens:
+            if _is_acronym(token) or (_capitalised(token) and not opens):
+                seen.add(_low(_POSSESSIVE.sub("", token)))
+    return frozenset(seen)
 
 
 def name_runs(text: str) -> list[str]:
     """Runs of capitalised words ("Justice Marianne Cole", "Bank of Arden"), possessive cut."""
+    return list(_name_runs(text))
+
+
+# Each heading of a summary reads every sentence of the story again, and so does each
+# new version of it: the runs of the sentences in recent use are kept.
+@functools.lru_cache(maxsize=8192)
+def _name_runs(text: str) -> tuple[str, ...]:
     runs: list[str] = []
     for tokens in _sentence_tokens(text):
         current: list[str] = []
@@ -108,7 +124,7 @@ def name_runs(text: str) -> list[str]:
             if current:
                 runs.append(" ".join(current))
             current = []
-    return [r for r in runs if r]
+    return tuple(r for r in runs if r)
 
 
 # Capitalised sentence openers that are ordinary words, not the start of a name.

@@ -7,6 +7,7 @@ of them finds in a source the others find there too.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -153,6 +154,24 @@ def clean_text(text: str) -> str:
 
 def article_sentences(text: str, *, min_words: int = 5) -> list[str]:
     """The usable sentences of an article: cleaned, complete and long enough."""
+    if len(text) > _CACHED_UP_TO:
+        return list(_split_article(text, min_words))
+    return list(_article_sentences(text, min_words))
+
+
+# A summary reads each article's sentences several times (candidates, the lead, the
+# selection), and every new version of a story reads its old articles again: the split
+# is kept for the articles in recent use (feed descriptions; long page texts are split
+# each time rather than held).
+_CACHED_UP_TO = 5000
+
+
+@functools.lru_cache(maxsize=1024)
+def _article_sentences(text: str, min_words: int) -> tuple[str, ...]:
+    return _split_article(text, min_words)
+
+
+def _split_article(text: str, min_words: int) -> tuple[str, ...]:
     out = []
     for sentence in split_sentences(clean_text(text)):
         if is_junk(sentence) or is_truncated(sentence) or _SPEAKER.match(sentence):
@@ -163,7 +182,7 @@ def article_sentences(text: str, *, min_words: int = 5) -> list[str]:
         if len(words(sentence)) < min_words:
             continue
         out.append(sentence)
-    return out
+    return tuple(out)
 
 
 def clean_title(title: str, outlet: str = "") -> str:

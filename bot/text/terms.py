@@ -73,6 +73,18 @@ def normalise(text: str) -> str:
     """Lower-cased, NFKC, straight quotes, plain dashes, ASCII digits, single spaces, no
     thousands commas. Both a claim and its sources pass through this before any
     comparison, so "1,000" matches "1000" and a curly quote matches a straight one."""
+    if len(text) <= _CACHED_UP_TO:
+        return _normalise_short(text)
+    return _SPACES.sub(" ", _fold(text)).strip()
+
+
+# Words and sentences come back many times per summary (every heading and check reads
+# them again); long texts are not kept, so the cache stays small.
+_CACHED_UP_TO = 300
+
+
+@functools.lru_cache(maxsize=16384)
+def _normalise_short(text: str) -> str:
     return _SPACES.sub(" ", _fold(text)).strip()
 
 

@@ -47,7 +47,9 @@ NOT_A_PORT = {
     "close": "the composition root closes what it opened",
     "ping": "the composition root's /readyz check",
     "run": "the transaction helper the storage modules share",
+    "run_together": "the shared-transaction helper the storage modules share",
     "insert": "the dialect-neutral INSERT the storage modules share",
+    "coalescer": "the group commit the storage modules share",
 }
 
 

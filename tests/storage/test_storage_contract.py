@@ -74,6 +74,19 @@ async def test_add_articles_drops_duplicate_urls_and_guids(store: SqlStorage) ->
     assert await store.add_articles([same_guid_b, first]) == []
 
 
+async def test_add_articles_stores_a_large_batch_in_the_given_order(store: SqlStorage) -> None:
+    # More rows than one INSERT takes, given out of URL order: all stored, ids in order.
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+    batch = [
+        replace(new_article(feed.id, "A", f"T{i}", "X", NOW, slug=f"{(i * 7919) % 1201}"))
+        for i in range(1201)
+    ]
+    stored = await store.add_articles(batch)
+    assert [a.title for a in stored] == [a.title for a in batch]
+    assert len({a.id for a in stored}) == len(batch)
+    assert await store.add_articles(batch[::-1]) == []
+
+
 async def test_two_workers_storing_one_feed_at_once_store_each_article_once(
     database_url: str,
 ) -> None:
@@ -221,3 +234,28 @@ async def test_earliest_next_check(store: SqlStorage) -> None:
     await store.save_feed_state(replace(a, next_check_at=NOW + timedelta(minutes=9)))
     await store.save_feed_state(replace(b, next_check_at=NOW + timedelta(minutes=3)))
     assert await store.earliest_next_check() == (True, NOW + timedelta(minutes=3))
+
+
+async def test_sqlite_transactions_of_one_process_queue_instead_of_meeting_the_lock(
+    sqlite_store: SqlStorage,
+) -> None:
+    # SQLite writes one at a time; a transaction that finds it locked sleeps in the busy
+    # handler. This process's transactions therefore run one after another, and one run
+    # inside another (same task) joins it instead of waiting for itself.
+    inside = 0
+    most = 0
+
+    async def work(_session: object) -> None:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        await asyncio.sleep(0.01)
+        inside -= 1
+
+    async def nested(_session: object) -> int:
+        feed = await sqlite_store.upsert_feed("https://nested.example/rss", "N")
+        return feed.id
+
+    await asyncio.gather(*(sqlite_store.run(work) for _ in range(5)))
+    assert most == 1
+    assert await sqlite_store.run(nested) > 0

@@ -40,6 +40,25 @@ def test_plain_text_with_entities_unescaped_and_markup_removed() -> None:
     assert entry.author is not None
 
 
+def test_markup_of_every_kind_leaves_only_its_visible_text() -> None:
+    # feedparser's sanitiser is off (the text is stripped of all markup here anyway).
+    html = (
+        "&lt;p onclick='steal()'&gt;Seen &lt;a href='/rel'&gt;link&lt;/a&gt;&lt;/p&gt;"
+        "&lt;script&gt;evil()&lt;/script&gt;&lt;style&gt;p{}&lt;/style&gt;"
+        "&lt;applet&gt;applet text&lt;/applet&gt;&lt;iframe&gt;frame&lt;/iframe&gt;"
+        "&lt;svg&gt;&lt;text&gt;drawn&lt;/text&gt;&lt;/svg&gt;&lt;!-- note --&gt; end"
+    )
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>&lt;b&gt;Bold&lt;/b&gt; title</title><link>/a/1</link>"
+        f"<description>{html}</description></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed_bytes(body, XML, URL).entries
+    assert entry.title == "Bold title"
+    assert entry.text == "Seen link\nend"
+    assert entry.url == "https://news.example.com/a/1"
+
+
 def test_entries_are_capped() -> None:
     items = [(f"Item {i}", f"https://example.com/{i}") for i in range(50)]
     assert len(parse_feed_bytes(rss(items), XML, URL, max_entries=7).entries) == 7
