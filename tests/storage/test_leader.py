@@ -295,8 +295,10 @@ async def test_a_killed_session_loses_leadership_to_the_other(
     async with engines().connect() as admin:
         killed = await admin.scalar(
             text(
+                # This test's database only: other clients of the server are not ours.
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
         )
     assert killed == 1
