@@ -14,6 +14,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -111,11 +112,14 @@ async def test_three_workers_share_the_work_and_survive_a_sigkill(
         started = time.monotonic()
         await asyncio.sleep(6)
         victim = next((w for w in workers if "leader.acquired" in w.log()), workers[0])
+        # The logs' own clock (local time, as logging's asctime), for the victim's last
+        # period: taken before the kill, to the millisecond, as no later moment is sure to
+        # precede the next leader's start.
+        now = datetime.now()  # noqa: DTZ005 - logging's asctime is local time
+        killed_stamp = now.strftime("%Y-%m-%d %H:%M:%S,") + f"{now.microsecond // 1000:03d}"
         victim.process.send_signal(signal.SIGKILL)
         await victim.process.wait()
         killed_at = time.monotonic()
-        # The logs' own clock (local time, as logging's asctime), for the victim's last period.
-        killed_stamp = time.strftime("%Y-%m-%d %H:%M:%S,999")
         # On until the farm's last round is out, and one more poll of every feed.
         await asyncio.sleep(max(0.0, farm.round_s * farm.rounds - (killed_at - farm.started_at)))
         await asyncio.sleep(2 * INTERVAL_S)
