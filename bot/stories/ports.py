@@ -92,11 +92,12 @@ class PipelineStore(Protocol):
 
     # ------------------------------------------------------------ who gets what
 
-    async def list_feeds(self) -> list[Feed]:
-        """Called once per batch: a feed's ``created_at`` decides whether its items are
-        news, its ``allow_private`` whether its pages may be fetched, and its ``scopes``
-        which subscriptions may see its articles. Returns every feed, enabled or not, in
-        id order."""
+    async def get_feeds(self, ids: Collection[int]) -> dict[int, Feed]:
+        """Called for the feeds of the articles a story's summary reads, once per feed
+        and batch: a feed's ``created_at`` decides whether its items are news, its
+        ``allow_private`` whether its pages may be fetched, and its ``scopes`` which
+        subscriptions may see its articles. Returns the feeds that exist, enabled or not,
+        by id."""
         ...
 
     async def active_subscriptions(self) -> list[Subscription]:

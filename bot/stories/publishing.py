@@ -79,13 +79,33 @@ def what_changed(previous: Summary, summary: Summary) -> Sentence | None:
     return None
 
 
+class FeedBook:
+    """The feeds a batch's stories cite, read when first needed and once per batch: a
+    deployment's thousands of feeds are not read for every batch."""
+
+    __slots__ = ("_storage", "feeds", "scopes")
+
+    def __init__(self, storage: PipelineStore) -> None:
+        self._storage = storage
+        self.feeds: dict[int, Feed] = {}
+        self.scopes: dict[int, frozenset[str]] = {}
+
+    async def cover(self, articles: Sequence[Article]) -> Mapping[int, Feed]:
+        """Read the feeds of ``articles`` not read yet; returns every feed read so far."""
+        missing = {a.feed_id for a in articles} - self.feeds.keys()
+        if missing:
+            found = await self._storage.get_feeds(missing)
+            self.feeds.update(found)
+            self.scopes.update(feed_scopes(found.values()))
+        return self.feeds
+
+
 @dataclass(frozen=True, slots=True)
 class Audience:
     """Who a batch of stories may reach, read once per batch."""
 
     subscriptions: Sequence[Subscription]
-    feeds: Mapping[int, Feed]
-    scopes: Mapping[int, frozenset[str]]
+    feeds: FeedBook
     languages: Mapping[Destination, str]  # each subscribed chat's language
 
 
@@ -138,9 +158,8 @@ class Publisher:
         if not due:
             return
         subscriptions = await self.storage.active_subscriptions()
-        feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
-        scopes = feed_scopes(feeds.values())
-        audience = Audience(subscriptions, feeds, scopes, await self._chat_languages(subscriptions))
+        languages = await self._chat_languages(subscriptions)
+        audience = Audience(subscriptions, FeedBook(self.storage), languages)
         slots = asyncio.Semaphore(self.summary_concurrency)
 
         async def publish(story: Story) -> None:
@@ -162,8 +181,7 @@ class Publisher:
         slots: asyncio.Semaphore | None = None,
         stop: asyncio.Event | None = None,
     ) -> None:
-        feeds = audience.feeds
-        summarised = await self.summarise(story, feeds=feeds, slots=slots, stop=stop)
+        summarised = await self.summarise(story, feeds=audience.feeds, slots=slots, stop=stop)
         if summarised is None:
             if stop is not None and stop.is_set():
                 return  # left for ``publish_unsummarised``
@@ -171,12 +189,17 @@ class Publisher:
             return
         current, story_articles = summarised
         report.stories_summarised += 1
+        feeds = await audience.feeds.cover(story_articles)
         if not self._is_news(story_articles, feeds):
             return
         now = self.clock.now()
         # Matching reads the summary's bounded selection, never all of a large story.
         wanted = match_subscriptions(
-            current, story_articles, audience.subscriptions, audience.scopes, audience.languages
+            current,
+            story_articles,
+            audience.subscriptions,
+            audience.feeds.scopes,
+            audience.languages,
         )
         if self.translator is not None and wanted:
             # Before enqueueing, so a chat's first post already reads in its language.
@@ -217,7 +240,7 @@ class Publisher:
         await self.translator.translate(summary, [lang for lang, _ in languages.most_common()])
 
     async def _complete_texts(
-        self, articles: list[Article], feeds: Mapping[int, Feed] | None
+        self, articles: list[Article], book: FeedBook | None
     ) -> list[Article]:
         """Feed descriptions are often two lines: fetch the pages of short ones once."""
         source = self.article_text
@@ -226,8 +249,7 @@ class Publisher:
         short = [a for a in articles if source.needs_article_text(a.text)]
         if not short:
             return articles
-        if feeds is None:
-            feeds = {feed.id: feed for feed in await self.storage.list_feeds()}
+        feeds = await (book or FeedBook(self.storage)).cover(short)
         texts = await asyncio.gather(
             *(
                 source.article_text(a.url, allow_private=_allows_private(feeds.get(a.feed_id)))
@@ -264,12 +286,12 @@ class Publisher:
         self,
         story: Story,
         *,
-        feeds: Mapping[int, Feed] | None = None,
+        feeds: FeedBook | None = None,
         slots: asyncio.Semaphore | None = None,
         stop: asyncio.Event | None = None,
     ) -> tuple[Story, list[Article]] | None:
         """Summarise the story version unless that version already has a summary.
-        ``feeds`` (by id) saves a lookup when the caller has them already; ``slots``
+        ``feeds`` (the batch's) saves lookups when the caller has read them; ``slots``
         bounds the summaries written at once (the reads before and writes after are not
         held by it); a ``stop`` set while waiting for a slot leaves the story unsummarised
         (None). The summary reads at most ``summary_articles`` of the story's articles

@@ -26,6 +26,24 @@ async def test_upsert_feed_returns_the_same_feed_for_the_same_url(store: SqlStor
     assert [f.url for f in await store.list_feeds()] == ["https://a.example/rss"]
 
 
+async def test_get_feeds_reads_only_the_feeds_asked_for_with_their_scopes(
+    store: SqlStorage,
+) -> None:
+    ours, _ = await store.add_scoped_feed(
+        "https://ours.example/rss", "Ours", scope="discord:1", added_by="7", category="World"
+    )
+    feeds = [await store.upsert_feed(f"https://f{n}.example/rss", f"F{n}") for n in range(1200)]
+    # More ids than one statement's bounded IN list, one that does not exist, and repeats.
+    asked = [f.id for f in feeds[::2]] + [ours.id, ours.id, 999_999]
+    found = await store.get_feeds(asked)
+    assert set(found) == {f.id for f in feeds[::2]} | {ours.id}
+    assert found[ours.id].scopes == frozenset({"discord:1"})
+    assert found[ours.id].category_in("discord:1") == "World"
+    listed = {f.id: f for f in await store.list_feeds()}
+    assert all(found[i] == listed[i] for i in found)
+    assert await store.get_feeds([]) == {}
+
+
 async def test_claim_due_feeds_honours_next_check_and_enabled(store: SqlStorage) -> None:
     a = await store.upsert_feed("https://a.example/rss", "A")
     b = await store.upsert_feed("https://b.example/rss", "B")

@@ -3,11 +3,12 @@ community's; a story told by one server's own feeds never reaches another server
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
+from typing import cast
 
 from bot.core.clock import FixedClock
-from bot.core.domain import Article, Destination
+from bot.core.domain import Article, Destination, Feed
 from bot.stories.pipeline import Pipeline
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
@@ -155,3 +156,36 @@ async def test_an_operator_disable_outlasts_the_config(sqlite_store: SqlStorage)
     await sqlite_store.set_feed_enabled(feed.id, True)
     (again,) = await sqlite_store.list_feeds()
     assert again.enabled
+
+
+class FeedReads(SqlStorage):
+    """The real storage, remembering which feeds the pipeline read."""
+
+    asked: list[set[int]]
+    listed: int
+
+    async def get_feeds(self, ids: Collection[int]) -> dict[int, Feed]:
+        self.asked.append(set(ids))
+        return await super().get_feeds(ids)
+
+    async def list_feeds(self) -> list[Feed]:
+        self.listed += 1
+        return await super().list_feeds()
+
+
+async def test_a_batch_reads_only_the_feeds_its_stories_cite(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # A deployment of many feeds: publishing a story must not read all of them.
+    for n in range(300):
+        await sqlite_store.upsert_feed(f"https://quiet{n}.example/feed", f"Quiet {n}")
+    await subscribe(sqlite_store, A_CHANNEL, SERVER_A)
+    articles = await scoped_articles(sqlite_store, clock, [None, SERVER_A, None])
+    sqlite_store.__class__ = FeedReads
+    reads = cast(FeedReads, sqlite_store)
+    reads.asked, reads.listed = [], 0
+    await pipeline_for(sqlite_store, clock).process(articles)
+    assert reads.listed == 0
+    assert set().union(*reads.asked) == {a.feed_id for a in articles}
+    # Scopes still decide: server A's subscription saw its own feed and the operator's.
+    assert await queued_for(sqlite_store, clock) == {A_CHANNEL}
