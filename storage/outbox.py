@@ -31,14 +31,14 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.domain import Delivery, Story, Subscription
-from storage.base import SqlBase, aware, destination_value, utc_now
+from storage.base import SqlBase, destination_value, utc_now
 from storage.models import DeliveryRow, MuteRow, SubscriptionRow
 
 IN_FLIGHT = ("claimed", "sending")
 INSERT_CHUNK = 1000  # outbox rows per INSERT statement
 
 
-def _delivery(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
+def delivery_value(d: DeliveryRow, sub: SubscriptionRow) -> Delivery:
     return Delivery(
         id=d.id,
         subscription_id=d.subscription_id,
@@ -220,7 +220,7 @@ class OutboxStorage(SqlBase):
                 .where(DeliveryRow.id.in_(ids))
                 .order_by(DeliveryRow.id)
             )
-            return [_delivery(d, sub) for d, sub in rows.tuples()]
+            return [delivery_value(d, sub) for d, sub in rows.tuples()]
 
         result: list[Delivery] = await self.run(work)
         return result
@@ -370,88 +370,6 @@ class OutboxStorage(SqlBase):
             )
 
         await self.run(work)
-
-    async def posted_story_ids(self) -> set[str]:
-        """Ids of the stories that have an outbox post row, whatever its state."""
-
-        async def work(s: AsyncSession) -> set[str]:
-            rows = await s.execute(
-                select(DeliveryRow.story_id).where(DeliveryRow.kind == "post").distinct()
-            )
-            return {r[0] for r in rows}
-
-        result: set[str] = await self.run(work)
-        return result
-
-    async def failed_deliveries(
-        self, limit: int = 100, *, statuses: Sequence[str] = ("failed",)
-    ) -> list[Delivery]:
-        """The dead letters (or rows of other ``statuses``), newest first, with reasons."""
-
-        async def work(s: AsyncSession) -> list[Delivery]:
-            query = (
-                select(DeliveryRow, SubscriptionRow)
-                .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-                .where(DeliveryRow.status.in_(tuple(statuses)))
-                .order_by(DeliveryRow.updated_at.desc(), DeliveryRow.id.desc())
-                .limit(limit)
-            )
-            return [_delivery(d, sub) for d, sub in (await s.execute(query)).tuples()]
-
-        result: list[Delivery] = await self.run(work)
-        return result
-
-    async def retry_failed(
-        self,
-        delivery_ids: Sequence[int] | None,
-        *,
-        now: datetime,
-        statuses: Sequence[str] = ("failed",),
-    ) -> int:
-        """Put dead letters (or unconfirmed rows) back in the queue (all of them when
-        ``delivery_ids`` is None); each is sent afresh."""
-
-        async def work(s: AsyncSession) -> int:
-            statement = update(DeliveryRow).where(DeliveryRow.status.in_(tuple(statuses)))
-            if delivery_ids is not None:
-                statement = statement.where(DeliveryRow.id.in_(delivery_ids))
-            result = await s.execute(
-                statement.values(
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    updated_at=now,
-                    send_started_at=None,
-                )
-            )
-            return int(getattr(result, "rowcount", 0))
-
-        result: int = await self.run(work)
-        return result
-
-    async def count_deliveries(self) -> dict[str, int]:
-        """Outbox rows by status (operators' overview, metrics and tests)."""
-
-        async def work(s: AsyncSession) -> dict[str, int]:
-            rows = await s.execute(
-                select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
-            )
-            return {str(status): int(n) for status, n in rows.tuples()}
-
-        result: dict[str, int] = await self.run(work)
-        return result
-
-    async def oldest_pending(self) -> datetime | None:
-        """When the oldest row still waiting was queued (queue age for metrics)."""
-
-        async def work(s: AsyncSession) -> datetime | None:
-            query = select(func.min(DeliveryRow.updated_at)).where(
-                DeliveryRow.status.in_(("pending", *IN_FLIGHT))
-            )
-            return aware((await s.execute(query)).scalar_one())
-
-        result: datetime | None = await self.run(work)
-        return result
 
 
 async def _update_rows(s: AsyncSession, story: Story, now: datetime, debounce_s: float) -> int:

@@ -23,6 +23,7 @@ from storage.history import HistoryStorage
 from storage.models import ArticleRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
+from storage.outbox_reports import OutboxReports
 from storage.retention import RetentionStorage
 from storage.search import SearchStorage
 from storage.stories import StoryStorage
@@ -82,6 +83,7 @@ class SqlStorage(
     FeedStorage,
     SubscriptionStorage,
     OutboxStorage,
+    OutboxReports,
     SearchStorage,
     ChatStorage,
     HistoryStorage,
