@@ -79,6 +79,7 @@ HOSTS = max(2, int(500 * SCALE))
 PER_HOST = 10
 FEEDS = HOSTS * PER_HOST
 GROUPS = max(1, FEEDS // 10)  # ten outlets on ten hosts report each event
+FARM = "bench-farm"  # the farm process's name, so memory figures can leave it out
 
 
 def host(n: int) -> str:
@@ -237,7 +238,8 @@ async def add_feeds(store: SqlStorage, port: int, query: str, count: int, first:
 
 
 def rss_mib() -> float:
-    """Peak RSS of this process plus the current RSS of its children (parse workers)."""
+    """Peak RSS of this process plus the peak RSS of its parse workers (the children
+    other than the farm)."""
 
     def status(pid: int | str, field: str) -> int:
         with contextlib.suppress(OSError):
@@ -248,7 +250,8 @@ def rss_mib() -> float:
 
     total = status("self", "VmHWM")
     for child in multiprocessing.active_children():
-        total += status(child.pid or 0, "VmHWM")
+        if child.name != FARM:  # the farm stands in for the internet: not the bot's
+            total += status(child.pid or 0, "VmHWM")
     return round(total / 1024, 1)
 
 
@@ -314,7 +317,10 @@ async def first_cycle(url: str, port: int) -> list[dict[str, Any]]:
             "value": memory,
             "target": "<= 300",
             "articles_stored": stored,
-            "leaves_out": "the farm; measured in the bench process, not a CLI `newsbot run`",
+            "leaves_out": (
+                "the farm; measured in the bench process, not a CLI `newsbot run`, whose"
+                " spawned workers do not re-import this script (about 34 MiB less each)"
+            ),
         },
         {
             "metric": "sigterm_s_under_load",
@@ -400,7 +406,7 @@ async def main() -> None:
     port = free_port()
     ready = multiprocessing.get_context("spawn").Event()
     farm = multiprocessing.get_context("spawn").Process(
-        target=serve_farm, args=(port, HOSTS, ready, 3.0), daemon=True
+        target=serve_farm, args=(port, HOSTS, ready, 3.0), daemon=True, name=FARM
     )
     farm.start()
     try:

@@ -66,8 +66,19 @@ def _identifier() -> _Identifier:
     left alone). Its model is loaded on first use only."""
     from py3langid import langid  # noqa: PLC0415
 
-    identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=False)
-    identifier.set_languages(list(CANDIDATES))
+    full = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=False)
+    full.set_languages(list(CANDIDATES))
+    # Rebuilt from the restricted model alone: the full one (27 MB in every process
+    # that detects, the parse workers included) is then freed.
+    identifier = langid.LanguageIdentifier(
+        full.nb_ptc,
+        full.nb_pc,
+        full.nb_classes,
+        full.tk_nextmove,
+        full.tk_output,
+        norm_probs=False,
+        tk_row=full.tk_row,
+    )
     return cast(_Identifier, identifier)
 
 
