@@ -81,23 +81,35 @@ def what_changed(previous: Summary, summary: Summary) -> Sentence | None:
 
 class FeedBook:
     """The feeds a batch's stories cite, read when first needed and once per batch: a
-    deployment's thousands of feeds are not read for every batch."""
+    deployment's thousands of feeds are not read for every batch. The stories of a batch
+    start together, so the feeds they ask for at once are read in one go."""
 
-    __slots__ = ("_storage", "feeds", "scopes")
+    __slots__ = ("_pending", "_storage", "_wanted", "feeds", "scopes")
 
     def __init__(self, storage: PipelineStore) -> None:
         self._storage = storage
         self.feeds: dict[int, Feed] = {}
         self.scopes: dict[int, frozenset[str]] = {}
+        self._wanted: set[int] = set()
+        self._pending: asyncio.Future[None] | None = None
 
     async def cover(self, articles: Sequence[Article]) -> Mapping[int, Feed]:
         """Read the feeds of ``articles`` not read yet; returns every feed read so far."""
         missing = {a.feed_id for a in articles} - self.feeds.keys()
         if missing:
-            found = await self._storage.get_feeds(missing)
-            self.feeds.update(found)
-            self.scopes.update(feed_scopes(found.values()))
+            self._wanted |= missing
+            if self._pending is None:
+                self._pending = asyncio.ensure_future(self._read_soon())
+            # Shielded: one story's cancellation must not cancel the others' read.
+            await asyncio.shield(self._pending)
         return self.feeds
+
+    async def _read_soon(self) -> None:
+        await asyncio.sleep(0)  # the batch's other stories add what they need meanwhile
+        wanted, self._wanted, self._pending = self._wanted, set(), None
+        found = await self._storage.get_feeds(wanted)
+        self.feeds.update(found)
+        self.scopes.update(feed_scopes(found.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +313,8 @@ class Publisher:
         )
         if current is not None and current.story_version == story.version:
             return story, articles
+        if feeds is not None:
+            await feeds.cover(articles)  # with the batch's other stories, before the slots
         async with slots or contextlib.nullcontext():
             if stop is not None and stop.is_set():
                 return None

@@ -3,6 +3,7 @@ community's; a story told by one server's own feeds never reaches another server
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import cast
@@ -10,6 +11,8 @@ from typing import cast
 from bot.core.clock import FixedClock
 from bot.core.domain import Article, Destination, Feed
 from bot.stories.pipeline import Pipeline
+from bot.stories.ports import PipelineStore
+from bot.stories.publishing import FeedBook
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
 from tests.factories import FLOOD, new_article
@@ -189,3 +192,40 @@ async def test_a_batch_reads_only_the_feeds_its_stories_cite(
     assert set().union(*reads.asked) == {a.feed_id for a in articles}
     # Scopes still decide: server A's subscription saw its own feed and the operator's.
     assert await queued_for(sqlite_store, clock) == {A_CHANNEL}
+
+
+class CountingFeeds:
+    """Just the one read a FeedBook makes, counted."""
+
+    def __init__(self, feeds: Sequence[Feed]) -> None:
+        self.feeds = {f.id: f for f in feeds}
+        self.calls: list[set[int]] = []
+
+    async def get_feeds(self, ids: Collection[int]) -> dict[int, Feed]:
+        self.calls.append(set(ids))
+        await asyncio.sleep(0.01)
+        return {i: self.feeds[i] for i in ids if i in self.feeds}
+
+
+async def test_the_stories_of_a_batch_read_their_feeds_in_one_go(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    articles = await scoped_articles(sqlite_store, clock, [None, SERVER_A, None])
+    store = CountingFeeds(await sqlite_store.list_feeds())
+    book = FeedBook(cast(PipelineStore, store))
+    # Three stories asking at once, each for some of the feeds: one read.
+    seen = await asyncio.gather(*(book.cover([a]) for a in articles))
+    assert store.calls == [{a.feed_id for a in articles}]
+    assert all(len(feeds) == 3 for feeds in seen)
+    assert book.scopes[articles[1].feed_id] == {SERVER_A}
+    # Feeds already read are not read again; a story that is cancelled while it waits
+    # does not cancel the read the others wait for.
+    await book.cover(articles)
+    assert len(store.calls) == 1
+    book.feeds.clear()
+    first = asyncio.create_task(book.cover(articles[:1]))
+    second = asyncio.create_task(book.cover(articles[1:]))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert len(await second) == 3
+    assert len(store.calls) == 2
