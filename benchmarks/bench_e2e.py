@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher  # noqa: E402
 from adapters.feeds.parse import FeedparserParser  # noqa: E402
 from adapters.feeds.pool import PoolConfig  # noqa: E402
+from bot.app.bootstrap import EXTRACTIVE_IN_FLIGHT  # noqa: E402
 from bot.app.runner import Runner  # noqa: E402
 from bot.core.cards import Card  # noqa: E402
 from bot.core.clock import SystemClock  # noqa: E402
@@ -206,9 +207,10 @@ async def bot(
             watcher=Watcher(store, fetcher, parser, clock, watching),
             pipeline=Pipeline(
                 storage=store,
-                summarizer=ExtractiveSummarizer(),
+                summarizer=ExtractiveSummarizer(offload=parser.pool),
                 clock=clock,
                 stories=StoriesConfig(post_existing_items=True),
+                summary_concurrency=EXTRACTIVE_IN_FLIGHT,
             ),
             dispatcher=Dispatcher(
                 storage=store,

@@ -1,4 +1,5 @@
-"""The parse process pool: keeps feedparser's CPU time and memory off the event loop.
+"""The parse process pool: keeps feedparser's CPU time and memory off the event loop (and,
+through ``run_off_loop``, other CPU work such as extractive summaries).
 
 A hostile feed can make a parser spin or allocate; in a separate process it cannot stall
 the loop, an address-space limit bounds what it can allocate, and a hard deadline kills
@@ -20,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.errors import FeedParseError
+from bot.core.errors import FeedParseError, OffloadError
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ class ParsePool:
             raise FeedParseError("the parser ran out of memory") from err
         except RecursionError as err:
             raise FeedParseError("the feed nests too deeply to parse") from err
+
+    async def run_off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker, for work other than parsing (``bot.core.ports.Offload``):
+        a hang or crash becomes OffloadError."""
+        try:
+            return await self.run_raw(fn, *args)
+        except TimeoutError as err:
+            raise OffloadError(f"the worker took longer than {self._config.timeout_s:g} s") from err
+        except WorkerCrashError as err:
+            raise OffloadError("the worker ran out of memory or crashed") from err
 
     async def run_raw(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in a worker; TimeoutError after the deadline (the worker is

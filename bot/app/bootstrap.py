@@ -35,7 +35,7 @@ from bot.core.config import CORE_SECTIONS, Config
 from bot.core.errors import ConfigError
 from bot.core.locales import BotConfig
 from bot.core.metrics import Metrics
-from bot.core.ports import Clock, Messenger, Summarizer
+from bot.core.ports import Clock, Messenger, Offload, Summarizer
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.digests import DigestScheduler
 from bot.delivery.dispatcher import Dispatcher
@@ -135,11 +135,13 @@ def build_summarizer(
     clock: Clock,
     metrics: Metrics | None = None,
     budget: BudgetStore | None = None,
+    offload: Offload | None = None,
 ) -> tuple[Summarizer, list[Callable[[], Any]]]:
     """The configured summariser; ``budget`` (the storage) shares the LLM's daily tokens
-    between processes and restarts, otherwise they are counted in memory."""
+    between processes and restarts, otherwise they are counted in memory; ``offload``
+    (the parse workers) computes extractive summaries off the event loop."""
     summary_config = config.section("summarizer", SummaryConfig)
-    extractive = ExtractiveSummarizer(summary_config)
+    extractive = ExtractiveSummarizer(summary_config, offload=offload)
     if summary_config.kind == "extractive":
         return extractive, []
     if summary_config.kind != "llm":
@@ -184,14 +186,19 @@ def build_translator(
     return Translator(summarizer, store, max_languages=settings.translate_max_languages)
 
 
+# Extractive summaries in flight at once: they run in the parse workers, queued with the
+# feeds those parse, so enough must wait there for a batch not to go one by one.
+EXTRACTIVE_IN_FLIGHT = 16
+
+
 def summary_concurrency(config: Config, stories: StoriesConfig) -> int:
     """Stories summarised at once: as configured, else as many as the LLM may be asked
-    at once (one for the extractive summariser, which is CPU work on this loop)."""
+    at once (``EXTRACTIVE_IN_FLIGHT`` for the extractive summariser)."""
     if stories.summary_concurrency > 0:
         return stories.summary_concurrency
     if config.section("summarizer", SummaryConfig).kind == "llm":
         return max(1, config.section("llm", LLMConfig).max_concurrency)
-    return 1
+    return EXTRACTIVE_IN_FLIGHT
 
 
 @contextlib.asynccontextmanager
@@ -214,8 +221,6 @@ async def build_core(
     storage = await open_storage(database_url or config.database.url)
     closers: list[Callable[[], Any]] = [storage.close]
     try:
-        summarizer, summary_closers = build_summarizer(config, clock, metrics, budget=storage)
-        closers.extend(summary_closers)
         fetcher = HttpFeedFetcher(config.section("fetch", FetchConfig))
         closers.append(fetcher.close)
         watching = watcher_config or config.section("watcher", WatcherConfig)
@@ -225,6 +230,10 @@ async def build_core(
             metrics=metrics,
         )
         closers.append(parser.close)
+        summarizer, summary_closers = build_summarizer(
+            config, clock, metrics, budget=storage, offload=parser.pool
+        )
+        closers.extend(summary_closers)
         for feed in config.feeds:
             await storage.upsert_feed(
                 feed.url, feed.name or feed.url, allow_private=feed.allow_private

@@ -82,6 +82,10 @@ class SummaryError(NewsbotError):
     """A summariser could not produce a grounded summary."""
 
 
+class OffloadError(NewsbotError):
+    """A worker process ran out of time or died before it returned."""
+
+
 class ModelError(NewsbotError):
     """A chat model call failed. ``reason`` is one word for logs and metrics (``timeout``,
     ``rate_limited``, ``server_error``, ``refused``, ``connection``, ...); ``status`` is the

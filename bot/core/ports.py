@@ -15,9 +15,9 @@ errors raised are those of ``bot.core.errors`` (implementations wrap library err
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.core.cards import Card
 from bot.core.domain import (
@@ -33,6 +33,17 @@ from bot.core.domain import (
     Story,
     Summary,
 )
+
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Worker processes for CPU-heavy, picklable work, so it does not hold the event loop."""
+
+    async def run_off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker. Raises OffloadError when the worker ran out of time
+        or died; whatever ``fn`` itself raised otherwise."""
+        ...
 
 
 class Clock(Protocol):

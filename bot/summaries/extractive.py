@@ -10,10 +10,13 @@ headings are the most salient phrase of their sentences.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.core.domain import Answer, Article, Section, Sentence, Story, Summary
+from bot.core.errors import OffloadError
+from bot.core.ports import Offload
 from bot.summaries.answering import answer_from_articles
 from bot.summaries.grounding import number_sources, ordered_articles
 from bot.summaries.hygiene import is_chatter, is_injection, is_shouting, neutralise
@@ -24,6 +27,8 @@ from bot.text.headings import derive_heading
 from bot.text.sentences import article_sentences, clean_title
 from bot.text.terms import content_words, words
 from bot.text.vectors import Vector, centroid, cosine, idf_weights, tfidf
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -250,10 +255,23 @@ def pick_lede(chosen: list[_Candidate], config: SummaryConfig) -> list[_Candidat
 class ExtractiveSummarizer:
     """The default summariser. Pure and deterministic: same articles, same summary."""
 
-    def __init__(self, config: SummaryConfig | None = None) -> None:
+    def __init__(
+        self, config: SummaryConfig | None = None, *, offload: Offload | None = None
+    ) -> None:
         self.config = config or SummaryConfig()
+        self.offload = offload
 
     async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+        """In a worker when one is given (a summary is milliseconds of CPU, and a busy
+        batch has hundreds), else here; a worker that dies or hangs costs one summary's
+        time here, not the summary."""
+        if self.offload is not None:
+            try:
+                return await self.offload.run_off_loop(
+                    summarize_in_worker, self.config, story, list(articles)
+                )
+            except OffloadError as err:
+                log.warning("summary.offload_failed story=%s reason=%r", story.id, str(err))
         return self.summarize_now(story, articles)
 
     async def answer(
@@ -368,3 +386,8 @@ def is_material_change(
     new = [w for a in after for w in content_words(a.title + " " + a.text)]
     novel = sum(1 for w in new if w not in old)
     return bool(new) and (novel >= min_new_words or novel / len(new) >= min_new_text)
+
+
+def summarize_in_worker(config: SummaryConfig, story: Story, articles: list[Article]) -> Summary:
+    """The extractive summary, in a worker process (module level: it is pickled by name)."""
+    return ExtractiveSummarizer(config).summarize_now(story, articles)
