@@ -197,6 +197,7 @@ class ArticleTextFetcher:
                 self._config.max_elements,
                 self._config.max_chars,
                 self._config.min_chars,
+                urgent=True,  # a story's summary waits for it
             )
         except FeedParseError as err:
             return None, err.reason

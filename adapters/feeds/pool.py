@@ -13,9 +13,12 @@ waiting, and a call is only ever submitted when a worker can start it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -51,6 +54,49 @@ def _worker_count(configured: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+_FIRST, _LATER = 0, 1  # priorities: work a story waits for, then feed parsing
+
+
+class WorkerSlots:
+    """One slot per worker; a waiting call of a lower ``priority`` number is served first,
+    then in order of arrival. Summaries (``run_off_loop``) go before feed parses, so a
+    first start's thousands of queued parses do not hold every story's summary back."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def held(self, priority: int) -> AsyncIterator[None]:
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()  # handed a slot just as it was cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        while self._waiting:
+            _, _, granted = heapq.heappop(self._waiting)
+            if not granted.done():  # a cancelled waiter's future is done: skip it
+                granted.set_result(None)
+                return
+        self._free += 1
+
+
 class WorkerCrashError(RuntimeError):
     """A worker process died (killed by the memory limit or a crash in C code)."""
 
@@ -62,7 +108,7 @@ class ParsePool:
         self._config = config
         self._executor: ProcessPoolExecutor | None = None
         # One call per worker in the pool at a time; the rest wait here, off the clock.
-        self._free = asyncio.Semaphore(_worker_count(config.workers))
+        self._free = WorkerSlots(_worker_count(config.workers))
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -75,10 +121,11 @@ class ParsePool:
             )
         return self._executor
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in a worker. A hang or crash becomes FeedParseError."""
+    async def run(self, fn: Callable[..., Any], *args: Any, urgent: bool = False) -> Any:
+        """``fn(*args)`` in a worker (before feed parses when ``urgent``: a story waits
+        for it). A hang or crash becomes FeedParseError."""
         try:
-            return await self.run_raw(fn, *args)
+            return await self.run_raw(fn, *args, urgent=urgent)
         except TimeoutError as err:
             raise FeedParseError(
                 f"parsing took longer than {self._config.timeout_s:g} s and was stopped"
@@ -94,17 +141,17 @@ class ParsePool:
         """``fn(*args)`` in a worker, for work other than parsing (``bot.core.ports.Offload``):
         a hang or crash becomes OffloadError."""
         try:
-            return await self.run_raw(fn, *args)
+            return await self.run_raw(fn, *args, urgent=True)
         except TimeoutError as err:
             raise OffloadError(f"the worker took longer than {self._config.timeout_s:g} s") from err
         except WorkerCrashError as err:
             raise OffloadError("the worker ran out of memory or crashed") from err
 
-    async def run_raw(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run_raw(self, fn: Callable[..., Any], *args: Any, urgent: bool = False) -> Any:
         """``fn(*args)`` in a worker; TimeoutError after the deadline (the worker is
         killed), WorkerCrashError if the process died, else whatever ``fn`` raised."""
         loop = asyncio.get_running_loop()
-        async with self._free:
+        async with self._free.held(_FIRST if urgent else _LATER):
             executor = self._pool()
             future = loop.run_in_executor(executor, fn, *args)
             try:
