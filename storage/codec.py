@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.domain import DatedEvent, Section, Sentence, SourceRef, Summary
+from storage.models import SummaryRow, SummaryTranslationRow
 
 SCHEMA = 1
 
@@ -81,4 +82,14 @@ def decode_summary(payload: str, *, story_id: str, story_version: int, written_b
         what_changed=_unsentence(changed) if changed else None,
         lead=int(data.get("lead", 1)),
         language=str(data.get("language") or "und"),
+    )
+
+
+def summary_value(row: SummaryRow | SummaryTranslationRow) -> Summary:
+    """A stored summary (or translation) row as the core's ``Summary``."""
+    return decode_summary(
+        row.payload,
+        story_id=row.story_id,
+        story_version=row.story_version,
+        written_by=row.written_by,
     )

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import StoryVersion
 from storage.base import SqlBase
-from storage.codec import decode_summary
+from storage.codec import summary_value
 from storage.models import SummaryRow
 
 
@@ -22,12 +22,7 @@ class HistoryStorage(SqlBase):
             )
             versions = []
             for row in (await s.execute(query)).scalars():
-                summary = decode_summary(
-                    row.payload,
-                    story_id=row.story_id,
-                    story_version=row.story_version,
-                    written_by=row.written_by,
-                )
+                summary = summary_value(row)
                 versions.append(
                     StoryVersion(
                         row.story_version, row.created_at, summary.headline, summary.what_changed

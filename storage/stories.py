@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import Story, Summary
 from storage.base import SqlBase, utc_now
-from storage.codec import decode_summary, encode_summary
+from storage.codec import encode_summary, summary_value
 from storage.models import ArticleRow, StoryRow, SummaryRow
 from storage.search import follow_stories, index_summaries
 
@@ -283,11 +283,4 @@ def _surviving(rows: dict[str, StoryRow], key: str) -> StoryRow | None:
 
 
 def _summary(row: SummaryRow | None) -> Summary | None:
-    if row is None:
-        return None
-    return decode_summary(
-        row.payload,
-        story_id=row.story_id,
-        story_version=row.story_version,
-        written_by=row.written_by,
-    )
+    return None if row is None else summary_value(row)

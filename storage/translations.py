@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.domain import Summary
 from bot.summaries.translation import Translation
 from storage.base import SqlBase, utc_now
-from storage.codec import decode_summary, encode_summary
+from storage.codec import encode_summary, summary_value
 from storage.models import SummaryTranslationRow
 
 
@@ -46,14 +46,7 @@ class TranslationStorage(SqlBase):
     ) -> Summary | None:
         async def work(s: AsyncSession) -> Summary | None:
             row = await s.get(SummaryTranslationRow, (story_id, story_version, language))
-            if row is None:
-                return None
-            return decode_summary(
-                row.payload,
-                story_id=row.story_id,
-                story_version=row.story_version,
-                written_by=row.written_by,
-            )
+            return None if row is None else summary_value(row)
 
         result: Summary | None = await self.run(work)
         return result
