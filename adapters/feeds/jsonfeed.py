@@ -45,7 +45,7 @@ def _entry(item: Any, base: str) -> ParsedEntry | None:
         return None
     title = html_to_text(str(item.get("title") or ""))[:500]
     html = item.get("content_html")
-    text = html_to_text(html) if isinstance(html, str) else ""
+    text = html_to_text(html, drop_links=True) if isinstance(html, str) else ""
     plain = item.get("content_text") or item.get("summary")
     if not text and isinstance(plain, str):
         text = html_to_text(plain)

@@ -81,8 +81,8 @@ def _entity_expansion(body: bytes) -> tuple[int, str | None]:
     return total, None
 
 
-def _text(value: Any, limit: int) -> str:
-    return html_to_text(value)[:limit] if isinstance(value, str) else ""
+def _text(value: Any, limit: int, *, body: bool = False) -> str:
+    return html_to_text(value, drop_links=body)[:limit] if isinstance(value, str) else ""
 
 
 def _when(entry: Mapping[str, Any]) -> datetime | None:
@@ -106,10 +106,10 @@ def _http_link(value: Any) -> str | None:
 
 def _entry(entry: Mapping[str, Any]) -> ParsedEntry | None:
     title = _text(entry.get("title"), _MAX_TITLE)
-    summary = _text(entry.get("summary"), _MAX_TEXT)
+    summary = _text(entry.get("summary"), _MAX_TEXT, body=True)
     content = ""
     for part in entry.get("content") or ():
-        candidate = _text(part.get("value"), _MAX_TEXT)
+        candidate = _text(part.get("value"), _MAX_TEXT, body=True)
         if len(candidate) > len(content):
             content = candidate
     text = content if len(content) > len(summary) else summary

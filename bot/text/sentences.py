@@ -49,6 +49,17 @@ _JUNK_PATTERNS = tuple(
         r"^(related|more)\s*:",
         r"\u00a9|^\(c\)\s*\d{4}",  # copyright lines
         r"\u70b9\u51fb(?:\u8fd9\u91cc|\u6b64\u5904)",  # Chinese "click here"
+        r"^opinion\s*:",  # a link to a column, left in the body
+        r"^(?:reporting|writing|editing|translation|translated|edited) by\b",
+        r"\b(?:contributed|additional) reporting\b",
+        # Chinese credits: "储百亮(Chris Buckley)是《纽约时报》记者。", "……自香港报道。",
+        # "翻译:…", "相关文章:", "…对本文有贡献。"
+        r"\u662f\u300a[^\u300b]{1,20}\u300b[^\u3002]{0,12}"
+        r"(?:\u8bb0\u8005|\u793e\u957f|\u7f16\u8f91|\u64b0\u7a3f\u4eba|\u4f5c\u8005)\u3002?$",
+        r"\u81ea[^\u3002\uff0c,]{1,12}\u62a5\u9053\u3002?$",
+        r"^(?:\u7ffb\u8bd1|\u7f16\u8bd1|\u8d23\u7f16|\u6765\u6e90)\s*[:\uff1a]",
+        r"^\u76f8\u5173(?:\u6587\u7ae0|\u65b0\u95fb|\u62a5\u9053)",
+        r"\u5bf9\u672c\u6587(?:\u4ea6)?\u6709(?:\u8d21\u732e|\u62a5\u9053)",
     )
 )
 _BRACKET_JUNK = re.compile(r"\[\s*(?:\u2026|\.\.\.|\+?\d+\s*chars?)\s*\]")

@@ -6,11 +6,13 @@ import asyncio
 import time
 import tracemalloc
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
 from adapters.feeds.parse import FeedparserParser, parse_feed_bytes
 from adapters.feeds.pool import ParsePool, PoolConfig
+from adapters.feeds.text import html_to_text
 from bot.core.errors import FeedParseError
 from bot.core.metrics import Metrics
 from tests.fakes.feed_server import FeedServer, Route, rss
@@ -57,6 +59,31 @@ def test_markup_of_every_kind_leaves_only_its_visible_text() -> None:
     assert entry.title == "Bold title"
     assert entry.text == "Seen link\nend"
     assert entry.url == "https://news.example.com/a/1"
+
+
+def test_blocks_that_only_link_elsewhere_leave_the_body_but_not_the_title() -> None:
+    # The Guardian's descriptions: bullet points, then links to other pieces as bullets,
+    # a "Related:" line and "Continue reading...". The links are other pages' headlines.
+    html = (
+        "<ul><li>Omar Mateen was interviewed and placed under surveillance</li>"
+        "<li><a href='/o'>Opinion: Gay men can't donate blood to victims. That's absurd</a>"
+        "</li></ul><p>The <a href='/l'>mass slaughter at an LGBT nightclub</a> was performed"
+        " by a man known to the FBI.</p><p> <span>Related: </span><a href='/r'>Florida"
+        " nightclub shooting: latest updates</a> </p><a href='/c'>Continue reading...</a>"
+    )
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<item><title>&lt;a href='/a/1'&gt;Orlando gunman known to FBI&lt;/a&gt;</title>"
+        f"<link>/a/1</link><description>{escape(html)}</description></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed_bytes(body, XML, URL).entries
+    assert entry.title == "Orlando gunman known to FBI"
+    assert entry.text == (
+        "Omar Mateen was interviewed and placed under surveillance\n"
+        "The mass slaughter at an LGBT nightclub was performed by a man known to the FBI."
+    )
+    # A short link inside a sentence's block is part of the sentence.
+    assert html_to_text("<p>Seen <a href='/x'>link</a></p>", drop_links=True) == "Seen link"
 
 
 def test_entries_are_capped() -> None:

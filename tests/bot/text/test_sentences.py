@@ -1,0 +1,48 @@
+"""Feed furniture and credits are not sentences of the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text.sentences import article_sentences, is_junk
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "储百亮(Chris Buckley)是《纽约时报》记者。",
+        "黄安伟(Edward Wong)自北京、储百亮(Chris Buckley)自香港报道。",
+        "翻译：Cindy Hao",
+        "相关文章:",
+        "Opinion: Gay men can't donate blood to victims.",
+        "Reporting by Jane Doe; editing by Bob Smith.",
+        "John Smith contributed reporting from Paris.",
+        "Continue reading...",
+    ],
+)
+def test_credits_and_links_are_furniture(line: str) -> None:
+    assert is_junk(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "中国中央军委副主席范长龙周六下午与缅甸国防军总司令敏昂莱紧急通话。",
+        "他是《人民日报》的记者，曾报道过战争，后来转行做了律师。",
+        "The opinion of the court was read out on Monday.",
+        "Police said the reporting of the attack had been delayed by a day.",
+    ],
+)
+def test_reporting_is_kept(line: str) -> None:
+    assert not is_junk(line)
+
+
+def test_a_chinese_byline_never_becomes_a_summary_sentence() -> None:
+    text = (
+        "中国中央军委副主席范长龙周六下午与缅甸国防军总司令敏昂莱就缅军机炸弹造成中方人员伤亡紧急通话。"
+        "中国官方表示，另外还有九人在周五的轰炸中受伤。\n"
+        "储百亮(Chris Buckley)是《纽约时报》记者。\n翻译：Cindy Hao"
+    )
+    sentences = article_sentences(text)
+    assert len(sentences) == 2
+    assert not any("Buckley" in s or "Cindy" in s for s in sentences)
