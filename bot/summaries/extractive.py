@@ -25,8 +25,11 @@ from bot.summaries.timeline import dated_events
 from bot.summaries.translation import sources_language
 from bot.text.headings import derive_heading
 from bot.text.sentences import article_sentences, clean_title
-from bot.text.terms import content_words, words
+from bot.text.terms import content_words, stem, words
 from bot.text.vectors import Vector, centroid, cosine, idf_weights, tfidf
+
+# How far into the leading report a lede may start (see ``lede_of_lead``).
+LEDE_REACH = 4
 
 log = logging.getLogger(__name__)
 
@@ -222,16 +225,32 @@ def fold_unnamed(
     return named
 
 
-def lede_of_lead(cands: Sequence[_Candidate], lead: int, config: SummaryConfig) -> list[_Candidate]:
-    """The lede from the leading report: its first usable sentence (cited with every
-    source that says the same), and the next one when the first is short."""
+def lede_of_lead(
+    cands: Sequence[_Candidate], lead: int, config: SummaryConfig, title: str = ""
+) -> list[_Candidate]:
+    """The lede from the leading report: its first usable sentence that says something
+    its headline says (cited with every source that says the same), and the next one
+    when the first is short.
+
+    A feature's opening line ("It's always way more fun to root for the underdogs.")
+    shares no word with its headline; the first of the next few sentences that does
+    tells the reader what the headline promised. With none, the first sentence leads.
+    """
     own = sorted(
         (c for c in cands if lead in c.cites),
         key=lambda c: (c.source != lead, c.position),
     )
     if not own:
         return []
-    first = own[0]
+    promised = {stem(w) for w in content_words(title)}
+    first = next(
+        (
+            c
+            for c in own[:LEDE_REACH]
+            if c.source == lead and promised & {stem(w) for w in c.tokens}
+        ),
+        own[0],
+    )
     lede = [first]
     follow = [c for c in own if c.source == first.source and c.position == first.position + 1]
     limit = max(1, min(config.lede_sentences, 3))
@@ -297,7 +316,8 @@ class ExtractiveSummarizer:
         idf = score_candidates(cands, titles)
         chosen = select(cands, self.config)
         lead = ordered.index(lead_article(ordered)) + 1 if ordered else 1
-        lede = lede_of_lead(cands, lead, self.config) or pick_lede(chosen, self.config)
+        lede = lede_of_lead(cands, lead, self.config, titles[lead - 1] if ordered else "")
+        lede = lede or pick_lede(chosen, self.config)
         rest = [
             c
             for c in chosen

@@ -310,3 +310,36 @@ def test_clean_title_drops_outlet_suffix_and_markup() -> None:
         "Big storm hits the coast of Florida"
     )
     assert clean_title("<i>Storm</i> hits: what we know") == "Storm hits: what we know"
+
+
+async def test_a_features_opening_line_does_not_lead_the_post() -> None:
+    # A review opens on a mood, not on its subject; the lede is the first sentence that
+    # says what the headline says, and it comes from the same (leading) report.
+    review = make_article(
+        1,
+        "Mashable",
+        "OnePlus 3 is practically the perfect Android smartphone",
+        "It's always way more fun to root for the underdogs. "
+        "The little guys with fewer resources are easy to like. "
+        "They fight the hardest to keep the lights on, year after year. "
+        "The OnePlus 3 costs $399 and matches phones that cost twice as much. "
+        "Its battery lasted a full day in our tests.",
+    )
+    other = make_article(
+        2,
+        "Wired",
+        "Review: OnePlus 3",
+        "The OnePlus 3 is a fast Android phone with a metal body and a $399 price.",
+        minutes=60,
+    )
+    articles = [review, other]
+    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
+    assert summary.headline == review.title
+    assert summary.lede[0].text.startswith("The OnePlus 3 costs $399")
+    assert 1 in summary.lede[0].cites
+
+
+async def test_a_report_whose_first_sentence_says_the_headline_keeps_it() -> None:
+    summary = await ExtractiveSummarizer().summarize(make_story(BRIDGE), BRIDGE)
+    lead = next(a for a in BRIDGE if clean_title(a.title, a.outlet) == summary.headline)
+    assert summary.lede[0].text == article_sentences(lead.text)[0]
