@@ -27,8 +27,18 @@ _WORD = re.compile(r"[^\W\d_]+")
 # verbs of saying ("的提问", "在医院", "闭幕后", "麦卡洛克说", "反腐运动中"). The two sets
 # differ: 中 and 上 open names (中国, 上海), and 和 opens 和平.
 _CJK_NOT_FIRST = frozenset(
-    "的了在是与及或说对将被把从向于为也都就而但并之其有不要会已曾又还等着过到给让由以据称"
+    "的了在是与及或说对将被把从向于为也都就而但并之其有不要会已曾又还等着过到给让由以据称因"
 )
+# A count of things ("两名警察", "三架飞机") describes; it does not name. Nor does a run
+# that goes on past a name into a clause ("徐才厚因膀胱癌": because, by, with).
+_CJK_COUNT = re.compile(r"[一二两三四五六七八九十百千万几数\d][名个位次起辆架座家艘枚]")
+_CJK_CLAUSE = frozenset("因被把")
+
+
+def _describes(piece: str) -> bool:
+    return bool(_CJK_COUNT.search(piece)) or any(c in _CJK_CLAUSE for c in piece[1:])
+
+
 _CJK_NOT_LAST = frozenset("的了在是和与及或说后中对将被把从向于为也都就而但并之着过到给让由以称等")
 
 
@@ -85,7 +95,7 @@ def _stands_alone(piece: str, inside: int, counts: dict[str, int]) -> bool:
     longer = (
         other
         for other, n in counts.items()
-        if n >= inside and len(other) == len(piece) + 1 and piece in other
+        if n >= inside and len(other) == len(piece) + 1 and piece in other and not _describes(other)
     )
     return next(longer, None) is None and len(piece) <= MAX_CJK_CHARS
 
@@ -131,7 +141,9 @@ def derive_script_heading(
             continue
         if unspaced and not _stands_alone(piece, inside, counts):
             continue
-        if unspaced and (piece[0] in _CJK_NOT_FIRST or piece[-1] in _CJK_NOT_LAST):
+        if unspaced and (
+            piece[0] in _CJK_NOT_FIRST or piece[-1] in _CJK_NOT_LAST or _describes(piece)
+        ):
             continue
         outside = sum(1 for found in others if piece in found)
         length = len(piece) if unspaced else 2 * len(piece.split())

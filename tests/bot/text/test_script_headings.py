@@ -68,3 +68,20 @@ def test_a_chinese_heading_is_not_a_cut_opened_or_closed_by_a_particle() -> None
     ]
     heading = derive_heading(texts, {}, avoid=set())
     assert heading == "李克强"
+
+
+def test_a_chinese_heading_is_not_a_cause_or_a_count() -> None:
+    # "因膀胱癌" (because of bladder cancer) and "枪击两名警察" (shot two police officers)
+    # describe; the name the sentences share heads the section.
+    cancer = [
+        "徐才厚因膀胱癌医治无效去世,终年71岁。",
+        "新华社说,徐才厚因膀胱癌晚期病情恶化。",
+    ]
+    assert derive_heading(cancer, {}, avoid=set()) == "徐才厚"
+    ferguson = [
+        "美国福格森市警方逮捕了涉嫌枪击两名警察的男子杰弗里·威廉斯。",
+        "检方指控威廉斯枪击两名警察,弗格森市局势紧张。",
+    ]
+    heading = derive_heading(ferguson, {}, avoid=set())
+    assert "两名" not in heading
+    assert not heading.startswith("因")
