@@ -27,7 +27,11 @@ _I = re.IGNORECASE
 _TITLE_KINDS = (
     (
         "video",
-        re.compile(r"[-\u2013\u2014|:]\s*video(?: explainer| report)?\s*$|^video\s*[:|]", _I),
+        re.compile(
+            r"[-\u2013\u2014|:]\s*video(?: explainer| report)?\s*$|^video\s*[:|]"
+            r"|^(?:\u89c6\u9891|\u8996\u983b)\s*[:\uff1a]",  # Chinese "video:"
+            _I,
+        ),
     ),
     (
         "gallery",
@@ -37,7 +41,8 @@ _TITLE_KINDS = (
         ),
     ),
     ("quiz", re.compile(r"\bquiz\b", _I)),
-    ("audio", re.compile(r"\bpodcast\b", _I)),
+    # Chinese "programme replay", "audio:"
+    ("audio", re.compile(r"\bpodcast\b|^\u8282\u76ee\u91cd\u6e29|^\u97f3\u9891\s*[:\uff1a]", _I)),
     (
         "list",
         re.compile(
@@ -50,7 +55,9 @@ _TITLE_KINDS = (
         "explainer",
         re.compile(
             r"\b(?:explained|explainer|everything you need to know|what you need to know"
-            r"|a guide to|the complete guide|family tree|fan theor(?:y|ies))\b",
+            r"|family tree|fan theor(?:y|ies)|in \d{1,2} (?:charts|graphs|maps|gifs|tweets))\b"
+            # "horse-by-horse guide to ...", "venue guides: ...", "squad guide"
+            r"|\bguides?\b\s*(?:to\b|[:|]|$)",
             _I,
         ),
     ),

@@ -1,0 +1,57 @@
+"""Which pieces report an event and which are features (videos, galleries, guides...)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.stories.kinds import NEWS, piece_kind
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "kind"),
+    [
+        ("Eddie Jones: England can still improve – video", "", "video"),
+        ("Obama speech", "https://www.theguardian.com/us-news/video/2016/jun/14/x", "video"),
+        ("A nice cup of tea – in pictures", "", "gallery"),
+        ("Quiz: how well do you know Euro 2016?", "", "quiz"),
+        ("The Guardian football podcast", "", "audio"),
+        ("Top 10 goals of the season", "", "list"),
+        ("The AR-15, the gun behind mass shootings, explained", "", "explainer"),
+        ("The climate fight will be won or lost in India, in 8 charts", "", "explainer"),
+        ("Royal Ascot 2016: horse-by-horse guide to St James’s Palace Stakes", "", "explainer"),
+        ("Euro 2016 venue guides: Stade de Lyon", "", "explainer"),
+        ("Wales: Euro 2016 squad guide", "", "explainer"),
+    ],
+)
+def test_features_are_told_from_reports(title: str, url: str, kind: str) -> None:
+    assert piece_kind(title, url) == kind
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Canadian hostage Robert Hall killed by militants, Philippines confirms",
+        "Guide Dogs charity appoints a new chief executive",
+        "Sherpa guide killed in Everest avalanche",
+        "India and Ghana sign 3 pacts",
+        "Hungary stun 10-man Austria to end 30-year wait",
+    ],
+)
+def test_reports_are_news(title: str) -> None:
+    assert piece_kind(title, "https://www.example.com/world/2016/jun/14/story") == NEWS
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("视频：习近平会见英国剑桥公爵威廉王子", "video"),
+        ("节目重温：科技脉搏（粤语）", "audio"),
+        ("音频：记者来鸿", "audio"),
+    ],
+)
+def test_chinese_outlets_mark_their_features_too(title: str, kind: str) -> None:
+    assert piece_kind(title) == kind
+
+
+def test_a_chinese_report_is_news() -> None:
+    assert piece_kind("原军委副主席徐才厚因病身亡") == NEWS
