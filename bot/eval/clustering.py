@@ -114,9 +114,13 @@ def evaluate_clustering(
         )
         started = time.perf_counter()
         assignment = clusterer.add(doc)
+        merges = clusterer.merge_related([assignment.story_id])
         timings.append(time.perf_counter() - started)
         for gone in assignment.merged:
             redirect[gone] = assignment.story_id
+        # As the pipeline does after each batch (here a batch of one article).
+        for gone, survivor in merges:
+            redirect[gone] = survivor
         labels.append(assignment.story_id)
         gold.append(str(label))
     final = [_resolve(label, redirect) for label in labels]

@@ -76,3 +76,5 @@ class ActiveStory:
     title_keys: set[str] = field(default_factory=set)  # terms of its articles' titles
     outlet_ts: dict[str, float] = field(default_factory=dict)  # each outlet's latest report
     corroboration: Corroboration = field(default_factory=Corroboration)
+    sweep_query: tuple[str, ...] = ()  # its heaviest terms, as last found by a merge sweep
+    swept_size: int = 0  # ... when it had this many articles

@@ -38,6 +38,7 @@ from bot.stories.clustering_features import (
     weigh,
 )
 from bot.stories.corroboration import confirming
+from bot.stories.evidence import likeness, titles_agree
 from bot.stories.kinds import is_news
 from bot.stories.timing import age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
@@ -224,28 +225,9 @@ class StoryClusterer:
                 continue
             if languages_differ(item.language, story.language):
                 continue
-            cos = dot(vec, story.centroid) / math.sqrt(story.norm2)
-            if item.outlet in story.outlets:
-                # An outlet rarely files two separate reports of one event; two articles
-                # of one outlet are more often two events of one topic (a paper's local
-                # pages, a sports desk's day). Its second report must say in its title
-                # what the story's titles say, with weight, not just share body words.
-                in_common = item.title_keys & story.title_keys
-                if sum(vec[t] for t in in_common) < cfg.same_outlet_title_weight:
-                    continue
-                cos *= cfg.same_outlet_factor
-                # On the same day, more so: a desk files many pieces of one topic a day
-                # (a country, a team, a party). Then only titles that share a name or a
-                # number and more besides say it is the same event.
-                last = story.outlet_ts.get(item.outlet, -math.inf)
-                if abs(item.ts - last) < cfg.same_day_hours * 3600.0 and not (
-                    any(t.startswith(("E:", "#")) for t in in_common)
-                    and len(in_common) >= cfg.same_day_title_terms
-                ):
-                    cos *= cfg.same_day_outlet_factor
-            if not item.news:
-                # A video, gallery or quiz shares a topic's words without reporting.
-                cos *= cfg.feature_factor
+            cos = likeness(cfg, item, story)
+            if cos is None:
+                continue
             scores[sid] = (
                 cos
                 * proximity(self._cfg, self._mean_gap, abs(item.ts - story.last_ts))
@@ -290,34 +272,87 @@ class StoryClusterer:
         merged: list[str] = []
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: cfg.merge_checks]
         for sid, score in ranked:
-            if score < cfg.merge_threshold * 0.5:
+            if score < cfg.merge_threshold * cfg.merge_gate:
                 break  # the article barely resembles it: no new evidence they are one event
-            other = self._stories.get(sid)
-            if other is None or other is story or sid not in self._stories:
-                continue
-            if languages_differ(story.language, other.language):
-                continue
-            if not self._may_merge_one_outlet(story, other):
-                continue
             if story.id not in self._stories:
                 break
-            sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
-            sim *= proximity(self._cfg, self._mean_gap, abs(story.last_ts - other.last_ts))
-            if sim < cfg.merge_threshold:
+            other = self._stories.get(sid)
+            if other is None or other is story:
                 continue
-            keep, gone = (story, other) if story.seq < other.seq else (other, story)
-            self._absorb(keep, gone)
-            merged.append(gone.id)
-            story = keep
+            gone = self._merge_if_same(story, other)
+            if gone is not None:
+                merged.append(gone.id)
+                story = other if gone is story else story
         return tuple(merged)
+
+    def merge_related(self, story_ids: Iterable[str]) -> list[tuple[str, str]]:
+        """Merge each of ``story_ids`` with the active stories that are its event, as
+        ``(gone, survivor)`` pairs in the order made.
+
+        A merge found on arrival needs one article like both stories; two stories of
+        one event can grow side by side without such an article (one from the early
+        reports, one from the reactions). Called for the stories a batch touched, before
+        they are published, so one event is not posted twice.
+        """
+        cfg = self._cfg
+        merges: list[tuple[str, str]] = []
+        for sid in story_ids:
+            story = self._stories.get(sid)
+            if story is None or len(story.members) < 2:
+                continue  # one article's story was compared on its arrival
+            nominated: defaultdict[str, float] = defaultdict(float)
+            centroid = story.centroid
+            if len(story.members) >= 2 * story.swept_size:
+                # What a story is most about changes slowly: asked again as it doubles.
+                story.sweep_query = tuple(
+                    heapq.nlargest(cfg.query_terms, story.keys, key=centroid.__getitem__)
+                )
+                story.swept_size = len(story.members)
+            query = story.sweep_query
+            for key in query:
+                posting = self._index.get(key)
+                if not posting or len(posting) > cfg.max_posting:
+                    continue
+                for other_id in posting:
+                    if other_id != sid:
+                        nominated[other_id] += centroid[key]
+            # A story that shares little of what this one is most about is no candidate.
+            least = cfg.merge_gate * sum(centroid[key] for key in query)
+            for other_id in heapq.nlargest(cfg.merge_checks, nominated, key=nominated.__getitem__):
+                if nominated[other_id] < least:
+                    break
+                candidate = self._stories.get(other_id)
+                if candidate is None or story.id not in self._stories:
+                    continue
+                gone = self._merge_if_same(story, candidate)
+                if gone is not None:
+                    story = candidate if gone is story else story
+                    merges.append((gone.id, story.id))
+        return merges
+
+    def _merge_if_same(self, story: ActiveStory, other: ActiveStory) -> ActiveStory | None:
+        """Merge two stories whose centroids are alike enough for one event (the newer
+        into the older); the one absorbed, or None when they stay apart."""
+        cfg = self._cfg
+        if languages_differ(story.language, other.language):
+            return None
+        if not self._may_merge_one_outlet(story, other) or story.norm2 * other.norm2 <= 0.0:
+            return None
+        sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
+        sim *= proximity(cfg, self._mean_gap, abs(story.last_ts - other.last_ts))
+        if sim < cfg.merge_threshold:
+            return None
+        keep, gone = (story, other) if story.seq < other.seq else (other, story)
+        self._absorb(keep, gone)
+        return gone
 
     def _may_merge_one_outlet(self, a: ActiveStory, b: ActiveStory) -> bool:
         """Two stories of the same outlets only may merge when their titles share a name
-        or a number: the rule a second report of one outlet must meet to join (see
-        ``_score_candidates``), which a merge must not get round."""
+        or a number and more besides: the rule a same-day report of one outlet must meet
+        to join (see ``_score_candidates``), which a merge must not get round."""
         if not a.outlets or a.outlets.keys() != b.outlets.keys():
             return True
-        return any(t.startswith(("E:", "#")) for t in a.title_keys & b.title_keys)
+        return titles_agree(self._cfg, a.title_keys & b.title_keys)
 
     def _absorb(self, keep: ActiveStory, gone: ActiveStory) -> None:
         keep.norm2 += 2.0 * dot(keep.centroid, gone.centroid) + gone.norm2
@@ -340,6 +375,7 @@ class StoryClusterer:
             posting.discard(gone.id)
             posting.add(keep.id)
         keep.keys |= gone.keys
+        keep.swept_size = 0  # its terms changed: the next sweep asks again
         del self._stories[gone.id]
         self._stories.move_to_end(keep.id)
 

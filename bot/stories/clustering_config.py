@@ -6,6 +6,20 @@ from dataclasses import dataclass, fields
 
 from bot.core.errors import ConfigError
 
+# Shares, floors and multipliers.
+_AT_MOST_ONE = (
+    "time_floor",
+    "age_floor",
+    "wire_overlap",
+    "same_outlet_factor",
+    "same_day_outlet_factor",
+    "feature_factor",
+    "corroboration_threshold",
+    "merge_gate",
+    "one_word_factor",
+    "one_word_share",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
@@ -15,13 +29,18 @@ class ClusterConfig:
     window_articles: int = 1000  # ... or for as long as this many arrivals take, if longer
     max_active_articles: int = 5000  # memory bound: quietest stories leave first
     join_threshold: float = 0.14  # score an article needs to join a story
-    merge_threshold: float = 0.55  # centroid similarity at which two stories merge
+    merge_threshold: float = 0.4  # centroid similarity at which two stories merge
+    merge_gate: float = 0.3  # an arrival scoring this share of it with both asks for a check
     time_scale_hours: float = 12.0  # least decay scale of time proximity
     pace_factor: float = 7.0  # decay scale in average gaps between arrivals
     story_span_hours: float = 96.0  # least decay scale of a story's age
     span_pace_factor: float = 100.0  # age decay scale in average gaps between arrivals
     age_floor: float = 0.4  # the age factor never falls below this
     time_floor: float = 0.0  # proximity never falls below this (0 = may reach 0)
+    # Score multiplier when one word (a name and its stem) makes up one_word_share of the
+    # likeness: one shared place or party says "topic", not "event".
+    one_word_factor: float = 0.5
+    one_word_share: float = 0.7
     title_weight: float = 3.0  # a title word counts as this many body words
     entity_weight: float = 1.0  # weight of names (runs of capitalised words)
     number_weight: float = 1.0  # weight of numbers
@@ -55,15 +74,6 @@ class ClusterConfig:
             raise ConfigError(
                 "clustering.window_hours, time_scale_hours and story_span_hours must be above 0"
             )
-        if (
-            self.time_floor > 1
-            or self.age_floor > 1
-            or self.wire_overlap > 1
-            or self.same_outlet_factor > 1
-            or self.feature_factor > 1
-            or self.corroboration_threshold > 1
-        ):
-            raise ConfigError(
-                "clustering.time_floor, wire_overlap, same_outlet_factor, feature_factor and"
-                " corroboration_threshold must be at most 1"
-            )
+        for name in _AT_MOST_ONE:
+            if getattr(self, name) > 1:
+                raise ConfigError(f"clustering.{name} must be at most 1")

@@ -225,6 +225,12 @@ class Pipeline:
                 merged_into[gone] = assignment.story_id
                 added[assignment.story_id].extend(added.pop(gone, []))
                 log.info("story.merged gone=%s into=%s", gone, assignment.story_id)
+        # Two stories of one event may have grown side by side: merged before either is
+        # published, so the event is posted once.
+        for gone, into in self.clusterer.merge_related(list(added)):
+            merged_into[gone] = into
+            added[into].extend(added.pop(gone, []))
+            log.info("story.merged gone=%s into=%s", gone, into)
 
         def survivor(story_id: str) -> str:
             seen = set()

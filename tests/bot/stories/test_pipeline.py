@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.clock import FixedClock
-from bot.core.domain import Article, Destination
+from bot.core.domain import Article, Destination, Story
+from bot.stories.clustering_config import ClusterConfig
 from bot.stories.pipeline import Pipeline
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
@@ -79,6 +80,50 @@ async def test_restore_clusters_articles_stored_before_a_crash(
     await pipeline.restore()
     (story,) = await sqlite_store.recent_stories(10)
     assert story.outlet_count == 3
+
+
+async def test_two_stored_stories_of_one_event_merge_before_either_is_posted(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # Stored as two stories (as an earlier process decided); the next batch touches one,
+    # and the sweep after it finds the other is the same event: one story, one post.
+    await sqlite_store.add_subscription(CHAT, "*", breaking_only=False, min_outlets=2)
+    retold = (
+        "Valley Courier",
+        "River Tessel floods Marrowby as bridges close",
+        "The River Tessel flooded Marrowby on Saturday after 140 millimetres of rain, and "
+        "police closed the three road bridges into the town centre.",
+    )
+    first, second = await seed_articles(sqlite_store, clock.now(), (FLOOD[0], retold))
+    for story_id, article in (("older", first), ("newer", second)):
+        await sqlite_store.save_story(
+            Story(story_id, article.published, article.published, (article.id,), (article.outlet,))
+        )
+    # One merge check on arrival: the story the article joins, so only the sweep can merge.
+    pipeline = Pipeline(
+        storage=sqlite_store,
+        summarizer=ExtractiveSummarizer(),
+        clock=clock,
+        clustering=ClusterConfig(merge_checks=1),
+    )
+    await pipeline.restore()
+    outlet, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://late.example/feed", outlet)
+    late = await sqlite_store.add_articles(
+        [new_article(feed.id, outlet, title, text, clock.now(), slug="late")]
+    )
+    report = await pipeline.process(late)
+    assert report.stories_summarised == 1
+    (story,) = await sqlite_store.recent_stories(10)
+    assert story.id == "older"
+    assert set(story.article_ids) == {first.id, second.id, late[0].id}
+    gone = await sqlite_store.get_story("newer")  # a merged story's id leads to its survivor
+    assert gone is not None
+    assert gone.id == "older"
+    deliveries = await sqlite_store.claim_deliveries(
+        clock.now() + timedelta(days=1), 10, owner="t", lease_s=60.0
+    )
+    assert [d.story_id for d in deliveries] == ["older"]
 
 
 class PageTexts:

@@ -1,0 +1,77 @@
+"""What says an arriving article reports a story's event, rather than its topic.
+
+Likeness of words is the start (the cosine to the story's centroid); what follows weighs
+it down where experience says "same topic, another event": one shared word carrying it
+all (a country, a team), a second piece of the same outlet, a feature piece.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bot.stories.cluster_state import ActiveDoc, ActiveStory
+from bot.stories.clustering_config import ClusterConfig
+from bot.stories.clustering_features import Vector
+
+
+def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float | None:
+    """The article's cosine to the story, weighed by the rules above; None when it may
+    not join at all. Time is not counted here (see ``bot.stories.timing``)."""
+    vec = item.vec
+    shared, largest = overlap(vec, story.centroid)
+    cos = shared / math.sqrt(story.norm2)
+    if largest > cfg.one_word_share * shared:
+        # "Pakistan" in a cricket ranking and in a fighter-jet deal: one name is a topic.
+        cos *= cfg.one_word_factor
+    if item.outlet in story.outlets:
+        factor = _same_outlet_factor(cfg, item, story)
+        if factor is None:
+            return None
+        cos *= factor
+    if not item.news:
+        # A video, gallery or quiz shares a topic's words without reporting.
+        cos *= cfg.feature_factor
+    return cos
+
+
+def _same_outlet_factor(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float | None:
+    """An outlet rarely files two separate reports of one event; two articles of one
+    outlet are more often two events of one topic (a paper's local pages, a sports desk's
+    day). Its second report must say in its title what the story's titles say, with
+    weight, not just share body words."""
+    in_common = item.title_keys & story.title_keys
+    if sum(item.vec[t] for t in in_common) < cfg.same_outlet_title_weight:
+        return None
+    factor = cfg.same_outlet_factor
+    # On the same day, more so: a desk files many pieces of one topic a day (a country,
+    # a team, a party). Then only titles that share a name or a number and more besides
+    # say it is the same event.
+    last = story.outlet_ts.get(item.outlet, -math.inf)
+    if abs(item.ts - last) < cfg.same_day_hours * 3600.0 and not titles_agree(cfg, in_common):
+        factor *= cfg.same_day_outlet_factor
+    return factor
+
+
+def titles_agree(cfg: ClusterConfig, in_common: set[str] | frozenset[str]) -> bool:
+    """Titles whose shared terms name one event: a name or a number, and more besides
+    (one shared place or party name alone says "topic")."""
+    return (
+        any(t.startswith(("E:", "#")) for t in in_common)
+        and len(in_common) >= cfg.same_day_title_terms
+    )
+
+
+def overlap(vec: Vector, centroid: Vector) -> tuple[float, float]:
+    """The dot product of an article and a story, and the largest part of it that one
+    word makes (its stem and its name together), in one pass over the article."""
+    common = vec.keys() & centroid.keys()  # a few terms: compared in C first
+    total = 0.0
+    largest = 0.0
+    for term in common:
+        part = vec[term] * centroid[term]
+        total += part
+        if term.startswith("E:") and term[2:] in common:
+            # A one-word name ("E:pakistan") and its stem ("pakistan") are one word.
+            part += vec[term[2:]] * centroid[term[2:]]
+        largest = max(largest, part)
+    return total, largest
