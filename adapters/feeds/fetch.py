@@ -9,6 +9,8 @@ time by ``netguard`` unless the feed was configured by the operator with allow_p
 from __future__ import annotations
 
 import asyncio
+import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,29 +74,65 @@ class Page:
 @dataclass
 class _HostSlot:
     semaphore: asyncio.Semaphore
-    next_start: float = 0.0
+    next_start: float = 0.0  # the next free start time, reserved in order
+    last_start: float = -math.inf  # when a request last went out
+    # Start times reserved by ``wait_turn`` for each task's next request to the host.
+    turns: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
 
 
 @dataclass
 class HostLimiter:
-    """At most ``concurrency`` requests per host, started at least ``gap_s`` apart."""
+    """At most ``concurrency`` requests per host, started at least ``gap_s`` apart.
+
+    A caller that holds a scarce resource while it fetches (the watcher's polls in
+    flight) first waits its turn with ``wait_turn``, holding nothing: waiting for a
+    host's gap inside that resource would let sleeping polls fill it.
+    """
 
     concurrency: int
     gap_s: float
     _slots: dict[str, _HostSlot] = field(default_factory=dict)
 
-    async def run(self, host: str, call: Any) -> Any:
+    def _slot(self, host: str) -> _HostSlot:
         slot = self._slots.get(host)
         if slot is None:
             slot = self._slots[host] = _HostSlot(asyncio.Semaphore(max(1, self.concurrency)))
+        return slot
+
+    def _reserve(self, slot: _HostSlot, now: float) -> float:
+        # Reserve a start time before sleeping so waiters queue in order, gap apart.
+        start = max(now, slot.next_start, slot.last_start + self.gap_s)
+        slot.next_start = start + self.gap_s
+        return start
+
+    async def wait_turn(self, host: str) -> None:
+        """Sleep until ``host`` may be asked again; the turn is kept for this task's next
+        request to it (made through ``run``)."""
+        slot = self._slot(host)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        start = self._reserve(slot, loop.time())
+        if task is not None:
+            slot.turns[task] = start
+        delay = start - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def run(self, host: str, call: Any) -> Any:
+        slot = self._slot(host)
         async with slot.semaphore:
             loop = asyncio.get_running_loop()
-            # Reserve a start time before sleeping so waiters queue in order, gap apart.
-            start = max(loop.time(), slot.next_start)
-            slot.next_start = start + self.gap_s
-            delay = start - loop.time()
-            if delay > 0:
+            task = asyncio.current_task()
+            turn = slot.turns.pop(task, None) if task is not None else None
+            start = self._reserve(slot, loop.time()) if turn is None else turn
+            # Keep the gap to the latest request, which another turn may have made while
+            # this one waited for a poll slot or slept.
+            while (delay := max(start, slot.last_start + self.gap_s) - loop.time()) > 0:  # noqa: ASYNC110 - waits for a time, not an event
                 await asyncio.sleep(delay)
+            slot.last_start = loop.time()
+            slot.next_start = max(slot.next_start, slot.last_start + self.gap_s)
             return await call()
 
 
@@ -165,6 +203,15 @@ class HttpFeedFetcher:
             etag=page.headers.get("etag"),
             last_modified=page.headers.get("last-modified"),
         )
+
+    async def wait_turn(self, url: str) -> None:
+        """Wait, holding nothing, until the host of ``url`` may be asked again (the
+        per-host gap); this task's next fetch of that host uses the turn."""
+        try:
+            host = URL(url.strip()).host or ""
+        except ValueError:
+            return  # the fetch refuses such a link in words
+        await self._limiter.wait_turn(host)
 
     async def fetch_page(
         self, url: str, *, allow_private: bool = False, max_bytes: int | None = None

@@ -5,9 +5,11 @@ A hostile feed can make a parser spin or allocate; in a separate process it cann
 the loop, an address-space limit bounds what it can allocate, and a hard deadline kills
 the worker (a thread could not be killed) and starts a fresh pool.
 
-The deadline counts the worker's time only: calls wait for a free worker here, outside
-the pool, so a burst of 5,000 feeds queued behind four workers does not time out while
-waiting, and a call is only ever submitted when a worker can start it.
+The deadline counts the worker's time, not time queued: calls wait here, outside the
+pool, so a burst of 5,000 feeds queued behind four workers does not time out while
+waiting. At most two calls per worker are in the pool (one running, one ready), so a
+call is cut after ``timeout_s`` of its own work at the least and ``2 x timeout_s`` after
+it entered the pool at the most.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def _worker_count(configured: int) -> int:
 
 
 _FIRST, _LATER = 0, 1  # priorities: work a story waits for, then feed parsing
+PER_WORKER = 2  # calls in the pool per worker (see ParsePool.__init__)
 
 
 class WorkerSlots:
@@ -107,8 +110,10 @@ class ParsePool:
     def __init__(self, config: PoolConfig) -> None:
         self._config = config
         self._executor: ProcessPoolExecutor | None = None
-        # One call per worker in the pool at a time; the rest wait here, off the clock.
-        self._free = WorkerSlots(_worker_count(config.workers))
+        # Two calls per worker in the pool at a time: one running, one ready, so a worker
+        # does not idle while a busy event loop hands it the next (handing over takes
+        # several thread switches). The rest wait here, off the clock.
+        self._free = WorkerSlots(_worker_count(config.workers) * PER_WORKER)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -155,7 +160,9 @@ class ParsePool:
             executor = self._pool()
             future = loop.run_in_executor(executor, fn, *args)
             try:
-                return await asyncio.wait_for(future, self._config.timeout_s)
+                # A call may wait in its worker behind one other, itself cut at its own
+                # deadline: each call gets ``timeout_s`` of the worker's time at least.
+                return await asyncio.wait_for(future, self._config.timeout_s * PER_WORKER)
             except TimeoutError:
                 self._kill(executor)
                 raise

@@ -65,6 +65,12 @@ class FeedFetcher(Protocol):
         """
         ...
 
+    async def wait_turn(self, url: str) -> None:
+        """Wait until the host of ``url`` may be asked again (politeness between requests
+        to one host), holding nothing; this task's next ``fetch`` of it uses the turn.
+        The watcher waits here before it takes one of its polls in flight."""
+        ...
+
     async def close(self) -> None:
         """Release connections. Called once at shutdown."""
         ...

@@ -227,6 +227,9 @@ class Watcher:
     async def _host_worker(self, queue: list[list[Feed]], report: PollReport) -> None:
         while queue:
             same_url = queue.pop()
+            # A host's politeness gap is waited out before taking a poll slot: slots
+            # held by sleeping polls would bound the whole pass by the gap.
+            await self._fetcher.wait_turn(same_url[0].url)
             async with self._slots:
                 try:
                     await self._poll(same_url, report)

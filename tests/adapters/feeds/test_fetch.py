@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
+from adapters.feeds.fetch import FetchConfig, HostLimiter, HttpFeedFetcher
 from bot.core.domain import FetchRequest
 from bot.core.errors import FetchError
 from bot.feeds.schedule import RetryLaterError
@@ -149,3 +150,38 @@ async def test_per_host_concurrency_and_gap(server: FeedServer) -> None:
     assert server.max_active <= 2
     # Six starts at least 50 ms apart cannot all begin within 0.25 s.
     assert time.monotonic() - started >= 0.25
+
+
+async def test_a_turn_waited_for_is_the_requests_own_not_a_second_gap() -> None:
+    limiter = HostLimiter(concurrency=2, gap_s=0.2)
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+
+    async def call() -> None:
+        starts.append(loop.time())
+
+    await limiter.run("a.example", call)
+    await limiter.wait_turn("a.example")  # the gap is waited here, holding nothing
+    waited = loop.time()
+    await limiter.run("a.example", call)
+    assert starts[1] - starts[0] >= 0.2
+    assert starts[1] - waited < 0.2  # the turn was used, not a new one reserved
+    assert not limiter._slots["a.example"].turns
+
+
+async def test_turns_of_one_host_stay_a_gap_apart_whoever_asks_first() -> None:
+    limiter = HostLimiter(concurrency=2, gap_s=0.1)
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+
+    async def call() -> None:
+        starts.append(loop.time())
+
+    async def poll() -> None:
+        await limiter.wait_turn("b.example")
+        await asyncio.sleep(0.05)  # waiting for a poll slot
+        await limiter.run("b.example", call)
+
+    await asyncio.gather(poll(), poll(), limiter.run("b.example", call))
+    starts.sort()
+    assert all(later - earlier >= 0.1 - 1e-3 for earlier, later in itertools.pairwise(starts))

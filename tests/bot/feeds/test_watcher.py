@@ -107,12 +107,16 @@ class ScriptedFetcher:
         self.requests: list[FetchRequest] = []
         self.delay: dict[str, float] = {}
         self.finished: list[str] = []
+        self.events: list[str] = []
+        self.turns: dict[str, int] = {}
+        self.turn_gap: dict[str, float] = {}
 
     def script(self, url: str, *answers: Answer) -> None:
         self.answers[url] = list(answers)
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         self.requests.append(request)
+        self.events.append(f"fetch {request.url}")
         await asyncio.sleep(self.delay.get(request.url.split("/")[2], 0))
         queue = self.answers[request.url]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
@@ -120,6 +124,15 @@ class ScriptedFetcher:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+    async def wait_turn(self, url: str) -> None:
+        """Like a host's politeness gap: a host's second turn comes ``turn_gap`` later."""
+        host = url.split("/")[2]
+        self.events.append(f"turn {url}")
+        waited = self.turns.get(host, 0)
+        self.turns[host] = waited + 1
+        if waited:
+            await asyncio.sleep(self.turn_gap.get(host, 0.0))
 
     async def close(self) -> None:
         return None
@@ -352,3 +365,22 @@ async def test_a_crowded_host_does_not_hold_up_other_hosts(
     assert fetcher.finished.index(quiet.url) < 5
     hosts = Counter(url.split("/")[2] for url in fetcher.finished)
     assert hosts["crowded.example"] == 60
+
+
+async def test_a_hosts_gap_is_waited_out_before_a_poll_slot_is_taken(
+    parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
+) -> None:
+    # One poll in flight. The slow host's second turn comes late; meanwhile the slot is
+    # free, so the other host is polled, not kept waiting behind a sleeping poll.
+    store, fetcher, _, _ = parts
+    fetcher.turn_gap["slow.example"] = 0.2
+    urls = ["https://slow.example/1", "https://slow.example/2", "https://fast.example/1"]
+    for url in urls:
+        feed = await store.upsert_feed(url, url)
+        fetcher.script(feed.url, not_modified(feed.url))
+    report = await make(parts, concurrency=1, per_host_concurrency=1).poll_due()
+    assert report.not_modified == 3
+    for url in urls:
+        assert fetcher.events.index(f"turn {url}") < fetcher.events.index(f"fetch {url}")
+    slow_second = next(u for u in fetcher.finished if "slow" in u and u != fetcher.finished[0])
+    assert fetcher.finished.index("https://fast.example/1") < fetcher.finished.index(slow_second)
