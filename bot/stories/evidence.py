@@ -8,6 +8,7 @@ all (a country, a team), a second piece of the same outlet, a feature piece.
 from __future__ import annotations
 
 import math
+from collections.abc import Set as AbstractSet
 
 from bot.stories.cluster_state import ActiveDoc, ActiveStory
 from bot.stories.clustering_config import ClusterConfig
@@ -18,9 +19,13 @@ def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float |
     """The article's cosine to the story, weighed by the rules above; None when it may
     not join at all. Time is not counted here (see ``bot.stories.timing``)."""
     vec = item.vec
-    shared, largest = overlap(vec, story.centroid)
+    common = vec.keys() & story.centroid.keys()
+    shared = sum([vec[t] * story.centroid[t] for t in common])
     cos = shared / math.sqrt(story.norm2)
-    if largest > cfg.one_word_share * shared:
+    # The rules below only lower a score: below every threshold they cannot matter.
+    if cos < min(cfg.join_threshold, cfg.merge_threshold * cfg.merge_gate):
+        return cos
+    if largest_word(vec, story.centroid, common) > cfg.one_word_share * shared:
         # "Pakistan" in a cricket ranking and in a fighter-jet deal: one name is a topic.
         cos *= cfg.one_word_factor
     if item.outlet in story.outlets:
@@ -61,17 +66,14 @@ def titles_agree(cfg: ClusterConfig, in_common: set[str] | frozenset[str]) -> bo
     )
 
 
-def overlap(vec: Vector, centroid: Vector) -> tuple[float, float]:
-    """The dot product of an article and a story, and the largest part of it that one
-    word makes (its stem and its name together), in one pass over the article."""
-    common = vec.keys() & centroid.keys()  # a few terms: compared in C first
-    total = 0.0
+def largest_word(vec: Vector, centroid: Vector, common: AbstractSet[str]) -> float:
+    """The largest part of an article's dot product with a story that one word makes
+    (its stem and its name together); ``common`` are the terms they share."""
     largest = 0.0
     for term in common:
         part = vec[term] * centroid[term]
-        total += part
         if term.startswith("E:") and term[2:] in common:
             # A one-word name ("E:pakistan") and its stem ("pakistan") are one word.
             part += vec[term[2:]] * centroid[term[2:]]
         largest = max(largest, part)
-    return total, largest
+    return largest
