@@ -22,6 +22,7 @@ from bot.text.headwords import (
     FALLBACKS,
     FUNCTION_WORDS,
     HEAD_NOUNS,
+    JUDGING,
     NAME_JOINERS,
     TIME_WORDS,
     TITLES,
@@ -260,6 +261,8 @@ def _problems(heading: str, names: set[str], runs: Sequence[str]) -> list[str]:
         problems.append("ends with a verb, adverb or adjective")
     if _bad_start(lows[0]):
         problems.append("starts with a verb form or adverb")
+    if len(tokens) > 1 and (lows[0] in JUDGING or lows[-1] in JUDGING):
+        problems.append("a judging adjective names nothing")
     if len(tokens) == 1 and lows[0] not in TOPICAL_NOUNS:
         problems.append("lone word that is neither a name nor a topical noun")
     return problems

@@ -93,6 +93,17 @@ TITLES = frozenset(
     )
 )
 BAD_STARTS = frozenset(wordlist("little much less least extra enough"))
+# Adjectives that judge size, degree or worth rather than say what kind of thing it is:
+# "Large ransom", "Great length", "Necessary part" name nothing ("Monetary policy",
+# "Heavy rain" and "Foreign aid" do).
+JUDGING = frozenset(
+    wordlist(
+        "large larger largest big bigger biggest small smaller smallest great greater "
+        "greatest huge tiny vast good better best bad worse worst long longer longest cold "
+        "colder coldest hot hotter warm necessary unnecessary apologetic important certain "
+        "real true sure whole entire full nice fine strange odd perfect ideal incomplete"
+    )
+)
 # Nouns that may head a phrase even though a list above, or a suffix, says otherwise.
 HEAD_NOUNS = frozenset(
     wordlist(

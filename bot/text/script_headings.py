@@ -39,6 +39,25 @@ def _describes(piece: str) -> bool:
     return bool(_CJK_COUNT.search(piece)) or any(c in _CJK_CLAUSE for c in piece[1:])
 
 
+def _counted(piece: str, texts: Sequence[str]) -> bool:
+    """Whether the piece is cut through a count: "名警察" and "枪击两" of "枪击两名警察"."""
+    n = len(piece)
+    return any(
+        _CJK_COUNT.fullmatch(t[max(0, i - 1) : i + 1])
+        or _CJK_COUNT.fullmatch(t[i + n - 1 : i + n + 1])
+        for t in texts
+        for i in _at(t, piece)
+    )
+
+
+def _at(text: str, piece: str) -> list[int]:
+    found, start = [], text.find(piece)
+    while start >= 0:
+        found.append(start)
+        start = text.find(piece, start + 1)
+    return found
+
+
 _CJK_NOT_LAST = frozenset("的了在是和与及或说后中对将被把从向于为也都就而但并之着过到给让由以称等")
 
 
@@ -142,7 +161,10 @@ def derive_script_heading(
         if unspaced and not _stands_alone(piece, inside, counts):
             continue
         if unspaced and (
-            piece[0] in _CJK_NOT_FIRST or piece[-1] in _CJK_NOT_LAST or _describes(piece)
+            piece[0] in _CJK_NOT_FIRST
+            or piece[-1] in _CJK_NOT_LAST
+            or _describes(piece)
+            or _counted(piece, texts)
         ):
             continue
         outside = sum(1 for found in others if piece in found)

@@ -114,6 +114,14 @@ def test_known_bad_fragments_never_come_out(text: str, bad: str) -> None:
         "Section 1",
         "",
         "The long and winding road to nowhere",
+        # The filler: an adjective that judges names nothing.
+        "Cold balls",
+        "Great length",
+        "Apologetic head",
+        "Necessary part",
+        "Largest iteration",
+        "Definition incomplete",
+        "Large ransom",
     ],
 )
 def test_the_checker_rejects_fragments_without_context(bad: str) -> None:
@@ -227,3 +235,12 @@ def test_a_places_adjective_alone_is_no_heading_but_its_name_is() -> None:
     assert "a place's adjective, not a name" in heading_problems("Philippine", texts)
     assert "a place's adjective, not a name" in heading_problems("French", texts)
     assert heading_problems("Philippines", texts) == []
+
+
+@pytest.mark.parametrize("good", ["Heavy rain", "Monetary policy", "Foreign aid"])
+def test_an_adjective_that_says_what_kind_may_open_a_heading(good: str) -> None:
+    assert is_good_heading(good)
+
+
+def test_a_name_that_begins_with_a_judging_word_is_still_a_name() -> None:
+    assert is_good_heading("Great Britain", ["Ministers in Great Britain met on Monday."])
