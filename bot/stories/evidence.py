@@ -17,7 +17,10 @@ from bot.stories.clustering_features import Vector
 
 def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float | None:
     """The article's cosine to the story, weighed by the rules above; None when it may
-    not join at all. Time is not counted here (see ``bot.stories.timing``)."""
+    not join at all. A likeness below every threshold is returned as it is, unweighed:
+    it joins nothing and asks for no merge either way. Time is not counted here (see
+    ``bot.stories.timing``). The dot product is ``bot.text.vectors.dot``'s, computed here
+    because the shared terms are needed again for the one-word rule."""
     vec = item.vec
     common = vec.keys() & story.centroid.keys()
     shared = sum([vec[t] * story.centroid[t] for t in common])

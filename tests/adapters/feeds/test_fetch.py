@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -152,14 +152,21 @@ async def test_per_host_concurrency_and_gap(server: FeedServer) -> None:
     assert time.monotonic() - started >= 0.25
 
 
-async def test_a_turn_waited_for_is_the_requests_own_not_a_second_gap() -> None:
-    limiter = HostLimiter(concurrency=2, gap_s=0.2)
+def start_recorder() -> tuple[list[float], Callable[[], Awaitable[None]]]:
+    """A request that records when it started (loop time), and the list it records in."""
     loop = asyncio.get_running_loop()
     starts: list[float] = []
 
     async def call() -> None:
         starts.append(loop.time())
 
+    return starts, call
+
+
+async def test_a_turn_waited_for_is_the_requests_own_not_a_second_gap() -> None:
+    limiter = HostLimiter(concurrency=2, gap_s=0.2)
+    loop = asyncio.get_running_loop()
+    starts, call = start_recorder()
     await limiter.run("a.example", call)
     await limiter.wait_turn("a.example")  # the gap is waited here, holding nothing
     waited = loop.time()
@@ -171,11 +178,7 @@ async def test_a_turn_waited_for_is_the_requests_own_not_a_second_gap() -> None:
 
 async def test_turns_of_one_host_stay_a_gap_apart_whoever_asks_first() -> None:
     limiter = HostLimiter(concurrency=2, gap_s=0.1)
-    loop = asyncio.get_running_loop()
-    starts: list[float] = []
-
-    async def call() -> None:
-        starts.append(loop.time())
+    starts, call = start_recorder()
 
     async def poll() -> None:
         await limiter.wait_turn("b.example")

@@ -20,6 +20,15 @@ def pipeline_for(store: SqlStorage, clock: FixedClock) -> Pipeline:
     return Pipeline(storage=store, summarizer=ExtractiveSummarizer(), clock=clock)
 
 
+async def store_third_report(store: SqlStorage, clock: FixedClock, slug: str) -> list[Article]:
+    """FLOOD's third report, from its own feed, stored now (after the first two)."""
+    outlet, title, text = FLOOD[2]
+    feed = await store.upsert_feed(f"https://{slug}.example/feed", outlet)
+    return await store.add_articles(
+        [new_article(feed.id, outlet, title, text, clock.now(), slug=slug)]
+    )
+
+
 async def test_a_multi_outlet_story_is_summarised_and_queued_for_matching_chats(
     sqlite_store: SqlStorage, clock: FixedClock
 ) -> None:
@@ -60,11 +69,7 @@ async def test_state_survives_a_restart(sqlite_store: SqlStorage, clock: FixedCl
     (story,) = await sqlite_store.recent_stories(10)
     restarted = pipeline_for(sqlite_store, clock)
     assert await restarted.restore() == 2
-    outlet, title, text = FLOOD[2]
-    feed = await sqlite_store.upsert_feed("https://late.example/feed", outlet)
-    late = await sqlite_store.add_articles(
-        [new_article(feed.id, outlet, title, text, clock.now(), slug="late")]
-    )
+    late = await store_third_report(sqlite_store, clock, "late")
     report = await restarted.process(late)
     assert report.changed == [story.id]
     grown = await sqlite_store.get_story(story.id)
@@ -107,11 +112,7 @@ async def test_two_stored_stories_of_one_event_merge_before_either_is_posted(
         clustering=ClusterConfig(merge_checks=1),
     )
     await pipeline.restore()
-    outlet, title, text = FLOOD[2]
-    feed = await sqlite_store.upsert_feed("https://late.example/feed", outlet)
-    late = await sqlite_store.add_articles(
-        [new_article(feed.id, outlet, title, text, clock.now(), slug="late")]
-    )
+    late = await store_third_report(sqlite_store, clock, "late")
     report = await pipeline.process(late)
     assert report.stories_summarised == 1
     (story,) = await sqlite_store.recent_stories(10)
@@ -184,11 +185,7 @@ async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(
     await pipeline.process(first)
     (row,) = await sqlite_store.claim_deliveries(clock.now(), 10, owner="t", lease_s=60)
     await sqlite_store.mark_delivered(row.id, "m1", version=1)
-    outlet, title, text = FLOOD[2]
-    feed = await sqlite_store.upsert_feed("https://third.example/feed", outlet)
-    late = await sqlite_store.add_articles(
-        [new_article(feed.id, outlet, title, text, clock.now(), slug="third")]
-    )
+    late = await store_third_report(sqlite_store, clock, "third")
     report = await pipeline.process(late)
     assert report.updates_enqueued == 1
     summary = await sqlite_store.get_summary(row.story_id)
