@@ -275,8 +275,13 @@ class Pipeline:
         outlets = tuple(dict.fromkeys(names.get(key, key) for key in keys))
         reports = [(key, first_seen[key].published) for key in keys if key in first_seen]
         if existing:
-            # Outlets that left the clusterer's window still count for this story.
-            outlets = tuple(dict.fromkeys((*existing.outlets, *outlets)))
+            # Outlets that left the clusterer's window still count for this story. A name
+            # stored earlier may be a publisher's old name (one feed's, before its other
+            # feeds reported): it stands for that publisher, shown by its name today.
+            key_of = {a.outlet: a.publisher_key for a in articles}
+            key_of.update({name: key for key, name in names.items()})
+            earlier = (names.get(key_of.get(name, ""), name) for name in existing.outlets)
+            outlets = tuple(dict.fromkeys((*earlier, *outlets)))
         breaking_at = existing.breaking_at if existing else None
         if breaking_at is None:
             breaking_at = breaking_since(reports, self.breaking)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.clock import FixedClock
@@ -9,6 +10,7 @@ from bot.core.domain import Article, Destination, Story
 from bot.stories.clustering_config import ClusterConfig
 from bot.stories.pipeline import Pipeline
 from bot.summaries.extractive import ExtractiveSummarizer
+from bot.text.urls import publisher_of
 from storage import SqlStorage
 from tests.factories import FLOOD, new_article, seed_articles
 
@@ -125,6 +127,34 @@ async def test_two_stored_stories_of_one_event_merge_before_either_is_posted(
         clock.now() + timedelta(days=1), 10, owner="t", lease_s=60.0
     )
     assert [d.story_id for d in deliveries] == ["older"]
+
+
+async def test_a_publisher_seen_under_a_second_feed_name_still_counts_once(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # The story first sees the Guardian through its sport feed; a later report comes from
+    # its world feed. One publisher, one outlet, shown by the name its feeds share.
+    async def store(feed_name: str, report: tuple[str, str, str], url: str) -> list[Article]:
+        feed = await sqlite_store.upsert_feed(f"{url}/feed", feed_name)
+        _, title, text = report
+        made = new_article(feed.id, feed_name, title, text, clock.now(), slug="x")
+        link = f"{url}/{title[:12]}"
+        return await sqlite_store.add_articles(
+            [replace(made, url=link, publisher=publisher_of(link))]
+        )
+
+    pipeline = pipeline_for(sqlite_store, clock)
+    first = await store("Sport | The Guardian", FLOOD[0], "https://www.theguardian.com/sport")
+    first += await store("Valley Courier", FLOOD[1], "https://valleycourier.example")
+    await pipeline.process(first)
+    (story,) = await sqlite_store.recent_stories(10)
+    assert story.outlets == ("Sport | The Guardian", "Valley Courier")
+    late = await store("World news | The Guardian", FLOOD[2], "https://www.theguardian.com/world")
+    await pipeline.process(late)
+    grown = await sqlite_store.get_story(story.id)
+    assert grown is not None
+    assert set(grown.article_ids) == {a.id for a in (*first, *late)}
+    assert grown.outlets == ("The Guardian", "Valley Courier")
 
 
 class PageTexts:
