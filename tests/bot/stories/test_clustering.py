@@ -365,7 +365,10 @@ def test_one_outlets_same_day_pieces_sharing_only_a_place_are_two_stories() -> N
     cancer = (
         "Al Jazeera",
         "The cancer cluster of Piketon, Ohio",
-        body.replace("black bears are returning to", "cancer cases are rising near"),
+        # Rewritten, not copied: too few runs of five words in common for any sample of
+        # them to make a wire copy (with the shorter replacement only, 1 hash seed in 60 did).
+        "Ohio wildlife officials said Tuesday that cancer cases are rising near the forests "
+        "of southern Ohio, where farmland had pushed hunters out.",
     )
     more_bears = ("Al Jazeera", "Ohio black bears return in greater numbers", body)
     clusterer = make_clusterer(ClusterConfig(join_threshold=0.2))
