@@ -25,7 +25,7 @@ from bot.summaries.timeline import dated_events
 from bot.summaries.translation import sources_language
 from bot.text.headings import derive_heading
 from bot.text.sentences import article_sentences, clean_title
-from bot.text.terms import content_words, stem, words
+from bot.text.terms import content_words, entities, numbers, stem, words
 from bot.text.vectors import Vector, centroid, cosine, idf_weights, tfidf
 
 # How far into the leading report a lede may start (see ``lede_of_lead``).
@@ -254,9 +254,21 @@ def lede_of_lead(
     lede = [first]
     follow = [c for c in own if c.source == first.source and c.position == first.position + 1]
     limit = max(1, min(config.lede_sentences, 3))
-    if follow and len(lede) < limit and len(words(first.text)) < 25 and len(cands) > 3:
+    short = len(words(first.text)) < 25 and len(cands) > 3
+    if follow and len(lede) < limit and short and _tells_more(follow[0], promised):
         lede.append(follow[0])
     return lede
+
+
+def _tells_more(sentence: _Candidate, promised: set[str]) -> bool:
+    """Whether a sentence may extend the lede: it names someone or something, counts, or
+    says what the headline says. "Learning lessons is a necessary part of growing."
+    after a review's first line is mood, not news."""
+    text = sentence.text
+    if numbers(text) or promised & {stem(w) for w in sentence.tokens}:
+        return True
+    # A name within it: the first word's capital may only start the sentence.
+    return bool(entities(text[:1].lower() + text[1:]))
 
 
 def pick_lede(chosen: list[_Candidate], config: SummaryConfig) -> list[_Candidate]:

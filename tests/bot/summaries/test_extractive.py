@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.core.domain import Article, Story, Summary
 from bot.summaries.extractive import (
     ExtractiveSummarizer,
@@ -343,3 +345,45 @@ async def test_a_report_whose_first_sentence_says_the_headline_keeps_it() -> Non
     summary = await ExtractiveSummarizer().summarize(make_story(BRIDGE), BRIDGE)
     lead = next(a for a in BRIDGE if clean_title(a.title, a.outlet) == summary.headline)
     assert summary.lede[0].text == article_sentences(lead.text)[0]
+
+
+def _review(second: str) -> list[Article]:
+    review = make_article(
+        1,
+        "Mashable",
+        "OnePlus 3 is practically the perfect Android smartphone",
+        "OnePlus has been fighting an uphill battle as the company has grown. "
+        f"{second} "
+        "The phone costs $399 and matches phones that cost twice as much. "
+        "Its battery lasted a full day in our tests.",
+    )
+    other = make_article(
+        2,
+        "Wired",
+        "Review: OnePlus 3",
+        "The OnePlus 3 is a fast Android phone with a metal body and a $399 price.",
+        minutes=60,
+    )
+    return [review, other]
+
+
+async def test_a_sentence_of_mood_does_not_extend_the_lede() -> None:
+    articles = _review("Learning lessons is a necessary part of growing.")
+    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
+    assert [s.text for s in summary.lede] == [
+        "OnePlus has been fighting an uphill battle as the company has grown."
+    ]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "Its founder Carl Pei said the company had learned from its mistakes.",  # a name
+        "It sold 1.5 million phones last year.",  # a number
+        "Every smartphone maker competes with it.",  # the headline's word
+    ],
+)
+async def test_a_sentence_that_tells_more_extends_a_short_lede(second: str) -> None:
+    articles = _review(second)
+    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
+    assert [s.text for s in summary.lede][1:] == [second]
