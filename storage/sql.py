@@ -53,6 +53,23 @@ def _article_params(a: NewArticle) -> dict[str, object]:
     }
 
 
+def _stored(article_id: int, a: NewArticle) -> Article:
+    return Article(
+        id=article_id,
+        feed_id=a.feed_id,
+        outlet=a.outlet,
+        url=a.url,
+        guid=a.guid,
+        title=a.title,
+        text=a.text,
+        published=a.published,
+        fetched_at=a.fetched_at,
+        content_hash=a.content_hash,
+        language=a.language,
+        publisher=a.publisher,
+    )
+
+
 async def _stored_keys(
     s: AsyncSession, articles: Sequence[NewArticle]
 ) -> tuple[set[str], set[tuple[int, str | None]]]:
@@ -163,13 +180,15 @@ class SqlStorage(
             by_url = sorted((a for kept in fresh for a in kept), key=lambda a: a.url)
             if by_url:
                 # Many parameter sets to one compiled statement: SQLAlchemy sends them as
-                # multi-row VALUES batches ("insertmanyvalues"), RETURNING included.
+                # multi-row VALUES batches ("insertmanyvalues"), RETURNING included. Only
+                # the ids come back: the rest is what was sent (not every text again).
                 inserted = await s.execute(
-                    self.insert(table).on_conflict_do_nothing().returning(table),
+                    self.insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.url),
                     [_article_params(a) for a in by_url],
                 )
+                sent = {a.url: a for a in by_url}
                 for row in inserted:
-                    stored[row.url] = article_value(row)
+                    stored[row.url] = _stored(row.id, sent[row.url])
             if stored:
                 await notify_in(s, "articles")
             return [[stored[a.url] for a in kept if a.url in stored] for kept in fresh]
