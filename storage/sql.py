@@ -8,6 +8,7 @@ rest have modules of their own. Every method returns ``bot.core.domain`` values,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -53,21 +54,12 @@ def _article_params(a: NewArticle) -> dict[str, object]:
     }
 
 
+_NEW_ARTICLE_FIELDS = tuple(f.name for f in fields(NewArticle))
+
+
 def _stored(article_id: int, a: NewArticle) -> Article:
-    return Article(
-        id=article_id,
-        feed_id=a.feed_id,
-        outlet=a.outlet,
-        url=a.url,
-        guid=a.guid,
-        title=a.title,
-        text=a.text,
-        published=a.published,
-        fetched_at=a.fetched_at,
-        content_hash=a.content_hash,
-        language=a.language,
-        publisher=a.publisher,
-    )
+    """The article as stored: what was sent, and its id."""
+    return Article(id=article_id, **{name: getattr(a, name) for name in _NEW_ARTICLE_FIELDS})
 
 
 async def _stored_keys(

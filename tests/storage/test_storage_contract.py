@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -103,6 +103,22 @@ async def test_add_articles_stores_a_large_batch_in_the_given_order(store: SqlSt
     assert [a.title for a in stored] == [a.title for a in batch]
     assert len({a.id for a in stored}) == len(batch)
     assert await store.add_articles(batch[::-1]) == []
+
+
+async def test_stored_articles_are_what_a_read_gives_back(store: SqlStorage) -> None:
+    # add_articles builds its result from what it sent (only ids come back): every field
+    # must equal the stored row, a guid, a language, a publisher and an hour offset too.
+    feed = await store.upsert_feed("https://a.example/rss", "A")
+    article = replace(
+        new_article(feed.id, "A", "Título", "Texto del artículo.", NOW, slug="uno"),
+        guid="g-uno",
+        language="es",
+        publisher="a.example",
+        published=NOW.astimezone(timezone(timedelta(hours=-5))),
+    )
+    stored = await store.add_articles([article])
+    assert stored == await store.get_articles([stored[0].id])
+    assert stored[0].story_id is None
 
 
 async def test_two_workers_storing_one_feed_at_once_store_each_article_once(

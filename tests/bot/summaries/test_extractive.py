@@ -314,48 +314,10 @@ def test_clean_title_drops_outlet_suffix_and_markup() -> None:
     assert clean_title("<i>Storm</i> hits: what we know") == "Storm hits: what we know"
 
 
-async def test_a_features_opening_line_does_not_lead_the_post() -> None:
-    # A review opens on a mood, not on its subject; the lede is the first sentence that
-    # says what the headline says, and it comes from the same (leading) report.
+def _review(body: str) -> list[Article]:
+    """A Mashable review with ``body`` (the leading report) and a short Wired one."""
     review = make_article(
-        1,
-        "Mashable",
-        "OnePlus 3 is practically the perfect Android smartphone",
-        "It's always way more fun to root for the underdogs. "
-        "The little guys with fewer resources are easy to like. "
-        "They fight the hardest to keep the lights on, year after year. "
-        "The OnePlus 3 costs $399 and matches phones that cost twice as much. "
-        "Its battery lasted a full day in our tests.",
-    )
-    other = make_article(
-        2,
-        "Wired",
-        "Review: OnePlus 3",
-        "The OnePlus 3 is a fast Android phone with a metal body and a $399 price.",
-        minutes=60,
-    )
-    articles = [review, other]
-    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
-    assert summary.headline == review.title
-    assert summary.lede[0].text.startswith("The OnePlus 3 costs $399")
-    assert 1 in summary.lede[0].cites
-
-
-async def test_a_report_whose_first_sentence_says_the_headline_keeps_it() -> None:
-    summary = await ExtractiveSummarizer().summarize(make_story(BRIDGE), BRIDGE)
-    lead = next(a for a in BRIDGE if clean_title(a.title, a.outlet) == summary.headline)
-    assert summary.lede[0].text == article_sentences(lead.text)[0]
-
-
-def _review(second: str) -> list[Article]:
-    review = make_article(
-        1,
-        "Mashable",
-        "OnePlus 3 is practically the perfect Android smartphone",
-        "OnePlus has been fighting an uphill battle as the company has grown. "
-        f"{second} "
-        "The phone costs $399 and matches phones that cost twice as much. "
-        "Its battery lasted a full day in our tests.",
+        1, "Mashable", "OnePlus 3 is practically the perfect Android smartphone", body
     )
     other = make_article(
         2,
@@ -367,8 +329,39 @@ def _review(second: str) -> list[Article]:
     return [review, other]
 
 
+async def test_a_features_opening_line_does_not_lead_the_post() -> None:
+    # A review opens on a mood, not on its subject; the lede is the first sentence that
+    # says what the headline says, and it comes from the same (leading) report.
+    articles = _review(
+        "It's always way more fun to root for the underdogs. "
+        "The little guys with fewer resources are easy to like. "
+        "They fight the hardest to keep the lights on, year after year. "
+        "The OnePlus 3 costs $399 and matches phones that cost twice as much. "
+        "Its battery lasted a full day in our tests."
+    )
+    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
+    assert summary.headline == articles[0].title
+    assert summary.lede[0].text.startswith("The OnePlus 3 costs $399")
+    assert 1 in summary.lede[0].cites
+
+
+async def test_a_report_whose_first_sentence_says_the_headline_keeps_it() -> None:
+    summary = await ExtractiveSummarizer().summarize(make_story(BRIDGE), BRIDGE)
+    lead = next(a for a in BRIDGE if clean_title(a.title, a.outlet) == summary.headline)
+    assert summary.lede[0].text == article_sentences(lead.text)[0]
+
+
+def _with_second(second: str) -> list[Article]:
+    return _review(
+        "OnePlus has been fighting an uphill battle as the company has grown. "
+        f"{second} "
+        "The phone costs $399 and matches phones that cost twice as much. "
+        "Its battery lasted a full day in our tests."
+    )
+
+
 async def test_a_sentence_of_mood_does_not_extend_the_lede() -> None:
-    articles = _review("Learning lessons is a necessary part of growing.")
+    articles = _with_second("Learning lessons is a necessary part of growing.")
     summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
     assert [s.text for s in summary.lede] == [
         "OnePlus has been fighting an uphill battle as the company has grown."
@@ -384,6 +377,6 @@ async def test_a_sentence_of_mood_does_not_extend_the_lede() -> None:
     ],
 )
 async def test_a_sentence_that_tells_more_extends_a_short_lede(second: str) -> None:
-    articles = _review(second)
+    articles = _with_second(second)
     summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
     assert [s.text for s in summary.lede][1:] == [second]
