@@ -142,11 +142,11 @@ class ParsePool:
         except RecursionError as err:
             raise FeedParseError("the feed nests too deeply to parse") from err
 
-    async def run_off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in a worker, for work other than parsing (``bot.core.ports.Offload``):
-        a hang or crash becomes OffloadError."""
+    async def run_off_loop(self, fn: Callable[..., Any], *args: Any, urgent: bool = True) -> Any:
+        """``fn(*args)`` in a worker, for work other than parsing (``bot.core.ports.Offload``),
+        before queued feed parses when ``urgent``: a hang or crash becomes OffloadError."""
         try:
-            return await self.run_raw(fn, *args, urgent=True)
+            return await self.run_raw(fn, *args, urgent=urgent)
         except TimeoutError as err:
             raise OffloadError(f"the worker took longer than {self._config.timeout_s:g} s") from err
         except WorkerCrashError as err:

@@ -40,9 +40,10 @@ T = TypeVar("T")
 class Offload(Protocol):
     """Worker processes for CPU-heavy, picklable work, so it does not hold the event loop."""
 
-    async def run_off_loop(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker. Raises OffloadError when the worker ran out of time
-        or died; whatever ``fn`` itself raised otherwise."""
+    async def run_off_loop(self, fn: Callable[..., T], *args: Any, urgent: bool = True) -> T:
+        """``fn(*args)`` in a worker: before other queued work when ``urgent`` (someone
+        waits for it), else in turn with it. Raises OffloadError when the worker ran out
+        of time or died; whatever ``fn`` itself raised otherwise."""
         ...
 
 
@@ -87,8 +88,13 @@ class FeedParser(Protocol):
 class Summarizer(Protocol):
     """Writes a grounded summary of one story. Extractive in the core, LLM in adapters."""
 
-    async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
-        """Called by the pipeline once per story version. Raises ``SummaryError``."""
+    async def summarize(
+        self, story: Story, articles: Sequence[Article], *, for_post: bool = True
+    ) -> Summary:
+        """Called by the pipeline once per story version. ``for_post`` False: no post
+        will show this version (its reports predate their feeds, as a first poll's old
+        items do), so it may wait behind other work and need not cost a model's tokens.
+        Raises ``SummaryError``."""
         ...
 
     async def answer(

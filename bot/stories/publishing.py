@@ -313,14 +313,19 @@ class Publisher:
         )
         if current is not None and current.story_version == story.version:
             return story, articles
+        for_post = True
         if feeds is not None:
-            await feeds.cover(articles)  # with the batch's other stories, before the slots
-        async with slots or contextlib.nullcontext():
+            # With the batch's other stories, before the slots.
+            for_post = self._is_news(articles, await feeds.cover(articles))
+        # A summary no post waits for (a first poll's old items) takes no slot: it waits
+        # its turn behind other work and must not hold back the batch's news.
+        async with slots if slots is not None and for_post else contextlib.nullcontext():
             if stop is not None and stop.is_set():
                 return None
-            articles = await self._complete_texts(articles, feeds)
+            if for_post:  # nor does it fetch thousands of article pages for nobody
+                articles = await self._complete_texts(articles, feeds)
             try:
-                summary = await self.summarizer.summarize(story, articles)
+                summary = await self.summarizer.summarize(story, articles, for_post=for_post)
             except SummaryError as err:
                 log.warning("story.summary_failed story=%s reason=%r", story.id, str(err))
                 return None

@@ -292,14 +292,17 @@ class ExtractiveSummarizer:
         self.config = config or SummaryConfig()
         self.offload = offload
 
-    async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+    async def summarize(
+        self, story: Story, articles: Sequence[Article], *, for_post: bool = True
+    ) -> Summary:
         """In a worker when one is given (a summary is milliseconds of CPU, and a busy
         batch has hundreds), else here; a worker that dies or hangs costs one summary's
-        time here, not the summary."""
+        time here, not the summary. A summary no post waits for takes its turn behind
+        the feed parses queued before it (a first start's backlog must not slow polling)."""
         if self.offload is not None:
             try:
                 return await self.offload.run_off_loop(
-                    summarize_in_worker, self.config, story, list(articles)
+                    summarize_in_worker, self.config, story, list(articles), urgent=for_post
                 )
             except OffloadError as err:
                 log.warning("summary.offload_failed story=%s reason=%r", story.id, str(err))

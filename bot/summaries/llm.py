@@ -161,7 +161,14 @@ class LLMSummarizer:
 
     # ------------------------------------------------------------ summaries
 
-    async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+    async def summarize(
+        self, story: Story, articles: Sequence[Article], *, for_post: bool = True
+    ) -> Summary:
+        if not for_post:
+            # A first poll's old items are thousands of stories nobody is posted: the
+            # day's token budget is kept for what is, and these read the sources' words.
+            self.stats.fallbacks["not_posted"] += 1
+            return await self._fallback.summarize(story, articles, for_post=False)
         key = summary_cache_key(articles, prompt_version=PROMPT_VERSION, model=self._model.name)
         cached = self._cache.get(key)
         if cached is not None:

@@ -112,7 +112,9 @@ class Inventor:
 
     stats = None
 
-    async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+    async def summarize(
+        self, story: Story, articles: Sequence[Article], *, for_post: bool = True
+    ) -> Summary:
         return Summary(
             story.id,
             "Made up",
@@ -158,7 +160,9 @@ def test_render_shows_citations_and_sources() -> None:
 
 async def test_unsupported_kept_counts_what_the_judge_says_was_injected(tmp_path: Path) -> None:
     class Copier(Inventor):
-        async def summarize(self, story: Story, articles: Sequence[Article]) -> Summary:
+        async def summarize(
+            self, story: Story, articles: Sequence[Article], *, for_post: bool = True
+        ) -> Summary:
             text = "A volcano erupted near the village of Ketta on Tuesday."
             return Summary(story.id, "Volcano", (Sentence(text, (1,)),), (), ())
 

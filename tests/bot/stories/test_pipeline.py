@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.clock import FixedClock
-from bot.core.domain import Article, Destination, Story
+from bot.core.domain import Article, Destination, Story, Summary
 from bot.stories.clustering_config import ClusterConfig
 from bot.stories.pipeline import Pipeline
 from bot.summaries.extractive import ExtractiveSummarizer
@@ -203,6 +204,43 @@ async def test_existing_items_of_a_new_feed_are_stored_but_not_posted(
     report = await pipeline_for(sqlite_store, clock).process(articles)
     assert report.stories_summarised == 1, "the story exists for /latest"
     assert report.deliveries_enqueued == 0, "but old items are not posted as news"
+
+
+class Recording(ExtractiveSummarizer):
+    """The extractive summariser, remembering whether each summary was for a post."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.for_post: list[bool] = []
+
+    async def summarize(
+        self, story: Story, articles: Sequence[Article], *, for_post: bool = True
+    ) -> Summary:
+        self.for_post.append(for_post)
+        return await super().summarize(story, articles, for_post=for_post)
+
+
+async def test_a_backlog_story_is_summarised_in_turn_without_page_fetches(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # A first poll's old items: summarised (for /latest and /search), but nobody waits
+    # for the summary, so it takes no slot, asks no model and fetches no article page.
+    # Feeds are added at the wall clock's now, an hour behind ``clock``: these predate them.
+    articles = await seed_articles(sqlite_store, clock.now() - timedelta(hours=2), FLOOD[:2])
+    pages, summarizer = PageTexts({}), Recording()
+    pipeline = Pipeline(
+        storage=sqlite_store, summarizer=summarizer, clock=clock, article_text=pages,
+        summary_concurrency=1,
+    )  # fmt: skip
+    report = await pipeline.process(articles)
+    assert report.stories_summarised == 1
+    assert summarizer.for_post == [False]
+    assert pages.asked == []
+    # A third outlet's report, published after its feed was added, makes it news.
+    fresh = await store_third_report(sqlite_store, clock, "fresh")
+    await pipeline.process(fresh)
+    assert summarizer.for_post == [False, True]
+    assert fresh[0].url in {url for url, _ in pages.asked}
 
 
 async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(

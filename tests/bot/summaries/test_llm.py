@@ -282,6 +282,18 @@ async def test_missing_headline_and_headings_are_filled_in() -> None:
     assert len(shown) == written - 1  # all but the one that became the lede
 
 
+async def test_a_summary_for_no_post_spends_no_tokens() -> None:
+    # A first poll's backlog is thousands of stories nobody is posted: the budget is
+    # kept for posts, and those stories read the sources' own sentences.
+    model = FakeChatModel(default=good_json())
+    llm = summarizer(model)
+    summary = await llm.summarize(STORY, ARTICLES, for_post=False)
+    assert summary == ExtractiveSummarizer().summarize_now(STORY, ARTICLES)
+    assert model.requests == []
+    assert llm.stats.fallbacks == {"not_posted": 1}
+    assert (await llm.summarize(STORY, ARTICLES)).written_by == "llm:fake-model"
+
+
 async def test_daily_budget_refuses_calls_until_the_next_day() -> None:
     model = FakeChatModel(default=good_json())
     clock = FakeClock()

@@ -3,9 +3,10 @@ summary as in-process, and a worker that hangs or dies costs nothing but time.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -35,7 +36,7 @@ class BrokenWorkers:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def run_off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run_off_loop(self, fn: Callable[..., T], *args: Any, urgent: bool = True) -> T:
         self.calls += 1
         raise OffloadError("the worker ran out of memory or crashed")
 
@@ -60,3 +61,27 @@ async def test_work_that_hangs_in_a_worker_is_an_offload_error_and_the_pool_reco
         assert await pool.run_off_loop(abs, -5) == 5
     finally:
         await pool.close()
+
+
+async def test_work_nobody_waits_for_takes_its_turn_behind_queued_parses() -> None:
+    # One worker, its two places taken; then a parse, a backlog summary and a summary a
+    # post waits for queue up. The last goes first; the backlog one waits its turn.
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=60))
+    done: list[str] = []
+
+    async def call(name: str, work: Awaitable[int]) -> None:
+        await work
+        done.append(name)
+
+    try:
+        busy = [asyncio.create_task(pool.run_raw(time.sleep, 0.5)) for _ in range(2)]
+        await asyncio.sleep(0.1)
+        waiting = [
+            asyncio.create_task(call("parse", pool.run_raw(abs, -1))),
+            asyncio.create_task(call("backlog", pool.run_off_loop(abs, -2, urgent=False))),
+            asyncio.create_task(call("post", pool.run_off_loop(abs, -3))),
+        ]
+        await asyncio.gather(*busy, *waiting)
+    finally:
+        await pool.close()
+    assert done == ["post", "parse", "backlog"]

@@ -103,9 +103,11 @@ class CountingSummarizer(ExtractiveSummarizer):
         super().__init__()
         self.given: list[int] = []
 
-    async def summarize(self, story: Story, articles: list[Article]) -> Summary:  # type: ignore[override]
+    async def summarize(  # type: ignore[override]
+        self, story: Story, articles: list[Article], *, for_post: bool = True
+    ) -> Summary:
         self.given.append(len(articles))
-        return await super().summarize(story, articles)
+        return await super().summarize(story, articles, for_post=for_post)
 
 
 async def test_a_story_of_600_articles_is_summarised_from_twelve(
