@@ -207,6 +207,12 @@ class Pipeline:
                 on_batch(done)
             if len(articles) < batch:
                 break
+        if stop is None or not stop.is_set():
+            # The backlog is processed: old stories left behind are summarised once now.
+            done = await self.publisher.publish_deferred(stop=stop)
+            total.absorb(done)
+            if on_batch is not None and done.stories_changed:
+                on_batch(done)
         return total
 
     async def cluster(self, articles: Sequence[Article]) -> list[Story]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,8 @@ from bot.core.errors import SummaryError
 from bot.core.locales import DEFAULT_LANGUAGE, choose_language
 from bot.core.ports import ArticleTextSource, Clock, Summarizer
 from bot.core.reading import translation_language
-from bot.stories.matching import feed_scopes, match_subscriptions
+from bot.stories.feed_book import FeedBook
+from bot.stories.matching import match_subscriptions
 from bot.stories.ports import PipelineStore
 from bot.summaries.selection import pool_ids, select_articles
 from bot.summaries.translation import sources_language
@@ -62,6 +64,16 @@ class CycleReport:
                 setattr(self, name, mine + getattr(other, name))
 
 
+class Deferred(enum.Enum):
+    """What ``Publisher.summarise`` returns for a summary left for later."""
+
+    DEFERRED = "deferred"
+
+
+DEFERRED = Deferred.DEFERRED
+DEFERRED_SLICE = 500  # deferred stories summarised at once
+
+
 def _allows_private(feed: Feed | None) -> bool:
     # An operator's feed on a private host serves its article pages from there too.
     return feed is not None and feed.allow_private
@@ -77,39 +89,6 @@ def what_changed(previous: Summary, summary: Summary) -> Sentence | None:
         if fresh.intersection(sentence.cites):
             return sentence
     return None
-
-
-class FeedBook:
-    """The feeds a batch's stories cite, read when first needed and once per batch: a
-    deployment's thousands of feeds are not read for every batch. The stories of a batch
-    start together, so the feeds they ask for at once are read in one go."""
-
-    __slots__ = ("_pending", "_storage", "_wanted", "feeds", "scopes")
-
-    def __init__(self, storage: PipelineStore) -> None:
-        self._storage = storage
-        self.feeds: dict[int, Feed] = {}
-        self.scopes: dict[int, frozenset[str]] = {}
-        self._wanted: set[int] = set()
-        self._pending: asyncio.Future[None] | None = None
-
-    async def cover(self, articles: Sequence[Article]) -> Mapping[int, Feed]:
-        """Read the feeds of ``articles`` not read yet; returns every feed read so far."""
-        missing = {a.feed_id for a in articles} - self.feeds.keys()
-        if missing:
-            self._wanted |= missing
-            if self._pending is None:
-                self._pending = asyncio.ensure_future(self._read_soon())
-            # Shielded: one story's cancellation must not cancel the others' read.
-            await asyncio.shield(self._pending)
-        return self.feeds
-
-    async def _read_soon(self) -> None:
-        await asyncio.sleep(0)  # the batch's other stories add what they need meanwhile
-        wanted, self._wanted, self._pending = self._wanted, set(), None
-        found = await self._storage.get_feeds(wanted)
-        self.feeds.update(found)
-        self.scopes.update(feed_scopes(found.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +127,8 @@ class Publisher:
         # Summaries translated for the languages of the chats they go to (LLM only).
         self.translator = translator
         self.default_language = default_language
+        # Stories no post will show whose new version waits for ``publish_deferred``.
+        self._deferred: dict[str, None] = {}
 
     async def publish_unsummarised(
         self, limit: int = 500, *, stop: asyncio.Event | None = None
@@ -157,15 +138,45 @@ class Publisher:
         report = CycleReport()
         stories = await self.storage.unsummarised_stories(self.stories.min_outlets_to_post, limit)
         if stories:
-            await self.publish(stories, report, stop=stop)
+            await self.publish(stories, report, stop=stop, defer_old=False)
             log.info("pipeline.resumed stories=%d", len(stories))
         return report
 
+    async def publish_deferred(self, *, stop: asyncio.Event | None = None) -> CycleReport:
+        """Summarise the stories whose summary ``publish`` deferred (see ``summarise``),
+        the ones still behind their current version."""
+        report = CycleReport()
+        ids, self._deferred = list(self._deferred), {}
+        # In slices, as batches are: a first start defers thousands, each with articles.
+        for start in range(0, len(ids), DEFERRED_SLICE):
+            if stop is not None and stop.is_set():
+                break  # left for a restart's ``publish_unsummarised``
+            found = await asyncio.gather(
+                *(self.storage.get_story(i) for i in ids[start : start + DEFERRED_SLICE])
+            )
+            stories = {s.id: s for s in found if s is not None}  # merges followed
+            summaries = await asyncio.gather(*(self.storage.get_summary(i) for i in stories))
+            behind = [
+                story
+                for story, summary in zip(stories.values(), summaries, strict=True)
+                if summary is None or summary.story_version != story.version
+            ]
+            await self.publish(behind, report, stop=stop, defer_old=False)
+            report.stories_changed += len(behind)
+        return report
+
     async def publish(
-        self, changed: Sequence[Story], report: CycleReport, *, stop: asyncio.Event | None = None
+        self,
+        changed: Sequence[Story],
+        report: CycleReport,
+        *,
+        stop: asyncio.Event | None = None,
+        defer_old: bool = True,
     ) -> None:
         """Summarise, match and enqueue the changed stories, ``summary_concurrency`` at a
-        time. A stop leaves the stories not started for ``publish_unsummarised``."""
+        time. A stop leaves the stories not started for ``publish_unsummarised``. With
+        ``defer_old``, a summarised story no post will show waits for ``publish_deferred``
+        to be summarised again."""
         due = [s for s in changed if s.outlet_count >= self.stories.min_outlets_to_post]
         if not due:
             return
@@ -177,7 +188,9 @@ class Publisher:
         async def publish(story: Story) -> None:
             if stop is not None and stop.is_set():
                 return
-            await self._publish_one(story, audience, report, slots=slots, stop=stop)
+            await self._publish_one(
+                story, audience, report, slots=slots, stop=stop, defer_old=defer_old
+            )
 
         # Every story starts at once: the reads before its summary and the writes after it
         # share transactions with the other stories' (``run_together``); ``slots`` bounds
@@ -192,8 +205,13 @@ class Publisher:
         *,
         slots: asyncio.Semaphore | None = None,
         stop: asyncio.Event | None = None,
+        defer_old: bool = False,
     ) -> None:
-        summarised = await self.summarise(story, feeds=audience.feeds, slots=slots, stop=stop)
+        summarised = await self.summarise(
+            story, feeds=audience.feeds, slots=slots, stop=stop, defer_old=defer_old
+        )
+        if summarised is DEFERRED:
+            return
         if summarised is None:
             if stop is not None and stop.is_set():
                 return  # left for ``publish_unsummarised``
@@ -301,13 +319,16 @@ class Publisher:
         feeds: FeedBook | None = None,
         slots: asyncio.Semaphore | None = None,
         stop: asyncio.Event | None = None,
-    ) -> tuple[Story, list[Article]] | None:
+        defer_old: bool = False,
+    ) -> tuple[Story, list[Article]] | Deferred | None:
         """Summarise the story version unless that version already has a summary.
         ``feeds`` (the batch's) saves lookups when the caller has read them; ``slots``
         bounds the summaries written at once (the reads before and writes after are not
         held by it); a ``stop`` set while waiting for a slot leaves the story unsummarised
         (None). The summary reads at most ``summary_articles`` of the story's articles
-        (``bot.summaries.selection``); those are what is returned."""
+        (``bot.summaries.selection``); those are what is returned. With ``defer_old``, a
+        story no post will show that has a summary already is left for
+        ``publish_deferred`` (``DEFERRED``)."""
         articles, current = await asyncio.gather(
             self.story_articles(story), self.storage.get_summary(story.id)
         )
@@ -317,6 +338,11 @@ class Publisher:
         if feeds is not None:
             # With the batch's other stories, before the slots.
             for_post = self._is_news(articles, await feeds.cover(articles))
+        if not for_post and defer_old and current is not None:
+            # A first start's old stories grow batch after batch: summarised once the
+            # backlog is processed, not at every batch, since nobody waits for them.
+            self._deferred[story.id] = None
+            return DEFERRED
         # A summary no post waits for (a first poll's old items) takes no slot: it waits
         # its turn behind other work and must not hold back the batch's news.
         async with slots if slots is not None and for_post else contextlib.nullcontext():

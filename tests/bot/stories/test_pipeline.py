@@ -243,6 +243,37 @@ async def test_a_backlog_story_is_summarised_in_turn_without_page_fetches(
     assert fresh[0].url in {url for url, _ in pages.asked}
 
 
+async def test_a_backlog_storys_new_version_is_summarised_once_the_backlog_is_processed(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # Old items arrive batch after batch on a first start; their stories are summarised
+    # again once the backlog is processed, not at every batch.
+    old = clock.now() - timedelta(hours=2)  # before the feeds were added (see above)
+    summarizer = Recording()
+    pipeline = Pipeline(storage=sqlite_store, summarizer=summarizer, clock=clock)
+    await pipeline.process(await seed_articles(sqlite_store, old, FLOOD[:2]))
+    outlet, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://third.example/feed", outlet)
+    third = await sqlite_store.add_articles(
+        [new_article(feed.id, outlet, title, text, old, slug="third")]
+    )
+    report = await pipeline.process(third)
+    (story,) = await sqlite_store.recent_stories(10)
+    assert story.version == 2
+    assert summarizer.for_post == [False], "the new version waits"
+    assert report.summary_failures == 0
+    summary = await sqlite_store.get_summary(story.id)
+    assert summary is not None
+    assert summary.story_version == 1
+    await pipeline.process_stored()  # nothing left to cluster: the backlog is processed
+    assert summarizer.for_post == [False, False]
+    summary = await sqlite_store.get_summary(story.id)
+    assert summary is not None
+    assert summary.story_version == 2
+    await pipeline.process_stored()
+    assert len(summarizer.for_post) == 2, "summarised once"
+
+
 async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(
     sqlite_store: SqlStorage, clock: FixedClock
 ) -> None:

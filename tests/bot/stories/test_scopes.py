@@ -10,9 +10,9 @@ from typing import cast
 
 from bot.core.clock import FixedClock
 from bot.core.domain import Article, Destination, Feed
+from bot.stories.feed_book import FeedBook
 from bot.stories.pipeline import Pipeline
 from bot.stories.ports import PipelineStore
-from bot.stories.publishing import FeedBook
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage
 from tests.factories import FLOOD, new_article
