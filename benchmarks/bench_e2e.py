@@ -17,13 +17,14 @@ Figures (one JSON line each):
   start): time until every feed is polled; processing of the 100,000 articles runs
   beside it and is counted, not waited for. As on a real first start, the items were
   published before their feeds were added (ten minutes apart), so their stories are
-  not posted and their summaries wait their turn behind the parses.
+  not posted and their summaries queue in turn with the parses.
 - ``rss_mib``: peak resident memory of this process plus its parse workers at the end of
   the first cycle (5,000 feeds, 100,000 stored articles). It leaves out the farm process
   and measures the bench's process, not a ``newsbot run`` started from the CLI.
-- ``sigterm_s_under_load``: right after the first cycle, while the 100,000 fresh
-  articles are being processed, the stop event that the SIGTERM handler sets is set and
-  the time until the runner returns is measured (in-process: no signal, no process exit).
+- ``sigterm_s_under_load``: right after the first cycle, while its 100,000 articles are
+  being processed (old items, as on a first start: their summaries queue in turn with
+  the parses), the stop event that the SIGTERM handler sets is set and the time until
+  the runner returns is measured (in-process: no signal, no process exit).
 - ``post_p99_s_dead_hosts``: 20 live feeds on 10 hosts report a new event every 3 s
   while 50 feeds of a host that accepts connections and never answers (the default 30 s
   timeout) are polled in the same process; from a story's newest article being stored

@@ -194,7 +194,7 @@ class StoryStorage(SqlBase):
                 select(StoryRow)
                 .where(StoryRow.merged_into.is_(None), StoryRow.outlet_count >= min_outlets)
                 .where(~summarised)
-                .order_by(StoryRow.updated_at, StoryRow.id)
+                .order_by(StoryRow.updated_at.desc(), StoryRow.id)
                 .limit(limit)
             )
             return await self._stories(s, list((await s.execute(query)).scalars()))

@@ -211,8 +211,8 @@ class Pipeline:
             # The backlog is processed: old stories left behind are summarised once now.
             done = await self.publisher.publish_deferred(stop=stop)
             total.absorb(done)
-            if on_batch is not None and done.stories_changed:
-                on_batch(done)
+            if on_batch is not None and (done.deliveries_enqueued or done.updates_enqueued):
+                on_batch(done)  # a story that became news meanwhile: delivery goes now
         return total
 
     async def cluster(self, articles: Sequence[Article]) -> list[Story]:

@@ -76,7 +76,8 @@ class PipelineStore(Protocol):
         """Called by ``Publisher.publish_unsummarised`` after a restore. Returns up to
         ``limit`` live stories with at least ``min_outlets`` outlets whose current version
         has no summary yet (left so by a process that died between clustering and
-        summarising), least recently updated first."""
+        summarising), most recently updated first: news before a first start's old items,
+        which may be thousands."""
         ...
 
     async def get_summary(self, story_id: str) -> Summary | None:

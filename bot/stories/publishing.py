@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -144,16 +145,13 @@ class Publisher:
 
     async def publish_deferred(self, *, stop: asyncio.Event | None = None) -> CycleReport:
         """Summarise the stories whose summary ``publish`` deferred (see ``summarise``),
-        the ones still behind their current version."""
+        the ones still behind their current version, in slices as batches are (a first
+        start defers thousands). A story leaves the list once its slice is done, so an
+        error or a stop leaves the rest for the next time the backlog is processed."""
         report = CycleReport()
-        ids, self._deferred = list(self._deferred), {}
-        # In slices, as batches are: a first start defers thousands, each with articles.
-        for start in range(0, len(ids), DEFERRED_SLICE):
-            if stop is not None and stop.is_set():
-                break  # left for a restart's ``publish_unsummarised``
-            found = await asyncio.gather(
-                *(self.storage.get_story(i) for i in ids[start : start + DEFERRED_SLICE])
-            )
+        while self._deferred and (stop is None or not stop.is_set()):
+            ids = list(itertools.islice(self._deferred, DEFERRED_SLICE))
+            found = await asyncio.gather(*(self.storage.get_story(i) for i in ids))
             stories = {s.id: s for s in found if s is not None}  # merges followed
             summaries = await asyncio.gather(*(self.storage.get_summary(i) for i in stories))
             behind = [
@@ -162,7 +160,8 @@ class Publisher:
                 if summary is None or summary.story_version != story.version
             ]
             await self.publish(behind, report, stop=stop, defer_old=False)
-            report.stories_changed += len(behind)
+            for story_id in ids:
+                self._deferred.pop(story_id, None)
         return report
 
     async def publish(

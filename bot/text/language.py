@@ -41,6 +41,7 @@ def _script_of_char(ch: str) -> str:
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _letters(text: str) -> int:
@@ -48,18 +49,24 @@ def _letters(text: str) -> int:
 
 
 def _script_counts(text: str) -> dict[str, int]:
-    """Letters of ``text`` by script. ASCII letters are Latin and are counted in one pass
-    in C; only the other characters are looked up one by one (every article's language
-    is detected in the parse workers, where this was a tenth of a feed's parse)."""
+    """Letters of ``text`` by script, in order of each script's first letter (a tie goes
+    to the script seen first). ASCII letters are Latin and are counted in one pass in C;
+    only the other characters are looked up one by one (every article's language is
+    detected in the parse workers, where this was a tenth of a feed's parse)."""
     counts: dict[str, int] = {}
-    latin = _letters(_NON_ASCII.sub("", text))
-    if latin:
-        counts["LATIN"] = latin
-    for ch in "".join(_NON_ASCII.findall(text)):
-        if ch.isalpha():
-            script = _script_of_char(ch)
-            counts[script] = counts.get(script, 0) + 1
-    return counts
+    first: dict[str, int] = {}
+    ascii_letter = _ASCII_LETTER.search(text)
+    if ascii_letter is not None:
+        counts["LATIN"] = _letters(_NON_ASCII.sub("", text))
+        first["LATIN"] = ascii_letter.start()
+    for run in _NON_ASCII.finditer(text):
+        for offset, ch in enumerate(run.group()):
+            if ch.isalpha():
+                script = _script_of_char(ch)
+                counts[script] = counts.get(script, 0) + 1
+                at = run.start() + offset
+                first[script] = min(first.get(script, at), at)
+    return dict(sorted(counts.items(), key=lambda kv: first[kv[0]]))
 
 
 def dominant_script(text: str) -> str:

@@ -4,6 +4,7 @@ queue of stored articles, resumable summaries and LISTEN/NOTIFY wake-ups."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from bot.stories.pipeline import Pipeline
 from bot.summaries.extractive import ExtractiveSummarizer
 from storage import SqlStorage, open_storage
 from storage.notify import WorkListener, connect_kwargs
-from tests.factories import seed_articles
+from tests.factories import seed_articles, seed_story
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -80,6 +81,18 @@ async def test_a_new_leader_summarises_what_the_dead_one_only_clustered(
     assert summary is not None
     assert summary.story_version == story.version
     assert await store.unsummarised_stories(2, 10) == []
+
+
+async def test_unsummarised_stories_come_newest_first(store: SqlStorage, clock: FixedClock) -> None:
+    # After a crash on a first start, thousands of old stories may lack a summary; the
+    # new leader's one page of them must hold the news, which is the most recent.
+    stories = []
+    for age_h, story_id in ((48, "old1"), (1, "news"), (24, "old2")):
+        story, _ = await seed_story(store, clock.now() - timedelta(hours=age_h), story_id)
+        stories.append(replace(story, version=2))
+    for story in stories:
+        await store.save_story(story)  # version 2 has no summary yet
+    assert [s.id for s in await store.unsummarised_stories(2, 2)] == ["news", "old2"]
 
 
 async def test_new_articles_wake_a_listener_on_postgresql(database_url: str) -> None:

@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from bot.core.clock import FixedClock
 from bot.core.domain import Article, Destination, Story, Summary
+from bot.core.errors import StorageError
 from bot.stories.clustering_config import ClusterConfig
 from bot.stories.pipeline import Pipeline
 from bot.summaries.extractive import ExtractiveSummarizer
@@ -272,6 +275,33 @@ async def test_a_backlog_storys_new_version_is_summarised_once_the_backlog_is_pr
     assert summary.story_version == 2
     await pipeline.process_stored()
     assert len(summarizer.for_post) == 2, "summarised once"
+
+
+async def test_a_deferred_summary_survives_a_storage_error(
+    sqlite_store: SqlStorage, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = clock.now() - timedelta(hours=2)  # before the feeds were added
+    summarizer = Recording()
+    pipeline = Pipeline(storage=sqlite_store, summarizer=summarizer, clock=clock)
+    await pipeline.process(await seed_articles(sqlite_store, old, FLOOD[:2]))
+    outlet, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://third.example/feed", outlet)
+    await pipeline.process(
+        await sqlite_store.add_articles(
+            [new_article(feed.id, outlet, title, text, old, slug="third")]
+        )
+    )
+    assert summarizer.for_post == [False]
+
+    async def broken(story_id: str) -> Story | None:
+        raise StorageError("database error: OperationalError: disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_store, "get_story", broken)
+        with pytest.raises(StorageError):
+            await pipeline.process_stored()
+    await pipeline.process_stored()  # the next catch-up: still deferred, summarised now
+    assert summarizer.for_post == [False, False]
 
 
 async def test_a_story_that_gains_an_outlet_queues_an_edit_with_what_changed(

@@ -38,6 +38,10 @@ def test_too_little_text_has_no_language() -> None:
         ("Путин и Си встретились in Moscow", "CYRILLIC"),
         ("BBC 中文网报道称习近平会见", "CJK"),
         ("2026 — 123 !!", "OTHER"),
+        ("Путин Putin", "CYRILLIC"),  # a tie goes to the script seen first
+        ("Putin Путин", "LATIN"),
+        ("日本 ab", "CJK"),
+        ("Σύριζα Syriza", "GREEK"),
     ],
 )
 def test_the_dominant_script_counts_letters_whatever_their_encoding(text: str, script: str) -> None:
