@@ -160,6 +160,8 @@ class Publisher:
                 if summary is None or summary.story_version != story.version
             ]
             await self.publish(behind, report, stop=stop, defer_old=False)
+            if stop is not None and stop.is_set():
+                break  # the slice may be unfinished: it stays deferred
             for story_id in ids:
                 self._deferred.pop(story_id, None)
         return report
