@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -38,28 +39,17 @@ _INSERT_CHUNK = 500
 _LOOKUP_CHUNK = 2000
 
 
-def _article_params(a: NewArticle) -> dict[str, object]:
-    return {
-        "feed_id": a.feed_id,
-        "outlet": a.outlet,
-        "url": a.url,
-        "guid": a.guid,
-        "title": a.title,
-        "text": a.text,
-        "published": a.published,
-        "fetched_at": a.fetched_at,
-        "content_hash": a.content_hash,
-        "language": a.language,
-        "publisher": a.publisher,
-    }
-
-
+# A new article's fields are the articles table's columns, less its id and story.
 _NEW_ARTICLE_FIELDS = tuple(f.name for f in fields(NewArticle))
+
+
+def _article_params(a: NewArticle) -> dict[str, Any]:
+    return {name: getattr(a, name) for name in _NEW_ARTICLE_FIELDS}
 
 
 def _stored(article_id: int, a: NewArticle) -> Article:
     """The article as stored: what was sent, and its id."""
-    return Article(id=article_id, **{name: getattr(a, name) for name in _NEW_ARTICLE_FIELDS})
+    return Article(id=article_id, **_article_params(a))
 
 
 async def _stored_keys(

@@ -244,11 +244,7 @@ def lede_of_lead(
         return []
     promised = {stem(w) for w in content_words(title)}
     first = next(
-        (
-            c
-            for c in own[:LEDE_REACH]
-            if c.source == lead and promised & {stem(w) for w in c.tokens}
-        ),
+        (c for c in own[:LEDE_REACH] if c.source == lead and _says(c, promised)),
         own[0],
     )
     lede = [first]
@@ -260,12 +256,17 @@ def lede_of_lead(
     return lede
 
 
+def _says(sentence: _Candidate, promised: set[str]) -> bool:
+    """Whether a sentence shares a word (stem) with the headline's ``promised`` stems."""
+    return bool(promised & {stem(w) for w in sentence.tokens})
+
+
 def _tells_more(sentence: _Candidate, promised: set[str]) -> bool:
     """Whether a sentence may extend the lede: it names someone or something, counts, or
     says what the headline says. "Learning lessons is a necessary part of growing."
     after a review's first line is mood, not news."""
     text = sentence.text
-    if numbers(text) or promised & {stem(w) for w in sentence.tokens}:
+    if numbers(text) or _says(sentence, promised):
         return True
     # A name within it: the first word's capital may only start the sentence.
     return bool(entities(text[:1].lower() + text[1:]))
