@@ -78,3 +78,4 @@ class ActiveStory:
     corroboration: Corroboration = field(default_factory=Corroboration)
     sweep_query: tuple[str, ...] = ()  # its heaviest terms, as last found by a merge sweep
     swept_size: int = 0  # ... when it had this many articles
+    reports: int = 0  # members that are news, not videos, galleries or other features

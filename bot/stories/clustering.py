@@ -40,6 +40,7 @@ from bot.stories.clustering_features import (
 from bot.stories.corroboration import confirming
 from bot.stories.evidence import likeness, titles_agree
 from bot.stories.kinds import is_news
+from bot.stories.outlets import without_masthead
 from bot.stories.timing import age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
 
@@ -161,8 +162,9 @@ class StoryClusterer:
 
     def _prepare(self, doc: ClusterDoc, ts: float) -> ActiveDoc:
         cfg = self._cfg
+        title = without_masthead(doc.title, doc.outlet)
         counts, title_terms = count_terms(
-            doc.title,
+            title,
             doc.text,
             title_weight=cfg.title_weight,
             body_words=cfg.body_words,
@@ -180,14 +182,14 @@ class StoryClusterer:
             number_weight=cfg.number_weight,
             max_terms=cfg.max_terms,
         )
-        prints = WireIndex.fingerprint(doc.title, doc.text)
+        prints = WireIndex.fingerprint(title, doc.text)
         copy_of = self._wire.find_copy(prints)
         if copy_of is not None:
             root = self._docs[copy_of].wire_of
             copy_of = copy_of if root is None else root
         self._wire.add(doc.article_id, prints)
         keys = tuple(top_terms(vec, cfg.index_terms))
-        news = is_news(doc.title, doc.url)
+        news = is_news(title, doc.url)
         title_keys = title_terms & vec.keys()
         return ActiveDoc(
             doc.article_id, doc.outlet, ts, vec, keys, "", copy_of, doc.language, news, title_keys
@@ -249,6 +251,7 @@ class StoryClusterer:
         for t, w in item.vec.items():
             centroid[t] = centroid.get(t, 0.0) + w
         story.members.append(item.article_id)
+        story.reports += item.news
         if item.wire_of is None:
             story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
             if item.news:
@@ -361,6 +364,7 @@ class StoryClusterer:
         for art in gone.members:
             self._docs[art].story = keep.id
         keep.members.extend(gone.members)
+        keep.reports += gone.reports
         for outlet, n in gone.outlets.items():
             keep.outlets[outlet] = keep.outlets.get(outlet, 0) + n
         keep.members.sort(key=lambda a: (self._docs[a].ts, a))

@@ -14,6 +14,7 @@ _AT_MOST_ONE = (
     "same_outlet_factor",
     "same_day_outlet_factor",
     "feature_factor",
+    "title_miss_factor",
     "corroboration_threshold",
     "merge_gate",
     "one_word_factor",
@@ -50,6 +51,10 @@ class ClusterConfig:
     same_day_hours: float = 36.0
     same_day_title_terms: int = 3  # ... unless titles share a name or number and this many terms
     feature_factor: float = 0.7  # score multiplier for videos, galleries, quizzes, lists
+    # Score multiplier when the titles of a story of titled_story_size articles or more
+    # share no term with the arriving article's title.
+    title_miss_factor: float = 0.7
+    titled_story_size: int = 3
     wire_overlap: float = 0.8  # shared 5-gram share that makes a wire copy
     # An outlet counts toward a story's outlets once one of its reports is this alike
     # (cosine) to a report of another outlet: a topic's pieces are alike only on average.

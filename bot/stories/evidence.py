@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from bot.stories.cluster_state import ActiveDoc, ActiveStory
 from bot.stories.clustering_config import ClusterConfig
 from bot.stories.clustering_features import Vector
+from bot.text.language import is_cjk_char
 
 
 def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float | None:
@@ -39,6 +40,14 @@ def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float |
     if not item.news:
         # A video, gallery or quiz shares a topic's words without reporting.
         cos *= cfg.feature_factor
+    if not story.reports:
+        # ... and a story of such pieces alone has no event for it to be about yet.
+        cos *= cfg.feature_factor
+    if len(story.members) >= cfg.titled_story_size and not item.title_keys & story.title_keys:
+        # A story of several reports has named its event in their titles; an article
+        # whose title shares none of their words is at most about its topic, however
+        # much of the story's wide vocabulary its body shares.
+        cos *= cfg.title_miss_factor
     return cos
 
 
@@ -72,11 +81,52 @@ def titles_agree(cfg: ClusterConfig, in_common: set[str] | frozenset[str]) -> bo
 def largest_word(vec: Vector, centroid: Vector, common: AbstractSet[str]) -> float:
     """The largest part of an article's dot product with a story that one word makes
     (its stem and its name together); ``common`` are the terms they share."""
-    largest = 0.0
+    parts: dict[str, float] = {}
     for term in common:
         part = vec[term] * centroid[term]
         if term.startswith("E:") and term[2:] in common:
             # A one-word name ("E:pakistan") and its stem ("pakistan") are one word.
             part += vec[term[2:]] * centroid[term[2:]]
-        largest = max(largest, part)
+        parts[term] = part
+    largest = max(parts.values(), default=0.0)
+    for word in _chinese_words(common):
+        largest = max(largest, sum(parts[pair] for pair in word))
     return largest
+
+
+# A run of more character pairs than this is a phrase, not one word: Chinese words are
+# mostly of two to four characters.
+_WORD_PAIRS = 3
+
+
+def _chinese_words(common: AbstractSet[str]) -> list[list[str]]:
+    """Shared character pairs that overlap into one short word: "阿里巴巴" (Alibaba) is
+    three pairs, "阿里", "里巴", "巴巴", that always come together, so the one-word rule
+    must see them as one word, as it sees a name and its stem."""
+    pairs = [t for t in common if len(t) == 2 and is_cjk_char(t[0]) and is_cjk_char(t[1])]
+    if len(pairs) < 2:
+        return []
+    starting: dict[str, list[str]] = {}
+    ending: dict[str, list[str]] = {}
+    for pair in pairs:
+        starting.setdefault(pair[0], []).append(pair)
+        ending.setdefault(pair[1], []).append(pair)
+    seen: set[str] = set()
+    words: list[list[str]] = []
+    for pair in pairs:
+        if pair in seen:
+            continue
+        # The pairs linked to this one either way: a run of overlapping pairs.
+        run: list[str] = []
+        todo = [pair]
+        while todo:
+            p = todo.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            run.append(p)
+            todo.extend(starting.get(p[1], ()))
+            todo.extend(ending.get(p[0], ()))
+        if 1 < len(run) <= _WORD_PAIRS:
+            words.append(run)
+    return words

@@ -28,7 +28,7 @@ _TITLE_KINDS = (
     (
         "video",
         re.compile(
-            r"[-\u2013\u2014|:]\s*video(?: explainer| report)?\s*$|^video\s*[:|]"
+            r"[-\u2013\u2014|:]\s*video(?: explainer| report)?\s*$|^\(?video\)?\s*[:|)]"
             r"|^(?:\u89c6\u9891|\u8996\u983b)\s*[:\uff1a]",  # Chinese "video:"
             _I,
         ),
@@ -36,7 +36,8 @@ _TITLE_KINDS = (
     (
         "gallery",
         re.compile(
-            r"[-\u2013\u2014|:]\s*in pictures\s*$|^in pictures\s*[:|]|\bphotos?\s*[:|]|\bgallery\b",
+            r"[-\u2013\u2014|:]\s*in pictures\s*$|^in pictures\s*[:|]|\bphotos?\s*[:|]|\bgallery\b"
+            r"|\b(?:picture|photo|image)s? of the (?:day|week)\b",
             _I,
         ),
     ),
@@ -55,7 +56,8 @@ _TITLE_KINDS = (
         "explainer",
         re.compile(
             r"\b(?:explained|explainer|everything you need to know|what you need to know"
-            r"|family tree|fan theor(?:y|ies)|in \d{1,2} (?:charts|graphs|maps|gifs|tweets))\b"
+            r"|family tree|fan theor(?:y|ies)|in \d{1,2} (?:charts|graphs|maps|gifs|tweets)"
+            r"|here['\u2019]s (?:what|why|how)|what we know(?: so far)?)\b"
             # "horse-by-horse guide to ...", "venue guides: ...", "squad guide"
             r"|\bguides?\b\s*(?:to\b|[:|]|$)",
             _I,

@@ -15,6 +15,25 @@ from bot.core.domain import Article
 _SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]\s+")
 
 
+# A title's last part after a dash or bar: " - CNET", " | The Guardian".
+_TRAILER = re.compile(r"\s+[|\u2013\u2014-]\s+([^|\u2013\u2014-]{1,40})$")
+
+
+def without_masthead(title: str, publisher_key: str) -> str:
+    """The title without its publisher's name appended ("Twitter tackles trolls - CNET"),
+    which would make every title of that publisher share a name. The name is recognised
+    as the publisher's registered domain spelled out ("CNET" for ``cnet.com``, "The
+    Guardian" for ``theguardian.com``), the mark such suffixes carry in real feeds."""
+    match = _TRAILER.search(title)
+    if match is None:
+        return title
+    label = publisher_key.split(".", 1)[0]
+    name = "".join(ch for ch in match.group(1).lower() if ch.isalnum())
+    if min(len(label), len(name)) < 3 or not (name.startswith(label) or label.startswith(name)):
+        return title
+    return title[: match.start()]
+
+
 def shared_name(names: Sequence[str]) -> str:
     """The name several feeds of one publisher share: "The Guardian" for "World news |
     The Guardian" and "Sport | The Guardian"; the first name when they share none."""

@@ -12,7 +12,9 @@ from bot.stories.kinds import NEWS, piece_kind
     [
         ("Eddie Jones: England can still improve – video", "", "video"),
         ("Obama speech", "https://www.theguardian.com/us-news/video/2016/jun/14/x", "video"),
+        ("(Video) Sit back, relax and enjoy all 31 of Riise’s goals", "", "video"),
         ("A nice cup of tea – in pictures", "", "gallery"),
+        ("Euro 2016 picture of the day – Northern Ireland pay their respects", "", "gallery"),
         ("Quiz: how well do you know Euro 2016?", "", "quiz"),
         ("The Guardian football podcast", "", "audio"),
         ("Top 10 goals of the season", "", "list"),
@@ -21,6 +23,12 @@ from bot.stories.kinds import NEWS, piece_kind
         ("Royal Ascot 2016: horse-by-horse guide to St James’s Palace Stakes", "", "explainer"),
         ("Euro 2016 venue guides: Stade de Lyon", "", "explainer"),
         ("Wales: Euro 2016 squad guide", "", "explainer"),
+        (
+            "Do terrorist attacks make a Trump win more likely? Here’s what the research says",
+            "",
+            "explainer",
+        ),
+        ("Paris attacks: what we know so far", "", "explainer"),
     ],
 )
 def test_features_are_told_from_reports(title: str, url: str, kind: str) -> None:
@@ -35,6 +43,8 @@ def test_features_are_told_from_reports(title: str, url: str, kind: str) -> None
         "Sherpa guide killed in Everest avalanche",
         "India and Ghana sign 3 pacts",
         "Hungary stun 10-man Austria to end 30-year wait",
+        "Video referees to be used at the World Cup, Fifa confirms",
+        "Man of the day: a nurse who saved five lives",
     ],
 )
 def test_reports_are_news(title: str) -> None:
