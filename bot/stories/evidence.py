@@ -43,7 +43,7 @@ def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float |
     if not story.reports:
         # ... and a story of such pieces alone has no event for it to be about yet.
         cos *= cfg.feature_factor
-    if len(story.members) >= cfg.titled_story_size and not item.title_keys & story.title_keys:
+    if len(story.members) >= cfg.titled_story_size and item.title_keys.isdisjoint(story.title_keys):
         # A story of several reports has named its event in their titles; an article
         # whose title shares none of their words is at most about its topic, however
         # much of the story's wide vocabulary its body shares.
