@@ -8,6 +8,7 @@ all (a country, a team), a second piece of the same outlet, a feature piece.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Set as AbstractSet
 
 from bot.stories.cluster_state import ActiveDoc, ActiveStory
@@ -71,11 +72,18 @@ def _same_outlet_factor(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory)
 
 def titles_agree(cfg: ClusterConfig, in_common: set[str] | frozenset[str]) -> bool:
     """Titles whose shared terms name one event: a name or a number, and more besides
-    (one shared place or party name alone says "topic")."""
+    (one shared place or party name alone says "topic"). A year is neither: it dates a
+    topic ("Euro 2016", "E3 2016") as much as an event."""
+    specific = [t for t in in_common if not _YEAR.fullmatch(t)]
+    if len(specific) > cfg.same_day_title_terms:
+        return True  # "Russia's suspended disqualification" is said in so many words
     return (
-        any(t.startswith(("E:", "#")) for t in in_common)
-        and len(in_common) >= cfg.same_day_title_terms
+        any(t.startswith(("E:", "#")) for t in specific)
+        and len(specific) >= cfg.same_day_title_terms
     )
+
+
+_YEAR = re.compile(r"#(?:19|20)\d\d")
 
 
 def largest_word(vec: Vector, centroid: Vector, common: AbstractSet[str]) -> float:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.stories.clustering import Assignment, ClusterConfig, ClusterDoc, StoryClusterer
-from bot.stories.evidence import largest_word
+from bot.stories.evidence import largest_word, titles_agree
 from bot.stories.outlets import without_masthead
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -164,3 +164,24 @@ def test_the_character_pairs_of_one_chinese_word_are_one_word() -> None:
 def test_names_and_their_stems_are_one_word() -> None:
     vec = {"E:pakistan": 0.4, "pakistan": 0.4, "jet": 0.2}
     assert largest_word(vec, vec, vec.keys()) == pytest.approx(0.32)
+
+
+@pytest.mark.parametrize(
+    ("shared", "agree"),
+    [
+        # A name and more besides.
+        ({"E:orlando", "orlando", "shoot"}, True),
+        # A number that counts something, and more.
+        ({"#49", "kill", "nightclub"}, True),
+        # A year dates a topic: "Euro 2016" is the tournament, not one of its events.
+        ({"E:euro", "euro", "#2016"}, False),
+        ({"#2016", "e3", "stream"}, False),
+        # So many shared words say one event without a name.
+        ({"#2016", "disqualificat", "euro", "russia", "suspend"}, True),
+        # A place alone is a topic.
+        ({"E:ohio", "ohio"}, False),
+        (set(), False),
+    ],
+)
+def test_titles_agree_on_an_event_not_a_topic(shared: set[str], agree: bool) -> None:
+    assert titles_agree(ClusterConfig(), shared) is agree
