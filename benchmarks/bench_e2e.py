@@ -53,30 +53,31 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
-
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher  # noqa: E402
-from adapters.feeds.parse import FeedparserParser  # noqa: E402
-from adapters.feeds.pool import PoolConfig  # noqa: E402
-from bot.app.bootstrap import EXTRACTIVE_IN_FLIGHT  # noqa: E402
-from bot.app.runner import Runner  # noqa: E402
-from bot.core.cards import Card  # noqa: E402
-from bot.core.clock import SystemClock  # noqa: E402
-from bot.core.domain import Destination, MessageRef  # noqa: E402
-from bot.core.metrics import Metrics  # noqa: E402
-from bot.delivery.dispatcher import Dispatcher  # noqa: E402
-from bot.feeds.watcher import Watcher, WatcherConfig  # noqa: E402
-from bot.stories.pipeline import Pipeline  # noqa: E402
-from bot.stories.publishing import StoriesConfig  # noqa: E402
-from bot.summaries.extractive import ExtractiveSummarizer  # noqa: E402
-from storage import SqlStorage, open_storage  # noqa: E402
-from tests.scale.farm import report  # noqa: E402
+if TYPE_CHECKING or __name__ == "__main__":
+    # Spawned children (the farm, the parse workers) import this file again, as
+    # __mp_main__: only the bot's own process needs the bot here. A parse worker that
+    # imported it all would weigh about 34 MiB more than a `newsbot run` worker does.
+    from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
+    from adapters.feeds.parse import FeedparserParser
+    from adapters.feeds.pool import PoolConfig
+    from bot.app.bootstrap import EXTRACTIVE_IN_FLIGHT
+    from bot.app.runner import Runner
+    from bot.core.cards import Card
+    from bot.core.clock import SystemClock
+    from bot.core.domain import Destination, MessageRef
+    from bot.core.metrics import Metrics
+    from bot.delivery.dispatcher import Dispatcher
+    from bot.feeds.watcher import Watcher, WatcherConfig
+    from bot.stories.pipeline import Pipeline
+    from bot.stories.publishing import StoriesConfig
+    from bot.summaries.extractive import ExtractiveSummarizer
+    from storage import SqlStorage, open_storage
 
 SCALE = float(os.environ.get("NEWSBOT_BENCH_SCALE", "1"))
 HOSTS = max(2, int(500 * SCALE))
@@ -98,6 +99,8 @@ def feed_body(
 ) -> bytes:
     """A feed's items, published now, or with ``before`` ten minutes apart before it
     (what a feed holds when the bot first reads it)."""
+    from tests.scale.farm import report  # noqa: PLC0415 - the farm's own process only
+
     group, outlet = feed % GROUPS, feed // GROUPS
     now = datetime.now(UTC)
     parts = []
@@ -120,6 +123,8 @@ def feed_body(
 
 
 def serve_farm(port: int, hosts: int, ready: Any, round_s: float) -> None:
+    from aiohttp import web  # noqa: PLC0415 - the farm's own process only
+
     async def main() -> None:
         started = time.monotonic()
         opened = datetime.now(UTC)  # before the bot adds any feed
