@@ -101,6 +101,9 @@ class _Identifier:
         self._ranker = ranker
 
     def classify(self, text: str) -> str:
+        # The model reads UTF-8: a lone surrogate (an escape in a hostile feed) cannot be
+        # passed to it and becomes a replacement character.
+        text = text.encode("utf-8", "replace").decode("utf-8")
         # "lite" is the model inside the package: never a download.
         for guess in self._ranker.detect(text, model="lite", k=_RANKED):
             code = str(guess.get("lang", ""))

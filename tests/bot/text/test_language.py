@@ -24,6 +24,27 @@ def test_each_language_is_detected_from_a_title_and_opening(lang: str) -> None:
     assert detect_language(title, text) == lang
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A storm floods the city \ud800 as thousands leave their homes",  # lone surrogate
+        "A storm\x00 floods the city as thousands leave their homes",
+        "\u202eA storm floods the city as thousands leave their homes",
+        "storm " * 20_000,
+    ],
+)
+def test_hostile_text_gets_a_language_not_an_error(text: str) -> None:
+    assert detect_language(text, text) == "en"
+
+
+def test_a_language_outside_the_candidates_is_read_as_the_nearest_candidate() -> None:
+    # Catalan is a candidate; Galician is not, and is read as its nearest candidate.
+    assert detect_language(
+        "O temporal asolagou a cidade",
+        "Miles de persoas deixaron as súas casas o martes cando o río subiu.",
+    ) in ("pt", "es", "ca")
+
+
 def test_too_little_text_has_no_language() -> None:
     assert detect_language("12:30", "") == UNKNOWN
     assert detect_language("", "") == UNKNOWN
