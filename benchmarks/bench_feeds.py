@@ -251,7 +251,7 @@ async def bench(port: int) -> dict[str, Any]:
                 "failed": report.failed,
                 "not_modified": report.not_modified,
                 "unchanged": report.unchanged,
-                "new_articles": len(report.new_articles),
+                "new_articles": report.new_articles,
                 "seconds": round(seconds, 2),
                 "wire_bytes": wire,
                 "wire_bytes_if_every_feed_polled": every_feed,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.domain import Article, Delivery, Destination, Feed, Subscription
+from bot.core.domain import Delivery, Destination, Feed, Subscription
 
 # ------------------------------------------------------------ the run loop (runner.py)
 
@@ -24,7 +24,7 @@ class PollReportLike(Protocol):
     """What one poll did, as the runner counts it for /metrics."""
 
     @property
-    def new_articles(self) -> list[Article]: ...
+    def new_articles(self) -> int: ...
 
     @property
     def polled(self) -> int: ...

@@ -103,7 +103,7 @@ class Runner:
         """One poll pass over the feeds this process claims (every process polls: due
         feeds are claimed with leases, never polled twice)."""
         report = await self.watcher.poll_due()
-        self.stats.articles += len(report.new_articles)
+        self.stats.articles += report.new_articles
         self.stats.polls += 1
         self._count_polls(report)
         if report.new_articles:
@@ -286,7 +286,7 @@ class Runner:
             if count > 0:
                 self.metrics.inc("feed_polls", count, help="feed polls by outcome", outcome=outcome)
         if report.new_articles:
-            self.metrics.inc("articles_stored", len(report.new_articles), help="new articles")
+            self.metrics.inc("articles_stored", report.new_articles, help="new articles")
 
     def _count_stories(self, report: CycleReport) -> None:
         for name, count in (

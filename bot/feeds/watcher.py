@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from bot.core.domain import Article, Feed, FetchRequest, FetchResult, NewArticle, ParsedFeed
+from bot.core.domain import Feed, FetchRequest, FetchResult, NewArticle, ParsedFeed
 from bot.core.errors import FeedParseError, FetchError
 from bot.core.ports import Clock, FeedFetcher, FeedParser
 from bot.feeds.health import (
@@ -99,7 +99,9 @@ class WatcherConfig:
 
 @dataclass
 class PollReport:
-    new_articles: list[Article] = field(default_factory=list)
+    # A count, not the articles: a first start's pass stores 100,000 of them, and the
+    # pipeline reads what it processes from storage.
+    new_articles: int = 0
     polled: int = 0
     not_modified: int = 0
     unchanged: int = 0
@@ -278,7 +280,7 @@ class Watcher:
         published = [e.published for e in parsed.entries if e.published is not None]
         for feed in feeds:
             stored = await self._store.add_articles(to_new_articles(feed, parsed, now))
-            report.new_articles.extend(stored)
+            report.new_articles += len(stored)
             outcome: Outcome = "new" if stored else "same"
             await self._succeed(
                 feed, outcome, now, hint, published, result=result,

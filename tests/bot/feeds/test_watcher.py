@@ -196,11 +196,12 @@ async def test_new_articles_are_stored_and_state_saved(
     with caplog.at_level(logging.INFO, logger="newsbot.watcher"):
         report = await make(parts).poll_due()
     assert report.polled == 1
-    assert [a.url for a in report.new_articles] == [
+    assert report.new_articles == 2
+    assert [a.url for a in store.articles] == [
         "https://news.example.com/1",
         "https://news.example.com/2",
     ]
-    first, second = report.new_articles
+    first, second = store.articles
     assert first.outlet == "Example News"
     assert first.published == START - timedelta(hours=1)
     assert second.published == START  # no date in the feed: the fetch time
@@ -231,7 +232,7 @@ async def test_304_and_unchanged_bodies_are_not_parsed(
     assert parser.calls == 2
     clock.advance(3600)
     report = await watcher.poll_due()
-    assert (report.not_modified, report.unchanged, report.new_articles) == (1, 1, [])
+    assert (report.not_modified, report.unchanged, report.new_articles) == (1, 1, 0)
     assert parser.calls == 2
     assert fetcher.requests[-1].etag == '"v1"' or fetcher.requests[-2].etag == '"v1"'
 
@@ -329,7 +330,7 @@ async def test_parse_errors_and_crashes_cost_only_their_feed(
     fetcher.script(crash.url, RuntimeError("bug"))
     fetcher.script(good.url, ok(good.url, b"v2"))
     report = await make(parts).poll_due()
-    assert len(report.new_articles) == 3
+    assert report.new_articles == 3
     assert report.failed == 2
     assert store.feeds[bad.id].last_error == "not a feed"
     assert store.feeds[bad.id].consecutive_failures == 1

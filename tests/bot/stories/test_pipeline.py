@@ -338,7 +338,7 @@ async def test_the_runner_records_polls_stories_and_the_outbox_in_metrics(
 
     class OnePoll:
         async def poll_due(self) -> PollReport:
-            return PollReport(new_articles=articles, polled=5, not_modified=2, unchanged=1)
+            return PollReport(new_articles=len(articles), polled=5, not_modified=2, unchanged=1)
 
         async def next_due_in(self) -> float:
             return 1.0
