@@ -18,7 +18,6 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
@@ -31,6 +30,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from adapters.http_config import HttpConfig, parse_listen
 from adapters.looplag import LoopLagMonitor
 from bot.core.errors import ConfigError, NewsbotError
 from bot.core.metrics import Kind, Metrics, Sample
@@ -47,41 +47,6 @@ class Routes(Protocol):
     """More pages on the same server (``adapters.web.StoryPages``)."""
 
     def add_routes(self, app: web.Application) -> None: ...
-
-
-_HOST_PORT = re.compile(
-    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:\[\]/]+)):(?P<port>\d{1,5})$"
-)
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``"127.0.0.1:9108"`` or ``"[::1]:9108"`` as (host, port); port 0 picks a free one."""
-    match = _HOST_PORT.match(listen)
-    port = int(match["port"]) if match else -1
-    if match is None or not 0 <= port <= 65535:
-        raise ConfigError(
-            f"http.listen must be HOST:PORT such as 127.0.0.1:9108 (or empty to turn the "
-            f"server off), not {listen!r}."
-        )
-    return match["v6"] or match["host"], port
-
-
-@dataclass(frozen=True)
-class HttpConfig:
-    """TOML ``[http]``."""
-
-    listen: str = ""  # HOST:PORT for /healthz, /readyz and /metrics; empty: no server
-    ready_timeout_s: float = 5.0  # /readyz answers 503 when its checks take longer
-
-    def __post_init__(self) -> None:
-        if self.listen:
-            parse_listen(self.listen)
-        if isinstance(self.ready_timeout_s, bool) or not self.ready_timeout_s > 0:
-            raise ConfigError(f"http.ready_timeout_s must be > 0, not {self.ready_timeout_s!r}.")
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.listen)
 
 
 # ------------------------------------------------------------------ Prometheus export

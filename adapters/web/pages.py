@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.core.errors import ConfigError, NewsbotError
+from bot.core.errors import NewsbotError
 from bot.delivery.page import HISTORY_LIMIT, PageStore, page_languages, page_summary, story_page
 
 log = logging.getLogger("newsbot.web")
@@ -34,26 +33,6 @@ STATIC_CACHE = "public, max-age=86400"
 _STORY_ID = re.compile(r"[a-z0-9]{2,12}")
 # Embeddings and overrides (LRE RLE PDF LRO RLO, LRI RLI FSI PDI) and the marks: shown, not obeyed.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    """TOML ``[web]``."""
-
-    public_url: str = ""  # e.g. https://news.example.org; empty: no story pages, no links
-
-    def __post_init__(self) -> None:
-        if self.public_url:
-            parts = urlsplit(self.public_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-                raise ConfigError(
-                    "web.public_url must be the http(s) address people reach the bot's "
-                    f"HTTP server at, such as https://news.example.org, not {self.public_url!r}."
-                )
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.public_url)
 
 
 def safe_href(url: object) -> str:

@@ -24,8 +24,8 @@ from adapters.feeds.opml import OpmlCodec
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
 from adapters.feeds.probe import DiscoveringFeedProbe
-from adapters.http_server import HttpConfig
-from adapters.web import WebConfig
+from adapters.http_config import HttpConfig
+from adapters.web.config import WebConfig
 from bot.app.runner import Runner, RunnerConfig
 from bot.commands.limits import LimitsConfig
 from bot.commands.router import Commands, FeedProbe

@@ -13,14 +13,14 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from adapters.console import CONSOLE, ConsoleChat, ConsoleMessenger
 from adapters.feeds.article_text import ArticleTextConfig
-from adapters.http_server import HealthServer, HttpConfig
+from adapters.http_config import HttpConfig
 from adapters.looplag import LoopLagMonitor
 from adapters.replay import ReplayServer
-from adapters.web import StoryPages, WebConfig
+from adapters.web.config import WebConfig
 from bot.app import demo
 from bot.app.bootstrap import Core, build_core
 from bot.app.platforms import start_chat_adapters
@@ -30,6 +30,9 @@ from bot.core.errors import ConfigError
 from bot.core.metrics import expose
 from storage.leader import LeaderElection, PlatformSenders, acquire_instance_guard
 from storage.notify import WorkListener
+
+if TYPE_CHECKING:
+    from adapters.http_server import HealthServer
 
 log = logging.getLogger("newsbot")
 
@@ -120,15 +123,7 @@ async def run_bot(config: Config) -> int:
             adapters = await start_chat_adapters(config, core, stop=stop, services=services)
             lag = LoopLagMonitor()
             lag.start()
-            web = config.section("web", WebConfig)
-            server = HealthServer(
-                config.section("http", HttpConfig),
-                metrics=core.metrics,
-                ready=lambda: ready_checks(core, adapters),
-                lag=lag,
-                pages=StoryPages(core.storage) if web.enabled else None,
-            )
-            await server.start()
+            server = await start_http_server(config, core, adapters, lag)
             register_gauges(core)
             if not config.feeds and not await core.storage.list_feeds():
                 log.warning("run.no_feeds hint=%r", "add [[feeds]] entries to the configuration")
@@ -137,7 +132,8 @@ async def run_bot(config: Config) -> int:
             finally:
                 stop.set()
                 await asyncio.gather(*services, return_exceptions=True)
-                await server.stop()
+                if server is not None:
+                    await server.stop()
                 await lag.stop()
                 for adapter in reversed(adapters):
                     await adapter.stop()
@@ -159,3 +155,26 @@ async def ready_checks(core: Core, adapters: list[Any]) -> dict[str, bool]:
 def register_gauges(core: Core) -> None:
     """Numbers read at scrape time from the stages that keep them."""
     expose(core.metrics, "runner", core.runner.stats, ("cycles", "failures", "articles", "sent"))
+
+
+async def start_http_server(
+    config: Config, core: Core, adapters: Any, lag: LoopLagMonitor
+) -> HealthServer | None:
+    """The operators' server (and the story pages), started; None when ``[http] listen``
+    is empty, the default: then prometheus_client and Jinja2 are never imported."""
+    http = config.section("http", HttpConfig)
+    if not http.enabled:
+        return None
+    from adapters.http_server import HealthServer  # noqa: PLC0415 - only when it serves
+    from adapters.web.pages import StoryPages  # noqa: PLC0415
+
+    web = config.section("web", WebConfig)
+    server = HealthServer(
+        http,
+        metrics=core.metrics,
+        ready=lambda: ready_checks(core, adapters),
+        lag=lag,
+        pages=StoryPages(core.storage) if web.enabled else None,
+    )
+    await server.start()
+    return server

@@ -18,8 +18,8 @@ import pytest
 
 from adapters.console import ConsoleMessenger
 from adapters.http_server import HealthServer, HttpConfig
-from adapters.web import StoryPages, WebConfig
-from adapters.web.pages import safe_href, visible
+from adapters.web.config import WebConfig
+from adapters.web.pages import StoryPages, safe_href, visible
 from bot.app.bootstrap import validate
 from bot.core.cards import Link
 from bot.core.clock import FixedClock
