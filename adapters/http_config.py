@@ -1,7 +1,7 @@
 """The ``[http]`` section: where the operators' server listens (``adapters.http_server``).
 
-Apart from the server so that reading the configuration does not import aiohttp's web
-server and prometheus_client (about 12 MB) in a bot whose server is off, the default.
+Apart from the server so that reading the configuration does not import prometheus_client
+(about 12 MB) in a bot whose server is off, the default.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
 class Routes(Protocol):
-    """More pages on the same server (``adapters.web.StoryPages``)."""
+    """More pages on the same server (``adapters.web.pages.StoryPages``)."""
 
     def add_routes(self, app: web.Application) -> None: ...
 

@@ -251,7 +251,7 @@ class StoryClusterer:
         for t, w in item.vec.items():
             centroid[t] = centroid.get(t, 0.0) + w
         story.members.append(item.article_id)
-        story.reports += item.news
+        story.reports += item.news  # a wire copy counts: it reports as its original does
         if item.wire_of is None:
             story.outlets[item.outlet] = story.outlets.get(item.outlet, 0) + 1
             if item.news:

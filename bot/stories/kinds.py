@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from bot.core.domain import Article
+from bot.stories.outlets import without_masthead
+
 NEWS = "news"
 _PATH_KINDS = (
     ("video", re.compile(r"/(?:videos?|watch|tv|clip)(?:/|$)")),
@@ -57,7 +60,7 @@ _TITLE_KINDS = (
         re.compile(
             r"\b(?:explained|explainer|everything you need to know|what you need to know"
             r"|family tree|fan theor(?:y|ies)|in \d{1,2} (?:charts|graphs|maps|gifs|tweets)"
-            r"|here['\u2019]s (?:what|why|how)|what we know(?: so far)?)\b"
+            r"|here['\u2019]s (?:what|why|how))\b"
             # "horse-by-horse guide to ...", "venue guides: ...", "squad guide"
             r"|\bguides?\b\s*(?:to\b|[:|]|$)",
             _I,
@@ -80,3 +83,10 @@ def piece_kind(title: str, url: str = "") -> str:
 
 def is_news(title: str, url: str = "") -> bool:
     return piece_kind(title, url) == NEWS
+
+
+def is_report(article: Article) -> bool:
+    """Whether a stored article reports its event, judged on its title without the
+    publisher's appended name ("... - video - The Guardian" is a video), as the clusterer
+    judges it, so outlets, breaking and the lead agree with the clusterer."""
+    return is_news(without_masthead(article.title, article.publisher_key), article.url)

@@ -28,7 +28,7 @@ from bot.core.ports import ArticleTextSource, Clock, Summarizer
 from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
-from bot.stories.kinds import is_news
+from bot.stories.kinds import is_report
 from bot.stories.outlets import publisher_names
 from bot.stories.ports import PipelineStore
 from bot.stories.publishing import CycleReport, Publisher, StoriesConfig
@@ -272,7 +272,7 @@ class Pipeline:
         first_seen: dict[str, Article] = {}
         for article in sorted(articles, key=lambda a: (a.published, a.id)):
             # A video, gallery or quiz does not report the event: it is not an outlet.
-            if is_news(article.title, article.url):
+            if is_report(article):
                 first_seen.setdefault(article.publisher_key, article)
         # The clusterer knows which articles are copies of others; it counts publishers.
         independent = self.clusterer.independent_outlets(story_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.domain import Article
-from bot.stories.kinds import is_news
+from bot.stories.kinds import is_report
 from bot.text.sentences import article_sentences, clean_title
 from bot.text.terms import content_words
 from bot.text.vectors import centroid, cosine, idf_weights, tfidf
@@ -35,7 +35,7 @@ def _opening(article: Article) -> list[str]:
 
 def is_substantive(article: Article) -> bool:
     """A report a post can lead with: news, with at least one usable sentence."""
-    return is_news(article.title, article.url) and bool(article_sentences(article.text))
+    return is_report(article) and bool(article_sentences(article.text))
 
 
 def lead_article(articles: Sequence[Article]) -> Article:

@@ -117,6 +117,9 @@ def test_a_title_sharing_nothing_with_a_grown_storys_titles_is_weighed_down() ->
         ("Portugal v Iceland: Euro 2016 \u2013 live!", "theguardian.com", None),
         ("Paris attack - BBC News", "cnet.com", None),
         ("Rates rise - FT", "ft.com", None),  # too short to be sure it is the name
+        # A word the publisher's name only begins with is the title's.
+        ("Trump visits - Washington", "washingtonpost.com", None),
+        ("Markets slide - Bloomberg", "Bloomberg", "Markets slide"),
         ("No separator at all CNET", "cnet.com", None),
         ("- CNET", "cnet.com", None),
         ("", "cnet.com", ""),
