@@ -158,7 +158,7 @@ def register_gauges(core: Core) -> None:
 
 
 async def start_http_server(
-    config: Config, core: Core, adapters: Any, lag: LoopLagMonitor
+    config: Config, core: Core, adapters: list[Any], lag: LoopLagMonitor
 ) -> HealthServer | None:
     """The operators' server (and the story pages), started; None when ``[http] listen``
     is empty, the default: then prometheus_client and Jinja2 are never imported."""
