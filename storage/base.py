@@ -32,7 +32,7 @@ _IN_TRANSACTION: ContextVar[bool] = ContextVar("newsbot_sqlite_transaction", def
 
 
 def feed_value(
-    row: FeedRow,
+    row: FeedRow | Row[Any],
     scopes: frozenset[str] = frozenset(),
     categories: tuple[tuple[str, str], ...] = (),
 ) -> Feed:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Row, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import ChatSettings, Destination, Story
 from storage.base import SqlBase
-from storage.models import ChatSettingsRow, StoryRow
+from storage.models import STORIES, ChatSettingsRow
 
 CHUNK = 500  # destinations per query: far below every database's parameter limit
 
@@ -52,7 +53,7 @@ async def _ensure_row(s: AsyncSession, destination: Destination) -> ChatSettings
 
 
 class ChatStorage(SqlBase):
-    async def _stories(self, s: AsyncSession, rows: Sequence[StoryRow]) -> list[Story]:
+    async def _stories(self, s: AsyncSession, rows: Sequence[Row[Any]]) -> list[Story]:
         raise NotImplementedError  # SqlStorage maps story rows
 
     async def chat_settings(self, destination: Destination) -> ChatSettings:
@@ -95,13 +96,13 @@ class ChatStorage(SqlBase):
     async def stories_since(self, since: datetime, *, min_outlets: int, limit: int) -> list[Story]:
         async def work(s: AsyncSession) -> list[Story]:
             query = (
-                select(StoryRow)
-                .where(StoryRow.merged_into.is_(None), StoryRow.outlet_count >= min_outlets)
-                .where(StoryRow.updated_at >= since)
-                .order_by(StoryRow.updated_at.desc(), StoryRow.id)
+                select(STORIES)
+                .where(STORIES.c.merged_into.is_(None), STORIES.c.outlet_count >= min_outlets)
+                .where(STORIES.c.updated_at >= since)
+                .order_by(STORIES.c.updated_at.desc(), STORIES.c.id)
                 .limit(limit)
             )
-            return await self._stories(s, list((await s.execute(query)).scalars()))
+            return await self._stories(s, list(await s.execute(query)))
 
         result: list[Story] = await self.run(work)
         return result

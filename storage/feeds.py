@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import OPERATOR_SCOPE, Destination, Feed
 from storage.base import SqlBase, aware, destination_value, feed_value, utc_now
-from storage.models import ArticleRow, DeliveryRow, FeedRow, FeedScopeRow, SubscriptionRow
+from storage.models import FEEDS, ArticleRow, DeliveryRow, FeedRow, FeedScopeRow, SubscriptionRow
 
 _FEED_STATE_FIELDS = (
     "name",
@@ -31,13 +31,14 @@ _FEED_STATE_FIELDS = (
 _IDS_PER_QUERY = 500
 
 
-def _due(now: datetime, limit: int) -> Select[tuple[FeedRow]]:
+def _due(now: datetime, limit: int) -> Select[Any]:
     """Enabled feeds due at ``now``: never checked first, then the longest overdue."""
+    c = FEEDS.c
     return (
-        select(FeedRow)
-        .where(FeedRow.enabled.is_(True))
-        .where(or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now))
-        .order_by(FeedRow.next_check_at.is_not(None), FeedRow.next_check_at, FeedRow.id)
+        select(FEEDS)
+        .where(c.enabled.is_(True))
+        .where(or_(c.next_check_at.is_(None), c.next_check_at <= now))
+        .order_by(c.next_check_at.is_not(None), c.next_check_at, c.id)
         .limit(limit)
     )
 
@@ -252,17 +253,17 @@ class FeedStorage(SqlBase):
         scopes: dict[int, set[str]] = {}
         folders: dict[int, list[tuple[str, str]]] = {}
         linked = select(FeedScopeRow.feed_id, FeedScopeRow.scope, FeedScopeRow.category)
-        rows = select(FeedRow).order_by(FeedRow.id)
+        rows = select(FEEDS).order_by(FEEDS.c.id)
         if ids is not None:
             linked = linked.where(FeedScopeRow.feed_id.in_(ids))
-            rows = rows.where(FeedRow.id.in_(ids))
+            rows = rows.where(FEEDS.c.id.in_(ids))
         for feed_id, scope, category in await s.execute(linked):
             scopes.setdefault(feed_id, set()).add(scope)
             if category:
                 folders.setdefault(feed_id, []).append((scope, category))
         return [
             feed_value(r, frozenset(scopes.get(r.id, ())), tuple(folders.get(r.id, ())))
-            for r in (await s.execute(rows)).scalars()
+            for r in await s.execute(rows)
         ]
 
     async def claim_due_feeds(self, now: datetime, limit: int, lease_s: float) -> list[Feed]:
@@ -277,8 +278,7 @@ class FeedStorage(SqlBase):
 
         async def work(s: AsyncSession) -> list[Feed]:
             query = _due(now, limit).with_for_update(skip_locked=True)
-            # Values first: the UPDATE below refreshes the rows the session holds.
-            claimed = [feed_value(r) for r in (await s.execute(query)).scalars()]
+            claimed = [feed_value(r) for r in await s.execute(query)]
             if claimed:
                 await s.execute(
                     update(FeedRow)

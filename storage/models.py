@@ -4,7 +4,7 @@ a test checks that ``upgrade head`` on an empty database matches these models.""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -303,3 +304,17 @@ class LlmBudgetRow(Base):
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+# The tables themselves, for reads that only turn rows into values and for bulk writes:
+# an ORM object's bookkeeping cost about as much as the rest of such a read or write,
+# and processing makes them for every story a batch changes.
+ARTICLES = _table(ArticleRow)
+FEEDS = _table(FeedRow)
+STORIES = _table(StoryRow)
+SUMMARIES = _table(SummaryRow)
+STORY_SEARCH = _table(StorySearchRow)

@@ -25,13 +25,16 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    Row,
     Select,
+    Table,
     and_,
     cast,
     column,
     delete,
     false,
     func,
+    insert,
     literal_column,
     not_,
     or_,
@@ -45,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.domain import Story, Summary
 from bot.stories.topics import Term, TopicQuery
 from storage.base import SqlBase
-from storage.models import ArticleRow, StoryRow, StorySearchRow
+from storage.models import STORIES, STORY_SEARCH, ArticleRow, StorySearchRow
 
 # Language (BCP 47 primary subtag) -> PostgreSQL text-search configuration (PostgreSQL 13+).
 PG_CONFIGS = {
@@ -113,7 +116,7 @@ async def index_summaries(s: AsyncSession, summaries: Sequence[Summary]) -> None
     """Write each story's search document from its summary (same transaction); of several
     summaries of one story, the last given. A merged or unknown story gets none."""
     latest = {summary.story_id: summary for summary in summaries}
-    stories = await _rows_by_story(s, StoryRow, StoryRow.id, list(latest))
+    stories = await _rows_by_story(s, STORIES, "id", list(latest))
     live = [x for sid, x in latest.items() if sid in stories and stories[sid].merged_into is None]
     if not live:
         return
@@ -144,7 +147,7 @@ async def follow_stories(s: AsyncSession, stories: Sequence[Story]) -> None:
     """Move each story's document with it (see ``index_summaries``); drop a merged
     story's. Of several saves of one story, the last given counts."""
     latest = {story.id: story for story in stories}
-    rows = await _rows_by_story(s, StorySearchRow, StorySearchRow.story_id, list(latest))
+    rows = await _rows_by_story(s, STORY_SEARCH, "story_id", list(latest))
     moving = [
         row
         for sid, row in rows.items()
@@ -166,26 +169,25 @@ async def follow_stories(s: AsyncSession, stories: Sequence[Story]) -> None:
 _CHUNK = 2000
 
 
-async def _rows_by_story(s: AsyncSession, model: Any, key: Any, ids: list[str]) -> dict[str, Any]:
+async def _rows_by_story(
+    s: AsyncSession, rows_of: Table, key: str, ids: list[str]
+) -> dict[str, Any]:
+    """Rows of ``rows_of`` by their ``key`` column: plain rows, not ORM objects, since
+    they are only read (or copied)."""
+    by = rows_of.c[key]
     found: dict[str, Any] = {}
     for start in range(0, len(ids), _CHUNK):
-        rows = await s.execute(select(model).where(key.in_(ids[start : start + _CHUNK])))
-        found.update((str(getattr(r, key.key)), r) for r in rows.scalars())
+        rows = await s.execute(select(rows_of).where(by.in_(ids[start : start + _CHUNK])))
+        found.update((str(r._mapping[key]), r) for r in rows)
     return found
 
 
 async def _delete_documents(s: AsyncSession, story_ids: list[str]) -> None:
-    # SQLite may give a new document the id of one deleted here: the session must not
-    # hold the deleted rows under their ids.
-    gone = set(story_ids)
-    for held in list(s.identity_map.values()):
-        if isinstance(held, StorySearchRow) and held.story_id in gone:
-            s.expunge(held)
     for start in range(0, len(story_ids), _CHUNK):
         await s.execute(
-            delete(StorySearchRow)
-            .where(StorySearchRow.story_id.in_(story_ids[start : start + _CHUNK]))
-            .execution_options(synchronize_session=False)
+            delete(STORY_SEARCH).where(
+                STORY_SEARCH.c.story_id.in_(story_ids[start : start + _CHUNK])
+            )
         )
 
 
@@ -194,23 +196,29 @@ async def _add_many(s: AsyncSession, documents: Sequence[tuple[str, str, datetim
     if not documents:
         return
     rows = [
-        StorySearchRow(story_id=story_id, language=language, updated_at=when, body=body)
+        {"story_id": story_id, "language": language, "updated_at": when, "body": body}
         for story_id, language, when, body in documents
     ]
-    s.add_all(rows)
-    await s.flush()
-    if s.bind.dialect.name == "postgresql":
-        by_config: dict[str, list[int]] = defaultdict(list)
-        for row in rows:
-            by_config[pg_config(row.language)].append(row.id)
-        for config, ids in by_config.items():
-            await s.execute(
-                text(
-                    "UPDATE story_search SET tsv = to_tsvector(CAST(:cfg AS regconfig), body) "
-                    "WHERE id = ANY(:ids)"
-                ),
-                {"cfg": config, "ids": ids},
-            )
+    if s.bind.dialect.name != "postgresql":
+        await s.execute(insert(STORY_SEARCH), rows)  # FTS5 follows by trigger
+        return
+    added = await s.execute(
+        insert(STORY_SEARCH).returning(
+            STORY_SEARCH.c.id, STORY_SEARCH.c.language, sort_by_parameter_order=True
+        ),
+        rows,
+    )
+    by_config: dict[str, list[int]] = defaultdict(list)
+    for row_id, language in added:
+        by_config[pg_config(language)].append(row_id)
+    for config, ids in by_config.items():
+        await s.execute(
+            text(
+                "UPDATE story_search SET tsv = to_tsvector(CAST(:cfg AS regconfig), body) "
+                "WHERE id = ANY(:ids)"
+            ),
+            {"cfg": config, "ids": ids},
+        )
 
 
 # ---------------------------------------------------------------- queries
@@ -263,7 +271,7 @@ def _fts5_rowids(match: str) -> Any:
 
 
 class SearchStorage(SqlBase):
-    async def _stories(self, s: AsyncSession, rows: Sequence[StoryRow]) -> list[Story]:
+    async def _stories(self, s: AsyncSession, rows: Sequence[Row[Any]]) -> list[Story]:
         raise NotImplementedError  # SqlStorage maps story rows
 
     async def search_stories(
@@ -282,10 +290,8 @@ class SearchStorage(SqlBase):
             ids = list((await s.execute(chosen)).scalars())
             if not ids:
                 return []
-            rows = {
-                r.id: r
-                for r in (await s.execute(select(StoryRow).where(StoryRow.id.in_(ids)))).scalars()
-            }
+            found = await s.execute(select(STORIES).where(STORIES.c.id.in_(ids)))
+            rows = {r.id: r for r in found}
             return await self._stories(s, [rows[i] for i in ids if i in rows])
 
         if limit <= 0:

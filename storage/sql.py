@@ -22,7 +22,7 @@ from storage.chats import ChatStorage
 from storage.digests import DigestStorage
 from storage.feeds import FeedStorage
 from storage.history import HistoryStorage
-from storage.models import ArticleRow
+from storage.models import ARTICLES, ArticleRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
 from storage.outbox_reports import OutboxReports
@@ -192,8 +192,8 @@ class SqlStorage(
             by_id: dict[int, Article] = {}
             for start in range(0, len(ids), _LOOKUP_CHUNK):
                 part = ids[start : start + _LOOKUP_CHUNK]
-                rows = await s.execute(select(ArticleRow).where(ArticleRow.id.in_(part)))
-                by_id.update((r.id, article_value(r)) for r in rows.scalars())
+                rows = await s.execute(select(ARTICLES).where(ARTICLES.c.id.in_(part)))
+                by_id.update((r.id, article_value(r)) for r in rows)
             return [[by_id[i] for i in group if i in by_id] for group in wanted]
 
         result: list[list[Article]] = await self.run(work)
@@ -201,12 +201,13 @@ class SqlStorage(
 
     async def recent_articles(self, since: datetime) -> list[Article]:
         async def work(s: AsyncSession) -> list[Article]:
+            c = ARTICLES.c
             query = (
-                select(ArticleRow)
-                .where(or_(ArticleRow.published >= since, ArticleRow.fetched_at >= since))
-                .order_by(ArticleRow.id)
+                select(ARTICLES)
+                .where(or_(c.published >= since, c.fetched_at >= since))
+                .order_by(c.id)
             )
-            return [article_value(r) for r in (await s.execute(query)).scalars()]
+            return [article_value(r) for r in await s.execute(query)]
 
         result: list[Article] = await self.run(work)
         return result
@@ -216,13 +217,14 @@ class SqlStorage(
         any process stored (and what a crash left between storing and clustering)."""
 
         async def work(s: AsyncSession) -> list[Article]:
+            c = ARTICLES.c
             query = (
-                select(ArticleRow)
-                .where(ArticleRow.story_id.is_(None), ArticleRow.id > after_id)
-                .order_by(ArticleRow.id)
+                select(ARTICLES)
+                .where(c.story_id.is_(None), c.id > after_id)
+                .order_by(c.id)
                 .limit(limit)
             )
-            return [article_value(r) for r in (await s.execute(query)).scalars()]
+            return [article_value(r) for r in await s.execute(query)]
 
         if limit <= 0:
             return []

@@ -14,15 +14,15 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import Story, Summary
 from storage.base import SqlBase, utc_now
 from storage.codec import encode_summary, summary_value
-from storage.models import ArticleRow, StoryRow, SummaryRow
+from storage.models import ARTICLES, STORIES, SUMMARIES, ArticleRow, StoryRow, SummaryRow
 from storage.search import follow_stories, index_summaries
 
 # Values per IN (...) list, well inside both databases' parameter limits.
@@ -56,12 +56,12 @@ class StoryStorage(SqlBase):
         wanted = [key.strip().lower() for key in keys]
 
         async def work(s: AsyncSession) -> list[Story | None]:
-            rows: dict[str, StoryRow] = {}
+            rows: dict[str, Row[Any]] = {}
             todo = sorted(set(wanted))
             for _ in range(10):  # follow merges; a bounded walk guards against a cycle
                 for part in _chunks(todo):
-                    query = select(StoryRow).where(StoryRow.id.in_(part))
-                    rows.update((r.id, r) for r in (await s.execute(query)).scalars())
+                    query = select(STORIES).where(STORIES.c.id.in_(part))
+                    rows.update((r.id, r) for r in await s.execute(query))
                 todo = sorted({r.merged_into for r in rows.values() if r.merged_into} - set(rows))
                 if not todo:
                     break
@@ -76,26 +76,33 @@ class StoryStorage(SqlBase):
     async def _save_stories(self, stories: Sequence[Story]) -> list[None]:
         """``save_story`` for many, in order (a later save of one story wins)."""
 
+        # One upsert of table rows, as for summaries; of two saves of one story the
+        # later wins, as it would one at a time.
+        if not stories:
+            return []
+        latest = {story.id: story for story in stories}
+        rows = [
+            {
+                "id": story.id,
+                "created_at": story.created_at,
+                "updated_at": story.updated_at,
+                "headline": story.headline,
+                "outlets": json.dumps(list(story.outlets), ensure_ascii=False),
+                "outlet_count": len(story.outlets),
+                "breaking_at": story.breaking_at,
+                "version": story.version,
+                "merged_into": story.merged_into,
+            }
+            for story in latest.values()
+        ]
+        statement = self.insert(STORIES)
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: getattr(statement.excluded, name) for name in rows[0] if name != "id"},
+        )
+
         async def work(s: AsyncSession) -> None:
-            ids = sorted({story.id for story in stories})
-            rows: dict[str, StoryRow] = {}
-            for part in _chunks(ids):
-                query = select(StoryRow).where(StoryRow.id.in_(part))
-                rows.update((r.id, r) for r in (await s.execute(query)).scalars())
-            for story in stories:
-                row = rows.get(story.id)
-                if row is None:
-                    row = rows[story.id] = StoryRow(id=story.id)
-                    s.add(row)
-                row.created_at = story.created_at
-                row.updated_at = story.updated_at
-                row.headline = story.headline
-                row.outlets = json.dumps(list(story.outlets), ensure_ascii=False)
-                row.outlet_count = len(story.outlets)
-                row.breaking_at = story.breaking_at
-                row.version = story.version
-                row.merged_into = story.merged_into
-            await s.flush()
+            await s.execute(statement, rows)
             # Point the articles at their story: one statement, many parameter sets, and
             # only rows that change are written.
             moves = [
@@ -104,7 +111,7 @@ class StoryStorage(SqlBase):
                 for article_id in story.article_ids
             ]
             if moves:
-                articles = cast(Table, ArticleRow.__table__)
+                articles = ARTICLES
                 await s.execute(
                     update(articles)
                     .where(
@@ -123,7 +130,7 @@ class StoryStorage(SqlBase):
         await self.run(work)
         return [None] * len(stories)
 
-    async def _stories(self, s: AsyncSession, rows: Sequence[StoryRow]) -> list[Story]:
+    async def _stories(self, s: AsyncSession, rows: Sequence[Row[Any]]) -> list[Story]:
         members: dict[str, list[int]] = defaultdict(list)
         for part in _chunks([r.id for r in rows]):
             result = await s.execute(
@@ -151,14 +158,13 @@ class StoryStorage(SqlBase):
     async def recent_stories(self, limit: int, *, min_outlets: int = 1) -> list[Story]:
         async def work(s: AsyncSession) -> list[Story]:
             query = (
-                select(StoryRow)
-                .where(StoryRow.merged_into.is_(None))
-                .where(StoryRow.outlet_count >= min_outlets)
-                .order_by(StoryRow.updated_at.desc(), StoryRow.id)
+                select(STORIES)
+                .where(STORIES.c.merged_into.is_(None))
+                .where(STORIES.c.outlet_count >= min_outlets)
+                .order_by(STORIES.c.updated_at.desc(), STORIES.c.id)
                 .limit(limit)
             )
-            rows = list((await s.execute(query)).scalars())
-            return await self._stories(s, rows)
+            return await self._stories(s, list(await s.execute(query)))
 
         result: list[Story] = await self.run(work)
         return result
@@ -186,18 +192,18 @@ class StoryStorage(SqlBase):
         async def work(s: AsyncSession) -> list[Story]:
             summarised = exists(
                 select(SummaryRow.story_id).where(
-                    SummaryRow.story_id == StoryRow.id,
-                    SummaryRow.story_version == StoryRow.version,
+                    SummaryRow.story_id == STORIES.c.id,
+                    SummaryRow.story_version == STORIES.c.version,
                 )
             )
             query = (
-                select(StoryRow)
-                .where(StoryRow.merged_into.is_(None), StoryRow.outlet_count >= min_outlets)
+                select(STORIES)
+                .where(STORIES.c.merged_into.is_(None), STORIES.c.outlet_count >= min_outlets)
                 .where(~summarised)
-                .order_by(StoryRow.updated_at.desc(), StoryRow.id)
+                .order_by(STORIES.c.updated_at.desc(), STORIES.c.id)
                 .limit(limit)
             )
-            return await self._stories(s, list((await s.execute(query)).scalars()))
+            return await self._stories(s, list(await s.execute(query)))
 
         result: list[Story] = await self.run(work)
         return result
@@ -236,29 +242,34 @@ class StoryStorage(SqlBase):
         return result
 
     async def _save_summaries(self, summaries: Sequence[Summary]) -> list[None]:
-        """``save_summary`` for many, in order; replaces a summary of the same version."""
+        """``save_summary`` for many, in order; replaces a summary of the same version.
+
+        One upsert of table rows: summaries are written on every story change, and the
+        ORM's select-then-flush of objects cost several times the rows' own writing."""
+        # Of two saves of one version, the later wins, as it would one at a time.
+        latest = {(x.story_id, x.story_version): x for x in summaries}
+        now = utc_now()
+        rows = [
+            {
+                "story_id": story_id,
+                "story_version": version,
+                "created_at": now,
+                "written_by": summary.written_by,
+                "payload": encode_summary(summary),
+            }
+            for (story_id, version), summary in latest.items()
+        ]
+        statement = self.insert(SUMMARIES)
+        statement = statement.on_conflict_do_update(
+            index_elements=["story_id", "story_version"],
+            set_={
+                name: getattr(statement.excluded, name)
+                for name in ("created_at", "written_by", "payload")
+            },
+        )
 
         async def work(s: AsyncSession) -> None:
-            keys = sorted({(x.story_id, x.story_version) for x in summaries})
-            rows: dict[tuple[str, int], SummaryRow] = {}
-            for start in range(0, len(keys), _CHUNK // 2):
-                part = keys[start : start + _CHUNK // 2]
-                query = select(SummaryRow).where(
-                    tuple_(SummaryRow.story_id, SummaryRow.story_version).in_(part)
-                )
-                rows.update(
-                    ((r.story_id, r.story_version), r) for r in (await s.execute(query)).scalars()
-                )
-            for summary in summaries:
-                key = (summary.story_id, summary.story_version)
-                row = rows.get(key)
-                if row is None:
-                    row = rows[key] = SummaryRow(story_id=key[0], story_version=key[1])
-                    s.add(row)
-                row.created_at = utc_now()
-                row.written_by = summary.written_by
-                row.payload = encode_summary(summary)
-            await s.flush()
+            await s.execute(statement, rows)
             await index_summaries(s, summaries)
 
         await self.run(work)
@@ -272,7 +283,7 @@ class StoryStorage(SqlBase):
         return result
 
 
-def _surviving(rows: dict[str, StoryRow], key: str) -> StoryRow | None:
+def _surviving(rows: dict[str, Row[Any]], key: str) -> Row[Any] | None:
     """The story ``key`` is, or was merged into (at most ten merges on)."""
     for _ in range(10):
         row = rows.get(key)
