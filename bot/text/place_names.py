@@ -35,7 +35,7 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.text.language import CANDIDATES, is_cjk_char
@@ -99,9 +99,10 @@ def _own_names(identifier: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
     return data.get("territories", {}), data.get("languages", {})
 
 
-def _read_cldr() -> dict[str, dict[str, set[str]]]:
+def _read_cldr(only: Collection[str] | None = None) -> dict[str, dict[str, set[str]]]:
     """Story language -> place -> its names in that language (all the locale's variants:
-    ``zh`` gathers Simplified and Traditional names, ``sr`` Cyrillic and Latin)."""
+    ``zh`` gathers Simplified and Traditional names, ``sr`` Cyrillic and Latin); of the
+    languages in ``only``, when given."""
     from babel import localedata  # noqa: PLC0415
     from babel.languages import get_official_languages  # noqa: PLC0415
 
@@ -118,6 +119,8 @@ def _read_cldr() -> dict[str, dict[str, set[str]]]:
         base, *subtags = identifier.split("_")
         lang = _LOCALE_LANGUAGE.get(base, base)
         if lang not in CANDIDATES or any(len(t) == 4 and t not in _SCRIPTS for t in subtags):
+            continue
+        if only is not None and lang not in only:
             continue
         own_territories, own_languages = _own_names(identifier)
         for code, name in own_territories.items():
@@ -164,7 +167,20 @@ class _Index:
 
 @functools.cache
 def _index() -> _Index:
-    raw = _read_cldr()
+    return _build_index(_read_cldr())
+
+
+@functools.cache
+def _english_index() -> Mapping[tuple[str, ...], tuple[str, ...]]:
+    """English names alone, for terms in English letters asked about in English (a
+    section heading's word): English's locales are a fraction of the ~400 files, and
+    reading them all leaves a worker process ~18 MB larger for good."""
+    if _index.cache_info().currsize:
+        return _index().english  # read already
+    return _build_index(_read_cldr({"en"})).english
+
+
+def _build_index(raw: Mapping[str, Mapping[str, set[str]]]) -> _Index:
     names = {
         lang: {
             place: tuple(sorted({v for name in found for v in _variants(name)}))
@@ -209,10 +225,11 @@ def places_named(term: tuple[str, ...], language: str | None = None) -> frozense
     ``language`` (the subscription's) or, written in letters English lacks, in any."""
     if not term:
         return frozenset()
-    index = _index()
-    found = set(index.english.get(term, ()))
-    found.update(index.english.get(tuple(stem(w) for w in term), ()))
-    found.update(index.foreign.get(term, ()))
+    english = _english_index()
+    found = set(english.get(term, ()))
+    found.update(english.get(tuple(stem(w) for w in term), ()))
+    if not all(w.isascii() for w in term):
+        found.update(_index().foreign.get(term, ()))  # only non-ASCII names are there
     if language and language != "en":
         found.update(_language_keys(language).get(term, ()))
     return frozenset(found)

@@ -214,3 +214,22 @@ def test_norwegian_names_are_read_under_the_detectors_code() -> None:
     assert any(a.words == ("irak",) for a in place_aliases("IQ", "no"))
     assert place_aliases("IQ", "nb") == ()  # the detector never reports "nb"
     assert matches("iraq", "Eksplosjon i Irak", "no")
+
+
+def test_an_english_word_is_judged_on_englishs_names_alone() -> None:
+    # A section heading's word asks in English: the ~400 locale files of every
+    # language are not read for it (a worker process would keep them for good).
+    place_names._index.cache_clear()
+    place_names._english_index.cache_clear()
+    places_named.cache_clear()
+    assert places_named(key("iraqi"), "en") == {"IQ"}
+    assert places_named(key("philippines"), "en") == {"PH"}
+    assert place_names._index.cache_info().currsize == 0
+    # A name in letters English lacks, or a chat of another language, reads them all.
+    assert places_named(key("Türkei"), "en") == {"TR"}
+    assert place_names._index.cache_info().currsize == 1
+    assert places_named(key("irak"), "de") == {"IQ"}
+    # The English names are the same either way.
+    english = place_names._english_index()
+    place_names._english_index.cache_clear()
+    assert place_names._english_index() == english
