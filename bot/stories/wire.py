@@ -8,6 +8,8 @@ many articles one shingle may point at.
 
 from __future__ import annotations
 
+from array import array
+
 from bot.text.terms import shingles
 
 _MAX_POSTING = 64
@@ -15,14 +17,20 @@ _MIN_SHINGLES = 6
 
 
 class WireIndex:
-    """Shingle sets of active articles, for near-duplicate look-up."""
+    """Shingle sets of active articles, for near-duplicate look-up.
+
+    Kept compact, since every active article (5,000 by default) has one: an article's
+    shingles as one array of 8-byte hashes rather than a set of int objects, and a
+    shingle that one article holds (most of them) points at it directly, not through a
+    list of one.
+    """
 
     __slots__ = ("_by_article", "_postings", "min_overlap")
 
     def __init__(self, min_overlap: float) -> None:
         self.min_overlap = min_overlap
-        self._by_article: dict[int, frozenset[int]] = {}
-        self._postings: dict[int, list[int]] = {}
+        self._by_article: dict[int, array[int]] = {}
+        self._postings: dict[int, int | list[int]] = {}
 
     @staticmethod
     def fingerprint(title: str, text: str) -> frozenset[int]:
@@ -42,36 +50,56 @@ class WireIndex:
         hits: dict[int, int] = {}
         postings = self._postings
         for sh in prints:
-            for art in postings.get(sh, ()):
+            held = postings.get(sh)
+            if held is None:
+                continue
+            for art in (held,) if isinstance(held, int) else held:
                 hits[art] = hits.get(art, 0) + 1
         best: int | None = None
+        mine: array[int] | None = None
         for art, shared in hits.items():
             other = self._by_article[art]
             # Containment over the shorter text: an outlet trimming or extending agency copy
             # is still a copy; both texts must be long enough for the overlap to mean it.
             smaller = min(len(other), len(prints))
-            long_enough = smaller >= _MIN_SHINGLES or other == prints
+            long_enough = smaller >= _MIN_SHINGLES
+            if not long_enough and len(other) == len(prints):
+                mine = mine if mine is not None else _packed(prints)
+                long_enough = other == mine  # the very same short text
             is_copy = shared >= self.min_overlap * smaller and long_enough
             if is_copy and (best is None or art < best):
                 best = art
         return best
 
     def add(self, article_id: int, prints: frozenset[int]) -> None:
-        self._by_article[article_id] = prints
+        self._by_article[article_id] = _packed(prints)
+        postings = self._postings
         for sh in prints:
-            posting = self._postings.setdefault(sh, [])
-            if len(posting) < _MAX_POSTING:
-                posting.append(article_id)
+            held = postings.get(sh)
+            if held is None:
+                postings[sh] = article_id
+            elif isinstance(held, int):
+                postings[sh] = [held, article_id]
+            elif len(held) < _MAX_POSTING:
+                held.append(article_id)
 
     def remove(self, article_id: int) -> None:
-        prints = self._by_article.pop(article_id, frozenset())
-        for sh in prints:
-            posting = self._postings.get(sh)
-            if posting is None:
+        postings = self._postings
+        for sh in self._by_article.pop(article_id, ()):
+            held = postings.get(sh)
+            if held is None:
+                continue
+            if isinstance(held, int):
+                if held == article_id:
+                    del postings[sh]
                 continue
             try:
-                posting.remove(article_id)
+                held.remove(article_id)
             except ValueError:
                 continue
-            if not posting:
-                del self._postings[sh]
+            if len(held) == 1:
+                postings[sh] = held[0]
+
+
+def _packed(prints: frozenset[int]) -> array[int]:
+    return array("q", sorted(prints))

@@ -1,0 +1,60 @@
+"""Recognising wire copies (``bot.stories.wire``): the same agency text under several
+outlets, found while the original is active and forgotten once it leaves."""
+
+from __future__ import annotations
+
+from bot.stories.wire import WireIndex
+
+AGENCY = (
+    "The bridge collapsed early on Tuesday after a container ship lost power and struck one "
+    "of its supports, sending vehicles and construction workers into the river below, "
+    "officials said. Rescue teams searched the water for six people still missing as the "
+    "port was closed to traffic until further notice, the coast guard said in a statement."
+)
+OTHER = (
+    "The city council approved a new budget on Monday that raises spending on schools and "
+    "parks while cutting the number of police officers, after a long debate that ran late "
+    "into the night and drew hundreds of residents to the chamber to speak for and against."
+)
+
+
+def index_of(*texts: tuple[int, str]) -> WireIndex:
+    wire = WireIndex(0.8)
+    for article_id, text in texts:
+        wire.add(article_id, WireIndex.fingerprint("Bridge collapses", text))
+    return wire
+
+
+def test_a_copy_is_found_trimmed_or_extended_and_an_unrelated_text_is_not() -> None:
+    wire = index_of((1, AGENCY), (2, OTHER))
+    trimmed = AGENCY.rsplit(",", 1)[0]
+    assert wire.find_copy(WireIndex.fingerprint("Bridge collapses", trimmed)) == 1
+    extended = AGENCY + " More to follow on this developing story from our own reporters."
+    assert wire.find_copy(WireIndex.fingerprint("Bridge collapses", extended)) == 1
+    assert wire.find_copy(WireIndex.fingerprint("Budget passes", OTHER[::-1])) is None
+
+
+def test_the_earliest_of_several_copies_is_the_original() -> None:
+    wire = index_of((5, AGENCY), (3, AGENCY), (9, AGENCY))
+    assert wire.find_copy(WireIndex.fingerprint("Bridge collapses", AGENCY)) == 3
+
+
+def test_a_short_text_is_a_copy_only_of_the_very_same_text() -> None:
+    wire = index_of((1, "Bridge shut."), (2, "Bridge shut today."))
+    assert wire.find_copy(WireIndex.fingerprint("Bridge collapses", "Bridge shut.")) == 1
+    assert wire.find_copy(WireIndex.fingerprint("Bridge collapses", "Bridge reopened.")) is None
+
+
+def test_a_removed_article_is_forgotten_and_its_copies_still_found() -> None:
+    wire = index_of((1, AGENCY), (2, AGENCY), (3, OTHER))
+    prints = WireIndex.fingerprint("Bridge collapses", AGENCY)
+    wire.remove(1)
+    assert wire.find_copy(prints) == 2
+    wire.remove(2)
+    wire.remove(2)  # twice: nothing left to forget
+    assert wire.find_copy(prints) is None
+    assert wire.find_copy(WireIndex.fingerprint("Bridge collapses", OTHER)) == 3
+    wire.remove(3)
+    # Every shingle is gone with its articles: the index does not grow with the history.
+    assert wire._postings == {}
+    assert wire._by_article == {}
