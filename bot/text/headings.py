@@ -85,7 +85,7 @@ def name_words(texts: Sequence[str]) -> set[str]:
     return seen - FUNCTION_WORDS - TIME_WORDS
 
 
-@functools.lru_cache(maxsize=8192)  # as ``_name_runs``: sentences are read again and again
+@functools.lru_cache(maxsize=2048)  # as ``_name_runs``: sentences are read again and again
 def _names_in(text: str) -> frozenset[str]:
     seen: set[str] = set()
     for tokens in _sentence_tokens(text):
@@ -101,8 +101,10 @@ def name_runs(text: str) -> list[str]:
 
 
 # Each heading of a summary reads every sentence of the story again, and so does each
-# new version of it: the runs of the sentences in recent use are kept.
-@functools.lru_cache(maxsize=8192)
+# new version of it: the runs of the sentences in recent use are kept. A story's
+# summary reads at most a few hundred sentences: a few stories' worth are enough, and
+# each kept sentence costs every process that summarises about a kilobyte.
+@functools.lru_cache(maxsize=2048)
 def _name_runs(text: str) -> tuple[str, ...]:
     runs: list[str] = []
     for tokens in _sentence_tokens(text):

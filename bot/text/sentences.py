@@ -177,7 +177,7 @@ def article_sentences(text: str, *, min_words: int = 5) -> list[str]:
 _CACHED_UP_TO = 5000
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)
 def _article_sentences(text: str, min_words: int) -> tuple[str, ...]:
     return _split_article(text, min_words)
 
