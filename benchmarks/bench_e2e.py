@@ -11,8 +11,9 @@ ten feeds on ten hosts, so stories of several outlets form and are summarised.
 
 Figures (one JSON line each):
 
-- ``e2e_feeds_per_min``: every feed new with one item; time until every feed is polled
-  and every stored article clustered (summaries included), with loop lag p99 over it.
+- ``e2e_feeds_per_min``: every feed new with one item; time until every feed is polled,
+  every stored article clustered and every story of several outlets summarised at its
+  current version, with loop lag p99 over it.
 - ``first_cycle_feeds_per_min``: every feed new with 20 items (an operator's first
   start): time until every feed is polled; processing of the 100,000 articles runs
   beside it and is counted, not waited for. As on a real first start, the items were
@@ -249,6 +250,14 @@ def polled(metrics: Metrics) -> int:
     return int(sum(metrics.value("feed_polls", outcome=o) for o in outcomes))
 
 
+async def processing(store: SqlStorage) -> bool:
+    """Whether an article waits to be clustered or a story of several outlets for its
+    current version's summary (a burst's stories are summarised again at its end)."""
+    if await store.unclustered_articles(1):
+        return True
+    return bool(await store.unsummarised_stories(StoriesConfig().min_outlets_to_post, 1))
+
+
 async def add_feeds(store: SqlStorage, port: int, query: str, count: int, first: int = 0) -> None:
     for feed in range(first, first + count):
         url = f"http://{host(feed // PER_HOST)}:{port}/f/{feed}.xml?{query}"
@@ -281,7 +290,7 @@ async def e2e(url: str, port: int, label: str) -> dict[str, Any]:
         began = time.monotonic()
         lag.start()
         running = asyncio.create_task(runner.run(stop))
-        while polled(metrics) < FEEDS or await store.unclustered_articles(1):  # noqa: ASYNC110
+        while polled(metrics) < FEEDS or await processing(store):  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         took = time.monotonic() - began
         await lag.stop()

@@ -149,19 +149,27 @@ class Pipeline:
                 loose.append(article)  # stored but not clustered before a crash
             else:
                 self.clusterer.restore(cluster_doc(article), article.story_id)
-        for start in range(0, len(loose), max(1, batch)):
+        step = max(1, batch)
+        for start in range(0, len(loose), step):
             if stop is not None and stop.is_set():
                 break
-            await self.process(loose[start : start + max(1, batch)], stop=stop)
+            more = start + step < len(loose)
+            await self.process(loose[start : start + step], stop=stop, backlog=more)
         await self.publisher.publish_unsummarised(stop=stop)
         log.info("pipeline.restored articles=%d unclustered=%d", len(articles), len(loose))
         return len(articles)
 
     async def process(
-        self, articles: Sequence[Article], *, stop: asyncio.Event | None = None
+        self,
+        articles: Sequence[Article],
+        *,
+        stop: asyncio.Event | None = None,
+        backlog: bool = False,
     ) -> CycleReport:
         """Cluster, summarise, match and enqueue newly stored articles. When ``stop`` is
-        set, stories not yet summarised are left for ``publish_unsummarised``."""
+        set, stories not yet summarised are left for ``publish_unsummarised``. With
+        ``backlog`` (more stored articles wait behind these), a story summarised before
+        is summarised again once the backlog is processed (``publish_deferred``)."""
         report = CycleReport(new_articles=len(articles))
         if not articles:
             return report
@@ -171,7 +179,7 @@ class Pipeline:
         report.stories_breaking = self.breaking_marked - breaking_before
         report.stories_changed = len(changed)
         report.changed = [s.id for s in changed]
-        await self.publisher.publish(changed, report, stop=stop)
+        await self.publisher.publish(changed, report, stop=stop, backlog=backlog)
         log.info(
             "pipeline.batch articles=%d stories_changed=%d summarised=%d enqueued=%d",
             report.new_articles,
@@ -201,7 +209,7 @@ class Pipeline:
             # A cursor, not "until none is left": an article that cannot be clustered
             # must not hold the loop forever.
             after = max(a.id for a in articles)
-            done = await self.process(articles, stop=stop)
+            done = await self.process(articles, stop=stop, backlog=len(articles) >= batch)
             total.absorb(done)
             if on_batch is not None:
                 on_batch(done)

@@ -128,7 +128,7 @@ class Publisher:
         # Summaries translated for the languages of the chats they go to (LLM only).
         self.translator = translator
         self.default_language = default_language
-        # Stories no post will show whose new version waits for ``publish_deferred``.
+        # Stories whose new version waits for ``publish_deferred`` (see ``summarise``).
         self._deferred: dict[str, None] = {}
 
     async def publish_unsummarised(
@@ -173,11 +173,13 @@ class Publisher:
         *,
         stop: asyncio.Event | None = None,
         defer_old: bool = True,
+        backlog: bool = False,
     ) -> None:
         """Summarise, match and enqueue the changed stories, ``summary_concurrency`` at a
         time. A stop leaves the stories not started for ``publish_unsummarised``. With
-        ``defer_old``, a summarised story no post will show waits for ``publish_deferred``
-        to be summarised again."""
+        ``defer_old``, a summarised story waits for ``publish_deferred`` to be summarised
+        again when no post will show it, or when a ``backlog`` of stored articles waits
+        behind this batch."""
         due = [s for s in changed if s.outlet_count >= self.stories.min_outlets_to_post]
         if not due:
             return
@@ -190,8 +192,9 @@ class Publisher:
             if stop is not None and stop.is_set():
                 return
             await self._publish_one(
-                story, audience, report, slots=slots, stop=stop, defer_old=defer_old
-            )
+                story, audience, report, slots=slots, stop=stop, defer_old=defer_old,
+                backlog=backlog,
+            )  # fmt: skip
 
         # Every story starts at once: the reads before its summary and the writes after it
         # share transactions with the other stories' (``run_together``); ``slots`` bounds
@@ -207,10 +210,12 @@ class Publisher:
         slots: asyncio.Semaphore | None = None,
         stop: asyncio.Event | None = None,
         defer_old: bool = False,
+        backlog: bool = False,
     ) -> None:
         summarised = await self.summarise(
-            story, feeds=audience.feeds, slots=slots, stop=stop, defer_old=defer_old
-        )
+            story, feeds=audience.feeds, slots=slots, stop=stop, defer_old=defer_old,
+            backlog=backlog,
+        )  # fmt: skip
         if summarised is DEFERRED:
             return
         if summarised is None:
@@ -321,6 +326,7 @@ class Publisher:
         slots: asyncio.Semaphore | None = None,
         stop: asyncio.Event | None = None,
         defer_old: bool = False,
+        backlog: bool = False,
     ) -> tuple[Story, list[Article]] | Deferred | None:
         """Summarise the story version unless that version already has a summary.
         ``feeds`` (the batch's) saves lookups when the caller has read them; ``slots``
@@ -328,8 +334,8 @@ class Publisher:
         held by it); a ``stop`` set while waiting for a slot leaves the story unsummarised
         (None). The summary reads at most ``summary_articles`` of the story's articles
         (``bot.summaries.selection``); those are what is returned. With ``defer_old``, a
-        story no post will show that has a summary already is left for
-        ``publish_deferred`` (``DEFERRED``)."""
+        story that has a summary already is left for ``publish_deferred`` (``DEFERRED``)
+        when no post will show it, or when a ``backlog`` waits behind its batch."""
         articles, current = await asyncio.gather(
             self.story_articles(story), self.storage.get_summary(story.id)
         )
@@ -339,9 +345,12 @@ class Publisher:
         if feeds is not None:
             # With the batch's other stories, before the slots.
             for_post = self._is_news(articles, await feeds.cover(articles))
-        if not for_post and defer_old and current is not None:
+        if defer_old and current is not None and (backlog or not for_post):
             # A first start's old stories grow batch after batch: summarised once the
-            # backlog is processed, not at every batch, since nobody waits for them.
+            # backlog is processed, not at every batch, since nobody waits for them. In
+            # a burst, so does a story that has its summary (and its post): the batches
+            # behind this one are likely to bring it more reports, and its post's edit
+            # waits for the debounce anyway. Its first summary never waits.
             self._deferred[story.id] = None
             return DEFERRED
         # A summary no post waits for (a first poll's old items) takes no slot: it waits

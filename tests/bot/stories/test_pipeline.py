@@ -277,6 +277,37 @@ async def test_a_backlog_storys_new_version_is_summarised_once_the_backlog_is_pr
     assert len(summarizer.for_post) == 2, "summarised once"
 
 
+async def test_in_a_burst_a_summarised_storys_new_versions_wait_for_its_end(
+    sqlite_store: SqlStorage, clock: FixedClock
+) -> None:
+    # News stored faster than it is processed: the story's first summary goes at once
+    # (its post waits for it); the versions that the burst's later batches make are
+    # summarised once, when the burst is processed, not at every batch.
+    await sqlite_store.add_subscription(CHAT, "marrowby", breaking_only=False, min_outlets=2)
+    summarizer = Recording()
+    pipeline = Pipeline(storage=sqlite_store, summarizer=summarizer, clock=clock)
+    await seed_articles(sqlite_store, clock.now(), FLOOD[:2])
+    await store_third_report(sqlite_store, clock, "third")
+    await store_third_report(sqlite_store, clock, "fourth")
+    report = await pipeline.process_stored(batch=1)  # four batches, each with more behind
+    (story,) = await sqlite_store.recent_stories(10)
+    assert len(story.article_ids) == 4
+    assert summarizer.for_post == [True, True], "the first version, then the last one"
+    assert report.deliveries_enqueued == 1
+    summary = await sqlite_store.get_summary(story.id)
+    assert summary is not None
+    assert summary.story_version == story.version
+    # With no backlog behind it, a new version is summarised in its own batch.
+    _, title, text = FLOOD[2]
+    feed = await sqlite_store.upsert_feed("https://gazette.example/feed", "Marrowby Gazette")
+    await pipeline.process(
+        await sqlite_store.add_articles(
+            [new_article(feed.id, "Marrowby Gazette", title, text, clock.now(), slug="fifth")]
+        )
+    )
+    assert len(summarizer.for_post) == 3
+
+
 async def test_a_deferred_summary_survives_a_storage_error(
     sqlite_store: SqlStorage, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
