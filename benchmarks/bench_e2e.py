@@ -332,6 +332,7 @@ def first_cycle_apart(url: str, port: int) -> list[dict[str, Any]]:
         child.start()
     finally:
         os.environ.pop(BOT_PROCESS, None)
+        send.close()  # the child's copy only: if it dies, recv() ends instead of waiting
     try:
         lines: list[dict[str, Any]] = receive.recv()
     finally:
