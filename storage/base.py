@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -146,6 +146,15 @@ class SqlBase:
     def insert(self, table: Any) -> Any:
         """An INSERT that can ignore conflicts on both supported dialects."""
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def upsert(self, table: Table, keys: Sequence[str]) -> Any:
+        """An INSERT of whole rows of ``table`` that, on a row with the same ``keys``,
+        overwrites every other column instead (both supported dialects)."""
+        statement = self.insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c.name: statement.excluded[c.name] for c in table.c if c.name not in keys},
+        )
 
     async def run(self, work: Any) -> Any:
         """``work(session)`` in a transaction of its own."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import OPERATOR_SCOPE, Destination, Feed
@@ -316,8 +316,7 @@ class FeedStorage(SqlBase):
     async def _save_feed_states(self, feeds: Sequence[Feed]) -> list[None]:
         """``save_feed_state`` for several polls in one transaction (``storage.coalesce``)."""
         rows = [{"id_": f.id, **{n: getattr(f, n) for n in _FEED_STATE_FIELDS}} for f in feeds]
-        table = cast("Table", FeedRow.__table__)
-        statement = update(table).where(table.c.id == bindparam("id_"))
+        statement = update(FEEDS).where(FEEDS.c.id == bindparam("id_"))
 
         async def work(s: AsyncSession) -> None:
             # One statement, many parameter sets (executemany), applied in order.

@@ -157,7 +157,7 @@ class SqlStorage(
             # the constraints, not the read above, decide. One statement per chunk, in
             # URL order, so two transactions inserting the same URLs on PostgreSQL wait
             # for each other in one order and never deadlock.
-            table = ArticleRow.__table__
+            table = ARTICLES
             stored: dict[str, Article] = {}
             by_url = sorted((a for kept in fresh for a in kept), key=lambda a: a.url)
             if by_url:

@@ -95,11 +95,7 @@ class StoryStorage(SqlBase):
             }
             for story in latest.values()
         ]
-        statement = self.insert(STORIES)
-        statement = statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={name: getattr(statement.excluded, name) for name in rows[0] if name != "id"},
-        )
+        statement = self.upsert(STORIES, ["id"])
 
         async def work(s: AsyncSession) -> None:
             await s.execute(statement, rows)
@@ -111,14 +107,13 @@ class StoryStorage(SqlBase):
                 for article_id in story.article_ids
             ]
             if moves:
-                articles = ARTICLES
                 await s.execute(
-                    update(articles)
+                    update(ARTICLES)
                     .where(
-                        articles.c.id == bindparam("article"),
+                        ARTICLES.c.id == bindparam("article"),
                         or_(
-                            articles.c.story_id.is_(None),
-                            articles.c.story_id != bindparam("story"),
+                            ARTICLES.c.story_id.is_(None),
+                            ARTICLES.c.story_id != bindparam("story"),
                         ),
                     )
                     .values(story_id=bindparam("story"))
@@ -259,14 +254,7 @@ class StoryStorage(SqlBase):
             }
             for (story_id, version), summary in latest.items()
         ]
-        statement = self.insert(SUMMARIES)
-        statement = statement.on_conflict_do_update(
-            index_elements=["story_id", "story_version"],
-            set_={
-                name: getattr(statement.excluded, name)
-                for name in ("created_at", "written_by", "payload")
-            },
-        )
+        statement = self.upsert(SUMMARIES, ["story_id", "story_version"])
 
         async def work(s: AsyncSession) -> None:
             await s.execute(statement, rows)

@@ -49,6 +49,7 @@ NOT_A_PORT = {
     "run": "the transaction helper the storage modules share",
     "run_together": "the shared-transaction helper the storage modules share",
     "insert": "the dialect-neutral INSERT the storage modules share",
+    "upsert": "the dialect-neutral INSERT ... ON CONFLICT UPDATE the storage modules share",
     "coalescer": "the group commit the storage modules share",
 }
 
