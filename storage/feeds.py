@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.domain import OPERATOR_SCOPE, Destination, Feed
+from bot.feeds.schedule import spread_over_hosts
 from storage.base import SqlBase, aware, destination_value, feed_value, utc_now
 from storage.models import FEEDS, ArticleRow, DeliveryRow, FeedRow, FeedScopeRow, SubscriptionRow
 
@@ -31,11 +32,18 @@ _FEED_STATE_FIELDS = (
 _IDS_PER_QUERY = 500
 
 
+# A claim picks its feeds spread over their hosts from this many times as many of the
+# most overdue: enough for a claim of a few hosts' imports to reach other hosts, few
+# enough that a claim stays one short read however many feeds are due.
+_CLAIM_WINDOW = 4
+
+
 def _due(now: datetime, limit: int) -> Select[Any]:
-    """Enabled feeds due at ``now``: never checked first, then the longest overdue."""
+    """Ids and URLs of enabled feeds due at ``now``: never checked first, then the
+    longest overdue."""
     c = FEEDS.c
     return (
-        select(FEEDS)
+        select(c.id, c.url)
         .where(c.enabled.is_(True))
         .where(or_(c.next_check_at.is_(None), c.next_check_at <= now))
         .order_by(c.next_check_at.is_not(None), c.next_check_at, c.id)
@@ -271,14 +279,26 @@ class FeedStorage(SqlBase):
         ``now + lease_s`` in the same transaction, so other processes skip them until the
         poll saves the real next check, or until the lease ends if this process dies.
 
-        On PostgreSQL the rows are locked with SKIP LOCKED, so processes claiming at the
-        same moment get disjoint feeds instead of waiting on each other. SQLite ignores
-        the locking clause; its one process never races itself."""
+        The feeds are taken spread over their hosts from the ``_CLAIM_WINDOW`` times
+        ``limit`` most overdue (``spread_over_hosts``). On PostgreSQL that window is
+        locked with SKIP LOCKED, so processes claiming at the same moment get disjoint
+        feeds instead of waiting on each other; a claim made while others hold their
+        windows may take fewer than ``limit`` (the rest are taken by the next). SQLite
+        ignores the locking clause; its one process never races itself."""
         lease_until = now + timedelta(seconds=max(lease_s, 0.0))
 
         async def work(s: AsyncSession) -> list[Feed]:
-            query = _due(now, limit).with_for_update(skip_locked=True)
-            claimed = [feed_value(r) for r in await s.execute(query)]
+            window = await s.execute(
+                _due(now, limit * _CLAIM_WINDOW).with_for_update(skip_locked=True)
+            )
+            ids = spread_over_hosts([(r.id, r.url) for r in window], limit)
+            if not ids:
+                return []
+            rows = {
+                r.id: feed_value(r)
+                for r in await s.execute(select(FEEDS).where(FEEDS.c.id.in_(ids)))
+            }
+            claimed = [rows[i] for i in ids]
             if claimed:
                 await s.execute(
                     update(FeedRow)

@@ -23,7 +23,8 @@ class WatcherStore(Protocol):
         process: their ``next_check_at`` moves to ``now + lease_s`` at once, so another
         process sharing the database skips them. The poll then saves the real next check;
         a crashed poll's feeds come back when the lease ends. The feeds are returned as
-        they were before the claim; [] when none is due."""
+        they were before the claim, most overdue first but spread over their hosts
+        (``bot.feeds.schedule.spread_over_hosts``); [] when none is due."""
         ...
 
     async def earliest_next_check(self) -> tuple[bool, datetime | None]:

@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from bot.core.domain import Feed, FetchRequest, FetchResult, NewArticle, ParsedFeed
 from bot.core.errors import FeedParseError, FetchError
@@ -37,6 +36,7 @@ from bot.feeds.schedule import (
     at,
     failure_interval,
     freshness_hint,
+    host_of,
     parse_retry_after,
     success_interval,
 )
@@ -108,13 +108,6 @@ class PollReport:
     failed: int = 0
     disabled: list[Feed] = field(default_factory=list)  # feeds found dead in this poll
     unhealthy: list[Feed] = field(default_factory=list)  # feeds found unhealthy in this poll
-
-
-def host_of(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def content_hash(title: str, text: str) -> str:

@@ -33,6 +33,24 @@ async def test_claimed_feeds_are_hidden_until_the_lease_ends(store: SqlStorage) 
     assert await store.claim_due_feeds(NOW, 0, 30.0) == []
 
 
+async def test_a_claim_spreads_over_the_hosts_of_the_feeds_due(store: SqlStorage) -> None:
+    # Added host by host, as an import adds them: a claim in id order would hold one
+    # host's feeds only, polled a politeness gap apart while other hosts wait.
+    for host in ("a", "b", "c"):
+        for i in range(10):
+            await store.upsert_feed(f"https://{host}.example/f{i}.xml", f"{host}{i}")
+    first = await store.claim_due_feeds(NOW, 6, 30.0)
+    assert (
+        sorted(f.url.split("/")[2] for f in first)
+        == ["a.example"] * 2 + ["b.example"] * 2 + ["c.example"] * 2
+    )
+    # Claim after claim, every due feed is taken once.
+    taken = [f.id for f in first]
+    while claimed := await store.claim_due_feeds(NOW, 7, 30.0):
+        taken += [f.id for f in claimed]
+    assert len(taken) == len(set(taken)) == 30
+
+
 async def test_concurrent_claims_from_two_processes_never_overlap(database_url: str) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("one process per SQLite file: the instance guard refuses a second")
@@ -40,10 +58,16 @@ async def test_concurrent_claims_from_two_processes_never_overlap(database_url: 
     try:
         for i in range(40):
             await stores[0].upsert_feed(f"https://c{i}.example/rss", f"C{i}")
-        results = await asyncio.gather(
+        ids: list[int] = []
+        # Claims at the same moment take disjoint feeds; one may take fewer than it asked
+        # for while the others hold their windows (see ``claim_due_feeds``). Claiming
+        # on, the processes share every feed out, each once.
+        while results := await asyncio.gather(
             *(s.claim_due_feeds(NOW, 4, 60.0) for s in stores for _ in range(5))
-        )
-        ids = [f.id for claimed in results for f in claimed]
+        ):
+            if not any(results):
+                break
+            ids += [f.id for claimed in results for f in claimed]
         assert len(ids) == len(set(ids)) == 40
     finally:
         for s in stores:

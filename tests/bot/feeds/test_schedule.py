@@ -11,9 +11,11 @@ from bot.core.domain import Feed
 from bot.feeds.schedule import (
     failure_interval,
     freshness_hint,
+    host_of,
     parse_max_age,
     parse_retry_after,
     publish_gap,
+    spread_over_hosts,
     success_interval,
 )
 from bot.feeds.watcher import WatcherConfig
@@ -187,3 +189,21 @@ def test_retry_after_extends_backoff_within_its_cap() -> None:
 def test_backoff_never_goes_below_the_minimum(failures: int) -> None:
     limits = WatcherConfig(interval_s=10).limits()
     assert failure_interval(failures, limits, random.Random()) >= limits.min_interval_s
+
+
+def test_a_claim_takes_each_hosts_most_overdue_feeds_in_turns() -> None:
+    # An OPML import: ten feeds of one site, then three of another, then one more site.
+    due = [(i, f"https://big.example/f{i}.xml") for i in range(10)]
+    due += [(10 + i, f"https://Small.example/f{i}.xml") for i in range(3)]
+    due.append((13, "https://other.example/rss"))
+    assert spread_over_hosts(due, 6) == [0, 10, 13, 1, 11, 2]
+    # Everything due fits: all of it, each host's feeds still most overdue first.
+    assert sorted(spread_over_hosts(due, 100)) == list(range(14))
+    assert spread_over_hosts(due, 100)[-7:] == [3, 4, 5, 6, 7, 8, 9]
+    assert spread_over_hosts(due, 0) == []
+    assert spread_over_hosts([], 5) == []
+
+
+def test_a_url_that_cannot_be_read_has_no_host() -> None:
+    assert host_of("https://Big.Example:8080/rss") == "big.example"
+    assert host_of("http://[::1") == ""
