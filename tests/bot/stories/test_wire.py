@@ -58,3 +58,24 @@ def test_a_removed_article_is_forgotten_and_its_copies_still_found() -> None:
     # Every shingle is gone with its articles: the index does not grow with the history.
     assert wire._postings == {}
     assert wire._by_article == {}
+
+
+def test_a_copy_under_its_own_headline_is_still_a_copy() -> None:
+    # An outlet running agency copy writes its own headline: the title's shingles must
+    # not decide, or a short copy's share depends on which shingles were sampled.
+    original = WireIndex.fingerprint("Bridge collapses into river after ship strike", AGENCY)
+    retitled = WireIndex.fingerprint("Baltimore bridge falls", AGENCY + " (AP)")
+    assert original <= retitled
+    wire = WireIndex(0.8)
+    wire.add(1, original)
+    assert wire.find_copy(retitled) == 1
+
+
+def test_a_short_text_is_told_apart_by_its_title() -> None:
+    # "Watch the video." under two headlines is two pieces, not a copy.
+    video = WireIndex.fingerprint("Storm hits the coast", "Watch the video.")
+    other = WireIndex.fingerprint("Team wins the cup final", "Watch the video.")
+    wire = WireIndex(0.8)
+    wire.add(1, video)
+    assert wire.find_copy(other) is None
+    assert wire.find_copy(WireIndex.fingerprint("Storm hits the coast", "Watch the video.")) == 1
