@@ -9,11 +9,15 @@ many articles one shingle may point at.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Collection
 
 from bot.text.terms import shingles
 
 _MAX_POSTING = 64
 _MIN_SHINGLES = 6
+_RATE = 4  # a fingerprint keeps one shingle in this many
+# Sampled shingles a short text must share with a sampled one to be its copy.
+_MIN_SAMPLED_SHARED = 3
 # A text of this many shingles (some 30 words) is fingerprinted without its title.
 _ALONE = 4 * _MIN_SHINGLES
 
@@ -48,7 +52,7 @@ class WireIndex:
         every = shingles(text[:3000])
         if len(every) < _ALONE:
             every = shingles(f"{title}\n{text[:3000]}")
-        sampled = frozenset(h for h in every if h % 4 == 0)
+        sampled = frozenset(h for h in every if h % _RATE == 0)
         return sampled if len(sampled) >= _MIN_SHINGLES else every
 
     def find_copy(self, prints: frozenset[int]) -> int | None:
@@ -65,15 +69,22 @@ class WireIndex:
                 hits[art] = hits.get(art, 0) + 1
         best: int | None = None
         mine: array[int] | None = None
+        sampled = _is_sample(prints)
         for art, shared in hits.items():
             other = self._by_article[art]
             # Containment over the shorter text: an outlet trimming or extending agency copy
             # is still a copy; both texts must be long enough for the overlap to mean it.
-            smaller = min(len(other), len(prints))
-            long_enough = smaller >= _MIN_SHINGLES
-            if not long_enough and len(other) == len(prints):
-                mine = mine if mine is not None else _packed(prints)
-                long_enough = other == mine  # the very same short text
+            if _is_sample(other) == sampled:
+                smaller = min(len(other), len(prints))
+                long_enough = smaller >= _MIN_SHINGLES
+                if not long_enough and len(other) == len(prints):
+                    mine = mine if mine is not None else _packed(prints)
+                    long_enough = other == mine  # the very same short text
+            else:
+                # One text was sampled, the other (too short to sample) kept everything:
+                # both are compared on the sampled shingles, the only ones both have.
+                smaller = min(_sampled_size(other), _sampled_size(prints))
+                long_enough = smaller >= _MIN_SAMPLED_SHARED
             is_copy = shared >= self.min_overlap * smaller and long_enough
             if is_copy and (best is None or art < best):
                 best = art
@@ -107,6 +118,17 @@ class WireIndex:
                 continue
             if len(held) == 1:
                 postings[sh] = held[0]
+
+
+def _is_sample(prints: Collection[int]) -> bool:
+    """Whether a fingerprint is a sample: only a sample has every hash a multiple of
+    ``_RATE`` and at least ``_MIN_SHINGLES`` of them (a text whose whole set is so has it
+    as its sample too)."""
+    return len(prints) >= _MIN_SHINGLES and all(h % _RATE == 0 for h in prints)
+
+
+def _sampled_size(prints: Collection[int]) -> int:
+    return sum(1 for h in prints if h % _RATE == 0)
 
 
 def _packed(prints: frozenset[int]) -> array[int]:

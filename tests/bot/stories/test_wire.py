@@ -79,3 +79,18 @@ def test_a_short_text_is_told_apart_by_its_title() -> None:
     wire.add(1, video)
     assert wire.find_copy(other) is None
     assert wire.find_copy(WireIndex.fingerprint("Storm hits the coast", "Watch the video.")) == 1
+
+
+def test_a_sampled_text_and_a_short_one_are_compared_on_what_both_kept() -> None:
+    # The original's fingerprint is a sample (hashes that are multiples of four); its
+    # trimmed copy had too few of those to sample and kept every shingle. Compared on
+    # all of them, the copy shared five of the original's seven: under the copy share.
+    original = frozenset(range(0, 28, 4))  # 7 sampled shingles
+    trimmed = frozenset([0, 4, 8, 12, 16, *range(1, 160, 4)])  # 5 of them, and 40 others
+    wire = WireIndex(0.8)
+    wire.add(1, original)
+    assert wire.find_copy(trimmed) == 1
+    # Two shared sampled shingles are too few to call a text a copy.
+    assert wire.find_copy(frozenset([0, 4, *range(1, 160, 4)])) is None
+    # A short text sharing few of its sampled shingles is no copy either.
+    assert wire.find_copy(frozenset([0, 4, 100, 104, 108, *range(1, 160, 4)])) is None
