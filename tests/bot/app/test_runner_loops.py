@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ import pytest
 from adapters.feeds.fetch import FetchConfig, HttpFeedFetcher
 from adapters.feeds.parse import FeedparserParser
 from adapters.feeds.pool import PoolConfig
-from bot.app.runner import Runner
+from bot.app.runner import Runner, steady_heap
 from bot.core.clock import FixedClock, SystemClock
 from bot.core.domain import Destination, NewArticle
 from bot.delivery.dispatcher import Dispatcher
@@ -211,3 +212,21 @@ async def test_poll_passes_overlap_up_to_the_limit(passes: int) -> None:
     release.set()
     stop.set()
     await asyncio.wait_for(loop, timeout=5)
+
+
+def test_a_run_freezes_its_starting_heap_and_gives_the_collector_back() -> None:
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    with steady_heap():
+        # What existed at the start is out of the collector's walks; young collections
+        # run less often.
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] > before[0]
+        assert gc.get_threshold()[1:] == before[1:]
+        inner = steady_heap()
+        inner.__enter__()
+    # Two runs in one process, the first ending first: the second keeps the setting.
+    assert gc.get_threshold()[0] > before[0]
+    inner.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
