@@ -232,7 +232,9 @@ class FeedparserParser:
 
     async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         try:
-            result = await self._pool.run(timed_parse, body, url, self._max_entries, dict(headers))
+            result = await self._pool.run_batched(
+                timed_parse, body, url, self._max_entries, dict(headers), size=len(body)
+            )
         except FeedParseError:
             raise
         except Exception as err:

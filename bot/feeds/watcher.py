@@ -44,6 +44,9 @@ from bot.text.urls import canonical_url, publisher_of
 
 log = logging.getLogger("newsbot.watcher")
 
+# Polls that may be under way per fetch slot: fetched and waiting to be parsed and stored.
+_IN_HAND = 2
+
 
 @dataclass(frozen=True)
 class WatcherConfig:
@@ -169,7 +172,11 @@ class Watcher:
         self._limits = config.limits()
         self._health = config.health()
         self._rng = rng or random.Random()
+        # Fetches in flight; a poll gives its slot back once its body is read, and waits
+        # for a parse worker and its writes holding only an ``_in_hand`` place: those
+        # waits are the CPU's and the database's, not the network's.
         self._slots = asyncio.Semaphore(max(1, config.concurrency))
+        self._in_hand = asyncio.Semaphore(max(1, config.concurrency) * _IN_HAND)
         # Poll passes of one process overlap; their claims must not. SQLite has no row
         # locks (FOR UPDATE SKIP LOCKED is dropped), so two claims racing in one process
         # could take the same feed; across processes PostgreSQL's locks keep them apart.
@@ -225,7 +232,7 @@ class Watcher:
             # A host's politeness gap is waited out before taking a poll slot: slots
             # held by sleeping polls would bound the whole pass by the gap.
             await self._fetcher.wait_turn(same_url[0].url)
-            async with self._slots:
+            async with self._in_hand:
                 try:
                     await self._poll(same_url, report)
                 except Exception:
@@ -243,7 +250,8 @@ class Watcher:
             allow_private=all(f.allow_private for f in feeds),
         )
         try:
-            result = await self._fetcher.fetch(request)
+            async with self._slots:
+                result = await self._fetcher.fetch(request)
         except FetchError as err:
             await self._fail(feeds, err, report, started)
             return

@@ -271,3 +271,76 @@ async def test_a_call_caught_in_a_killed_pool_fails_as_a_parse_error() -> None:
 def _sleep_then(seconds: float, value: int) -> int:
     time.sleep(seconds)
     return value
+
+
+def _value_or_hang(value: int) -> int:
+    if value < 0:
+        time.sleep(60)
+    if value == 13:
+        raise ValueError("unlucky")
+    return value
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("cannot travel")
+
+
+def _odd_error(value: int) -> int:
+    if value == 1:
+        raise _Unpicklable(f"odd {value}")
+    return value
+
+
+async def test_small_parses_waiting_together_go_to_a_worker_together() -> None:
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=5))
+    trips = 0
+    run_raw = pool.run_raw
+
+    async def counted(*args: object, **kwargs: bool) -> object:
+        nonlocal trips
+        trips += 1
+        return await run_raw(*args, **kwargs)  # type: ignore[arg-type]
+
+    pool.run_raw = counted  # type: ignore[method-assign]
+    try:
+        values = list(range(40))
+        results = await asyncio.gather(*(pool.run_batched(abs, -v, size=10) for v in values))
+        assert results == values  # each caller gets its own result
+        assert trips < 20  # not one trip through the executor each
+    finally:
+        await pool.close()
+
+
+async def test_a_call_that_hangs_or_fails_in_a_batch_fails_alone() -> None:
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=2))
+    try:
+        await pool.run(abs, -1)  # the worker is started before the clock matters
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(pool.run_batched(_value_or_hang, v, size=10) for v in (1, 2, -1, 3, 13, 4)),
+            return_exceptions=True,
+        )
+        assert time.monotonic() - started < 15
+        assert [results[i] for i in (0, 1, 3, 5)] == [1, 2, 3, 4]
+        assert isinstance(results[2], FeedParseError)
+        assert "longer than" in str(results[2])
+        assert isinstance(results[4], ValueError)
+        assert await pool.run_batched(abs, -6, size=10) == 6
+    finally:
+        await pool.close()
+
+
+async def test_an_error_that_cannot_travel_back_comes_back_in_words() -> None:
+    pool = ParsePool(PoolConfig(workers=1, timeout_s=5))
+    try:
+        results = await asyncio.gather(
+            pool.run_batched(_odd_error, 1, size=10),
+            pool.run_batched(_odd_error, 2, size=10),
+            return_exceptions=True,
+        )
+        assert results[1] == 2
+        assert isinstance(results[0], Exception)
+        assert "odd 1" in str(results[0])
+    finally:
+        await pool.close()

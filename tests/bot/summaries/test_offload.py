@@ -64,8 +64,9 @@ async def test_work_that_hangs_in_a_worker_is_an_offload_error_and_the_pool_reco
 
 
 async def test_work_nobody_waits_for_takes_its_turn_behind_queued_parses() -> None:
-    # One worker, its two places taken; then a parse, a backlog summary and a summary a
-    # post waits for queue up. The last goes first; the backlog one waits its turn.
+    # One worker, its places in the pool taken; then a parse, a backlog summary and a
+    # summary a post waits for queue up. The last goes first; the backlog one waits its
+    # turn.
     pool = ParsePool(PoolConfig(workers=1, timeout_s=60))
     done: list[str] = []
 
@@ -74,7 +75,7 @@ async def test_work_nobody_waits_for_takes_its_turn_behind_queued_parses() -> No
         done.append(name)
 
     try:
-        busy = [asyncio.create_task(pool.run_raw(time.sleep, 0.5)) for _ in range(2)]
+        busy = [asyncio.create_task(pool.run_raw(time.sleep, 0.5)) for _ in range(pool.slots)]
         await asyncio.sleep(0.1)
         waiting = [
             asyncio.create_task(call("parse", pool.run_raw(abs, -1))),
