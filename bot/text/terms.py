@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from typing import Protocol, cast
 
@@ -362,13 +363,16 @@ def _starts_sentence(text: str, pos: int) -> bool:
 def shingles(text: str, size: int = 5, limit_words: int = 120) -> frozenset[int]:
     """Hashes of overlapping word 5-grams, to recognise copies of the same text.
 
-    Built-in ``hash`` is salted per process, which is fine: shingles are never stored, and
-    a restart recomputes them from the stored articles.
+    CRC-32, not the built-in ``hash``: that one is salted per process, and copy detection
+    samples shingles by their hash, so a borderline copy was found in one start and
+    missed in the next (a story posted or not depending on the process).
     """
     toks = words(text[: limit_words * 12])[:limit_words]
     if len(toks) < size:
-        return frozenset({hash(tuple(toks))}) if toks else frozenset()
-    return frozenset(map(hash, zip(*(toks[i:] for i in range(size)), strict=False)))
+        return frozenset({zlib.crc32(" ".join(toks).encode())}) if toks else frozenset()
+    return frozenset(
+        zlib.crc32(" ".join(toks[i : i + size]).encode()) for i in range(len(toks) - size + 1)
+    )
 
 
 def iter_phrases(tokens: list[str], length: int) -> Iterator[tuple[str, ...]]:
