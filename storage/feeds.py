@@ -298,15 +298,13 @@ class FeedStorage(SqlBase):
                 r.id: feed_value(r)
                 for r in await s.execute(select(FEEDS).where(FEEDS.c.id.in_(ids)))
             }
-            claimed = [rows[i] for i in ids]
-            if claimed:
-                await s.execute(
-                    update(FeedRow)
-                    .where(FeedRow.id.in_([f.id for f in claimed]))
-                    .values(next_check_at=lease_until)
-                    .execution_options(synchronize_session=False)
-                )
-            return claimed
+            await s.execute(
+                update(FeedRow)
+                .where(FeedRow.id.in_(ids))
+                .values(next_check_at=lease_until)
+                .execution_options(synchronize_session=False)
+            )
+            return [rows[i] for i in ids]
 
         if limit <= 0:
             return []

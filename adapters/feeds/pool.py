@@ -22,6 +22,7 @@ import itertools
 import multiprocessing
 import os
 import pickle
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -59,6 +60,9 @@ def _worker_count(configured: int) -> int:
 
 
 _FIRST, _LATER = 0, 1  # priorities: work a story waits for, then feed parsing
+# What a worker's hang, crash or exhaustion raises; ``ParsePool`` reports each as a
+# FeedParseError in words (``_parse_error``).
+_PARSE_FAILURES = (TimeoutError, MemoryError, RecursionError)
 PER_WORKER = 4  # calls in the pool per worker (see ParsePool.__init__)
 
 
@@ -117,7 +121,7 @@ class ParsePool:
         # took about 8 ms against 0.5 ms of parsing a small feed, and with two per worker
         # the pool, not the workers (30% busy), bounded polling. The rest wait here, off
         # the clock.
-        self._free = WorkerSlots(_worker_count(config.workers) * PER_WORKER)
+        self._free = WorkerSlots(self.slots)
         self._in_pool = 0  # calls handed to the executor and not yet done
         self._batches: dict[Callable[..., Any], Batches] = {}
 
@@ -137,7 +141,7 @@ class ParsePool:
         for it). A hang or crash becomes FeedParseError."""
         try:
             return await self.run_raw(fn, *args, urgent=urgent)
-        except (TimeoutError, WorkerCrashError, MemoryError, RecursionError) as err:
+        except (*_PARSE_FAILURES, WorkerCrashError) as err:
             raise self._parse_error(err) from err
 
     async def run_batched(self, fn: Callable[..., Any], *args: Any, size: int) -> Any:
@@ -148,7 +152,7 @@ class ParsePool:
             batches = self._batches[fn] = Batches(self, fn)
         try:
             return await batches.run(args, size)
-        except (TimeoutError, WorkerCrashError, MemoryError, RecursionError) as err:
+        except (*_PARSE_FAILURES, WorkerCrashError) as err:
             raise self._parse_error(err) from err
 
     def _parse_error(self, err: BaseException) -> FeedParseError:
@@ -266,7 +270,7 @@ class Batches:
         self._fn = fn
         self._most = most
         self._most_bytes = most_bytes
-        self._waiting: list[tuple[tuple[Any, ...], int, asyncio.Future[Any]]] = []
+        self._waiting: deque[tuple[tuple[Any, ...], int, asyncio.Future[Any]]] = deque()
         self._lanes: set[asyncio.Task[None]] = set()
 
     async def run(self, args: tuple[Any, ...], size: int) -> Any:
@@ -302,7 +306,7 @@ class Batches:
             args, size, future = self._waiting[0]
             if batch and carried + size > self._most_bytes:
                 break
-            self._waiting.pop(0)
+            self._waiting.popleft()
             if not future.done():  # a caller cancelled meanwhile is left out
                 batch.append((args, size, future))
                 carried += size
@@ -313,8 +317,6 @@ class Batches:
             args, _, future = batch[0]
             try:
                 result = await self._pool.run_raw(self._fn, *args)
-            except asyncio.CancelledError:
-                raise
             except Exception as err:
                 _settle(future, False, err)
             else:
@@ -322,8 +324,6 @@ class Batches:
             return
         try:
             outcomes = await self._pool.run_raw(run_each, self._fn, [a for a, _, _ in batch])
-        except asyncio.CancelledError:
-            raise
         except Exception:
             # One of them hung or crashed its worker (or the batch could not travel):
             # each again alone, one after the other, so only that one fails (side by
