@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 
+from bot.text.demonyms import is_demonym
 from bot.text.headwords import (
     ADJECTIVES,
     ADVERBS,
@@ -406,5 +407,5 @@ def is_place_adjective(low: str) -> bool:
     say what a section is about."""
     places = places_named((low,), "en")
     if not places:
-        return False
+        return is_demonym(low)  # "Mexican": CLDR has no adjectives of countries
     return not any(not is_language(p) and low in english_names(p) for p in places)

@@ -69,6 +69,14 @@ _DATELINE = re.compile(
     r"^[A-Z]{3,}(?:[ .'-]+[A-Z]{2,})*\.?(?:,\s+[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+){0,2})?"
     r"\s*(?:\([A-Za-z .]{2,20}\))?\s*[-\u2013\u2014]+\s+"
 )
+# Chinese datelines: "新华社北京3月16日电", "中国军网北京3月16日电", "本报讯(记者 王明)":
+# an agency or paper, a place, a date and 电/讯 (not 电话, 电视: a call or a broadcast),
+# maybe a reporter's credit. Text has been through NFKC, so the brackets are ASCII.
+_CHINESE_DATELINE = re.compile(
+    r"^(?:[\u4e00-\u9fff]{2,10}?\s*\d{1,2}\s*\u6708\s*\d{1,2}\s*\u65e5\s*"
+    r"(?:\u7535(?![\u8bdd\u89c6\u8111\u5f71\u529b\u5b50\u53f0\u90ae\u62a5\u8baf])|\u8baf)"
+    r"|\u672c\u62a5[\u4e00-\u9fff]{0,6}?\u8baf)\s*(?:\([^()]{1,30}\))?\s*"
+)
 # Broadcast transcripts: "MONTAGNE: And the next day..." is dialogue, not reporting.
 _AGENCY = re.compile(r"^\((?:CNN|AP|AFP|Reuters|Bloomberg|UPI|dpa)\)\s*(?:[-\u2013\u2014]\s*)?")
 _SPEAKER = re.compile(r"^[A-Z]{3,}(?:\s[A-Z]{2,}){0,2}:\s")
@@ -158,6 +166,7 @@ def clean_text(text: str) -> str:
     kept: list[str] = []
     for raw in re.split(r"\r?\n", text):
         line_text = _AGENCY.sub("", _DATELINE.sub("", tidy(raw)))
+        line_text = _CHINESE_DATELINE.sub("", line_text)
         if line_text and not is_junk(line_text):
             kept.append(line_text)
     return "\n".join(kept)

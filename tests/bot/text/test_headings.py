@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.text.demonyms import is_demonym
 from bot.text.headings import (
     derive_heading,
     full_name,
@@ -235,6 +236,22 @@ def test_a_places_adjective_alone_is_no_heading_but_its_name_is() -> None:
     assert "a place's adjective, not a name" in heading_problems("Philippine", texts)
     assert "a place's adjective, not a name" in heading_problems("French", texts)
     assert heading_problems("Philippines", texts) == []
+
+
+def test_a_countrys_adjective_that_cldr_does_not_list_is_no_heading_either() -> None:
+    # CLDR names countries, not their adjectives: "Mexican" headed a section of a post
+    # about Donald Trump's remarks.
+    texts = [
+        "He attacked a Mexican judge and said Mexican immigrants were criminals.",
+        "The judge was born in Indiana, and Mexico rejected the remarks.",
+    ]
+    for adjective in ("Mexican", "Canadian", "Japanese", "Turkish", "Saudi", "British"):
+        assert "a place's adjective, not a name" in heading_problems(adjective, texts)
+
+
+@pytest.mark.parametrize("word", ["christian", "ocean", "human", "guardian", "mexico", "jordan"])
+def test_a_word_like_an_adjective_of_a_country_is_not_taken_for_one(word: str) -> None:
+    assert not is_demonym(word)
 
 
 @pytest.mark.parametrize("good", ["Heavy rain", "Monetary policy", "Foreign aid"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.sentences import article_sentences, is_junk
+from bot.text.sentences import article_sentences, clean_text, is_junk
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,30 @@ def test_a_chinese_byline_never_becomes_a_summary_sentence() -> None:
     sentences = article_sentences(text)
     assert len(sentences) == 2
     assert not any("Buckley" in s or "Cindy" in s for s in sentences)
+
+
+@pytest.mark.parametrize(
+    ("line", "report"),
+    [
+        ("新华社北京3月16日电 2015年3月15日，徐才厚因病去世。", "2015年3月15日,徐才厚因病去世。"),
+        ("中国军网北京3月16日电 徐才厚在病榻上结束了一生。", "徐才厚在病榻上结束了一生。"),
+        ("新华网北京３月１５日电（记者 张三）全国人大会议闭幕。", "全国人大会议闭幕。"),
+        ("本报讯（记者 王明）北京市今天发布了空气污染预警。", "北京市今天发布了空气污染预警。"),
+    ],
+)
+def test_a_chinese_dateline_is_not_part_of_the_report(line: str, report: str) -> None:
+    # A dateline names the agency and the desk, not what happened: left in, the agency
+    # became a section heading ("中国军网") and opened the lede.
+    assert clean_text(line) == report
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "李克强3月15日电话会见了外国记者。",  # 电话: a telephone call, not a dateline
+        "他在3月15日电视讲话中说经济放缓。",  # 电视: a television address
+        "3月15日,徐才厚因病去世。",
+    ],
+)
+def test_a_date_in_a_sentence_is_not_a_dateline(line: str) -> None:
+    assert clean_text(line) == line.replace("，", ",")
