@@ -24,7 +24,7 @@ from bot.summaries.lead import lead_article
 from bot.summaries.timeline import dated_events
 from bot.summaries.translation import sources_language
 from bot.text.headings import derive_heading
-from bot.text.sentences import article_sentences, clean_title
+from bot.text.sentences import article_sentences, clean_title, title_source
 from bot.text.terms import content_words, entities, numbers, stem, words
 from bot.text.vectors import Vector, centroid, cosine, idf_weights, tfidf
 
@@ -349,9 +349,15 @@ class ExtractiveSummarizer:
         unnamed: list[_Candidate] = []
         used: set[str] = set()
         story_texts = [c.text for c in cands]
+        credited = [src for src in map(title_source, (a.title for a in ordered)) if src]
         for g in groups:
             heading = derive_heading(
-                [c.text for c in g], idf, avoid=used, headline=headline, context=story_texts
+                [c.text for c in g],
+                idf,
+                avoid=used,
+                headline=headline,
+                context=story_texts,
+                sources=credited,
             )
             if not heading:
                 unnamed.extend(g)

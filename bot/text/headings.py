@@ -333,6 +333,7 @@ def derive_heading(
     avoid: set[str],
     headline: str = "",
     context: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> str:
     """A heading for a group of sentences: the most salient candidate that passes the rules.
 
@@ -340,10 +341,13 @@ def derive_heading(
     bonus for names and phrases; a candidate sharing a word with ``avoid`` (the other
     headings) is skipped so sections are told apart, and one the headline already says
     counts for less. ``context`` (the story's other sentences) only completes names
-    ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals.
+    ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals;
+    ``sources`` (outlets the reports credit) head no section in a non-Latin script.
     """
     if needs_script_heading(texts):
-        return derive_script_heading(texts, avoid=avoid, headline=headline, context=context)
+        return derive_script_heading(
+            texts, avoid=avoid, headline=headline, context=context, sources=sources
+        )
     evidence = [*texts, *context]
     names = name_words(evidence)
     runs = [r for t in evidence for r in name_runs(t)]

@@ -126,8 +126,12 @@ def derive_script_heading(
     headline: str = "",
     context: Sequence[str] = (),
     language: str | None = None,
+    sources: Sequence[str] = (),
 ) -> str:
-    """A heading for a section in a non-Latin script, or "" when its sentences share none."""
+    """A heading for a section in a non-Latin script, or "" when its sentences share none.
+
+    ``sources`` are the outlets the story's reports credit: a section is about what they
+    report, not about them ("中国军网" opens its reposts' titles and datelines)."""
     if not texts:
         return ""
     script = dominant_script(" ".join(texts))
@@ -156,7 +160,7 @@ def derive_script_heading(
     for piece, inside in counts.items():
         if inside < 2:
             continue
-        if _taken(piece, avoid, unspaced):
+        if _taken(piece, avoid, unspaced) or any(piece in src or src in piece for src in sources):
             continue
         if unspaced and not _stands_alone(piece, inside, counts):
             continue

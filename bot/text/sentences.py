@@ -220,6 +220,20 @@ def clean_title(title: str, outlet: str = "") -> str:
     return title.rstrip(" .")
 
 
+# "中国军网 | 徐才厚…", "【真理部】…": a repost's title opens with the outlet it copied
+# (CDT's style). NFKC (``tidy``) turns the full-width bar some use into "|".
+_TITLE_SOURCE = re.compile(r"^\s*(?:\u3010([^\u3011]{1,12})\u3011|([^|:]{2,16}?)\s*\|\s*\S)")
+
+
+def title_source(title: str) -> str:
+    """The outlet a title credits before its words, or "" when it credits none."""
+    match = _TITLE_SOURCE.match(tidy(title))
+    if match is None:
+        return ""
+    source = (match.group(1) or match.group(2) or "").strip()
+    return source if len(source.split()) <= 4 else ""
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
     text = " ".join(text.split())

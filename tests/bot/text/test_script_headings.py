@@ -87,3 +87,14 @@ def test_a_chinese_heading_is_not_a_cause_or_a_count() -> None:
     # Nor a cut through the count ("名警察", "枪击两").
     assert not heading.startswith(("因", "名"))
     assert not heading.endswith("两")
+
+
+def test_an_outlet_the_reports_credit_heads_no_chinese_section() -> None:
+    # A repost's title credits the PLA's news site ("中国军网 | ..."), and the section's
+    # sentences name it as their source: the section is about Xu Caihou, not the site.
+    texts = [
+        "中国军网文章指徐才厚死后军中反腐不会停。",
+        "中国军网说,对徐才厚的查处是军队反腐的延续。",
+    ]
+    assert derive_heading(texts, {}, avoid=set()) == "中国军网"
+    assert derive_heading(texts, {}, avoid=set(), sources=["中国军网"]) == "徐才厚"

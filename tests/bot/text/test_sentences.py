@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.sentences import article_sentences, clean_text, is_junk
+from bot.text.sentences import article_sentences, clean_text, is_junk, title_source
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,17 @@ def test_a_chinese_dateline_is_not_part_of_the_report(line: str, report: str) ->
 )
 def test_a_date_in_a_sentence_is_not_a_dateline(line: str) -> None:
     assert clean_text(line) == line.replace("，", ",")
+
+
+@pytest.mark.parametrize(
+    ("title", "source"),
+    [
+        ("中国军网 | 徐才厚在病榻上结束了可悲可耻的一生", "中国军网"),
+        ("香港文汇报｜仇和:一位明星書記的高昇與落馬", "香港文汇报"),
+        ("【真理部】徐才厚因膀胱癌死亡", "真理部"),
+        ("今年两会,代表不再露富", ""),
+        ("Trump renews call for ban on Muslim refugees | video", ""),
+    ],
+)
+def test_a_reposts_title_names_the_outlet_it_copied(title: str, source: str) -> None:
+    assert title_source(title) == source
