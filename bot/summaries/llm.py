@@ -44,6 +44,7 @@ from bot.summaries.prompt import (
 )
 from bot.text.headings import derive_heading, is_good_heading
 from bot.text.headwords import FALLBACKS
+from bot.text.sentences import title_source
 from bot.text.terms import content_words
 from bot.text.vectors import idf_weights
 
@@ -100,7 +101,7 @@ class LLMStats:
 def _good_model_heading(heading: str, own: list[str], texts: list[str], used: set[str]) -> bool:
     """A heading the rules accept (a name or sub-event, no filler), not one that repeats
     another section's words."""
-    if not heading or heading in FALLBACKS or set(content_words(heading)) & used:
+    if not heading or heading in FALLBACKS or heading in used or set(content_words(heading)) & used:
         return False
     return is_good_heading(heading, [*own, *texts])
 
@@ -229,7 +230,8 @@ class LLMSummarizer:
         texts = [s.text for s in lede] + [x.text for s in sections for x in s.sentences]
         idf = idf_weights([content_words(t) for t in texts])
         named: list[Section] = []
-        used: set[str] = set()
+        used: set[str] = {src for a in articles if (src := title_source(a.title))}
+        credited = sorted(used)  # outlets the reports credit head no section
         waiting: list[Sentence] = []
         for section in sections[:5]:
             own = [s.text for s in section.sentences]
@@ -239,7 +241,7 @@ class LLMSummarizer:
             if not _good_model_heading(heading, own, texts, used):
                 self.stats.headings_replaced += 1
                 heading = derive_heading(
-                    own, idf, avoid=used, headline=draft.headline, context=texts
+                    own, idf, avoid=used, headline=draft.headline, context=texts, sources=credited
                 )
             if not heading:
                 # Nothing names it: its sentences join the previous section, or the next.

@@ -282,6 +282,21 @@ async def test_missing_headline_and_headings_are_filled_in() -> None:
     assert len(shown) == written - 1  # all but the one that became the lede
 
 
+async def test_an_outlet_a_title_credits_heads_no_section() -> None:
+    # A repost's title credits the outlet it copied ("Marsh County | ..."): a section is
+    # about what the reports say, not about who published them.
+    reposted = replace(ARTICLES[1], title="Marsh County | Lindale bridge shut by flooding")
+    body = json.loads(good_json())
+    body["sections"][1]["heading"] = "Marsh County"
+    llm = summarizer(FakeChatModel(json.dumps(body)))
+    summary = await llm.summarize(STORY, [ARTICLES[0], reposted])
+    assert summary.written_by == "llm:fake-model"
+    assert "Marsh County" not in [s.heading for s in summary.sections]
+    # Without the credit, the same heading is a name the sources use, and it stays.
+    plain = await summarizer(FakeChatModel(json.dumps(body))).summarize(STORY, ARTICLES)
+    assert "Marsh County" in [s.heading for s in plain.sections]
+
+
 async def test_a_summary_for_no_post_spends_no_tokens() -> None:
     # A first poll's backlog is thousands of stories nobody is posted: the budget is
     # kept for posts, and those stories read the sources' own sentences.
