@@ -152,11 +152,42 @@ def split_sentences(text: str) -> list[str]:
         if not para:
             continue
         protected = _protect_abbreviations(para)
-        for piece in _split_at_boundaries(protected):
+        for piece in _within_quotes(_split_at_boundaries(protected)):
             sentence = piece.replace("\x00", ".").strip()
             if sentence:
                 out.append(sentence)
     return out
+
+
+def _within_quotes(pieces: list[str]) -> list[str]:
+    """Sentences of one quotation kept together ('"You put the balls in the fridge. You
+    can tell the cold balls from the hot."'): apart, the second is someone's words with
+    no quotation marks, and the first never closes. A quotation still open after
+    ``_QUOTED_SENTENCES`` sentences (an excerpt cut mid-quote) is left as it was split."""
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        end = i
+        while _opens(pieces[i : end + 1]) and end + 1 < min(len(pieces), i + _QUOTED_SENTENCES):
+            end += 1
+        if end > i and not _opens(pieces[i : end + 1]):
+            out.append("".join(pieces[i : end + 1]))
+            i = end + 1
+        else:
+            out.append(pieces[i])
+            i += 1
+    return out
+
+
+def _opens(pieces: list[str]) -> bool:
+    """Whether the text leaves a quotation open: more opening than closing curly marks,
+    or an odd number of straight double quotes."""
+    text = "".join(pieces)
+    curly = text.count("\u201c") - text.count("\u201d")
+    return curly > 0 or (curly == 0 and text.count('"') % 2 == 1)
+
+
+_QUOTED_SENTENCES = 3
 
 
 def clean_text(text: str) -> str:

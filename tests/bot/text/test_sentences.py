@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.sentences import article_sentences, clean_text, is_junk, title_source
+from bot.text.sentences import (
+    article_sentences,
+    clean_text,
+    is_junk,
+    split_sentences,
+    title_source,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,3 +93,31 @@ def test_a_date_in_a_sentence_is_not_a_dateline(line: str) -> None:
 )
 def test_a_reposts_title_names_the_outlet_it_copied(title: str, source: str) -> None:
     assert title_source(title) == source
+
+
+def test_the_sentences_of_one_quotation_stay_together() -> None:
+    # Apart, the second sentence was someone's words with no quotation marks at all,
+    # and could head a section as if the outlet said it.
+    text = (
+        "\u201cI never touched the balls,\u201d he told Argentine paper La Nacion. "
+        "\u201cYou put the balls in the refrigerator beforehand. Just by comparing one and "
+        "the other you can tell the cold balls from the hot.\u201d Blatter was banned in 2015."
+    )
+    assert split_sentences(text) == [
+        "\u201cI never touched the balls,\u201d he told Argentine paper La Nacion.",
+        "\u201cYou put the balls in the refrigerator beforehand. Just by comparing one and "
+        "the other you can tell the cold balls from the hot.\u201d",
+        "Blatter was banned in 2015.",
+    ]
+    straight = 'She said: "We apologise. It will not happen again." The post was removed.'
+    assert split_sentences(straight)[0] == 'She said: "We apologise. It will not happen again."'
+
+
+def test_a_quotation_cut_off_by_an_excerpt_is_split_as_before() -> None:
+    text = "He said \u201cthis is the start. And it goes on. And on. And on without end"
+    assert split_sentences(text) == [
+        "He said \u201cthis is the start.",
+        "And it goes on.",
+        "And on.",
+        "And on without end",
+    ]
