@@ -7,14 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.text.demonyms import is_demonym
-from bot.text.headings import (
-    derive_heading,
-    full_name,
-    heading_problems,
-    is_good_heading,
-    name_runs,
-    noun_phrases,
-)
+from bot.text.headings import derive_heading, heading_problems, is_good_heading
+from bot.text.phrases import full_name, name_runs, noun_phrases
 from bot.text.sentences import wordlist
 from bot.text.terms import content_words
 from bot.text.vectors import idf_weights

@@ -1,0 +1,204 @@
+"""Names and noun phrases in sentences: the candidates a section heading is chosen from.
+
+Without a tagger, the parts of speech come from small word lists and suffixes
+(``bot.text.headwords``): a name is a run of capitalised words not opening a sentence,
+a noun phrase a run of adjectives or nouns ending in a noun.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+
+from bot.text.headwords import (
+    ADJECTIVES,
+    ADVERBS,
+    BAD_STARTS,
+    FUNCTION_WORDS,
+    HEAD_NOUNS,
+    NAME_JOINERS,
+    TIME_WORDS,
+    VERBS,
+    is_adjective_form,
+    is_verb_form,
+)
+from bot.text.sentences import wordlist
+from bot.text.terms import STOPWORDS, normalise
+
+MAX_WORDS = 4
+
+
+# ------------------------------------------------------------------ candidates
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Za-z][\w'\u2019&.-]*[A-Za-z0-9]|[A-Za-z]")
+_CHUNK_BREAK = re.compile(
+    r"[,;:()\[\]\"\u201c\u201d\u2018!?\u2013\u2014]|(?<=[a-z0-9]{2})\.(?=\s|$)|\s-\s"
+)
+_TITLE_DOT = re.compile(r"\b(Mrs|Mr|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|St|Prof|Rev)\.(?=\s)")
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
+
+
+@functools.lru_cache(maxsize=16384)  # a story's words recur in every sentence and heading
+def lowered(word: str) -> str:
+    return normalise(word).strip(".'")
+
+
+def is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _sentence_tokens(text: str) -> Iterator[list[tuple[str, bool]]]:
+    """Tokens of each punctuation-free chunk, each with whether it opens its sentence."""
+    first = True
+    for chunk in _CHUNK_BREAK.split(_TITLE_DOT.sub(r"\1", text)):
+        tokens = _TOKEN.findall(chunk)
+        if tokens:
+            yield [(t, first and i == 0) for i, t in enumerate(tokens)]
+            first = False
+
+
+def name_words(texts: Sequence[str]) -> set[str]:
+    """Lower-cased words seen capitalised somewhere other than a sentence's start."""
+    seen: set[str] = set()
+    for text in texts:
+        seen.update(_names_in(text))
+    return seen - FUNCTION_WORDS - TIME_WORDS
+
+
+@functools.lru_cache(maxsize=2048)  # as ``_name_runs``: sentences are read again and again
+def _names_in(text: str) -> frozenset[str]:
+    seen: set[str] = set()
+    for tokens in _sentence_tokens(text):
+        for token, opens in tokens:
+            if is_acronym(token) or (_capitalised(token) and not opens):
+                seen.add(lowered(_POSSESSIVE.sub("", token)))
+    return frozenset(seen)
+
+
+def name_runs(text: str) -> list[str]:
+    """Runs of capitalised words ("Justice Marianne Cole", "Bank of Arden"), possessive cut."""
+    return list(_name_runs(text))
+
+
+# Each heading of a summary reads every sentence of the story again, and so does each
+# new version of it: the runs of the sentences in recent use are kept. A story's
+# summary reads at most a few hundred sentences: a few stories' worth are enough, and
+# each kept sentence costs every process that summarises about a kilobyte.
+@functools.lru_cache(maxsize=2048)
+def _name_runs(text: str) -> tuple[str, ...]:
+    runs: list[str] = []
+    for tokens in _sentence_tokens(text):
+        current: list[str] = []
+        for token, opens in [*tokens, ("", False)]:
+            low = lowered(token)
+            # "Bank of Aldmoor" is one name; "Marianne Cole of the Supreme Court" is two.
+            joins = (
+                low in NAME_JOINERS and sum(lowered(w) not in NAME_JOINERS for w in current) == 1
+            )
+            is_name = bool(token) and _capitalised(token) and low not in TIME_WORDS
+            if is_name and opens and (low in FUNCTION_WORDS or low in _COMMON_OPENERS):
+                is_name = False
+            if is_name or joins:
+                current.append(_POSSESSIVE.sub("", token) if is_name else token)
+                if is_name and _POSSESSIVE.search(token) and token[-2:] != "ss":
+                    runs.append(" ".join(current))
+                    current = []
+                continue
+            while current and lowered(current[-1]) in NAME_JOINERS:
+                current.pop()
+            if current:
+                runs.append(" ".join(current))
+            current = []
+    return tuple(r for r in runs if r)
+
+
+# Capitalised sentence openers that are ordinary words, not the start of a name.
+_COMMON_OPENERS = FUNCTION_WORDS | STOPWORDS | ADVERBS | VERBS | ADJECTIVES
+
+
+def noun_phrases(text: str) -> list[tuple[str, bool]]:
+    """Noun phrases (adjectives or nouns, then a noun) of up to three words, with whether a
+    determiner introduced them ("the vote count" is likelier a phrase than "failed months")."""
+    out: list[tuple[str, bool]] = []
+    for tokens in _sentence_tokens(text):
+        run: list[str] = []
+        introduced = False
+        previous = ""
+        for token, opens in [*tokens, ("", False)]:
+            low = lowered(token)
+            # Capitalised words belong to names (found apart), except a sentence's first.
+            common = opens or is_acronym(token) or not _capitalised(token)
+            if token and common and _phrase_word(low):
+                if not run:
+                    introduced = previous in _DETERMINERS
+                run.append(token if is_acronym(token) else low)
+                continue
+            run = run[-3:]
+            while run and not ends_phrase(lowered(run[-1])):
+                run.pop()
+            while run and bad_start(lowered(run[0])):
+                run.pop(0)
+            if run:
+                out.append((" ".join(run), introduced))
+            run = []
+            previous = low
+    return out
+
+
+_DETERMINERS = frozenset(wordlist("the a an its their his her our this these that those"))
+
+
+def _phrase_word(low: str) -> bool:
+    return (
+        low.isalpha()
+        and len(low) > 2
+        and low not in FUNCTION_WORDS
+        and low not in STOPWORDS
+        and low not in ADVERBS
+        and low not in TIME_WORDS
+        and not ((low in VERBS or is_verb_form(low)) and low not in HEAD_NOUNS)
+    )
+
+
+def ends_phrase(low: str) -> bool:
+    """A word that can close a noun phrase: a noun, as far as the lists can tell."""
+    if low in HEAD_NOUNS:
+        return True
+    return not (
+        low in ADJECTIVES
+        or low in ADVERBS
+        or low in VERBS
+        or low in FUNCTION_WORDS
+        or low in STOPWORDS
+        or low in TIME_WORDS
+        or is_verb_form(low)
+        or is_adjective_form(low)
+        or low.endswith("ly")
+    )
+
+
+def bad_start(low: str) -> bool:
+    return (
+        low in VERBS
+        or low in ADVERBS
+        or low in BAD_STARTS
+        or low.endswith("ly")
+        or (is_verb_form(low) and low not in HEAD_NOUNS)
+    )
+
+
+def full_name(name: str, runs: Sequence[str]) -> str:
+    """The longest of ``runs`` that ends with a lone ``name`` ("Tovey" -> "Graham Tovey")."""
+    if " " in name:
+        return name
+    longer = [
+        r
+        for r in runs
+        if r.endswith(" " + name) and len(r.split()) <= MAX_WORDS and " and " not in r
+    ]
+    return max(longer, key=lambda r: (len(r.split()), r), default=name)
