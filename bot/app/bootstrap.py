@@ -46,9 +46,10 @@ from bot.stories.clustering import ClusterConfig
 from bot.stories.pipeline import Pipeline
 from bot.stories.publishing import StoriesConfig
 from bot.stories.retention import Pruner, RetentionConfig
-from bot.summaries.extractive import ExtractiveSummarizer, SummaryConfig
+from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.llm import LLMConfig, LLMSummarizer
 from bot.summaries.ports import BudgetStore, TranslationStore
+from bot.summaries.summary_config import SummaryConfig
 from bot.summaries.translator import Translator
 from storage import SqlStorage, open_storage
 

@@ -8,12 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.domain import Article, Story, Summary
-from bot.summaries.extractive import (
-    ExtractiveSummarizer,
-    SummaryConfig,
-    is_material_change,
-    summary_cache_key,
-)
+from bot.summaries.extractive import ExtractiveSummarizer, is_material_change, summary_cache_key
+from bot.summaries.summary_config import SummaryConfig
 from bot.text.sentences import article_sentences, clean_title, split_sentences
 from bot.text.terms import normalise
 
