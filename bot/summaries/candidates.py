@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 
 from bot.core.domain import Article, Sentence
 from bot.summaries.grounding import ordered_articles
-from bot.summaries.hygiene import is_chatter, is_injection, is_shouting, neutralise
+from bot.summaries.hygiene import (
+    is_chatter,
+    is_injection,
+    is_shouting,
+    is_unattributed_quote,
+    neutralise,
+)
 from bot.summaries.summary_config import SummaryConfig
 from bot.text.sentences import article_sentences
 from bot.text.terms import content_words, entities, numbers, stem, words
@@ -52,8 +58,9 @@ def collect_candidates(
         usable = [
             t
             for t in sentences
-            # A columnist's "I", a shout or an instruction aimed at a model is no news.
-            if not (is_chatter(t) or is_injection(t) or is_shouting(t))
+            # A columnist's "I", a shout or an instruction aimed at a model is no news;
+            # nor is a quotation that names no speaker.
+            if not (is_chatter(t) or is_injection(t) or is_shouting(t) or is_unattributed_quote(t))
         ]
         for position, text in enumerate(usable[:per_article]):
             tokens = content_words(text)

@@ -103,3 +103,11 @@ def is_shouting(text: str) -> bool:
 def is_injection(text: str) -> bool:
     """Text that tries to instruct a model (echoed from an article or invented)."""
     return any(p.search(text) for p in _INJECTION)
+
+
+def is_unattributed_quote(text: str) -> bool:
+    """A sentence that is all quotation: someone's words with nobody named as saying
+    them ('"They are more than a list of names."'). The sentence that says who spoke
+    is another one, which a summary may not pick."""
+    said = QUOTED.sub(" ", normalise_quotes(text))
+    return '"' in normalise_quotes(text) and sum(c.isalnum() for c in said) < 2

@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.domain import Article, Story, Summary
 from bot.summaries.extractive import ExtractiveSummarizer, is_material_change, summary_cache_key
+from bot.summaries.hygiene import is_unattributed_quote
 from bot.summaries.summary_config import SummaryConfig
 from bot.text.sentences import article_sentences, clean_title, split_sentences
 from bot.text.terms import normalise
@@ -153,6 +154,30 @@ async def test_feed_furniture_never_appears() -> None:
         "<b>",
     ):
         assert junk not in text
+
+
+async def test_a_quotation_that_names_no_speaker_is_not_shown() -> None:
+    # "They are more than a list of names." headed "In their words" on its own: whose
+    # words they were was in a sentence the summary did not pick.
+    quoted = make_article(
+        14,
+        "Lake Ledger",
+        "Lindale bridge closure hits shops",
+        "\u201cThe Lindale bridge closure cut off commuters, and engineers will inspect "
+        "the bridge supports for three days, so we have never seen the street this "
+        "empty.\u201d \u201cNobody can reach us without the bridge,\u201d said baker Tom Hale.",
+        minutes=40,
+    )
+    summary = await ExtractiveSummarizer().summarize(
+        make_story([*BRIDGE, quoted]), [*BRIDGE, quoted]
+    )
+    texts = [t for t, _ in all_sentences(summary)]
+    assert not any("never seen the street" in t for t in texts)
+    assert is_unattributed_quote("\u201cWe have never seen the street this empty.\u201d")
+    assert not is_unattributed_quote("\u201cNobody can reach us,\u201d said baker Tom Hale.")
+    assert not is_unattributed_quote(
+        "\u4ed6\u8bf4:\u201c\u53cd\u8150\u4e0d\u4f1a\u505c\u6b62\u3002\u201d"
+    )
 
 
 async def test_picks_central_sentences_not_only_first_lines() -> None:
