@@ -35,7 +35,7 @@ from bot.summaries.summary_config import SummaryConfig
 from bot.summaries.timeline import dated_events
 from bot.summaries.translation import sources_language
 from bot.text.headings import derive_heading
-from bot.text.sentences import clean_title, title_source
+from bot.text.sentences import clean_title, title_sources
 from bot.text.terms import content_words, words
 from bot.text.vectors import cosine
 
@@ -107,7 +107,7 @@ class ExtractiveSummarizer:
         unnamed: list[Candidate] = []
         used: set[str] = set()
         story_texts = [c.text for c in cands]
-        credited = [src for src in map(title_source, (a.title for a in ordered)) if src]
+        credited = title_sources(a.title for a in ordered)
         for g in groups:
             heading = derive_heading(
                 [c.text for c in g],

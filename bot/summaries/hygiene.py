@@ -109,5 +109,6 @@ def is_unattributed_quote(text: str) -> bool:
     """A sentence that is all quotation: someone's words with nobody named as saying
     them ('"They are more than a list of names."'). The sentence that says who spoke
     is another one, which a summary may not pick."""
-    said = QUOTED.sub(" ", normalise_quotes(text))
-    return '"' in normalise_quotes(text) and sum(c.isalnum() for c in said) < 2
+    marked = normalise_quotes(text)
+    said = QUOTED.sub(" ", marked)
+    return '"' in marked and sum(c.isalnum() for c in said) < 2

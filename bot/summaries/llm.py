@@ -44,7 +44,7 @@ from bot.summaries.prompt import (
 )
 from bot.text.headings import derive_heading, is_good_heading
 from bot.text.headwords import FALLBACKS
-from bot.text.sentences import title_source
+from bot.text.sentences import title_sources
 from bot.text.terms import content_words
 from bot.text.vectors import idf_weights
 
@@ -98,10 +98,14 @@ class LLMStats:
     dropped: Counter[str] = field(default_factory=Counter)
 
 
-def _good_model_heading(heading: str, own: list[str], texts: list[str], used: set[str]) -> bool:
+def _good_model_heading(
+    heading: str, own: list[str], texts: list[str], used: set[str], credited: list[str]
+) -> bool:
     """A heading the rules accept (a name or sub-event, no filler), not one that repeats
-    another section's words."""
-    if not heading or heading in FALLBACKS or heading in used or set(content_words(heading)) & used:
+    another section's words or names an outlet the reports credit."""
+    if not heading or heading in FALLBACKS or heading in credited:
+        return False
+    if set(content_words(heading)) & used:
         return False
     return is_good_heading(heading, [*own, *texts])
 
@@ -230,15 +234,15 @@ class LLMSummarizer:
         texts = [s.text for s in lede] + [x.text for s in sections for x in s.sentences]
         idf = idf_weights([content_words(t) for t in texts])
         named: list[Section] = []
-        used: set[str] = {src for a in articles if (src := title_source(a.title))}
-        credited = sorted(used)  # outlets the reports credit head no section
+        used: set[str] = set()
+        credited = title_sources(a.title for a in articles)
         waiting: list[Sentence] = []
         for section in sections[:5]:
             own = [s.text for s in section.sentences]
             # The model's heading follows the rules extractive headings follow, else one
             # is derived from the section's sentences.
             heading = section.heading
-            if not _good_model_heading(heading, own, texts, used):
+            if not _good_model_heading(heading, own, texts, used, credited):
                 self.stats.headings_replaced += 1
                 heading = derive_heading(
                     own, idf, avoid=used, headline=draft.headline, context=texts, sources=credited

@@ -170,8 +170,9 @@ def derive_heading(
     bonus for names and phrases; a candidate sharing a word with ``avoid`` (the other
     headings) is skipped so sections are told apart, and one the headline already says
     counts for less. ``context`` (the story's other sentences) only completes names
-    ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals;
-    ``sources`` (outlets the reports credit) head no section in a non-Latin script.
+    ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals.
+    ``sources`` (outlets the reports credit, :func:`bot.text.sentences.title_sources`)
+    head no section: a section is about what they report, not about them.
     """
     if needs_script_heading(texts):
         return derive_script_heading(
@@ -185,8 +186,11 @@ def derive_heading(
     shown: dict[str, str] = {}
 
     avoided = {stem(w) for w in avoid}
+    credited = {normalise(s) for s in sources}
 
     def add(phrase: str, value: float, rarity: float | None = None) -> None:
+        if normalise(phrase) in credited:
+            return
         key_words = [w for w in content_words(phrase) if w not in TIME_WORDS]
         # Stems, so "Philippine" and "Philippines" do not head two sections.
         if not key_words or {stem(w) for w in key_words} & avoided:

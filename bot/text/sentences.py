@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from bot.text.terms import normalise, words
 
@@ -167,11 +168,12 @@ def _within_quotes(pieces: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(pieces):
-        end = i
-        while _opens(pieces[i : end + 1]) and end + 1 < min(len(pieces), i + _QUOTED_SENTENCES):
+        joined, end = pieces[i], i
+        while _opens(joined) and end + 1 < len(pieces) and end + 1 - i < _QUOTED_SENTENCES:
             end += 1
-        if end > i and not _opens(pieces[i : end + 1]):
-            out.append("".join(pieces[i : end + 1]))
+            joined += pieces[end]
+        if end > i and not _opens(joined):
+            out.append(joined)
             i = end + 1
         else:
             out.append(pieces[i])
@@ -179,10 +181,9 @@ def _within_quotes(pieces: list[str]) -> list[str]:
     return out
 
 
-def _opens(pieces: list[str]) -> bool:
-    """Whether the text leaves a quotation open: more opening than closing curly marks,
+def _opens(text: str) -> bool:
+    """Whether ``text`` leaves a quotation open: more opening than closing curly marks,
     or an odd number of straight double quotes."""
-    text = "".join(pieces)
     curly = text.count("\u201c") - text.count("\u201d")
     return curly > 0 or (curly == 0 and text.count('"') % 2 == 1)
 
@@ -263,6 +264,11 @@ def title_source(title: str) -> str:
         return ""
     source = (match.group(1) or match.group(2) or "").strip()
     return source if len(source.split()) <= 4 else ""
+
+
+def title_sources(titles: Iterable[str]) -> list[str]:
+    """The outlets a story's titles credit (:func:`title_source`), each once."""
+    return list(dict.fromkeys(s for s in map(title_source, titles) if s))
 
 
 def shorten(text: str, limit: int) -> str:

@@ -255,3 +255,13 @@ def test_an_adjective_that_says_what_kind_may_open_a_heading(good: str) -> None:
 
 def test_a_name_that_begins_with_a_judging_word_is_still_a_name() -> None:
     assert is_good_heading("Great Britain", ["Ministers in Great Britain met on Monday."])
+
+
+def test_an_outlet_the_reports_credit_heads_no_section_in_latin_script_either() -> None:
+    texts = [
+        "Marsh County Courier reported that the Lindale bridge supports were cracked.",
+        "Marsh County Courier said engineers had closed the Lindale bridge.",
+    ]
+    assert heading_of(texts) == "Marsh County Courier"
+    credited = derive_heading(texts, {}, avoid=set(), sources=["Marsh County Courier"])
+    assert credited != "Marsh County Courier"

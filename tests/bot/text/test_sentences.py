@@ -10,6 +10,7 @@ from bot.text.sentences import (
     is_junk,
     split_sentences,
     title_source,
+    title_sources,
 )
 
 
@@ -121,3 +122,8 @@ def test_a_quotation_cut_off_by_an_excerpt_is_split_as_before() -> None:
         "And on.",
         "And on without end",
     ]
+
+
+def test_a_storys_credited_outlets_are_listed_once_in_order() -> None:
+    titles = ["新华网 | 徐才厚去世", "中国军网 | 徐才厚的一生", "新华网 | 反腐不停", "今年两会"]
+    assert title_sources(titles) == ["新华网", "中国军网"]
