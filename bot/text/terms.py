@@ -361,7 +361,17 @@ def entities(text: str, limit: int | None = None) -> list[str]:
     text = _ACRONYM.sub(_undot, text)
     known = _stems_of(None)
     for m in _NAME_RUN.finditer(text):
-        if _emit(out, _RUN_GAP.split(m.group(0)), text, m.start(), limit=limit, known=known):
+        name = m.group(0)
+        if " " in name or "\t" in name:
+            if _emit(out, _RUN_GAP.split(name), text, m.start(), limit=limit, known=known):
+                break
+            continue
+        # One word, as most names in running text are: ``_emit``'s rules, cut short.
+        tok = name.lower()
+        if tok in _NOT_ENTITY or (tok in STOPWORDS and _starts_sentence(text, m.start())):
+            continue
+        out.append(known.get(tok) or known.setdefault(tok, stem(tok)))
+        if limit is not None and len(out) >= limit:
             break
     return out
 
@@ -410,9 +420,9 @@ def shingles(text: str, size: int = 5, limit_words: int = 120) -> frozenset[int]
     toks = words(text[: limit_words * 12])[:limit_words]
     if len(toks) < size:
         return frozenset({zlib.crc32(" ".join(toks).encode())}) if toks else frozenset()
-    return frozenset(
-        zlib.crc32(" ".join(toks[i : i + size]).encode()) for i in range(len(toks) - size + 1)
-    )
+    crc = zlib.crc32
+    grams = zip(*(toks[i:] for i in range(size)), strict=False)
+    return frozenset([crc(" ".join(gram).encode()) for gram in grams])
 
 
 def iter_phrases(tokens: list[str], length: int) -> Iterator[tuple[str, ...]]:
