@@ -24,7 +24,8 @@ _IRREGULAR = frozenset(
         "british english scottish welsh irish spanish danish dutch swiss swedish finnish "
         "polish norwegian greek thai filipino portuguese french peruvian saudi emirati "
         "afghan belgian icelandic czech slovak croat croatian serb serbian uzbek kazakh "
-        "tajik kyrgyz cypriot palestinian"
+        "tajik kyrgyz cypriot palestinian argentine congolese ivorian nigerien mozambican "
+        "laotian uighur uyghur arab latino hispanic"
     )
 )
 # Words of countries' names that are not a country on their own.

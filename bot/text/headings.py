@@ -35,6 +35,7 @@ from bot.text.phrases import (
     lowered,
     name_runs,
     name_words,
+    named_as_outlet,
     noun_phrases,
 )
 from bot.text.place_names import english_names, is_language, places_named
@@ -205,6 +206,8 @@ def derive_heading(
     for rank, text in enumerate(texts):
         weight = 1.0 / (1 + 0.3 * rank)
         for run in name_runs(text):
+            if named_as_outlet(run, text):
+                continue
             name = _untitled(full_name(_untitled(run), runs))
             add(name, weight * (1.6 if " " in name else 1.2))
         for phrase, introduced in noun_phrases(text):

@@ -52,10 +52,17 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
+# The first part of a compound whose head comes later ("Nexus-, Galaxy- and iPhone-level",
+# "two- or three-day"): not a word of its own, and no name ("Galaxy" headed a review of
+# another phone).
+_SUSPENDED = re.compile(r"\b[A-Za-z][\w'\u2019&.]*-(?=,|\s+(?:and|or|to)\b)")
+
+
 def _sentence_tokens(text: str) -> Iterator[list[tuple[str, bool]]]:
     """Tokens of each punctuation-free chunk, each with whether it opens its sentence."""
     first = True
-    for chunk in _CHUNK_BREAK.split(_TITLE_DOT.sub(r"\1", text)):
+    text = _SUSPENDED.sub("", _TITLE_DOT.sub(r"\1", text))
+    for chunk in _CHUNK_BREAK.split(text):
         tokens = _TOKEN.findall(chunk)
         if tokens:
             yield [(t, first and i == 0) for i, t in enumerate(tokens)]
@@ -190,6 +197,27 @@ def bad_start(low: str) -> bool:
         or low.endswith("ly")
         or (is_verb_form(low) and low not in HEAD_NOUNS)
     )
+
+
+# A kind of outlet just before a name: the name is where the words were said or printed
+# ("he told Argentine paper La Nacion", "the news agency Tass reported"). A credit
+# alone ("according to ...", "told ...") names officials as often as outlets, and an
+# official the section quotes may well head it.
+_OUTLET_BEFORE = re.compile(
+    r"(?i)\b(?:paper|newspaper|daily|weekly|tabloid|broadcaster|agency|magazine|website"
+    r"|channel|network|outlet|wire service|news service)\s+$"
+)
+
+
+def named_as_outlet(name: str, text: str) -> bool:
+    """Whether ``name`` stands in ``text`` only as the outlet that printed or aired the
+    words ("he told Argentine paper La Nacion"): the sentence is not about it."""
+    found = False
+    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w'\u2019-])", text):
+        if not _OUTLET_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
+            return False
+        found = True
+    return found
 
 
 def full_name(name: str, runs: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.text import phrases
 from bot.text.demonyms import is_demonym
 from bot.text.headings import derive_heading, heading_problems, is_good_heading
 from bot.text.phrases import full_name, name_runs, noun_phrases
@@ -241,6 +242,8 @@ def test_a_countrys_adjective_that_cldr_does_not_list_is_no_heading_either() -> 
     ]
     for adjective in ("Mexican", "Canadian", "Japanese", "Turkish", "Saudi", "British"):
         assert "a place's adjective, not a name" in heading_problems(adjective, texts)
+    for irregular in ("Argentine", "Congolese", "Ivorian", "Arab"):
+        assert "a place's adjective, not a name" in heading_problems(irregular, texts)
 
 
 @pytest.mark.parametrize("word", ["christian", "ocean", "human", "guardian", "mexico", "jordan"])
@@ -265,3 +268,25 @@ def test_an_outlet_the_reports_credit_heads_no_section_in_latin_script_either() 
     assert heading_of(texts) == "Marsh County Courier"
     credited = derive_heading(texts, {}, avoid=set(), sources=["Marsh County Courier"])
     assert credited != "Marsh County Courier"
+
+
+def test_an_outlet_named_only_as_where_words_appeared_heads_no_section() -> None:
+    # "La Nacion" headed the section of a post on Sepp Blatter that held this one
+    # sentence: the paper is where he spoke, not what the section is about.
+    texts = ["\u201cI never touched the balls,\u201d Sepp Blatter told Argentine paper La Nacion."]
+    assert heading_of(texts) == "Sepp Blatter"
+    # The same name as a subject heads it.
+    about = ["La Nacion printed the interview, and La Nacion stood by its reporter."]
+    assert heading_of(about) == "La Nacion"
+
+
+def test_the_first_part_of_a_compound_is_no_name() -> None:
+    # "Nexus-, Galaxy- and iPhone-level excellence": "Galaxy" headed a review of another
+    # phone. A name that opens a compound this way is no name at all.
+    texts = [
+        "This is Nexus-, Galaxy- and iPhone-level excellence at a lower price.",
+        "Its camera matches Galaxy- or Pixel-grade rivals in daylight.",
+    ]
+    assert not {"Nexus", "Galaxy"} & set(phrases.name_runs(" ".join(texts)))
+    assert heading_of(texts) not in {"Nexus", "Galaxy"}
+    assert phrases.name_runs("The Galaxy S7 and Pixel sold well.") == ["Galaxy S7", "Pixel"]
