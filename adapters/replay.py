@@ -162,7 +162,9 @@ class ReplayServer:
     def feed_urls(self) -> list[tuple[str, str]]:
         base = f"http://127.0.0.1:{self.port}"
         if self.feeds_dir is not None:
-            return [(f"{base}/files/{name}", name.replace("_", " ")) for name in self.files]
+            # Nobody named these feeds: stored under their URLs, they are shown under
+            # the titles they give themselves, as a configured feed without a name is.
+            return [(f"{base}/files/{name}", f"{base}/files/{name}") for name in self.files]
         return [(f"{base}/feeds/{o.slug}", o.name) for o in self.outlets]
 
     async def start(self) -> None:

@@ -38,7 +38,7 @@ from bot.feeds.watcher import to_new_articles
 from bot.stories.publishing import StoriesConfig
 from bot.text.urls import canonical_url
 
-__all__ = ["feed_files", "feed_name", "stream_eval"]
+__all__ = ["feed_files", "stream_eval"]
 
 # Every outbox row of the evaluation, whatever its date.
 
@@ -52,11 +52,6 @@ def feed_files(directory: Path) -> list[Path]:
     if not files:
         raise ConfigError(f"{directory} holds no feed files.")
     return files
-
-
-def feed_name(path: Path) -> str:
-    """The feed's name as the demo's replay gives it (``adapters.replay``)."""
-    return path.stem.replace("_", " ")
 
 
 @dataclass
@@ -96,7 +91,8 @@ async def read_feeds(core: Core, files: Sequence[Path], errors: TextIO) -> Repla
             errors.write(f"newsbot: skipped {path.name}: {reason}\n")
             replay.skipped += 1
             continue
-        feed = await core.storage.upsert_feed(url, feed_name(path), allow_private=True)
+        # Unnamed, as the demo's replay leaves them: shown under the feed's own title.
+        feed = await core.storage.upsert_feed(url, url, allow_private=True)
         replay.files[feed.id] = path.name
         replay.links.update(entry_links(feed, parsed))
         parsed_feeds.append((feed, parsed))

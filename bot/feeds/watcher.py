@@ -40,6 +40,7 @@ from bot.feeds.schedule import (
     parse_retry_after,
     success_interval,
 )
+from bot.stories.outlets import feed_outlet_name
 from bot.text.urls import canonical_url, publisher_of
 
 log = logging.getLogger("newsbot.watcher")
@@ -126,6 +127,7 @@ def to_new_articles(feed: Feed, parsed: ParsedFeed, now: datetime) -> list[NewAr
     because a summary cannot cite them."""
     articles: list[NewArticle] = []
     seen: set[str] = set()
+    outlets: dict[str, str] = {}  # publisher -> the name its articles are shown under
     for entry in parsed.entries:
         link = entry.url or (entry.guid if entry.guid and "://" in entry.guid else None)
         if not link:
@@ -135,10 +137,17 @@ def to_new_articles(feed: Feed, parsed: ParsedFeed, now: datetime) -> list[NewAr
             continue
         seen.add(url)
         published = entry.published if entry.published and entry.published <= now else now
+        publisher = publisher_of(url, parsed.site_url)
+        outlet = outlets.get(publisher)
+        if outlet is None:
+            outlet = feed.name
+            if not feed.named:  # a URL says nothing to a reader; the feed's title does
+                outlet = feed_outlet_name(parsed.title, publisher) or feed.name
+            outlets[publisher] = outlet
         articles.append(
             NewArticle(
                 feed_id=feed.id,
-                outlet=feed.name,
+                outlet=outlet,
                 url=url,
                 guid=entry.guid,
                 title=entry.title,
@@ -147,7 +156,7 @@ def to_new_articles(feed: Feed, parsed: ParsedFeed, now: datetime) -> list[NewAr
                 fetched_at=now,
                 content_hash=content_hash(entry.title, entry.text),
                 language=entry.language,
-                publisher=publisher_of(url, parsed.site_url),
+                publisher=publisher,
             )
         )
     return articles

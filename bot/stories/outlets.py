@@ -36,6 +36,35 @@ def without_masthead(title: str, publisher_key: str) -> str:
     return title[: match.start()]
 
 
+# Longer than any publisher's name; a feed title past it is a description.
+_NAME_CHARS = 60
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_PART_SEPARATORS = re.compile(r"\s+[|\u2013\u2014\u00bb:-]\s+|:\s+")
+
+
+def feed_outlet_name(feed_title: str | None, publisher_key: str) -> str:
+    """The name to show for an outlet whose feed nobody named: its feed's own title, cut
+    to the part that names the publisher when the title also names a section ("World
+    news | The Guardian", "The Hindu - News", "BBC News - Home" for ``bbc.co.uk``). That
+    part spells out the registered domain, as a masthead does (see ``without_masthead``).
+    Empty when the feed has no usable title: the caller keeps what it has."""
+    title = " ".join(_CONTROL.sub(" ", feed_title or "").split())
+    # "Site » Category" is how WordPress titles a category's feed.
+    title = title.split("\u00bb", 1)[0].strip()
+    if not title:
+        return ""
+    label = publisher_key.split(".", 1)[0].lower()
+    if len(label) >= 3:
+        for part in _PART_SEPARATORS.split(title):
+            letters = "".join(ch for ch in part.lower() if ch.isalnum())
+            if letters.startswith((label, "the" + label)):
+                return part.strip()
+    if len(title) > _NAME_CHARS:
+        cut = title[:_NAME_CHARS].rsplit(" ", 1)[0] or title[:_NAME_CHARS]
+        return cut.rstrip(" |:-\u2013\u2014\u00bb") + "\u2026"
+    return title
+
+
 def shared_name(names: Sequence[str]) -> str:
     """The name several feeds of one publisher share: "The Guardian" for "World news |
     The Guardian" and "Sport | The Guardian"; the first name when they share none."""

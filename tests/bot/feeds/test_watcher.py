@@ -219,6 +219,32 @@ async def test_new_articles_are_stored_and_state_saved(
     assert lines[0].startswith(f"feed.poll feed={feed.id} status=200 new=2 ms=")
 
 
+async def test_a_feed_nobody_named_is_shown_under_its_own_title() -> None:
+    parser = DictParser(
+        {
+            b"named": ParsedFeed(title="World | Example News", entries=(entry(1),)),
+            b"unnamed": ParsedFeed(title="World | Example News", entries=(entry(2),)),
+            b"untitled": ParsedFeed(title="\u202e ", entries=(entry(3),)),
+        }
+    )
+    store, fetcher = MemoryStore(), ScriptedFetcher()
+    urls = {
+        b"named": "https://news.example.com/rss",
+        b"unnamed": "https://news.example.com/world",
+        b"untitled": "https://news.example.com/blank",
+    }
+    feeds = {}
+    for body, url in urls.items():
+        # A configured name, or none: a feed nobody named is stored under its URL.
+        feeds[body] = await store.upsert_feed(url, "Example Daily" if body == b"named" else url)
+        fetcher.script(url, ok(url, body))
+    await make((store, fetcher, parser, FixedClock(START))).poll_due()
+    outlets = {a.feed_id: a.outlet for a in store.articles}
+    assert outlets[feeds[b"named"].id] == "Example Daily"  # a configured name is kept
+    assert outlets[feeds[b"unnamed"].id] == "Example News"  # a URL says nothing to a reader
+    assert outlets[feeds[b"untitled"].id] == urls[b"untitled"]  # nothing better to show
+
+
 async def test_304_and_unchanged_bodies_are_not_parsed(
     parts: tuple[MemoryStore, ScriptedFetcher, DictParser, FixedClock],
 ) -> None:
