@@ -1,11 +1,12 @@
 """``newsbot eval stream DIR``: a folder of feed files read the way a reader would see it.
 
-Every feed file (one outlet each, named as ``newsbot demo --feeds`` names it) is parsed
-by the bot's own parser, its items become articles in a temporary SQLite storage, and
-the articles go through the bot's own pipeline (cluster, summarise, match, enqueue) in
-the order of their dates, one timestamp at a time, with the clock at that date. Nothing
-is fetched: no HTTP server, no article pages. What comes out is one JSON-able record per
-story of two or more articles, as its post would show it, then a summary record.
+Every feed file (one outlet each, unnamed as in ``newsbot demo --feeds``: shown under its
+own title) is parsed by the bot's own parser, its items become articles in a temporary
+SQLite storage, and the articles go through the bot's own pipeline (cluster, summarise,
+match, enqueue) in the order of their dates, one timestamp at a time, with the clock at
+that date. Nothing is fetched: no HTTP server, no article pages. What comes out is one
+JSON-able record per story of two or more articles, as its post would show it, then a
+summary record.
 
 It lives in the composition root because it builds the real storage and parser.
 """
