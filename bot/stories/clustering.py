@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import OrderedDict, defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 
 from bot.stories.cluster_state import (
@@ -41,7 +41,8 @@ from bot.stories.corroboration import confirming
 from bot.stories.evidence import likeness, titles_agree
 from bot.stories.kinds import is_news
 from bot.stories.outlets import without_masthead
-from bot.stories.timing import age_factor, proximity, window_s
+from bot.stories.story_index import StoryIndex
+from bot.stories.timing import Pace, age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
 
 __all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
@@ -62,12 +63,10 @@ class StoryClusterer:
         self._docs: dict[int, ActiveDoc] = {}
         # Least recently updated first, so expiry and eviction pop from the front.
         self._stories: OrderedDict[str, ActiveStory] = OrderedDict()
-        self._index: dict[str, set[str]] = {}
+        self._index = StoryIndex(config.max_posting)
         self._seq = 0
         self._now = -math.inf
-        self._mean_gap = 0.0  # seconds between arrivals, moving average
-        self._arrivals = 0
-        self._last_arrival = -math.inf
+        self._pace = Pace()
 
     # ------------------------------------------------------------------ public API
 
@@ -94,7 +93,7 @@ class StoryClusterer:
             target.language = item.language
         self._attach(item, target)
         merged = self._merge_similar(target, scores)
-        self._observe_pace(ts)
+        self._pace.observe(ts)
         survivor = self._docs[item.article_id].story
         if is_new and target.id in merged:
             # The fresh story was absorbed at once: to everyone else the article joined.
@@ -114,7 +113,7 @@ class StoryClusterer:
             story = self._create_story(story_id)
             story.language = item.language
         self._attach(item, story)
-        self._observe_pace(ts)
+        self._pace.observe(ts)
 
     def independent_outlets(self, story_id: str) -> tuple[str, ...]:
         """Distinct outlets of an active story in order of first report; copies count once,
@@ -203,23 +202,13 @@ class StoryClusterer:
         great many stories say "topic", not "event", and do not nominate candidates.
         """
         cfg = self._cfg
-        nominated: defaultdict[str, float] = defaultdict(float)
-        vec = item.vec
         budget = cfg.max_posting * 4
-        for key in item.keys[: cfg.query_terms]:
-            posting = self._index.get(key)
-            if not posting or len(posting) > cfg.max_posting:
-                continue
-            budget -= len(posting)
-            if budget < 0:
-                break
-            w = vec[key]
-            for sid in posting:
-                nominated[sid] += w
+        nominated = self._index.nominate(item.keys[: cfg.query_terms], item.vec, budget)
         candidates: Iterable[str] = nominated
         if len(nominated) > cfg.max_candidates:
             candidates = heapq.nlargest(cfg.max_candidates, nominated, key=nominated.__getitem__)
-        window = window_s(self._cfg, self._mean_gap)
+        mean_gap = self._pace.mean_gap
+        window = window_s(self._cfg, mean_gap)
         scores: dict[str, float] = {}
         for sid in candidates:
             story = self._stories[sid]
@@ -232,8 +221,8 @@ class StoryClusterer:
                 continue
             scores[sid] = (
                 cos
-                * proximity(self._cfg, self._mean_gap, abs(item.ts - story.last_ts))
-                * age_factor(self._cfg, self._mean_gap, item.ts - story.first_ts)
+                * proximity(self._cfg, mean_gap, abs(item.ts - story.last_ts))
+                * age_factor(self._cfg, mean_gap, item.ts - story.first_ts)
             )
         return scores
 
@@ -266,7 +255,7 @@ class StoryClusterer:
         for key in item.keys:
             if key not in story.keys:
                 story.keys.add(key)
-                self._index.setdefault(key, set()).add(story.id)
+                self._index.add(story.id, key)
         self._evict_over_capacity()
 
     def _merge_similar(self, story: ActiveStory, scores: dict[str, float]) -> tuple[str, ...]:
@@ -303,7 +292,6 @@ class StoryClusterer:
             story = self._stories.get(sid)
             if story is None or len(story.members) < 2:
                 continue  # one article's story was compared on its arrival
-            nominated: defaultdict[str, float] = defaultdict(float)
             centroid = story.centroid
             if len(story.members) >= 2 * story.swept_size:
                 # What a story is most about changes slowly: asked again as it doubles.
@@ -312,13 +300,8 @@ class StoryClusterer:
                 )
                 story.swept_size = len(story.members)
             query = story.sweep_query
-            for key in query:
-                posting = self._index.get(key)
-                if not posting or len(posting) > cfg.max_posting:
-                    continue
-                for other_id in posting:
-                    if other_id != sid:
-                        nominated[other_id] += centroid[key]
+            nominated = self._index.nominate(query, centroid)
+            nominated.pop(sid, None)
             # A story that shares little of what this one is most about is no candidate.
             least = cfg.merge_gate * sum(centroid[key] for key in query)
             for other_id in heapq.nlargest(cfg.merge_checks, nominated, key=nominated.__getitem__):
@@ -342,7 +325,7 @@ class StoryClusterer:
         if not self._may_merge_one_outlet(story, other) or story.norm2 * other.norm2 <= 0.0:
             return None
         sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
-        sim *= proximity(cfg, self._mean_gap, abs(story.last_ts - other.last_ts))
+        sim *= proximity(cfg, self._pace.mean_gap, abs(story.last_ts - other.last_ts))
         if sim < cfg.merge_threshold:
             return None
         keep, gone = (story, other) if story.seq < other.seq else (other, story)
@@ -374,34 +357,18 @@ class StoryClusterer:
         keep.corroboration.absorb(gone.corroboration, self._cfg.corroboration_threshold)
         for outlet, ts in gone.outlet_ts.items():
             keep.outlet_ts[outlet] = max(keep.outlet_ts.get(outlet, -math.inf), ts)
-        for key in gone.keys:
-            posting = self._index[key]
-            posting.discard(gone.id)
-            posting.add(keep.id)
+        self._index.move(gone.keys, gone.id, keep.id)
         keep.keys |= gone.keys
         keep.swept_size = 0  # its terms changed: the next sweep asks again
         del self._stories[gone.id]
         self._stories.move_to_end(keep.id)
-
-    def _observe_pace(self, ts: float) -> None:
-        """Average time between arrivals, after the decision so it uses only the past.
-
-        Time proximity is judged against this pace: in a sparse stream (few feeds, or a
-        sample spread over months) one event's reports lie further apart in hours.
-        """
-        if self._arrivals:
-            gap = max(0.0, ts - self._last_arrival)
-            weight = 1.0 / min(self._arrivals, 100)
-            self._mean_gap += weight * (gap - self._mean_gap)
-        self._arrivals += 1
-        self._last_arrival = max(self._last_arrival, ts)
 
     def _advance(self, ts: float) -> None:
         """Move stream time forward and drop stories that went quiet for a whole window."""
         if ts <= self._now:
             return
         self._now = ts
-        horizon = ts - window_s(self._cfg, self._mean_gap)
+        horizon = ts - window_s(self._cfg, self._pace.mean_gap)
         while self._stories:
             story = next(iter(self._stories.values()))
             if story.last_ts >= horizon:
@@ -416,10 +383,5 @@ class StoryClusterer:
         for art in story.members:
             del self._docs[art]
             self._wire.remove(art)
-        for key in story.keys:
-            posting = self._index.get(key)
-            if posting is not None:
-                posting.discard(story.id)
-                if not posting:
-                    del self._index[key]
+        self._index.remove(story.id, story.keys)
         del self._stories[story.id]

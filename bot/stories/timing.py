@@ -37,3 +37,23 @@ def age_factor(cfg: ClusterConfig, mean_gap: float, age_s: float) -> float:
     scale = max(cfg.story_span_hours * 3600.0, cfg.span_pace_factor * mean_gap)
     floor = cfg.age_floor
     return floor + (1.0 - floor) * math.exp(-max(0.0, age_s) / scale)
+
+
+class Pace:
+    """The stream's pace: the average gap between arrivals, in seconds, over about the
+    last hundred. Observed after each decision, so a decision uses only the past."""
+
+    __slots__ = ("_arrivals", "_last_arrival", "mean_gap")
+
+    def __init__(self) -> None:
+        self.mean_gap = 0.0
+        self._arrivals = 0
+        self._last_arrival = -math.inf
+
+    def observe(self, ts: float) -> None:
+        if self._arrivals:
+            gap = max(0.0, ts - self._last_arrival)
+            weight = 1.0 / min(self._arrivals, 100)
+            self.mean_gap += weight * (gap - self.mean_gap)
+        self._arrivals += 1
+        self._last_arrival = max(self._last_arrival, ts)
