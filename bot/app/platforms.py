@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from bot.app.bootstrap import Core, optional_sections
-from bot.app.runner import ExclusiveService
+from bot.app.exclusive import ExclusiveService
 from bot.core.config import Config
 from bot.core.errors import ConfigError
 from storage.leader import LeaderElection

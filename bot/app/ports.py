@@ -56,7 +56,7 @@ class Poller(Protocol):
 class Leadership(Protocol):
     """Who owns work that must run in one process at a time across processes sharing a
     database: clustering and summarising (the leader), or a service such as Telegram's
-    long polling (``bot.app.runner.ExclusiveService``)."""
+    long polling (``bot.app.exclusive.ExclusiveService``)."""
 
     async def try_acquire(self) -> bool:
         """Called every cycle. Becomes the leader if nobody is; True while this process

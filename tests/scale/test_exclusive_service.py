@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app.runner import ExclusiveService
+from bot.app.exclusive import ExclusiveService
 
 
 class Lock:
