@@ -25,6 +25,7 @@ from storage.history import HistoryStorage
 from storage.models import ARTICLES, ArticleRow
 from storage.notify import notify_in
 from storage.outbox import OutboxStorage
+from storage.outbox_enqueue import OutboxEnqueue
 from storage.outbox_reports import OutboxReports
 from storage.retention import RetentionStorage
 from storage.search import SearchStorage
@@ -81,6 +82,7 @@ class SqlStorage(
     StoryStorage,
     FeedStorage,
     SubscriptionStorage,
+    OutboxEnqueue,
     OutboxStorage,
     OutboxReports,
     SearchStorage,
