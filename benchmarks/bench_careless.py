@@ -21,7 +21,8 @@ from typing import Any
 from adapters.llm import OpenAIChatConfig, OpenAIChatModel
 from bot.eval.summaries import evaluate_summaries
 from bot.summaries.extractive import ExtractiveSummarizer
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 
 DEV = Path("../shared/eval/summaries/allsides_dev.jsonl")
 ROOT = str(Path(__file__).resolve().parents[1])

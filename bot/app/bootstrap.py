@@ -47,7 +47,8 @@ from bot.stories.pipeline import Pipeline
 from bot.stories.publishing import StoriesConfig
 from bot.stories.retention import Pruner, RetentionConfig
 from bot.summaries.extractive import ExtractiveSummarizer
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 from bot.summaries.ports import BudgetStore, TranslationStore
 from bot.summaries.summary_config import SummaryConfig
 from bot.summaries.translator import Translator

@@ -33,7 +33,8 @@ from bot.core.metrics import Metrics
 from bot.eval.summaries import evaluate_summaries
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.grounding import number_sources
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 from bot.summaries.prompt import SUMMARY_SYSTEM
 from tests.bot.summaries.llm_cases import ARTICLES, STORY, FakeClock, good_json, sentences
 from tests.fakes.careless_model import FAITHFUL, JUNK_HEADINGS, CarelessModel

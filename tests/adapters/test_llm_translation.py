@@ -23,7 +23,8 @@ from bot.eval.summaries import evaluate_summaries
 from bot.stories.pipeline import Pipeline
 from bot.stories.publishing import StoriesConfig
 from bot.summaries.extractive import ExtractiveSummarizer
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 from bot.summaries.translator import Translator
 from storage import SqlStorage
 from tests.bot.delivery.test_delivery import RecordingMessenger

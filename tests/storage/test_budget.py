@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.summaries.extractive import ExtractiveSummarizer
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 from storage import SqlStorage, open_storage
 from tests.bot.summaries.llm_cases import ARTICLES, STORY, FakeClock, good_json
 from tests.bot.summaries.test_llm import FakeChatModel

@@ -15,7 +15,8 @@ from bot.commands.limits import LimitsConfig
 from bot.commands.router import Commands
 from bot.commands.usage import MeteredChatModel
 from bot.summaries.extractive import ExtractiveSummarizer
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 from tests.adapters.discord.helpers import World, seed_story, wait_answered
 from tests.fakes.fake_discord import TOKEN
 from tests.fakes.fake_openai import FakeOpenAI, Reply

@@ -20,7 +20,8 @@ from bot.core.errors import ModelError, PermanentModelError, TransientModelError
 from bot.core.metrics import Metrics
 from bot.summaries.extractive import ExtractiveSummarizer
 from bot.summaries.grounding import number_sources
-from bot.summaries.llm import LLMConfig, LLMSummarizer
+from bot.summaries.llm import LLMSummarizer
+from bot.summaries.llm_config import LLMConfig
 from bot.summaries.prompt import ANSWER_SYSTEM, SUMMARY_SYSTEM, find_json_object
 from tests.bot.summaries.llm_cases import (
     ARTICLES,
