@@ -11,7 +11,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from bot.text.terms import content_stems, entities, numbers, stem
+from bot.text.entities import entities
+from bot.text.terms import content_stems, numbers, stem
 from bot.text.vectors import dot
 
 __all__ = [

@@ -19,8 +19,9 @@ from bot.summaries.hygiene import (
     neutralise,
 )
 from bot.summaries.summary_config import SummaryConfig
+from bot.text.entities import entities
 from bot.text.sentences import article_sentences
-from bot.text.terms import content_words, entities, numbers, stem, words
+from bot.text.terms import content_words, numbers, stem, words
 from bot.text.vectors import Vector, centroid, cosine, idf_weights, tfidf
 
 # How far into the leading report a lede may start (see ``lede_of_lead``).

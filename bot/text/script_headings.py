@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.text.entities import entities
 from bot.text.language import dominant_script, is_cjk_char
-from bot.text.terms import entities, normalise, stopwords
+from bot.text.terms import normalise, stopwords
 
 MAX_CJK_CHARS = 8
 MAX_WORDS = 4

@@ -10,7 +10,8 @@ import pytest
 
 from bot.core.errors import ConfigError
 from bot.stories.clustering import Assignment, ClusterConfig, ClusterDoc, StoryClusterer
-from bot.text.terms import entities, stem
+from bot.text.entities import entities
+from bot.text.terms import stem
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 

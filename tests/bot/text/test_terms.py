@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import terms
+from bot.text import entities, terms
 from bot.text.language import CANDIDATES
 from bot.text.terms import content_stems, stemmer_language, stopwords
 
@@ -65,11 +65,11 @@ def test_folding_shortcuts_match_the_plain_definition(text: str) -> None:
 
 @pytest.mark.parametrize("text", _SAMPLES)
 def test_name_and_acronym_patterns_match_their_plain_definitions(text: str) -> None:
-    capital = rf"[{terms._CAPITALS}][^\W_]*(?:['\u2019][^\W_]+)?"
+    capital = rf"[{entities._CAPITALS}][^\W_]*(?:['\u2019][^\W_]+)?"
     plain_run = rf"(?<![^\W_])(?<![^\W_]['\u2019]){capital}(?:[ \t]+{capital})*"
     undotted = re.sub(r"\b(?:[A-Z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
-    assert terms._ACRONYM.sub(terms._undot, text) == undotted
-    assert [m.group(0) for m in terms._NAME_RUN.finditer(undotted)] == re.findall(
+    assert entities._ACRONYM.sub(entities._undot, text) == undotted
+    assert [m.group(0) for m in entities._NAME_RUN.finditer(undotted)] == re.findall(
         plain_run, undotted
     )
 
