@@ -1,8 +1,9 @@
 """Names in text: runs of capitalised words, lower-cased and stemmed (``white_hous``).
 
 Clustering weighs them on their own (a shared name says more than a shared word), and
-extractive summaries and headings in other scripts read them too. Scripts without capitals (Arabic, Chinese) have
-no names here: their words and character pairs carry them (``bot.text.terms``).
+extractive summaries and headings in other scripts read them too. Scripts without
+capitals (Arabic, Chinese) have no names here: their words and character pairs carry
+them (``bot.text.terms``).
 """
 
 from __future__ import annotations
