@@ -51,13 +51,6 @@ class Feed:
     def category_in(self, scope: str) -> str:
         return next((c for s, c in self.categories if s == scope), "")
 
-    @property
-    def named(self) -> bool:
-        """Whether anyone named the feed (its ``name`` in the configuration, an OPML
-        title, its own title when a chat added it): one nobody named is stored under its
-        URL, and its articles are shown under the title the feed gives itself."""
-        return self.name != self.url
-
 
 # A feed of the operator's serves every chat; a community's serves its own scope only.
 OPERATOR_SCOPE = "operator"

@@ -141,7 +141,9 @@ def to_new_articles(feed: Feed, parsed: ParsedFeed, now: datetime) -> list[NewAr
         outlet = outlets.get(publisher)
         if outlet is None:
             outlet = feed.name
-            if not feed.named:  # a URL says nothing to a reader; the feed's title does
+            # A feed nobody named (no ``name`` configured, no title when a chat added it) is
+            # stored under its URL, which says nothing to a reader; its own title does.
+            if feed.name == feed.url:
                 outlet = feed_outlet_name(parsed.title, publisher) or feed.name
             outlets[publisher] = outlet
         articles.append(
