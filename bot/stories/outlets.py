@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot.core.domain import Article
 
 _SEPARATORS = re.compile(r"\s+[|\u2013\u2014:-]\s+")
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 # A title's last part after a dash or bar: " - CNET", " | The Guardian".
@@ -67,8 +68,11 @@ def feed_outlet_name(feed_title: str | None, publisher_key: str) -> str:
 
 def shared_name(names: Sequence[str]) -> str:
     """The name several feeds of one publisher share: "The Guardian" for "World news |
-    The Guardian" and "Sport | The Guardian"; the first name when they share none."""
+    The Guardian" and "Sport | The Guardian"; the first name when they share none. A
+    feed's URL (its name before it was known by its title) yields to any real name."""
     distinct = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    named = [n for n in distinct if not _URL.match(n)]
+    distinct = named or distinct
     if len(distinct) <= 1:
         return distinct[0] if distinct else ""
     parts = [_SEPARATORS.split(n) for n in distinct]

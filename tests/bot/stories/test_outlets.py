@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stories.outlets import feed_outlet_name
+from bot.stories.outlets import feed_outlet_name, shared_name
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,11 @@ def test_a_hostile_title_is_one_short_line() -> None:
     assert len(shown) <= 61
     assert shown.startswith("Breaking News word")
     assert shown.endswith("\u2026")
+
+
+def test_a_feeds_url_yields_to_the_name_it_is_known_by_now() -> None:
+    # Articles stored before the feed was shown under its title carry its URL.
+    names = ["https://www.theguardian.com/world/rss", "The Guardian"]
+    assert shared_name(names) == "The Guardian"
+    assert shared_name(["https://example.com/rss"]) == "https://example.com/rss"
+    assert shared_name(["World news | The Guardian", "Sport | The Guardian"]) == "The Guardian"
