@@ -209,6 +209,10 @@ def derive_heading(
             if named_as_outlet(run, text):
                 continue
             name = _untitled(full_name(_untitled(run), runs))
+            if " " in name and lowered(name.rsplit(" ", 1)[1]) in TITLES:
+                # "Nintendo of America President (and COO Reggie Fils-Aime)": an office
+                # whose holder is named apart, or not at all.
+                continue
             add(name, weight * (1.6 if " " in name else 1.2))
         for phrase, introduced in noun_phrases(text):
             if not names_a_subject(phrase):
@@ -231,11 +235,24 @@ def derive_heading(
 
 
 def _untitled(name: str) -> str:
-    """A name without the office before it ("Director Lena Hartwell" -> "Lena Hartwell")."""
+    """A name without the office before it ("Director Lena Hartwell" -> "Lena Hartwell",
+    "Nintendo President Satoru Iwata" -> "Satoru Iwata")."""
     parts = name.split()
-    while len(parts) > 1 and lowered(parts[0]) in TITLES:
-        parts = parts[1:]
+    # The holder's name follows the office directly; "Secretary of State John Kerry" is
+    # left whole rather than cut to "of State John Kerry".
+    offices = [
+        i
+        for i, p in enumerate(parts[:-1])
+        if lowered(p) in _OFFICES and lowered(parts[i + 1]) not in NAME_JOINERS
+    ]
+    if offices:
+        parts = parts[offices[-1] + 1 :]
     return " ".join(parts)
+
+
+# Offices a name may carry before it. A party's adjective is not one: it opens names of
+# its own ("Republican Party", "Democratic National Committee").
+_OFFICES = TITLES - {"democratic", "republican"}
 
 
 TOPIC_WEIGHT = 1.0

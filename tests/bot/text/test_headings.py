@@ -290,3 +290,21 @@ def test_the_first_part_of_a_compound_is_no_name() -> None:
     assert not {"Nexus", "Galaxy"} & set(phrases.name_runs(" ".join(texts)))
     assert heading_of(texts) not in {"Nexus", "Galaxy"}
     assert phrases.name_runs("The Galaxy S7 and Pixel sold well.") == ["Galaxy S7", "Pixel"]
+
+
+def test_an_office_is_no_heading_when_its_holder_is_named_apart() -> None:
+    texts = [
+        "Breath of the Wild is the biggest Zelda game ever, according to Nintendo of America"
+        " President and COO Reggie Fils-Aime, who introduced the game on Tuesday.",
+    ]
+    assert heading_of(texts) != "Nintendo of America President"
+    # The holder's name right after the office is a name: the office is taken off it.
+    assert heading_of(["Nintendo President Satoru Iwata spoke, and Satoru Iwata smiled."]) == (
+        "Satoru Iwata"
+    )
+
+
+def test_a_partys_name_keeps_its_adjective() -> None:
+    # "Republican" before a name is no office: "Republican Party" headed sections as "Party".
+    texts = ["The Republican Party met in Cleveland, and the Republican Party chose its ticket."]
+    assert heading_of(texts) == "Republican Party"
