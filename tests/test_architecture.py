@@ -4,6 +4,7 @@ imports no I/O library, reads no file and no environment; ``bot/`` has no import
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,5 +173,33 @@ def test_storage_and_adapters_do_not_import_each_other() -> None:
         for path in sorted((ROOT / package).rglob("*.py")):
             for module in imported_modules(path):
                 if module.split(".")[0] == other:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []
+
+
+def allowed_packages(package: Path) -> set[str] | None:
+    """The ``bot`` packages a package's docstring says it may import ("May import:
+    ``bot.core``, ``bot.text``."); None when it may import every one."""
+    doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+    line = next(
+        (ln for ln in (doc or "").splitlines() if ln.strip().startswith("May import:")), None
+    )
+    assert line is not None, f"{package.name}/__init__.py says nothing of what it may import"
+    if "everything" in line or "every core package" in line:
+        return None
+    return set(re.findall(r"``(bot\.\w+)``", line))
+
+
+def test_each_package_imports_only_what_its_docstring_allows() -> None:
+    offenders = []
+    for package in sorted(p for p in (ROOT / "bot").iterdir() if (p / "__init__.py").exists()):
+        allowed = allowed_packages(package)
+        if allowed is None:
+            continue
+        own = f"bot.{package.name}"
+        for path in sorted(package.rglob("*.py")):
+            for module in imported_modules(path):
+                top = ".".join(module.split(".")[:2])
+                if module.startswith("bot.") and top not in allowed | {own}:
                     offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offenders == []

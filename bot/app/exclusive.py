@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.app.ports import Leadership
 
-log = logging.getLogger("newsbot.service")
+log = logging.getLogger("newsbot.runner")  # its lines have always been the runner's
 
 
 class ExclusiveService:

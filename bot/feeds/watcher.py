@@ -40,7 +40,7 @@ from bot.feeds.schedule import (
     parse_retry_after,
     success_interval,
 )
-from bot.stories.outlets import feed_outlet_name
+from bot.text.mastheads import feed_outlet_name
 from bot.text.urls import canonical_url, publisher_of
 
 log = logging.getLogger("newsbot.watcher")

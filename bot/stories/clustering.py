@@ -39,11 +39,11 @@ from bot.stories.clustering_features import (
 )
 from bot.stories.corroboration import confirming
 from bot.stories.evidence import likeness, titles_agree
-from bot.stories.kinds import is_news
-from bot.stories.outlets import without_masthead
 from bot.stories.story_index import StoryIndex
 from bot.stories.timing import Pace, age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
+from bot.text.kinds import is_news
+from bot.text.mastheads import without_masthead
 
 __all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
 

@@ -28,13 +28,13 @@ from bot.core.ports import ArticleTextSource, Clock, Summarizer
 from bot.core.story_ids import new_story_id
 from bot.stories.breaking import BreakingConfig, breaking_since
 from bot.stories.clustering import ClusterConfig, ClusterDoc, StoryClusterer
-from bot.stories.kinds import is_report
 from bot.stories.outlets import publisher_names
 from bot.stories.ports import PipelineStore
 from bot.stories.publishing import CycleReport, Publisher, StoriesConfig
 from bot.summaries.extractive import is_material_change
 from bot.summaries.selection import POOL_FACTOR, pool_ids
 from bot.summaries.translator import Translator
+from bot.text.kinds import is_report
 
 # The runner imports the batch report from here, beside the pipeline that returns it.
 __all__ = ["SLICE_S", "CycleReport", "Pipeline", "cluster_doc"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.domain import Article
-from bot.stories.kinds import is_report
+from bot.text.kinds import is_report
 from bot.text.sentences import article_sentences, clean_title
 from bot.text.terms import content_words
 from bot.text.vectors import centroid, cosine, idf_weights, tfidf

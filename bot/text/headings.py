@@ -30,7 +30,7 @@ from bot.text.phrases import (
     MAX_WORDS,
     bad_start,
     ends_phrase,
-    full_name,
+    full_names,
     is_acronym,
     lowered,
     name_runs,
@@ -63,10 +63,12 @@ def heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
         return []
     if needs_script_heading([heading]):
         return script_heading_problems(heading, texts)
-    return _problems(heading, name_words(texts), [r for t in texts for r in name_runs(t)])
+    return _problems(
+        heading, name_words(texts), full_names([r for t in texts for r in name_runs(t)])
+    )
 
 
-def _problems(heading: str, names: set[str], runs: Sequence[str]) -> list[str]:
+def _problems(heading: str, names: set[str], longest: dict[str, str]) -> list[str]:
     tokens = heading.split()
     problems: list[str] = []
     if len(tokens) > MAX_WORDS:
@@ -87,7 +89,7 @@ def _problems(heading: str, names: set[str], runs: Sequence[str]) -> list[str]:
     if len(tokens) == 1 and is_place_adjective(lows[0]):
         problems.append("a place's adjective, not a name")
     if is_name:
-        if len(tokens) == 1 and full_name(tokens[0], runs) != tokens[0]:
+        if len(tokens) == 1 and tokens[0] in longest:
             problems.append("surname without the full name")
         return problems
     if not ends_phrase(lows[-1]):
@@ -181,7 +183,7 @@ def derive_heading(
         )
     evidence = [*texts, *context]
     names = name_words(evidence)
-    runs = [r for t in evidence for r in name_runs(t)]
+    longest = full_names([r for t in evidence for r in name_runs(t)])
     said = set(content_words(headline))
     scores: dict[str, float] = {}
     shown: dict[str, str] = {}
@@ -208,8 +210,9 @@ def derive_heading(
         for run in name_runs(text):
             if named_as_outlet(run, text):
                 continue
-            name = _untitled(full_name(_untitled(run), runs))
-            if " " in name and lowered(name.rsplit(" ", 1)[1]) in TITLES:
+            lone = _untitled(run)
+            name = _untitled(longest.get(lone, lone) if " " not in lone else lone)
+            if " " in name and lowered(name.rsplit(" ", 1)[1]) in _HELD_OFFICES:
                 # "Nintendo of America President (and COO Reggie Fils-Aime)": an office
                 # whose holder is named apart, or not at all.
                 continue
@@ -227,7 +230,7 @@ def derive_heading(
         heading = phrase[0].upper() + phrase[1:]
         if heading in TOPICS.values() or heading == QUOTES_HEADING:
             return heading
-        if not _problems(heading, names, runs):
+        if not _problems(heading, names, longest):
             return heading
     # Nothing names what the section is about: better no heading (the caller merges or
     # drops the section) than filler such as "More details".
@@ -238,21 +241,39 @@ def _untitled(name: str) -> str:
     """A name without the office before it ("Director Lena Hartwell" -> "Lena Hartwell",
     "Nintendo President Satoru Iwata" -> "Satoru Iwata")."""
     parts = name.split()
-    # The holder's name follows the office directly; "Secretary of State John Kerry" is
-    # left whole rather than cut to "of State John Kerry".
+    # Inside a run only an office that is no one's name or an institution's: "Law and
+    # Justice Party", "Next Gen Stats" and "Department of Justice" stay whole. The holder
+    # follows the office directly: "Secretary of State John Kerry" is not cut either.
     offices = [
         i
         for i, p in enumerate(parts[:-1])
-        if lowered(p) in _OFFICES and lowered(parts[i + 1]) not in NAME_JOINERS
+        if i > 0 and lowered(p) in _INNER_OFFICES and lowered(parts[i + 1]) not in NAME_JOINERS
     ]
     if offices:
         parts = parts[offices[-1] + 1 :]
+    while (
+        len(parts) > 1
+        and lowered(parts[0]) in _LEADING_TITLES
+        and lowered(parts[1]) not in NAME_JOINERS
+    ):
+        parts = parts[1:]
     return " ".join(parts)
 
 
-# Offices a name may carry before it. A party's adjective is not one: it opens names of
-# its own ("Republican Party", "Democratic National Committee").
-_OFFICES = TITLES - {"democratic", "republican"}
+# Titles before a name ("Justice Marianne Cole", "Dr Smith"). A party's adjective is not
+# one: it opens names of its own ("Republican Party", "Democratic National Committee").
+_LEADING_TITLES = TITLES - {"democratic", "republican"}
+# Offices that end a run when their holder is named apart ("Nintendo of America
+# President and COO Reggie Fils-Aime"): words that end no one's name ("Aaron Judge", "Hun
+# Sen") and no institution's ("Department of Justice").
+_HELD_OFFICES = frozenset(
+    wordlist(
+        "president minister secretary chairman chairwoman ceo spokesman spokeswoman "
+        "spokesperson governor senator director"
+    )
+)
+# ... and inside a run, before the holder: also their short forms and "chief".
+_INNER_OFFICES = _HELD_OFFICES | frozenset(wordlist("sen rep gov prof dr chief"))
 
 
 TOPIC_WEIGHT = 1.0

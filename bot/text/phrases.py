@@ -55,7 +55,9 @@ def _capitalised(word: str) -> bool:
 # The first part of a compound whose head comes later ("Nexus-, Galaxy- and iPhone-level",
 # "two- or three-day"): not a word of its own, and no name ("Galaxy" headed a review of
 # another phone).
-_SUSPENDED = re.compile(r"\b[A-Za-z][\w'\u2019&.]*-(?=,|\s+(?:and|or|to)\b)")
+# The word is bounded (no longer than 40 characters) and must start a word, so a long
+# run of dots or apostrophes is read once, not once per character.
+_SUSPENDED = re.compile(r"(?<![\w'\u2019&.-])[A-Za-z][\w'\u2019&.]{0,40}-(?=,|\s+(?:and|or|to)\b)")
 
 
 def _sentence_tokens(text: str) -> Iterator[list[tuple[str, bool]]]:
@@ -199,34 +201,60 @@ def bad_start(low: str) -> bool:
     )
 
 
-# A kind of outlet just before a name: the name is where the words were said or printed
-# ("he told Argentine paper La Nacion", "the news agency Tass reported"). A credit
-# alone ("according to ...", "told ...") names officials as often as outlets, and an
-# official the section quotes may well head it.
-_OUTLET_BEFORE = re.compile(
-    r"(?i)\b(?:paper|newspaper|daily|weekly|tabloid|broadcaster|agency|magazine|website"
-    r"|channel|network|outlet|wire service|news service)\s+$"
+# A kind of news outlet just before a name: the name is where the words were printed or
+# aired ("he told Argentine paper La Nacion", "the news agency Tass"). A bare "network",
+# "website" or "agency" is not enough: "the social network Facebook", "the space agency
+# NASA" are what a story is about. Nor is a credit ("according to ...", "told ..."),
+# which names officials as often as outlets.
+_OUTLET_NOUN = re.compile(
+    r"(?i)\b(?:newspaper|paper|daily|weekly|tabloid|broadcaster|magazine|wire service"
+    r"|(?:news|media|state|tv|television|radio) (?:agency|website|site|channel|network"
+    r"|outlet|service|station))\s+"
 )
+# A text that names more outlets than this is not a quote's credit: the rule stands aside.
+_MOST_OUTLETS = 8
 
 
 def named_as_outlet(name: str, text: str) -> bool:
     """Whether ``name`` stands in ``text`` only as the outlet that printed or aired the
     words ("he told Argentine paper La Nacion"): the sentence is not about it."""
-    found = False
-    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w'\u2019-])", text):
-        if not _OUTLET_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
-            return False
-        found = True
-    return found
+    after = _after_outlet_nouns(text)
+    if not after:
+        return False
+    credited = sum(text.startswith(name, at) for at in after)
+    # Every mention is one of these (a longer word containing it counts against).
+    return credited > 0 and credited >= text.count(name)
+
+
+@functools.lru_cache(maxsize=2048)  # asked for every name run of the sentence
+def _after_outlet_nouns(text: str) -> tuple[int, ...]:
+    """Where a name may start right after a kind of outlet; () past ``_MOST_OUTLETS``."""
+    found: list[int] = []
+    for m in _OUTLET_NOUN.finditer(text):
+        found.append(m.end())
+        if len(found) > _MOST_OUTLETS:
+            return ()
+    return tuple(found)
 
 
 def full_name(name: str, runs: Sequence[str]) -> str:
     """The longest of ``runs`` that ends with a lone ``name`` ("Tovey" -> "Graham Tovey")."""
-    if " " in name:
-        return name
-    longer = [
-        r
-        for r in runs
-        if r.endswith(" " + name) and len(r.split()) <= MAX_WORDS and " and " not in r
-    ]
-    return max(longer, key=lambda r: (len(r.split()), r), default=name)
+    return full_names(runs).get(name, name) if " " not in name else name
+
+
+def full_names(runs: Sequence[str]) -> dict[str, str]:
+    """For each last word of ``runs``, the longest run it ends (as ``full_name`` gives it),
+    read once for all the names of a section: asked name by name, a long hostile text
+    made it quadratic."""
+    longest: dict[str, str] = {}
+    for r in runs:
+        if " " not in r or " and " in r:
+            continue
+        count = len(r.split())
+        if count > MAX_WORDS:
+            continue
+        last = r.rsplit(" ", 1)[1]
+        held = longest.get(last)
+        if held is None or (count, r) > (len(held.split()), held):
+            longest[last] = r
+    return longest

@@ -136,7 +136,8 @@ def test_the_two_publishers_story_is_found_and_shown_as_posted(
     # Links exactly as the feeds have them, tracking parameters and case included.
     assert sorted(a["link"] for a in story["articles"]) == sorted([ALPHA_VOLCANO, BETA_VOLCANO])
     assert {a["publisher"] for a in story["articles"]} == {"alpha-news.com", "beta-times.org"}
-    assert len(story["outlets"]) == 2
+    # Shown under the feeds' own titles, not their files' names.
+    assert sorted(story["outlets"]) == ["Alpha News", "Beta Times"]
     assert story["language"] == "en"
     assert {a["language"] for a in story["articles"]} == {"en"}
     assert "Grindavik" in story["headline"]
@@ -189,3 +190,20 @@ def test_a_folder_without_feed_files_is_a_one_sentence_error(
         "file": "is not a folder of feed files",
     }
     assert expected[kind] in err
+
+
+def test_a_feed_file_without_a_title_is_shown_under_its_files_name(
+    tmp_path: Path, config: Path
+) -> None:
+    folder = write_feeds(tmp_path / "feeds")
+    beta = folder / "beta_times.xml"
+    beta.write_text(
+        beta.read_text(encoding="utf-8").replace("<title>Beta Times</title>", "<title></title>"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "stories.jsonl"
+    assert main(["--config", str(config), "eval", "stream", str(folder), "--out", str(out)]) == 0
+    *stories, _ = read_lines(out.read_text(encoding="utf-8"))
+    (story,) = [s for s in stories if len(s["articles"]) == 2]
+    # Not the file's local path (file:///...): the same output on every machine.
+    assert sorted(story["outlets"]) == ["Alpha News", "beta times"]

@@ -10,7 +10,7 @@ import pytest
 
 from bot.stories.clustering import Assignment, ClusterConfig, ClusterDoc, StoryClusterer
 from bot.stories.evidence import largest_word, titles_agree
-from bot.stories.outlets import without_masthead
+from bot.text.mastheads import without_masthead
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 Item = tuple[str, str, str, str]  # outlet, title, text, link

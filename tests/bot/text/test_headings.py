@@ -308,3 +308,43 @@ def test_a_partys_name_keeps_its_adjective() -> None:
     # "Republican" before a name is no office: "Republican Party" headed sections as "Party".
     texts = ["The Republican Party met in Cleveland, and the Republican Party chose its ticket."]
     assert heading_of(texts) == "Republican Party"
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        (
+            "The Department of Justice sued Apple, and the Department of Justice won.",
+            "Department of Justice",
+        ),
+        ("Law and Justice won the vote, and Law and Justice will govern alone.", "Law and Justice"),
+        ("Aaron Judge hit two home runs, and Aaron Judge was cheered.", "Aaron Judge"),
+        ("Cambodian leader Hun Sen stepped down, and Hun Sen named his son.", "Hun Sen"),
+        (
+            "Law and Justice Party leaders met, and the Law and Justice Party voted.",
+            "Law and Justice Party",
+        ),
+        (
+            "Secretary of State Kerry flew in, and Secretary of State Kerry spoke.",
+            "Secretary of State Kerry",
+        ),
+    ],
+)
+def test_a_name_that_ends_or_holds_an_office_word_is_still_a_name(text: str, heading: str) -> None:
+    # "Justice", "Judge" and "Sen" end names and institutions as often as they are offices.
+    assert heading_of([text]) == heading
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("The social network Facebook removed the posts on Tuesday.", "Facebook"),
+        ("The space agency NASA delayed the launch by a week.", "NASA"),
+        ("The website WikiLeaks published the cables on Sunday.", "WikiLeaks"),
+    ],
+)
+def test_a_name_after_a_word_for_a_kind_of_company_is_what_the_section_is_about(
+    text: str, heading: str
+) -> None:
+    # Only a kind of news outlet marks a name as where the words appeared.
+    assert heading_of([text]) == heading

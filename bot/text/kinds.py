@@ -13,7 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from bot.core.domain import Article
-from bot.stories.outlets import without_masthead
+from bot.text.mastheads import without_masthead
 
 NEWS = "news"
 _PATH_KINDS = (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.domain import Article
-from bot.stories.kinds import NEWS, is_report, piece_kind
+from bot.text.kinds import NEWS, is_report, piece_kind
 from tests.factories import new_article
 
 
