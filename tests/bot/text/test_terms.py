@@ -7,6 +7,8 @@ import re
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.text import entities, terms
 from bot.text.language import CANDIDATES
@@ -76,3 +78,27 @@ def test_name_and_acronym_patterns_match_their_plain_definitions(text: str) -> N
 
 def test_numbers_read_arabic_and_persian_digits() -> None:
     assert terms.numbers("\u0661\u0662\u0663 and \u06f4\u06f5 and 67") == ["123", "45", "67"]
+
+
+# Characters the shortcuts treat apart, mixed with any text.
+_TRICKY = st.sampled_from(
+    [
+        *"aZ9 ,.'-_&\u2019\u201c\u201d\u00ab\u00bb\u2013\u2014\u2026\u0661\u06f5\uff21\ufb01\u0301",
+        *["U.S.", "1,000", "\u4e60\u8fd1", "\u041c\u043e\u0441", "\u0130", "\u00df"],
+    ]
+)
+
+
+@given(st.lists(st.one_of(_TRICKY, st.text(max_size=3)), max_size=30).map("".join))
+def test_folding_and_names_match_their_plain_definitions_on_any_text(text: str) -> None:
+    assert terms._fold(text) == _fold_by_definition(text)
+    folded = _fold_by_definition(text)
+    if folded.isascii():
+        assert terms.words(text) == re.findall(r"[^\W_]+(?:'[^\W_]+)*", folded)
+    capital = rf"[{entities._CAPITALS}][^\W_]*(?:['\u2019][^\W_]+)?"
+    plain_run = rf"(?<![^\W_])(?<![^\W_]['\u2019]){capital}(?:[ \t]+{capital})*"
+    undotted = re.sub(r"\b(?:[A-Z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
+    assert entities._ACRONYM.sub(entities._undot, text) == undotted
+    assert [m.group(0) for m in entities._NAME_RUN.finditer(undotted)] == re.findall(
+        plain_run, undotted
+    )
