@@ -149,6 +149,24 @@ class ReplayServer:
         span = max((i.offset_s for i in self.items), default=0.0) or 1.0
         self._scale = duration_s / span if duration_s > 0 else 0.0
 
+    def newest_item(self) -> datetime | None:
+        """The newest dated item of the folder's feed files (None for the sample corpus,
+        or when no item has a date): the moment a replay of them starts at."""
+        if self.feeds_dir is None:
+            return None
+        import feedparser  # noqa: PLC0415 - only for a folder of feed files
+
+        newest: datetime | None = None
+        for file in self.files.values():
+            for entry in feedparser.parse(file.read_bytes()).entries:
+                stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+                if stamp is None:
+                    continue
+                year, month, day, hour, minute, second = stamp[:6]
+                moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+                newest = moment if newest is None else max(newest, moment)
+        return newest
+
     def elapsed(self) -> float:
         return time.monotonic() - self._started_at
 

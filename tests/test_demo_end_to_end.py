@@ -74,3 +74,5 @@ async def test_demo_replays_a_folder_of_feed_files(tmp_path: Path) -> None:
     printed = out.getvalue()
     assert "Kestrel Bay" in printed
     assert "Demo finished: 1 stories posted." in printed
+    # Replayed at the files' own dates, as the intro says.
+    assert "at its items' own dates (from 24 Nov 2026 10:00 UTC)" in printed

@@ -25,6 +25,7 @@ from bot.app import demo
 from bot.app.bootstrap import Core, build_core
 from bot.app.platforms import start_chat_adapters
 from bot.app.runner import RunnerConfig
+from bot.core.clock import ShiftedClock
 from bot.core.config import Config
 from bot.core.errors import ConfigError
 from bot.core.metrics import expose
@@ -67,6 +68,13 @@ async def run_demo(
         raise ConfigError(f"--feeds {feeds_dir} is not a folder of feed files.")
     replay = ReplayServer(feeds_dir=feeds_dir, duration_s=duration_s)
     await replay.start()
+    # Feed files are replayed at their own dates: with today's clock an undated item (read
+    # as arriving now) would close, years "later", the stories of feeds not yet polled.
+    newest = await asyncio.to_thread(replay.newest_item)
+    clock = ShiftedClock(newest) if newest is not None else None
+    source = str(feeds_dir) if feeds_dir else "the sample corpus (invented outlets)"
+    if newest is not None:
+        source += f" at its items' own dates (from {newest:%d %b %Y %H:%M} UTC)"
     workdir = tempfile.TemporaryDirectory(prefix="newsbot-demo-")
     messenger = ConsoleMessenger(out)
     stop = asyncio.Event()
@@ -80,6 +88,7 @@ async def run_demo(
             # The replayed articles' links lead nowhere: their feed text is all there is.
             article_text_config=ArticleTextConfig(enabled=False),
             messengers={"console": messenger},
+            clock=clock,
         ) as core:
             show = demo.Show(
                 storage=core.storage,
@@ -89,7 +98,7 @@ async def run_demo(
                 audience=CONSOLE,
                 posted=lambda: len(messenger.sent),
                 prompt=lambda: ConsoleChat(core.commands, stdin=stdin, out=out),
-                source=str(feeds_dir) if feeds_dir else "the sample corpus (invented outlets)",
+                source=source,
                 duration_s=duration_s,
             )
             return await demo.play(show, once=once, out=out, stop=stop)

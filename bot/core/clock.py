@@ -26,6 +26,19 @@ class FixedClock:
         self.current += timedelta(seconds=seconds)
 
 
+@dataclass(frozen=True)
+class ShiftedClock:
+    """The real clock's pace from another moment: a replay of old feeds (``newsbot demo
+    --feeds``) runs at their own dates, so an undated item reads as arriving with the
+    newest one, not years later, and stories stay open for the feeds polled after it."""
+
+    start: datetime
+    origin: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self.start + (datetime.now(UTC) - self.origin)
+
+
 def as_utc(value: datetime) -> datetime:
     """``value`` as aware UTC; naive values are taken to be UTC already."""
     if value.tzinfo is None:
