@@ -24,6 +24,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
 
+from adapters.feeds.fetch import FetchConfig
+
 SAMPLE_NOTICE_PREFIX = "SAMPLE DATA"
 
 
@@ -157,7 +159,11 @@ class ReplayServer:
         import feedparser  # noqa: PLC0415 - only for a folder of feed files
 
         newest: datetime | None = None
+        # A file past the fetcher's limit is refused when polled: it dates nothing either.
+        limit = FetchConfig().max_bytes
         for file in self.files.values():
+            if file.stat().st_size > limit:
+                continue
             for entry in feedparser.parse(file.read_bytes()).entries:
                 stamp = entry.get("published_parsed") or entry.get("updated_parsed")
                 if stamp is None:

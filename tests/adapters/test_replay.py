@@ -46,3 +46,13 @@ def test_a_shifted_clock_runs_at_the_real_pace_from_its_start() -> None:
     clock = ShiftedClock(start, origin=origin)
     elapsed = clock.now() - start
     assert timedelta(seconds=90) <= elapsed < timedelta(seconds=120)
+
+
+def test_a_file_too_big_to_fetch_dates_nothing(tmp_path: Path) -> None:
+    item = (
+        "<item><title>a</title><link>https://t.example/a</link>"
+        "<pubDate>Tue, 14 Jun 2016 18:23:00 GMT</pubDate></item>"
+    )
+    padding = "<!-- " + "x" * (9 * 1024 * 1024) + " -->"
+    (tmp_path / "huge.xml").write_text(_rss(item) + padding, encoding="utf-8")
+    assert ReplayServer(feeds_dir=tmp_path).newest_item() is None
