@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 from aiohttp import web
 
 from adapters.feeds.fetch import FetchConfig
+from bot.text.mastheads import file_feed_name
 
 SAMPLE_NOTICE_PREFIX = "SAMPLE DATA"
 
@@ -140,6 +141,7 @@ class ReplayServer:
         self.outlets: list[ReplayOutlet] = []
         self.items: list[ReplayItem] = []
         self.files: dict[str, Path] = {}
+        self._file_facts: tuple[datetime | None, dict[str, str | None]] | None = None
         if feeds_dir is None:
             self.outlets, self.items = load_sample(self.start_time, corpus)
             self.notice = "SAMPLE DATA for the newsbot demo: invented outlets and articles."
@@ -154,24 +156,13 @@ class ReplayServer:
     def newest_item(self) -> datetime | None:
         """The newest dated item of the folder's feed files (None for the sample corpus,
         or when no item has a date): the moment a replay of them starts at."""
-        if self.feeds_dir is None:
-            return None
-        import feedparser  # noqa: PLC0415 - only for a folder of feed files
+        return self._read_files()[0]
 
-        newest: datetime | None = None
-        # A file past the fetcher's limit is refused when polled: it dates nothing either.
-        limit = FetchConfig().max_bytes
-        for file in self.files.values():
-            if file.stat().st_size > limit:
-                continue
-            for entry in feedparser.parse(file.read_bytes()).entries:
-                stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-                if stamp is None:
-                    continue
-                year, month, day, hour, minute, second = stamp[:6]
-                moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-                newest = moment if newest is None else max(newest, moment)
-        return newest
+    def _read_files(self) -> tuple[datetime | None, dict[str, str | None]]:
+        """The newest item's date and each file's feed title, read once."""
+        if self._file_facts is None:
+            self._file_facts = _date_and_titles(self.files)
+        return self._file_facts
 
     def elapsed(self) -> float:
         return time.monotonic() - self._started_at
@@ -186,9 +177,14 @@ class ReplayServer:
     def feed_urls(self) -> list[tuple[str, str]]:
         base = f"http://127.0.0.1:{self.port}"
         if self.feeds_dir is not None:
-            # Nobody named these feeds: stored under their URLs, they are shown under
-            # the titles they give themselves, as a configured feed without a name is.
-            return [(f"{base}/files/{name}", f"{base}/files/{name}") for name in self.files]
+            # Nobody named these feeds: shown under the titles they give themselves, as a
+            # configured feed without a name is (or, untitled, after their files).
+            titles = self._read_files()[1]
+            return [
+                (url, file_feed_name(url, titles[name], name))
+                for name in self.files
+                for url in [f"{base}/files/{name}"]
+            ]
         return [(f"{base}/feeds/{o.slug}", o.name) for o in self.outlets]
 
     async def start(self) -> None:
@@ -235,3 +231,29 @@ class ReplayServer:
         if file is None:
             raise web.HTTPNotFound()
         return self._conditional(request, file.read_bytes(), "application/xml")
+
+
+def _date_and_titles(files: dict[str, Path]) -> tuple[datetime | None, dict[str, str | None]]:
+    """The newest dated item of ``files`` and each one's feed title. A file past the
+    fetcher's limit is refused when polled: it dates and names nothing either."""
+    if not files:
+        return None, {}  # the sample corpus
+    import feedparser  # noqa: PLC0415 - only for a folder of feed files
+
+    newest: datetime | None = None
+    titles: dict[str, str | None] = {}
+    limit = FetchConfig().max_bytes
+    for name, file in files.items():
+        titles[name] = None
+        if file.stat().st_size > limit:
+            continue
+        parsed = feedparser.parse(file.read_bytes())
+        titles[name] = parsed.feed.get("title")
+        for entry in parsed.entries:
+            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+            if stamp is None:
+                continue
+            year, month, day, hour, minute, second = stamp[:6]
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            newest = moment if newest is None else max(newest, moment)
+    return newest, titles

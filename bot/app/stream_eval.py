@@ -37,7 +37,7 @@ from bot.core.errors import ConfigError, FeedParseError, SummaryError
 from bot.delivery.render import story_post
 from bot.feeds.watcher import to_new_articles
 from bot.stories.publishing import StoriesConfig
-from bot.text.mastheads import feed_outlet_name
+from bot.text.mastheads import file_feed_name
 from bot.text.urls import canonical_url
 
 __all__ = ["feed_files", "stream_eval"]
@@ -93,9 +93,7 @@ async def read_feeds(core: Core, files: Sequence[Path], errors: TextIO) -> Repla
             errors.write(f"newsbot: skipped {path.name}: {reason}\n")
             replay.skipped += 1
             continue
-        # Unnamed, as the demo's replay leaves them, to be shown under the feed's own
-        # title; a file whose feed has none is named after the file, not its local path.
-        name = url if feed_outlet_name(parsed.title, "") else path.stem.replace("_", " ")
+        name = file_feed_name(url, parsed.title, path.stem)
         feed = await core.storage.upsert_feed(url, name, allow_private=True)
         replay.files[feed.id] = path.name
         replay.links.update(entry_links(feed, parsed))

@@ -29,6 +29,7 @@ from bot.text.headwords import (
 from bot.text.phrases import (
     MAX_WORDS,
     bad_start,
+    completed,
     ends_phrase,
     full_names,
     is_acronym,
@@ -210,8 +211,7 @@ def derive_heading(
         for run in name_runs(text):
             if named_as_outlet(run, text):
                 continue
-            lone = _untitled(run)
-            name = _untitled(longest.get(lone, lone) if " " not in lone else lone)
+            name = _untitled(completed(_untitled(run), longest))
             if " " in name and lowered(name.rsplit(" ", 1)[1]) in _HELD_OFFICES:
                 # "Nintendo of America President (and COO Reggie Fils-Aime)": an office
                 # whose holder is named apart, or not at all.

@@ -65,6 +65,14 @@ def feed_outlet_name(feed_title: str | None, publisher_key: str) -> str:
     return title
 
 
+def file_feed_name(url: str, feed_title: str | None, file_stem: str) -> str:
+    """The name a feed replayed from a file is stored under (``demo --feeds``, ``eval
+    stream``): its URL, which marks it unnamed so it is shown under its own title, when
+    it has a usable one; else the file's name ("theguardian_world" -> "theguardian world"),
+    never a local path or a loopback address."""
+    return url if feed_outlet_name(feed_title, "") else file_stem.replace("_", " ")
+
+
 def domain_label(publisher_key: str) -> str:
     """The registered domain's first label, its letters and digits only: ``theguardian``
     for ``theguardian.com``, ``alphanews`` for ``alpha-news.com``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from bot.text.headwords import (
     ADJECTIVES,
@@ -54,8 +54,7 @@ def _capitalised(word: str) -> bool:
 
 # The first part of a compound whose head comes later ("Nexus-, Galaxy- and iPhone-level",
 # "two- or three-day"): not a word of its own, and no name ("Galaxy" headed a review of
-# another phone).
-# The word is bounded (no longer than 40 characters) and must start a word, so a long
+# another phone). The part is bounded (40 characters) and must start a word, so a long
 # run of dots or apostrophes is read once, not once per character.
 _SUSPENDED = re.compile(r"(?<![\w'\u2019&.-])[A-Za-z][\w'\u2019&.]{0,40}-(?=,|\s+(?:and|or|to)\b)")
 
@@ -239,7 +238,12 @@ def _after_outlet_nouns(text: str) -> tuple[int, ...]:
 
 def full_name(name: str, runs: Sequence[str]) -> str:
     """The longest of ``runs`` that ends with a lone ``name`` ("Tovey" -> "Graham Tovey")."""
-    return full_names(runs).get(name, name) if " " not in name else name
+    return completed(name, full_names(runs))
+
+
+def completed(name: str, longest: Mapping[str, str]) -> str:
+    """A lone ``name`` as the longest run it ends (``full_names``); a longer one as is."""
+    return name if " " in name else longest.get(name, name)
 
 
 def full_names(runs: Sequence[str]) -> dict[str, str]:

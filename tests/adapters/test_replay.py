@@ -56,3 +56,17 @@ def test_a_file_too_big_to_fetch_dates_nothing(tmp_path: Path) -> None:
     padding = "<!-- " + "x" * (9 * 1024 * 1024) + " -->"
     (tmp_path / "huge.xml").write_text(_rss(item) + padding, encoding="utf-8")
     assert ReplayServer(feeds_dir=tmp_path).newest_item() is None
+
+
+def test_a_titled_file_is_left_unnamed_and_an_untitled_one_is_named_after_the_file(
+    tmp_path: Path,
+) -> None:
+    item = "<item><title>a</title><link>https://t.example/a</link></item>"
+    (tmp_path / "alpha_news.xml").write_text(_rss(item), encoding="utf-8")
+    untitled = _rss(item).replace("<title>T</title>", "<title></title>")
+    (tmp_path / "beta_wire.xml").write_text(untitled, encoding="utf-8")
+    names = dict(ReplayServer(feeds_dir=tmp_path).feed_urls())
+    # Unnamed (stored under its URL): shown under its own title "T".
+    assert names["http://127.0.0.1:0/files/alpha_news"] == "http://127.0.0.1:0/files/alpha_news"
+    # Untitled: after its file, not a loopback address.
+    assert names["http://127.0.0.1:0/files/beta_wire"] == "beta wire"

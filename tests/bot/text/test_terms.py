@@ -57,16 +57,14 @@ def _fold_by_definition(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3}\b)", "", folded)
 
 
-@pytest.mark.parametrize("text", _SAMPLES)
-def test_folding_shortcuts_match_the_plain_definition(text: str) -> None:
+def assert_folding_matches_its_definition(text: str) -> None:
     assert terms._fold(text) == _fold_by_definition(text)
     folded = _fold_by_definition(text)
     if folded.isascii():
         assert terms.words(text) == re.findall(r"[^\W_]+(?:'[^\W_]+)*", folded)
 
 
-@pytest.mark.parametrize("text", _SAMPLES)
-def test_name_and_acronym_patterns_match_their_plain_definitions(text: str) -> None:
+def assert_name_patterns_match_their_definitions(text: str) -> None:
     capital = rf"[{entities._CAPITALS}][^\W_]*(?:['\u2019][^\W_]+)?"
     plain_run = rf"(?<![^\W_])(?<![^\W_]['\u2019]){capital}(?:[ \t]+{capital})*"
     undotted = re.sub(r"\b(?:[A-Z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
@@ -74,6 +72,16 @@ def test_name_and_acronym_patterns_match_their_plain_definitions(text: str) -> N
     assert [m.group(0) for m in entities._NAME_RUN.finditer(undotted)] == re.findall(
         plain_run, undotted
     )
+
+
+@pytest.mark.parametrize("text", _SAMPLES)
+def test_folding_shortcuts_match_the_plain_definition(text: str) -> None:
+    assert_folding_matches_its_definition(text)
+
+
+@pytest.mark.parametrize("text", _SAMPLES)
+def test_name_and_acronym_patterns_match_their_plain_definitions(text: str) -> None:
+    assert_name_patterns_match_their_definitions(text)
 
 
 def test_numbers_read_arabic_and_persian_digits() -> None:
@@ -91,14 +99,5 @@ _TRICKY = st.sampled_from(
 
 @given(st.lists(st.one_of(_TRICKY, st.text(max_size=3)), max_size=30).map("".join))
 def test_folding_and_names_match_their_plain_definitions_on_any_text(text: str) -> None:
-    assert terms._fold(text) == _fold_by_definition(text)
-    folded = _fold_by_definition(text)
-    if folded.isascii():
-        assert terms.words(text) == re.findall(r"[^\W_]+(?:'[^\W_]+)*", folded)
-    capital = rf"[{entities._CAPITALS}][^\W_]*(?:['\u2019][^\W_]+)?"
-    plain_run = rf"(?<![^\W_])(?<![^\W_]['\u2019]){capital}(?:[ \t]+{capital})*"
-    undotted = re.sub(r"\b(?:[A-Z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
-    assert entities._ACRONYM.sub(entities._undot, text) == undotted
-    assert [m.group(0) for m in entities._NAME_RUN.finditer(undotted)] == re.findall(
-        plain_run, undotted
-    )
+    assert_folding_matches_its_definition(text)
+    assert_name_patterns_match_their_definitions(text)
