@@ -32,6 +32,8 @@ HOSTILE = {
     "names": " ".join(f"Name{i} Smith{i}" for i in range(SIZE // 20)),
     "capitals": "Xx " * (SIZE // 3),
     "one_token": "x" * SIZE,
+    # A denial opening one clause of endless names: each name asks whether it is denied.
+    "denials": "It has no " + "Xy Zq and " * (SIZE // 10),
 }
 
 

@@ -37,6 +37,7 @@ from bot.text.phrases import (
     name_runs,
     name_words,
     named_as_outlet,
+    named_in_denial,
     noun_phrases,
 )
 from bot.text.place_names import english_names, is_language, places_named
@@ -209,7 +210,7 @@ def derive_heading(
     for rank, text in enumerate(texts):
         weight = 1.0 / (1 + 0.3 * rank)
         for run in name_runs(text):
-            if named_as_outlet(run, text):
+            if named_as_outlet(run, text) or named_in_denial(run, text):
                 continue
             name = _untitled(completed(_untitled(run), longest))
             if " " in name and lowered(name.rsplit(" ", 1)[1]) in _HELD_OFFICES:

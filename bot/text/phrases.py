@@ -236,6 +236,50 @@ def _after_outlet_nouns(text: str) -> tuple[int, ...]:
     return tuple(found)
 
 
+# A clause that denies something of a name is not about it: "Kepler-1647b doesn't sport
+# Tatooine's desert climate or a bunch of Jedi, but it does orbit two suns" headed its
+# section "Jedi". Denied is what a thing has, shows or is ("doesn't sport", "has no",
+# "without"); a denied wish or act is still about its object ("he doesn't want Supreme
+# Court consideration"). The clause runs on to the next punctuation mark.
+_NEGATION = re.compile(
+    r"(?i)(?:\b(?:not|never)|n['\u2019]t)(?:\s+(?:even|really|ever|yet|actually))?\s+"
+    r"(?:have|has|had|sport|sports|feature|features|include|includes|contain|contains"
+    r"|boast|boasts|show|shows|be|been|is|are|was|were|involve|involves)\b"
+    r"|\b(?:is|are|was|were|has|have|had)(?:\s+(?:not|never)\b|n['\u2019]t\b)"
+    r"|\b(?:no|without|nor|neither)\b"
+)
+_CLAUSE_END = re.compile(r"[,;:.!?()\u2013\u2014]")
+# Past this many negations (or mentions of one name) the rule stands aside: a denial
+# is a clause or two of a sentence, and hostile text must stay linear.
+_MOST_DENIALS = 8
+
+
+def named_in_denial(name: str, text: str) -> bool:
+    """Whether every mention of ``name`` in ``text`` lies in a clause that denies it."""
+    spans = _denied_spans(text)
+    if not spans:
+        return False
+    at = text.find(name)
+    for _ in range(_MOST_DENIALS):
+        if at < 0:
+            return True
+        if not any(start <= at < end for start, end in spans):
+            return False
+        at = text.find(name, at + len(name))
+    return False
+
+
+@functools.lru_cache(maxsize=2048)  # asked for every name run of the sentence
+def _denied_spans(text: str) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
+    for m in _NEGATION.finditer(text):
+        end = _CLAUSE_END.search(text, m.end())
+        spans.append((m.end(), len(text) if end is None else end.start()))
+        if len(spans) > _MOST_DENIALS:
+            return ()
+    return tuple(spans)
+
+
 def full_name(name: str, runs: Sequence[str]) -> str:
     """The longest of ``runs`` that ends with a lone ``name`` ("Tovey" -> "Graham Tovey")."""
     return completed(name, full_names(runs))

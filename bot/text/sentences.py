@@ -51,6 +51,11 @@ _JUNK_PATTERNS = tuple(
         r"\u00a9|^\(c\)\s*\d{4}",  # copyright lines
         r"\u70b9\u51fb(?:\u8fd9\u91cc|\u6b64\u5904)",  # Chinese "click here"
         r"^opinion\s*:",  # a link to a column, left in the body
+        # A call to the reader ("Take a peek at ...", a gallery's teaser) reports nothing.
+        r"^(?:take a (?:peek|peak|tour)|check out|(?:don't|do not) miss"
+        r"|scroll (?:down|through)|click through|learn more|find out more)\b",
+        r"^(?:watch|see|view) (?:the|our|all|more) (?:full )?"
+        r"(?:video|photos|pictures|images|gallery|clip|highlights|trailer)s?\b",
         r"^(?:reporting|writing|editing|translation|translated|edited) by\b",
         r"\b(?:contributed|additional) reporting\b",
         # Chinese credits: "储百亮(Chris Buckley)是《纽约时报》记者。", "……自香港报道。",

@@ -348,3 +348,35 @@ def test_a_name_after_a_word_for_a_kind_of_company_is_what_the_section_is_about(
 ) -> None:
     # Only a kind of news outlet marks a name as where the words appeared.
     assert heading_of([text]) == heading
+
+
+def test_a_name_only_denied_heads_no_section() -> None:
+    # "Jedi" headed the section of a post on a planet orbiting two suns that held this
+    # one sentence: the clause says the planet has none.
+    texts = [
+        "Kepler-1647b doesn't sport Tatooine's desert climate or a bunch of Jedi,"
+        " but it does proudly orbit two suns."
+    ]
+    assert heading_of(texts) not in {"Jedi", "Tatooine"}
+    assert phrases.named_in_denial("Jedi", texts[0])
+    # A name the clause is about, or one also named outside the denial, still heads it.
+    assert not phrases.named_in_denial("Kepler", texts[0])
+    said = ["Jedi were not seen on Monday, and the Jedi council met in the temple."]
+    assert not phrases.named_in_denial("Jedi", said[0])
+    assert not phrases.named_in_denial("Apple", "Not only Apple but Samsung sold phones.")
+    assert heading_of(["Police did not name the gunman, and Omar Mateen's father spoke."]) == (
+        "Omar Mateen"
+    )
+
+
+def test_denials_stay_linear_on_hostile_text() -> None:
+    hostile = "not " + "Xy Zq, " * 20_000
+    assert not phrases.named_in_denial("Xy Zq", hostile)
+    many = "no " * 50 + "Xy Zq"
+    assert not phrases.named_in_denial("Xy Zq", many)  # past the cap the rule stands aside
+
+
+def test_a_denied_wish_is_still_about_its_object() -> None:
+    text = "Nevada governor says he doesn't want Supreme Court consideration."
+    assert not phrases.named_in_denial("Supreme Court", text)
+    assert phrases.named_in_denial("Supreme Court", "The case was not Supreme Court business.")

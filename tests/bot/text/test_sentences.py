@@ -25,6 +25,12 @@ from bot.text.sentences import (
         "Reporting by Jane Doe; editing by Bob Smith.",
         "John Smith contributed reporting from Paris.",
         "Continue reading...",
+        # Calls to the reader: a gallery's teaser said "Take a peak at Nintendo's The
+        # Legend of Zelda" and became a post's "What changed".
+        "Take a peak at Nintendo's The Legend of Zelda: Breath of the Wild.",
+        "Check out the best moments from the show below.",
+        "Watch the full video of the speech here.",
+        "See more photos of the launch in our gallery.",
     ],
 )
 def test_credits_and_links_are_furniture(line: str) -> None:
@@ -38,6 +44,9 @@ def test_credits_and_links_are_furniture(line: str) -> None:
         "他是《人民日报》的记者，曾报道过战争，后来转行做了律师。",
         "The opinion of the court was read out on Monday.",
         "Police said the reporting of the attack had been delayed by a day.",
+        "Watch manufacturers reported falling sales in Switzerland.",
+        "See-through drones were shown at the fair on Monday.",
+        "Take a look at the numbers and the deficit is larger, the minister said.",
     ],
 )
 def test_reporting_is_kept(line: str) -> None:
