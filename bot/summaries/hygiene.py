@@ -50,7 +50,11 @@ _INJECTION = tuple(
         r"</?(article|system|instructions?|data)>",
     )
 )
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
+# The writer's own voice, singular or plural ("we are asking ourselves", "what we
+# know"); "us" is left out, since folding makes "US" the same word.
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|i've|i'd|me|my|we|we're|we've|we'd|we'll|our)\b", re.IGNORECASE
+)
 
 
 def neutralise(text: str) -> str:

@@ -269,7 +269,7 @@ _LEADING_TITLES = TITLES - {"democratic", "republican"}
 # Sen") and no institution's ("Department of Justice").
 _HELD_OFFICES = frozenset(
     wordlist(
-        "president minister secretary chairman chairwoman ceo spokesman spokeswoman "
+        "president minister secretary chairman chairwoman ceo coo cfo cto spokesman spokeswoman "
         "spokesperson governor senator director"
     )
 )

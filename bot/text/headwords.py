@@ -88,7 +88,7 @@ TOPICAL_NOUNS = frozenset(
 TITLES = frozenset(
     wordlist(
         "president director justice judge sen senator rep gov governor dr mr mrs ms prof "
-        "professor minister secretary chairman chairwoman chair ceo chief spokesman "
+        "professor minister secretary chairman chairwoman chair ceo coo cfo cto chief spokesman "
         "spokeswoman spokesperson democratic republican lt gen col sgt capt officer"
     )
 )

@@ -30,11 +30,15 @@ MAX_WORDS = 4
 
 
 # ------------------------------------------------------------------ candidates
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Za-z][\w'\u2019&.-]*[A-Za-z0-9]|[A-Za-z]")
+# Words start with a letter and end with a letter or digit of any Latin alphabet:
+# "Fils-Aimé" was cut to "Fils-Aim" and "Émile" lost its first letter.
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_][\w'\u2019&.-]*[^\W_]|[^\W\d_]")
 _CHUNK_BREAK = re.compile(
     r"[,;:()\[\]\"\u201c\u201d\u2018!?\u2013\u2014]|(?<=[a-z0-9]{2})\.(?=\s|$)|\s-\s"
 )
 _TITLE_DOT = re.compile(r"\b(Mrs|Mr|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|St|Prof|Rev)\.(?=\s)")
+# A numbered part ("Ep. 61", "Vol. 2", "No. 9"): an abbreviation, no name.
+_NUMBERED = re.compile(r"\b[A-Z][a-z]{0,3}\.\s?(?=\d)")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 
 
@@ -56,13 +60,13 @@ def _capitalised(word: str) -> bool:
 # "two- or three-day"): not a word of its own, and no name ("Galaxy" headed a review of
 # another phone). The part is bounded (40 characters) and must start a word, so a long
 # run of dots or apostrophes is read once, not once per character.
-_SUSPENDED = re.compile(r"(?<![\w'\u2019&.-])[A-Za-z][\w'\u2019&.]{0,40}-(?=,|\s+(?:and|or|to)\b)")
+_SUSPENDED = re.compile(r"(?<![\w'\u2019&.-])[^\W\d_][\w'\u2019&.]{0,40}-(?=,|\s+(?:and|or|to)\b)")
 
 
 def _sentence_tokens(text: str) -> Iterator[list[tuple[str, bool]]]:
     """Tokens of each punctuation-free chunk, each with whether it opens its sentence."""
     first = True
-    text = _SUSPENDED.sub("", _TITLE_DOT.sub(r"\1", text))
+    text = _SUSPENDED.sub("", _TITLE_DOT.sub(r"\1", _NUMBERED.sub(" ", text)))
     for chunk in _CHUNK_BREAK.split(text):
         tokens = _TOKEN.findall(chunk)
         if tokens:

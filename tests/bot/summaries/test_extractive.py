@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.domain import Article, Story, Summary
 from bot.summaries.extractive import ExtractiveSummarizer, is_material_change, summary_cache_key
-from bot.summaries.hygiene import is_unattributed_quote
+from bot.summaries.hygiene import is_chatter, is_unattributed_quote
 from bot.summaries.summary_config import SummaryConfig
 from bot.text.sentences import article_sentences, clean_title, split_sentences
 from bot.text.terms import normalise
@@ -178,6 +178,23 @@ async def test_a_quotation_that_names_no_speaker_is_not_shown() -> None:
     assert not is_unattributed_quote(
         "\u4ed6\u8bf4:\u201c\u53cd\u8150\u4e0d\u4f1a\u505c\u6b62\u3002\u201d"
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "chatter"),
+    [
+        # A writer's "we" opened two ledes of news_real's posts: "Now once again we are
+        # asking ourselves how ..." and "... here is a rundown of what we know".
+        ("We\u2019re slowly learning more about the shooter and the gun he used.", True),
+        ("Now once again we are asking ourselves how this could happen.", True),
+        ("Our reporters were at the scene on Monday.", True),
+        # The country, and a "we" inside someone's quoted words, are not the writer.
+        ("The US said it would send 20 million doses abroad.", False),
+        ("\u201cWe will rebuild,\u201d the mayor said on Monday.", False),
+    ],
+)
+def test_a_writers_first_person_is_no_news(sentence: str, chatter: bool) -> None:
+    assert is_chatter(sentence) is chatter
 
 
 async def test_picks_central_sentences_not_only_first_lines() -> None:

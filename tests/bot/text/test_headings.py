@@ -380,3 +380,24 @@ def test_a_denied_wish_is_still_about_its_object() -> None:
     text = "Nevada governor says he doesn't want Supreme Court consideration."
     assert not phrases.named_in_denial("Supreme Court", text)
     assert phrases.named_in_denial("Supreme Court", "The case was not Supreme Court business.")
+
+
+def test_names_keep_their_accented_letters() -> None:
+    # "COO Reggie Fils-Aimé" headed a Zelda section as "COO Reggie Fils-Aim": a word had
+    # to end in an ASCII letter, and one could not start with an accented capital.
+    text = "The game was shown by Nintendo of America President and COO Reggie Fils-Aimé."
+    assert "COO Reggie Fils-Aimé" in phrases.name_runs(text)
+    assert heading_of([text]) == "Reggie Fils-Aimé"
+    assert phrases.name_runs("Yesterday Émile Zola met Søren Kierkegaard in Zürich.") == [
+        "Émile Zola",
+        "Søren Kierkegaard",
+        "Zürich",
+    ]
+
+
+def test_a_numbered_part_is_no_name() -> None:
+    # "Ep" headed a section of a podcast's "(The 3:59, Ep. 61)".
+    runs = phrases.name_runs("Unpacking WWDC on The 3:59, Ep. 61, with Vol. 2 out.")
+    assert runs == ["Unpacking WWDC"]
+    met = phrases.name_runs("Ep Harper met Vol Dyer in Leeds.")
+    assert met == ["Ep Harper", "Vol Dyer", "Leeds"]
