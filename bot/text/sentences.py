@@ -21,11 +21,24 @@ def wordlist(text: str) -> tuple[str, ...]:
 
 
 # Abbreviations after which a full stop does not end a sentence (lower case, no dot).
+# German capitalises nouns, so "3,5 Mrd. Euro" and "ca. 500" split a sentence unless
+# their abbreviations are known; French and Spanish titles and months, too. Words that
+# mostly end a sentence when abbreviated (the Russian for "year" after a date) are left
+# out: a missed split joins two true sentences, a wrong one cuts a claim in half.
 _ABBREVIATIONS = frozenset(
     wordlist(
         "mr mrs ms dr prof sen rep gov gen col lt sgt capt st jr sr inc corp ltd co no vs etc "
         "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m pres "
-        "rev ft mt approx dept est fig"
+        "rev ft mt approx dept est fig "
+        # German
+        "mrd mio ca bzw vgl ggf inkl evtl nr jh sog ehem geb gest bzgl zzgl tel abs usw "
+        "z.b d.h u.a "
+        # French
+        "mme mlle janv févr avr juil déc env cf "
+        # Spanish
+        "sra srta dña núm pág aprox "
+        # Russian
+        "им ул проф акад тыс млн млрд"
     )
 )
 
@@ -125,13 +138,22 @@ def is_truncated(sentence: str) -> bool:
 def _protect_abbreviations(text: str) -> str:
     def protect(match: re.Match[str]) -> str:
         word = match.group(1)
-        if (len(word) == 1 and word.isupper()) or word.lower().rstrip(".") in _ABBREVIATIONS:
+        # A lone capital is an initial ("J. Smith", Cyrillic ones too); a lone small letter
+        # opens a pair ("z. B.", "d. h."), else it may end a sentence (a Russian year).
+        if len(word) == 1 and (word.isupper() or _PAIRED.match(match.string, match.end())):
+            return word + "\x00"
+        if word.lower().rstrip(".") in _ABBREVIATIONS:
             return word + "\x00"
         return match.group(0)
 
-    # U.S. / U.K. style initialisms, then single words before a dot.
-    text = re.sub(r"\b((?:[A-Za-z]\.){2,})(?=\s)", lambda m: m.group(1)[:-1] + "\x00", text)
-    return re.sub(r"\b([A-Za-z][A-Za-z.]{0,5})\.(?=\s)", protect, text)
+    # U.S. / U.K. style initialisms, then single words before a dot, in any alphabet.
+    text = _INITIALISM.sub(lambda m: m.group(1)[:-1] + "\x00", text)
+    return _ABBREVIATED.sub(protect, text)
+
+
+_PAIRED = re.compile(r"\s[^\W\d_]\.")
+_INITIALISM = re.compile(r"\b((?:[^\W\d_]\.){2,})(?=\s)")
+_ABBREVIATED = re.compile(r"\b([^\W\d_](?:[^\W\d_]|\.){0,5})\.(?=\s)")
 
 
 def _split_at_boundaries(text: str) -> list[str]:

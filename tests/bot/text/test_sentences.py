@@ -136,3 +136,45 @@ def test_a_quotation_cut_off_by_an_excerpt_is_split_as_before() -> None:
 def test_a_storys_credited_outlets_are_listed_once_in_order() -> None:
     titles = ["新华网 | 徐才厚去世", "中国军网 | 徐才厚的一生", "新华网 | 反腐不停", "今年两会"]
     assert title_sources(titles) == ["新华网", "中国军网"]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        # German capitalises nouns: an abbreviation before one cut the claim in half
+        # ("… 3,5 Mrd." and "Euro.").
+        (
+            "Der Konzern machte einen Verlust von 3,5 Mrd. Euro. Der Vorstand trat zurück.",
+            ["Der Konzern machte einen Verlust von 3,5 Mrd. Euro.", "Der Vorstand trat zurück."],
+        ),
+        (
+            "Die Firma hat ca. 500 Mitarbeiter, z. B. in Berlin. Das sagte ein Sprecher.",
+            ["Die Firma hat ca. 500 Mitarbeiter, z. B. in Berlin.", "Das sagte ein Sprecher."],
+        ),
+        (
+            "Le 1er janv. 2016, Mme Dupont a annoncé la réforme. Elle entre en vigueur.",
+            ["Le 1er janv. 2016, Mme Dupont a annoncé la réforme.", "Elle entre en vigueur."],
+        ),
+        (
+            "La Sra. López dijo que no intervendrá. La reunión terminó.",
+            ["La Sra. López dijo que no intervendrá.", "La reunión terminó."],
+        ),
+        # Initials in any alphabet; a Russian year's abbreviation still ends its sentence.
+        (
+            "Глава МИД В. Лавров прибыл на ул. Ленина. Переговоры начнутся завтра.",
+            ["Глава МИД В. Лавров прибыл на ул. Ленина.", "Переговоры начнутся завтра."],
+        ),
+        (
+            "Путин заявил об этом в 2015 г. В Кремле отказались комментировать.",
+            ["Путин заявил об этом в 2015 г.", "В Кремле отказались комментировать."],
+        ),
+        (
+            "The U.S. said Mr. Smith will go. J. Smith agreed.",
+            ["The U.S. said Mr. Smith will go.", "J. Smith agreed."],
+        ),
+    ],
+)
+def test_abbreviations_end_no_sentence_in_any_of_the_languages(
+    text: str, sentences: list[str]
+) -> None:
+    assert split_sentences(text) == sentences
