@@ -108,6 +108,7 @@ class ExtractiveSummarizer:
         used: set[str] = set()
         story_texts = [c.text for c in cands]
         credited = title_sources(a.title for a in ordered)
+        language = sources_language(ordered)
         for g in groups:
             heading = derive_heading(
                 [c.text for c in g],
@@ -116,6 +117,7 @@ class ExtractiveSummarizer:
                 headline=headline,
                 context=story_texts,
                 sources=credited,
+                language=language,
             )
             if not heading:
                 unnamed.extend(g)

@@ -43,6 +43,7 @@ from bot.summaries.prompt import (
     summary_messages,
     utc_day,
 )
+from bot.summaries.translation import sources_language
 from bot.text.headings import derive_heading, is_good_heading
 from bot.text.headwords import FALLBACKS
 from bot.text.sentences import title_sources
@@ -53,7 +54,13 @@ log = logging.getLogger("newsbot.llm")
 
 
 def _good_model_heading(
-    heading: str, own: list[str], texts: list[str], used: set[str], credited: list[str]
+    heading: str,
+    own: list[str],
+    texts: list[str],
+    used: set[str],
+    credited: list[str],
+    *,
+    language: str | None = None,
 ) -> bool:
     """A heading the rules accept (a name or sub-event, no filler), not one that repeats
     another section's words or names an outlet the reports credit."""
@@ -61,7 +68,7 @@ def _good_model_heading(
         return False
     if set(content_words(heading)) & used:
         return False
-    return is_good_heading(heading, [*own, *texts])
+    return is_good_heading(heading, [*own, *texts], language)
 
 
 class _Fallback(Exception):
@@ -190,16 +197,23 @@ class LLMSummarizer:
         named: list[Section] = []
         used: set[str] = set()
         credited = title_sources(a.title for a in articles)
+        language = sources_language(articles)
         waiting: list[Sentence] = []
         for section in sections[:5]:
             own = [s.text for s in section.sentences]
             # The model's heading follows the rules extractive headings follow, else one
             # is derived from the section's sentences.
             heading = section.heading
-            if not _good_model_heading(heading, own, texts, used, credited):
+            if not _good_model_heading(heading, own, texts, used, credited, language=language):
                 self.stats.headings_replaced += 1
                 heading = derive_heading(
-                    own, idf, avoid=used, headline=draft.headline, context=texts, sources=credited
+                    own,
+                    idf,
+                    avoid=used,
+                    headline=draft.headline,
+                    context=texts,
+                    sources=credited,
+                    language=language,
                 )
             if not heading:
                 # Nothing names it: its sentences join the previous section, or the next.

@@ -25,10 +25,12 @@ from bot.text.headwords import (
     TITLES,
     TOPICAL_NOUNS,
     TOPICS,
+    time_words,
 )
 from bot.text.phrases import (
     MAX_WORDS,
     bad_start,
+    common_nouns,
     completed,
     ends_phrase,
     full_names,
@@ -50,13 +52,16 @@ from bot.text.sentences import wordlist
 from bot.text.terms import STOPWORDS, content_words, normalise, stem
 
 
-def heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
+def heading_problems(
+    heading: str, texts: Sequence[str] = (), language: str | None = None
+) -> list[str]:
     """Why ``heading`` is not a good heading for sections about ``texts`` (empty: it is).
 
     A heading is 1 to 4 words: a proper name (words capitalised mid-sentence in
     ``texts``, or acronyms), a topical heading, or a noun phrase whose last word is a
     noun and whose first is not a verb form or an adverb. A lone common word must be a
-    topical noun; a lone surname must not stand for a full name in ``texts``.
+    topical noun; a lone surname must not stand for a full name in ``texts``. In a
+    ``language`` that capitalises nouns, a noun that ``texts`` show as one is no name.
     """
     tokens = heading.split()
     if not tokens:
@@ -66,11 +71,16 @@ def heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:
     if needs_script_heading([heading]):
         return script_heading_problems(heading, texts)
     return _problems(
-        heading, name_words(texts), full_names([r for t in texts for r in name_runs(t)])
+        heading,
+        name_words(texts),
+        full_names([r for t in texts for r in name_runs(t, language)]),
+        common_nouns(texts, language),
     )
 
 
-def _problems(heading: str, names: set[str], longest: dict[str, str]) -> list[str]:
+def _problems(
+    heading: str, names: set[str], longest: dict[str, str], nouns: frozenset[str] = frozenset()
+) -> list[str]:
     tokens = heading.split()
     problems: list[str] = []
     if len(tokens) > MAX_WORDS:
@@ -93,6 +103,9 @@ def _problems(heading: str, names: set[str], longest: dict[str, str]) -> list[st
     if is_name:
         if len(tokens) == 1 and tokens[0] in longest:
             problems.append("surname without the full name")
+        # A run of capitals is a name ("die Deutsche Bahn"); a lone one may be any noun.
+        if len(tokens) == 1 and lows[0] in nouns:
+            problems.append("capitalised as a noun, not as a name")
         return problems
     if not ends_phrase(lows[-1]):
         problems.append("ends with a verb, adverb or adjective")
@@ -105,8 +118,8 @@ def _problems(heading: str, names: set[str], longest: dict[str, str]) -> list[st
     return problems
 
 
-def is_good_heading(heading: str, texts: Sequence[str] = ()) -> bool:
-    return not heading_problems(heading, texts)
+def is_good_heading(heading: str, texts: Sequence[str] = (), language: str | None = None) -> bool:
+    return not heading_problems(heading, texts, language)
 
 
 def topic_headings(texts: Sequence[str]) -> list[tuple[str, float]]:
@@ -168,6 +181,7 @@ def derive_heading(
     headline: str = "",
     context: Sequence[str] = (),
     sources: Sequence[str] = (),
+    language: str | None = None,
 ) -> str:
     """A heading for a group of sentences: the most salient candidate that passes the rules.
 
@@ -177,7 +191,8 @@ def derive_heading(
     counts for less. ``context`` (the story's other sentences) only completes names
     ("Tovey" -> "Graham Tovey") and tells names from sentence-initial capitals.
     ``sources`` (outlets the reports credit, :func:`bot.text.sentences.title_sources`)
-    head no section: a section is about what they report, not about them.
+    head no section: a section is about what they report, not about them. ``language``
+    (the story's) tells its stop words, weekdays and nouns from names.
     """
     if needs_script_heading(texts):
         return derive_script_heading(
@@ -185,7 +200,9 @@ def derive_heading(
         )
     evidence = [*texts, *context]
     names = name_words(evidence)
-    longest = full_names([r for t in evidence for r in name_runs(t)])
+    longest = full_names([r for t in evidence for r in name_runs(t, language)])
+    nouns = common_nouns(evidence, language)
+    times = time_words(language)
     said = set(content_words(headline))
     scores: dict[str, float] = {}
     shown: dict[str, str] = {}
@@ -196,7 +213,7 @@ def derive_heading(
     def add(phrase: str, value: float, rarity: float | None = None) -> None:
         if normalise(phrase) in credited:
             return
-        key_words = [w for w in content_words(phrase) if w not in TIME_WORDS]
+        key_words = [w for w in content_words(phrase) if w not in times]
         # Stems, so "Philippine" and "Philippines" do not head two sections.
         if not key_words or {stem(w) for w in key_words} & avoided:
             return
@@ -209,7 +226,7 @@ def derive_heading(
 
     for rank, text in enumerate(texts):
         weight = 1.0 / (1 + 0.3 * rank)
-        for run in name_runs(text):
+        for run in name_runs(text, language):
             if named_as_outlet(run, text) or named_in_denial(run, text):
                 continue
             name = _untitled(completed(_untitled(run), longest))
@@ -231,7 +248,7 @@ def derive_heading(
         heading = phrase[0].upper() + phrase[1:]
         if heading in TOPICS.values() or heading == QUOTES_HEADING:
             return heading
-        if not _problems(heading, names, longest):
+        if not _problems(heading, names, longest, nouns):
             return heading
     # Nothing names what the section is about: better no heading (the caller merges or
     # drops the section) than filler such as "More details".

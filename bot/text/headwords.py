@@ -6,7 +6,10 @@ bad headings common in news text.
 
 from __future__ import annotations
 
+import functools
+
 from bot.text.sentences import wordlist
+from bot.text.terms import normalise
 
 FUNCTION_WORDS = frozenset(
     wordlist(
@@ -179,3 +182,26 @@ def is_adjective_form(low: str) -> bool:
         or (low.endswith(_ADJECTIVE_SUFFIXES) and low not in _NOT_ADJECTIVE_FORMS)
         or low.endswith("ly")
     )
+
+
+@functools.cache
+def time_words(language: str | None) -> frozenset[str]:
+    """``TIME_WORDS`` and, in another language, its weekdays and months (CLDR): "Montag"
+    and "janvier" date a sentence in German and French and name nothing. Per language,
+    since one language's month is another's name ("Mars" in English text)."""
+    if not language or language in {"en", "und"}:
+        return TIME_WORDS
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415 - CLDR loads on first use
+    from babel.dates import get_day_names, get_month_names  # noqa: PLC0415
+
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return TIME_WORDS
+    names = {
+        normalise(name)
+        for get in (get_day_names, get_month_names)
+        for context in ("format", "stand-alone")
+        for name in get("wide", context=context, locale=locale).values()
+    }
+    return TIME_WORDS | frozenset(n for n in names if n)

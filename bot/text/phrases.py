@@ -22,17 +22,19 @@ from bot.text.headwords import (
     VERBS,
     is_adjective_form,
     is_verb_form,
+    time_words,
 )
 from bot.text.sentences import wordlist
-from bot.text.terms import STOPWORDS, normalise
+from bot.text.terms import STOPWORDS, normalise, stopwords
 
 MAX_WORDS = 4
 
 
 # ------------------------------------------------------------------ candidates
 # Words start with a letter and end with a letter or digit of any Latin alphabet:
-# "Fils-Aimé" was cut to "Fils-Aim" and "Émile" lost its first letter.
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_][\w'\u2019&.-]*[^\W_]|[^\W\d_]")
+# "Fils-Aimé" was cut to "Fils-Aim" and "Émile" lost its first letter. A number is a
+# token too, so that it parts the words around it ("Rund 80 Prozent" is no "Rund Prozent").
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_][\w'\u2019&.-]*[^\W_]|[^\W\d_]|\d[\d.,]*")
 _CHUNK_BREAK = re.compile(
     r"[,;:()\[\]\"\u201c\u201d\u2018!?\u2013\u2014]|(?<=[a-z0-9]{2})\.(?=\s|$)|\s-\s"
 )
@@ -92,9 +94,17 @@ def _names_in(text: str) -> frozenset[str]:
     return frozenset(seen)
 
 
-def name_runs(text: str) -> list[str]:
-    """Runs of capitalised words ("Justice Marianne Cole", "Bank of Arden"), possessive cut."""
-    return list(_name_runs(text))
+def name_runs(text: str, language: str | None = None) -> list[str]:
+    """Runs of capitalised words ("Justice Marianne Cole", "Bank of Arden"), possessive cut.
+
+    In a text of another ``language`` its stop words open no name either ("À Paris",
+    "En Cataluña") and its weekdays and months are no names ("Montag")."""
+    return list(_name_runs(text, _own_language(language)))
+
+
+def _own_language(language: str | None) -> str:
+    """``language`` when its words differ from English ones, else "" (one cache entry)."""
+    return "" if not language or stopwords(language) is STOPWORDS else language
 
 
 # Each heading of a summary reads every sentence of the story again, and so does each
@@ -102,8 +112,10 @@ def name_runs(text: str) -> list[str]:
 # summary reads at most a few hundred sentences: a few stories' worth are enough, and
 # each kept sentence costs every process that summarises about a kilobyte.
 @functools.lru_cache(maxsize=2048)
-def _name_runs(text: str) -> tuple[str, ...]:
+def _name_runs(text: str, language: str = "") -> tuple[str, ...]:
     runs: list[str] = []
+    times = time_words(language or None)
+    openers = _COMMON_OPENERS | stopwords(language) if language else _COMMON_OPENERS
     for tokens in _sentence_tokens(text):
         current: list[str] = []
         for token, opens in [*tokens, ("", False)]:
@@ -112,8 +124,8 @@ def _name_runs(text: str) -> tuple[str, ...]:
             joins = (
                 low in NAME_JOINERS and sum(lowered(w) not in NAME_JOINERS for w in current) == 1
             )
-            is_name = bool(token) and _capitalised(token) and low not in TIME_WORDS
-            if is_name and opens and (low in FUNCTION_WORDS or low in _COMMON_OPENERS):
+            is_name = bool(token) and _capitalised(token) and low not in times
+            if is_name and opens and low in openers:
                 is_name = False
             if is_name or joins:
                 current.append(_POSSESSIVE.sub("", token) if is_name else token)
@@ -127,6 +139,33 @@ def _name_runs(text: str) -> tuple[str, ...]:
                 runs.append(" ".join(current))
             current = []
     return tuple(r for r in runs if r)
+
+
+# Languages that capitalise every noun: there a capital says "noun" as often as "name".
+NOUN_CAPITALISING = frozenset({"de", "lb"})
+_ARTICLES = frozenset(
+    wordlist(
+        "der die das den dem des ein eine einen einem einer eines kein keine keinen keinem "
+        "keiner keines im am zum zur vom beim ins ans"
+    )
+)
+
+
+def common_nouns(texts: Sequence[str], language: str | None) -> frozenset[str]:
+    """Capitalised words that ``texts`` of a noun-capitalising ``language`` show to be
+    common nouns: right after an article or a number ("der Streik", "80 Prozent").
+    A name rarely stands there ("in Berlin", "Weselsky sagte"). Empty in other languages."""
+    if language not in NOUN_CAPITALISING:
+        return frozenset()
+    seen: set[str] = set()
+    for text in texts:
+        for tokens in _sentence_tokens(text):
+            previous = ""
+            for token, _ in tokens:
+                if _capitalised(token) and (previous in _ARTICLES or previous[:1].isdigit()):
+                    seen.add(lowered(token))
+                previous = lowered(token)
+    return frozenset(seen)
 
 
 # Capitalised sentence openers that are ordinary words, not the start of a name.

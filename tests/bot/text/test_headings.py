@@ -401,3 +401,44 @@ def test_a_numbered_part_is_no_name() -> None:
     assert runs == ["Unpacking WWDC"]
     met = phrases.name_runs("Ep Harper met Vol Dyer in Leeds.")
     assert met == ["Ep Harper", "Vol Dyer", "Leeds"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "runs"),
+    [
+        # A sentence's first word that is a stop word of its language opens no name.
+        ("À Paris, les gares étaient vides.", "fr", ["Paris"]),
+        ("En Cataluña, Rodalies funcionó con servicios mínimos.", "es", ["Cataluña", "Rodalies"]),
+        # Weekdays and months of the language name nothing; a number parts two words.
+        (
+            "Der Streik traf am Montag Millionen Pendler, rund 80 Prozent.",
+            "de",
+            ["Streik", "Millionen Pendler", "Prozent"],
+        ),
+        # Without the language, English rules as before: "Las Vegas" opens its own name.
+        ("Las Vegas police said the gunman acted alone.", None, ["Las Vegas"]),
+    ],
+)
+def test_name_runs_know_the_texts_language(
+    text: str, language: str | None, runs: list[str]
+) -> None:
+    assert phrases.name_runs(text, language) == runs
+
+
+def test_a_german_noun_is_no_lone_name_but_a_run_of_capitals_is() -> None:
+    # German capitalises every noun: "Montag Millionen Pendler" and "Rund Prozent" headed
+    # sections of a German post on a rail strike.
+    texts = [
+        "Der Streik der GDL legte am Montag den Fernverkehr der Deutschen Bahn lahm.",
+        "Rund 80 Prozent der Fernzüge fielen aus, teilte die Deutsche Bahn mit.",
+        "Im Regionalverkehr fuhren nur 20 Prozent der Züge, sagte ein Sprecher.",
+    ]
+    nouns = phrases.common_nouns(texts, "de")
+    assert {"streik", "prozent", "fernverkehr"} <= nouns
+    assert phrases.common_nouns(texts, "en") == frozenset()
+    assert heading_problems("Prozent", texts, "de")
+    assert not heading_problems("Deutsche Bahn", texts, "de")
+    assert heading_problems("Montag", texts, "de")
+    idf = idf_weights([content_words(t) for t in texts])
+    heading = derive_heading(texts[1:], idf, avoid=set(), context=texts, language="de")
+    assert heading == "Deutsche Bahn"  # without the language: "Prozent"
