@@ -204,7 +204,11 @@ def fold_unnamed(
 
 
 def lede_of_lead(
-    cands: Sequence[Candidate], lead: int, config: SummaryConfig, title: str = ""
+    cands: Sequence[Candidate],
+    lead: int,
+    config: SummaryConfig,
+    title: str = "",
+    language: str | None = None,
 ) -> list[Candidate]:
     """The lede from the leading report: its first usable sentence that says something
     its headline says (cited with every source that says the same), and the next one
@@ -220,31 +224,32 @@ def lede_of_lead(
     )
     if not own:
         return []
-    promised = {stem(w) for w in content_words(title)}
+    # Stems of the story's language: "АвтоВАЗа" in the report says the headline's "АвтоВАЗ".
+    promised = {stem(w, language) for w in content_words(title, language)}
     first = next(
-        (c for c in own[:LEDE_REACH] if c.source == lead and _says(c, promised)),
+        (c for c in own[:LEDE_REACH] if c.source == lead and _says(c, promised, language)),
         own[0],
     )
     lede = [first]
     follow = [c for c in own if c.source == first.source and c.position == first.position + 1]
     limit = max(1, min(config.lede_sentences, 3))
     short = len(words(first.text)) < 25 and len(cands) > 3
-    if follow and len(lede) < limit and short and _tells_more(follow[0], promised):
+    if follow and len(lede) < limit and short and _tells_more(follow[0], promised, language):
         lede.append(follow[0])
     return lede
 
 
-def _says(sentence: Candidate, promised: set[str]) -> bool:
+def _says(sentence: Candidate, promised: set[str], language: str | None = None) -> bool:
     """Whether a sentence shares a word (stem) with the headline's ``promised`` stems."""
-    return bool(promised & {stem(w) for w in sentence.tokens})
+    return bool(promised & {stem(w, language) for w in sentence.tokens})
 
 
-def _tells_more(sentence: Candidate, promised: set[str]) -> bool:
+def _tells_more(sentence: Candidate, promised: set[str], language: str | None = None) -> bool:
     """Whether a sentence may extend the lede: it names someone or something, counts, or
     says what the headline says. "Learning lessons is a necessary part of growing."
     after a review's first line is mood, not news."""
     text = sentence.text
-    if numbers(text) or _says(sentence, promised):
+    if numbers(text) or _says(sentence, promised, language):
         return True
     # A name within it: the first word's capital may only start the sentence.
     return bool(entities(text[:1].lower() + text[1:]))

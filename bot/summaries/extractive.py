@@ -90,7 +90,9 @@ class ExtractiveSummarizer:
         idf = score_candidates(cands, titles)
         chosen = select(cands, self.config)
         lead = ordered.index(lead_article(ordered)) + 1 if ordered else 1
-        lede = lede_of_lead(cands, lead, self.config, titles[lead - 1] if ordered else "")
+        language = sources_language(ordered)
+        title = titles[lead - 1] if ordered else ""
+        lede = lede_of_lead(cands, lead, self.config, title, language)
         lede = lede or pick_lede(chosen, self.config)
         rest = [
             c
@@ -108,7 +110,6 @@ class ExtractiveSummarizer:
         used: set[str] = set()
         story_texts = [c.text for c in cands]
         credited = title_sources(a.title for a in ordered)
-        language = sources_language(ordered)
         for g in groups:
             heading = derive_heading(
                 [c.text for c in g],

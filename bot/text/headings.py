@@ -196,7 +196,12 @@ def derive_heading(
     """
     if needs_script_heading(texts):
         return derive_script_heading(
-            texts, avoid=avoid, headline=headline, context=context, sources=sources
+            texts,
+            avoid=avoid,
+            headline=headline,
+            context=context,
+            sources=sources,
+            language=language,
         )
     evidence = [*texts, *context]
     names = name_words(evidence)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.text.entities import entities
 from bot.text.language import dominant_script, is_cjk_char
+from bot.text.phrases import is_acronym, lowered, name_runs, name_words
 from bot.text.terms import normalise, stopwords
 
 MAX_CJK_CHARS = 8
@@ -144,20 +144,17 @@ def derive_script_heading(
 
     group = [pieces(t) for t in texts]
     if script in _CASED:
-        names = [n.replace("_", " ") for t in texts for n in entities(t)]
-        for name in names:
-            if not any(w in avoid for w in name.split()) and len(name.split()) <= MAX_WORDS:
-                shown = _display(name, texts)
-                if shown and shown[0].isupper():
-                    return shown
+        name = _cased_name(texts, context, avoid, language)
+        if name:
+            return name
     others = [pieces(t) for t in context if t not in texts]
     said = pieces(headline) if headline else set()
-    best, best_score = "", 0.0
     # How many of the section's sentences, and the headline, say each piece.
     counts: dict[str, int] = {}
     for found in (*group, said):
         for piece in found:
             counts[piece] = counts.get(piece, 0) + 1
+    scored: list[tuple[float, str]] = []
     for piece, inside in counts.items():
         if inside < 2:
             continue
@@ -174,12 +171,56 @@ def derive_script_heading(
             continue
         outside = sum(1 for found in others if piece in found)
         length = len(piece) if unspaced else 2 * len(piece.split())
-        score = inside * length / (1.0 + outside)
-        if score > best_score or (score == best_score and piece < best):
-            best, best_score = piece, score
-    if not best or (unspaced and all(is_cjk_char(c) is False for c in best)):
-        return ""
-    return _display(best, texts)
+        scored.append((-inside * length / (1.0 + outside), piece))
+    # The best few only are read again for numbers: a unit is rarely among more of them.
+    for _, best in sorted(scored)[:_MOST_READ]:
+        if unspaced and all(is_cjk_char(c) is False for c in best):
+            return ""
+        if unspaced or not _counts_a_number(best, texts):
+            return _display(best, texts)
+    return ""
+
+
+_MOST_READ = 8
+
+
+def _inflects(word: str, avoid: set[str]) -> bool:
+    """Whether ``word`` is one of ``avoid`` or that word with a case ending: "Соколова" is
+    "Соколов" in the genitive, a second heading naming one man. Stemmers cut names
+    unevenly ("соколов" -> "сокол", "соколова" -> "соколов"), so endings are compared."""
+    return any(
+        word == a or (len(a) >= 4 and 0 < len(word) - len(a) <= 2 and word.startswith(a))
+        for a in avoid
+    )
+
+
+def _counts_a_number(piece: str, texts: Sequence[str]) -> bool:
+    """Whether every mention of a piece follows a number, a word at most between, or
+    comes right before one: a unit ("30 في المئة", percent) or a measure ("بنسبة 30", at a
+    rate of), not what the section is about."""
+    pattern = re.compile(
+        r"(\d[\d.,]*\s+(?:\S+\s+)?)?" + re.escape(piece) + r"(\s+\d)?", re.IGNORECASE
+    )
+    mentions = [m for t in texts for m in pattern.finditer(normalise(t))]
+    return bool(mentions) and all(m.group(1) or m.group(2) for m in mentions)
+
+
+def _cased_name(
+    texts: Sequence[str], context: Sequence[str], avoid: set[str], language: str | None
+) -> str:
+    """The first name of the section in a script with capitals, read as English names are
+    read: a run of capitalised words, each of them capitalised somewhere other than at a
+    sentence's start (or an acronym). A sentence's first word is capitalised whatever it
+    is ("Генеральный директор", general director)."""
+    known = name_words([*texts, *context])
+    for text in texts:
+        for run in name_runs(text, language):
+            words = run.split()
+            if len(words) > MAX_WORDS or any(_inflects(lowered(w), avoid) for w in words):
+                continue
+            if all(is_acronym(w) or lowered(w) in known for w in words):
+                return run
+    return ""
 
 
 def script_heading_problems(heading: str, texts: Sequence[str] = ()) -> list[str]:

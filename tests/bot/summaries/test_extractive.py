@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -418,3 +419,80 @@ async def test_a_sentence_that_tells_more_extends_a_short_lede(second: str) -> N
     articles = _with_second(second)
     summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
     assert [s.text for s in summary.lede][1:] == [second]
+
+
+def _in_language(language: str, items: list[tuple[str, str, str]]) -> list[Article]:
+    return [
+        replace(make_article(n, outlet, title, text, minutes=30 * n), language=language)
+        for n, (outlet, title, text) in enumerate(items, start=1)
+    ]
+
+
+async def test_a_russian_story_reads_as_russian() -> None:
+    # Its lede was the report's fourth sentence (the headline's "АвтоВАЗ" did not meet
+    # the report's "АвтоВАЗа" unstemmed), and its headings were the prepositions for
+    # "in" and "by", "Генеральный" (general) and "Рабочие" (workers): sentences' first
+    # words.
+    articles = _in_language(
+        "ru",
+        [
+            (
+                "РБК",
+                "Забастовка на заводе «АвтоВАЗ» остановила конвейер",
+                "В понедельник рабочие «АвтоВАЗа» в Тольятти прекратили работу, требуя "
+                "повышения зарплаты. По данным профсоюза, в забастовке участвуют около 3 "
+                "тыс. человек. Генеральный директор Максим Соколов заявил, что компания "
+                "готова к переговорам. Конвейер был остановлен на шесть часов. В "
+                "Минпромторге сообщили, что следят за ситуацией.",
+            ),
+            (
+                "Коммерсантъ",
+                "Рабочие «АвтоВАЗа» объявили забастовку",
+                "Профсоюз «Единство» объявил забастовку на «АвтоВАЗе» в понедельник. "
+                "Рабочие требуют повысить зарплату на 20%. Максим Соколов встретился с "
+                "представителями профсоюза в Тольятти. Губернатор Самарской области "
+                "Дмитрий Азаров призвал стороны договориться.",
+            ),
+            (
+                "ТАСС",
+                "На «АвтоВАЗе» возобновили работу конвейера",
+                "Конвейер «АвтоВАЗа» возобновил работу после забастовки, сообщила "
+                "пресс-служба компании. По словам Соколова, зарплаты будут "
+                "проиндексированы на 10% с 1 июля. Профсоюз назвал предложение "
+                "недостаточным.",
+            ),
+        ],
+    )
+    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
+    assert summary.lede[0].text.startswith("В понедельник рабочие «АвтоВАЗа»")
+    headings = [s.heading for s in summary.sections]
+    assert "Максим Соколов" in headings
+    assert not {"В", "По", "Генеральный", "Рабочие", "Соколова"} & set(headings)
+
+
+async def test_a_unit_after_a_number_heads_no_section() -> None:
+    # "المئة" (per cent, of "30 في المئة") headed an Arabic section.
+    articles = _in_language(
+        "ar",
+        [
+            (
+                "الجزيرة",
+                "إضراب عمال الموانئ يشل الحركة في بيروت",
+                "أعلن عمال مرفأ بيروت الإضراب المفتوح يوم الاثنين احتجاجا على تدني الأجور. "
+                "وقال رئيس النقابة محمد الخطيب إن العمال لن يعودوا قبل تلبية مطالبهم.",
+            ),
+            (
+                "العربية",
+                "إضراب مرفأ بيروت يدخل يومه الثاني",
+                "وأكد محمد الخطيب أن النقابة تطالب بزيادة الأجور بنسبة 30 في المئة.",
+            ),
+            (
+                "سكاي نيوز",
+                "الحكومة اللبنانية تبحث مطالب عمال المرفأ",
+                "وقالت مصادر إن الحكومة عرضت زيادة بنسبة 15 في المئة.",
+            ),
+        ],
+    )
+    summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
+    headings = [s.heading for s in summary.sections]
+    assert not {"المئة", "بنسبة"} & set(headings)
