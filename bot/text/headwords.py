@@ -140,7 +140,9 @@ TOPICS: dict[frozenset[str], str] = {
         ("killed dead deaths died injured wounded casualties fatalities toll", "Casualties"),
         ("rescue rescued rescuers evacuated evacuation stranded", "Rescue effort"),
         ("outage outages blackout blackouts without_power", "Power cuts"),
-        ("court judge judges ruled ruling verdict justices", "Court ruling"),
+        # A ruling is what was decided: a court or a judge only named is no ruling ("his
+        # attacks on the 'Mexican' judge", "Obama's high court pick").
+        ("ruled ruling rulings verdict verdicts sentenced acquitted convicted", "Court ruling"),
         ("ballots turnout votes counted", "The vote count"),
         ("shares stocks investors markets traders", "Market reaction"),
         ("welcomed condemned criticised criticized praised reacted", "Reaction"),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.text import phrases
 from bot.text.demonyms import is_demonym
-from bot.text.headings import derive_heading, heading_problems, is_good_heading
+from bot.text.headings import derive_heading, heading_problems, is_good_heading, topic_headings
 from bot.text.phrases import full_name, name_runs, noun_phrases
 from bot.text.sentences import wordlist
 from bot.text.terms import content_words
@@ -442,3 +442,12 @@ def test_a_german_noun_is_no_lone_name_but_a_run_of_capitals_is() -> None:
     idf = idf_weights([content_words(t) for t in texts])
     heading = derive_heading(texts[1:], idf, avoid=set(), context=texts, language="de")
     assert heading == "Deutsche Bahn"  # without the language: "Prozent"
+
+
+def test_a_court_only_named_is_no_court_ruling() -> None:
+    # "Court ruling" headed a Trump story's section on "his attacks on the 'Mexican'
+    # judge", and the Senate's refusal to consider a high court pick: no ruling in either.
+    named = ["From his Muslim ban to his attacks on the judge, Trump doubts their loyalty."]
+    assert dict(topic_headings(named)).get("Court ruling") is None
+    ruled = ["The appeals court ruled on Tuesday that the net neutrality rules stand."]
+    assert dict(topic_headings(ruled)).get("Court ruling") == 1.0
