@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_hostile_text.py
 
 Feeds and article pages are hostile input: a sentence may be tens of thousands of
-characters of dots, names or "paper X" runs. Each case times the headings, the names
-and the words of such a text against a normal text of the same length, in one run, and
+characters of dots, names, digits or "paper X" runs. Each case times the headings, the
+names, the words and the sentences of such a text against a normal text of the same
+length, in one run, and
 prints one JSON object. A ratio near the length ratio is linear; a quadratic pattern
 shows as a ratio in the thousands (``derive_heading`` on 100k characters of "paper Xy"
 took 12 s before it read full names from one table, 0.3 s after).
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 from bot.text.entities import entities
 from bot.text.headings import derive_heading
+from bot.text.sentences import split_sentences
 from bot.text.terms import shingles, words
 
 SIZE = 100_000
@@ -34,6 +36,9 @@ HOSTILE = {
     "one_token": "x" * SIZE,
     # A denial opening one clause of endless names: each name asks whether it is denied.
     "denials": "It has no " + "Xy Zq and " * (SIZE // 10),
+    # Initials in any alphabet (here Cyrillic) and a number as long as the text.
+    "cyrillic_dots": "\u0430." * (SIZE // 2),
+    "digits": "Москва Кремль " + "1" * (SIZE - 14),
 }
 
 
@@ -44,7 +49,7 @@ def seconds(step: Callable[[str], object], text: str) -> float:
 
 
 def headings(text: str) -> str:
-    return derive_heading([text], {}, avoid=set())
+    return derive_heading([text, text[:2000]], {}, avoid=set(), language="ru")
 
 
 def main() -> None:
@@ -54,6 +59,7 @@ def main() -> None:
         "names": entities,
         "words": words,
         "shingles": shingles,
+        "sentences": split_sentences,
     }
     base = {name: seconds(step, normal) for name, step in steps.items()}
     result: dict[str, object] = {"bench": "hostile_text", "chars": SIZE}

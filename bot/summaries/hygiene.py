@@ -50,10 +50,14 @@ _INJECTION = tuple(
         r"</?(article|system|instructions?|data)>",
     )
 )
-# The writer's own voice, singular or plural ("we are asking ourselves", "what we
-# know"); "us" is left out, since folding makes "US" the same word.
-_FIRST_PERSON = re.compile(
-    r"\b(i|i'm|i've|i'd|me|my|we|we're|we've|we'd|we'll|our)\b", re.IGNORECASE
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
+# The writer's own voice in the plural ("we are asking ourselves", "what we know"),
+# read with its case: "Our Lady of Guadalupe", "WE Charity" and "Our Revolution" are
+# names, so a capital "We" or "Our" counts only where a sentence opens and no name
+# follows. "Us" is left out: it is "US" once folded.
+_WE = re.compile(
+    r"\b(?:we|we're|we've|we'd|we'll|our)\b"
+    r"|^\W*(?:We|We're|We've|We'd|We'll|Our)\b(?!\s+[A-Z])"
 )
 
 
@@ -93,7 +97,9 @@ def is_chatter(text: str) -> bool:
     """Assistant talk, or a first-person voice outside quotes (news reports in the third)."""
     if any(p.search(text) for p in _CHATTER):
         return True
-    return _FIRST_PERSON.search(QUOTED.sub(" ", normalise(text))) is not None
+    if _FIRST_PERSON.search(QUOTED.sub(" ", normalise(text))):
+        return True
+    return _WE.search(QUOTED.sub(" ", normalise_quotes(text).replace("\u2019", "'"))) is not None
 
 
 def is_shouting(text: str) -> bool:

@@ -41,6 +41,7 @@ from bot.text.phrases import (
     named_as_outlet,
     named_in_denial,
     noun_phrases,
+    primary_language,
 )
 from bot.text.place_names import english_names, is_language, places_named
 from bot.text.script_headings import (
@@ -204,6 +205,7 @@ def derive_heading(
             language=language,
         )
     evidence = [*texts, *context]
+    language = primary_language(language) or None
     names = name_words(evidence)
     longest = full_names([r for t in evidence for r in name_runs(t, language)])
     nouns = common_nouns(evidence, language)

@@ -24,6 +24,7 @@ from bot.text.headwords import (
     is_verb_form,
     time_words,
 )
+from bot.text.place_names import places_named
 from bot.text.sentences import wordlist
 from bot.text.terms import STOPWORDS, normalise, stopwords
 
@@ -40,7 +41,7 @@ _CHUNK_BREAK = re.compile(
 )
 _TITLE_DOT = re.compile(r"\b(Mrs|Mr|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|St|Prof|Rev)\.(?=\s)")
 # A numbered part ("Ep. 61", "Vol. 2", "No. 9"): an abbreviation, no name.
-_NUMBERED = re.compile(r"\b[A-Z][a-z]{0,3}\.\s?(?=\d)")
+_NUMBERED = re.compile(r"(?<![.\w])[A-Z][a-z]{0,3}\.\s?(?=\d)")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 
 
@@ -103,8 +104,15 @@ def name_runs(text: str, language: str | None = None) -> list[str]:
 
 
 def _own_language(language: str | None) -> str:
-    """``language`` when its words differ from English ones, else "" (one cache entry)."""
-    return "" if not language or stopwords(language) is STOPWORDS else language
+    """``language`` (its primary subtag: "de-DE" is "de") when its words differ from
+    English ones, else "" (one cache entry)."""
+    primary = primary_language(language)
+    return "" if not primary or stopwords(primary) is STOPWORDS else primary
+
+
+def primary_language(language: str | None) -> str:
+    """The primary subtag of a language code, lower case: "de-DE" and "de_AT" are "de"."""
+    return (language or "").replace("_", "-").split("-", 1)[0].lower()
 
 
 # Each heading of a summary reads every sentence of the story again, and so does each
@@ -155,6 +163,7 @@ def common_nouns(texts: Sequence[str], language: str | None) -> frozenset[str]:
     """Capitalised words that ``texts`` of a noun-capitalising ``language`` show to be
     common nouns: right after an article or a number ("der Streik", "80 Prozent").
     A name rarely stands there ("in Berlin", "Weselsky sagte"). Empty in other languages."""
+    language = primary_language(language)
     if language not in NOUN_CAPITALISING:
         return frozenset()
     seen: set[str] = set()
@@ -162,9 +171,16 @@ def common_nouns(texts: Sequence[str], language: str | None) -> frozenset[str]:
         for tokens in _sentence_tokens(text):
             previous = ""
             for token, _ in tokens:
-                if _capitalised(token) and (previous in _ARTICLES or previous[:1].isdigit()):
-                    seen.add(lowered(token))
-                previous = lowered(token)
+                low = lowered(token)
+                # Countries and acronyms take articles too: "die Ukraine", "die EU".
+                if (
+                    _capitalised(token)
+                    and (previous in _ARTICLES or previous[:1].isdigit())
+                    and not is_acronym(token)
+                    and not places_named((low,), language)
+                ):
+                    seen.add(low)
+                previous = low
     return frozenset(seen)
 
 
@@ -197,7 +213,8 @@ def noun_phrases(text: str) -> list[tuple[str, bool]]:
             if run:
                 out.append((" ".join(run), introduced))
             run = []
-            previous = low
+            if not low[:1].isdigit():  # "the 2020 election" is introduced by "the"
+                previous = low
     return out
 
 
@@ -281,28 +298,32 @@ def _after_outlet_nouns(text: str) -> tuple[int, ...]:
 
 # A clause that denies something of a name is not about it: "Kepler-1647b doesn't sport
 # Tatooine's desert climate or a bunch of Jedi, but it does orbit two suns" headed its
-# section "Jedi". Denied is what a thing has, shows or is ("doesn't sport", "has no",
-# "without"); a denied wish or act is still about its object ("he doesn't want Supreme
-# Court consideration"). The clause runs on to the next punctuation mark.
-_NEGATION = re.compile(
+# section "Jedi". Denied is only what a thing has or shows ("doesn't sport", "has no
+# ..."), up to the next punctuation mark, and the one word after "no" or "without"
+# ("no Jedi"). A denied wish, act or state is still about its object ("he doesn't want
+# Supreme Court consideration", "had never discussed airstrikes with Iran", "all no votes
+# came from Republicans").
+_LACKS = re.compile(
     r"(?i)(?:\b(?:not|never)|n['\u2019]t)(?:\s+(?:even|really|ever|yet|actually))?\s+"
     r"(?:have|has|had|sport|sports|feature|features|include|includes|contain|contains"
-    r"|boast|boasts|show|shows|be|been|is|are|was|were|involve|involves)\b"
-    r"|\b(?:is|are|was|were|has|have|had)(?:\s+(?:not|never)\b|n['\u2019]t\b)"
-    r"|\b(?:no|without|nor|neither)\b"
+    r"|boast|boasts)\b"
 )
+_NONE = re.compile(r"(?i)\b(?:no|without)\s+\S+")
 _CLAUSE_END = re.compile(r"[,;:.!?()\u2013\u2014]")
+# A denial is a clause of a sentence, not a paragraph.
+_DENIAL_REACH = 120
 # Past this many negations (or mentions of one name) the rule stands aside: a denial
 # is a clause or two of a sentence, and hostile text must stay linear.
 _MOST_DENIALS = 8
 
 
 def named_in_denial(name: str, text: str) -> bool:
-    """Whether every mention of ``name`` in ``text`` lies in a clause that denies it."""
+    """Whether every mention of ``name`` in ``text`` lies in a clause that denies it.
+    A name not found as written ("Gov Ron DeSantis" of "Gov. Ron DeSantis") is not."""
     spans = _denied_spans(text)
-    if not spans:
+    at = text.find(name) if spans else -1
+    if at < 0:
         return False
-    at = text.find(name)
     for _ in range(_MOST_DENIALS):
         if at < 0:
             return True
@@ -315,10 +336,16 @@ def named_in_denial(name: str, text: str) -> bool:
 @functools.lru_cache(maxsize=2048)  # asked for every name run of the sentence
 def _denied_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
-    for m in _NEGATION.finditer(text):
-        end = _CLAUSE_END.search(text, m.end())
-        spans.append((m.end(), len(text) if end is None else end.start()))
+    for m in _LACKS.finditer(text):
+        end = _CLAUSE_END.search(text, m.end(), m.end() + _DENIAL_REACH)
+        spans.append(
+            (m.end(), min(len(text), m.end() + _DENIAL_REACH) if end is None else end.start())
+        )
         if len(spans) > _MOST_DENIALS:
+            return ()
+    for m in _NONE.finditer(text):
+        spans.append((m.start(), m.end()))
+        if len(spans) > 2 * _MOST_DENIALS:
             return ()
     return tuple(spans)
 

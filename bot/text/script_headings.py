@@ -188,21 +188,30 @@ def _inflects(word: str, avoid: set[str]) -> bool:
     """Whether ``word`` is one of ``avoid`` or that word with a case ending: "Соколова" is
     "Соколов" in the genitive, a second heading naming one man. Stemmers cut names
     unevenly ("соколов" -> "сокол", "соколова" -> "соколов"), so endings are compared."""
-    return any(
-        word == a or (len(a) >= 4 and 0 < len(word) - len(a) <= 2 and word.startswith(a))
-        for a in avoid
-    )
+    return any(word == a or _endings_apart(word, a) or _endings_apart(a, word) for a in avoid)
+
+
+def _endings_apart(longer: str, shorter: str) -> bool:
+    return len(shorter) >= 4 and 0 < len(longer) - len(shorter) <= 2 and longer.startswith(shorter)
 
 
 def _counts_a_number(piece: str, texts: Sequence[str]) -> bool:
     """Whether every mention of a piece follows a number, a word at most between, or
     comes right before one: a unit ("30 في المئة", percent) or a measure ("بنسبة 30", at a
-    rate of), not what the section is about."""
+    rate of), not what the section is about. A year counts nothing ("في 2024 أعلنت")."""
+    # The number is read from its first digit only: tried at every digit of a long run,
+    # the pattern made a hostile text quadratic.
     pattern = re.compile(
-        r"(\d[\d.,]*\s+(?:\S+\s+)?)?" + re.escape(piece) + r"(\s+\d)?", re.IGNORECASE
+        r"((?<![\d.,])\d[\d.,]*\s+(?:\S+\s+)?)?" + re.escape(piece) + r"(\s+\d)?",
+        re.IGNORECASE,
     )
     mentions = [m for t in texts for m in pattern.finditer(normalise(t))]
-    return bool(mentions) and all(m.group(1) or m.group(2) for m in mentions)
+    return bool(mentions) and all(
+        (m.group(1) and not _YEAR.match(m.group(1))) or m.group(2) for m in mentions
+    )
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d(?![\d.,])")
 
 
 def _cased_name(

@@ -31,16 +31,18 @@ _ABBREVIATIONS = frozenset(
         "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m pres "
         "rev ft mt approx dept est fig "
         # German
-        "mrd mio ca bzw vgl ggf inkl evtl nr jh sog ehem geb gest bzgl zzgl tel abs usw "
-        "z.b d.h u.a "
+        "mrd mio bzw vgl ggf inkl evtl jh sog ehem geb gest bzgl zzgl usw z.b d.h u.a "
         # French
-        "mme mlle janv févr avr juil déc env cf "
+        "mme mlle janv févr avr juil déc cf "
         # Spanish
         "sra srta dña núm pág aprox "
-        # Russian
-        "им ул проф акад тыс млн млрд"
+        # Russian (a capital after any other abbreviation nearly always opens a sentence)
+        "ул проф акад"
     )
 )
+# ... and these only before a number ("ca. 500", "Nr. 5", "Tel. 030"): "based in Los
+# Angeles, CA. The deal" and "He flexed his abs. The crowd" end their sentences.
+_BEFORE_NUMBERS = frozenset(wordlist("ca nr env abs tel"))
 
 # Lines and sentences that are feed furniture, not reporting.
 _JUNK_PATTERNS = tuple(
@@ -142,7 +144,10 @@ def _protect_abbreviations(text: str) -> str:
         # opens a pair ("z. B.", "d. h."), else it may end a sentence (a Russian year).
         if len(word) == 1 and (word.isupper() or _PAIRED.match(match.string, match.end())):
             return word + "\x00"
-        if word.lower().rstrip(".") in _ABBREVIATIONS:
+        low = word.lower().rstrip(".")
+        if low in _ABBREVIATIONS or (
+            low in _BEFORE_NUMBERS and _NUMBER_NEXT.match(match.string, match.end())
+        ):
             return word + "\x00"
         return match.group(0)
 
@@ -152,7 +157,10 @@ def _protect_abbreviations(text: str) -> str:
 
 
 _PAIRED = re.compile(r"\s[^\W\d_]\.")
-_INITIALISM = re.compile(r"\b((?:[^\W\d_]\.){2,})(?=\s)")
+_NUMBER_NEXT = re.compile(r"\s+\d")
+# Read from the first letter of a run only: tried at every letter of "a.a.a.…", the
+# pattern made a hostile text quadratic.
+_INITIALISM = re.compile(r"(?<![^\W\d_]\.)\b((?:[^\W\d_]\.){2,})(?=\s)")
 _ABBREVIATED = re.compile(r"\b([^\W\d_](?:[^\W\d_]|\.){0,5})\.(?=\s)")
 
 

@@ -189,6 +189,10 @@ async def test_a_quotation_that_names_no_speaker_is_not_shown() -> None:
         ("We\u2019re slowly learning more about the shooter and the gun he used.", True),
         ("Now once again we are asking ourselves how this could happen.", True),
         ("Our reporters were at the scene on Monday.", True),
+        # Names that hold the words are not the writer.
+        ("The Basilica of Our Lady of Guadalupe reopened on Sunday.", False),
+        ("WE Energies said power was back for most customers.", False),
+        ("Our Revolution endorsed the candidate on Tuesday.", False),
         # The country, and a "we" inside someone's quoted words, are not the writer.
         ("The US said it would send 20 million doses abroad.", False),
         ("\u201cWe will rebuild,\u201d the mayor said on Monday.", False),

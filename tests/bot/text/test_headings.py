@@ -379,7 +379,14 @@ def test_denials_stay_linear_on_hostile_text() -> None:
 def test_a_denied_wish_is_still_about_its_object() -> None:
     text = "Nevada governor says he doesn't want Supreme Court consideration."
     assert not phrases.named_in_denial("Supreme Court", text)
-    assert phrases.named_in_denial("Supreme Court", "The case was not Supreme Court business.")
+    # Nor is a denied state or act, or a name that "no" does not stand before.
+    assert not phrases.named_in_denial("Supreme Court", "The case was not Supreme Court work.")
+    assert not phrases.named_in_denial("Iran", "Kerry had never discussed strikes with Iran.")
+    assert not phrases.named_in_denial("Republicans", "All no votes came from Republicans.")
+    assert phrases.named_in_denial("Jedi", "There were no Jedi on the planet.")
+    # A titled name is found as the runs give it ("Gov Ron DeSantis"), not denied.
+    text = "Gov. Ron DeSantis signed the bill without a public ceremony."
+    assert heading_of([text]) == "Ron DeSantis"
 
 
 def test_names_keep_their_accented_letters() -> None:
@@ -451,3 +458,19 @@ def test_a_court_only_named_is_no_court_ruling() -> None:
     assert dict(topic_headings(named)).get("Court ruling") is None
     ruled = ["The appeals court ruled on Tuesday that the net neutrality rules stand."]
     assert dict(topic_headings(ruled)).get("Court ruling") == 1.0
+
+
+def test_a_countrys_or_acronyms_article_makes_it_no_german_noun() -> None:
+    texts = [
+        "Der Krieg in der Ukraine dauert an, sagte Selenskyj am Montag in Kiew.",
+        "Russland greift die Ukraine erneut an, die EU berät am Dienstag.",
+    ]
+    nouns = phrases.common_nouns(texts, "de-DE")  # a region tag reads as its language
+    assert "krieg" in nouns
+    assert not {"ukraine", "eu"} & nouns
+    assert not heading_problems("Ukraine", texts, "de")
+
+
+def test_a_numbered_part_keeps_an_initialism_and_a_number_keeps_its_article() -> None:
+    assert phrases.name_runs("The H.R. 1 bill passed the House.") == ["H.R.", "House"]
+    assert ("election", True) in phrases.noun_phrases("They contested the 2020 election.")

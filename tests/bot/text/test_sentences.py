@@ -172,6 +172,15 @@ def test_a_storys_credited_outlets_are_listed_once_in_order() -> None:
             "The U.S. said Mr. Smith will go. J. Smith agreed.",
             ["The U.S. said Mr. Smith will go.", "J. Smith agreed."],
         ),
+        # Some abbreviations count only before a number: elsewhere they are words.
+        (
+            "Haus Nr. 5 brannte. Die Firma sitzt in Los Angeles, CA. Der Chef kam.",
+            ["Haus Nr. 5 brannte.", "Die Firma sitzt in Los Angeles, CA.", "Der Chef kam."],
+        ),
+        (
+            "He flexed his abs. The crowd cheered. Мы помогли им. Они ушли.",
+            ["He flexed his abs.", "The crowd cheered.", "Мы помогли им.", "Они ушли."],
+        ),
     ],
 )
 def test_abbreviations_end_no_sentence_in_any_of_the_languages(
