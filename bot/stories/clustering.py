@@ -42,7 +42,7 @@ from bot.stories.evidence import likeness, titles_agree
 from bot.stories.story_index import StoryIndex
 from bot.stories.timing import Pace, age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
-from bot.text.kinds import is_news
+from bot.text.kinds import is_news, without_label
 from bot.text.mastheads import without_masthead
 
 __all__ = ["Assignment", "ClusterConfig", "ClusterDoc", "StoryClusterer"]
@@ -161,7 +161,7 @@ class StoryClusterer:
 
     def _prepare(self, doc: ClusterDoc, ts: float) -> ActiveDoc:
         cfg = self._cfg
-        title = without_masthead(doc.title, doc.outlet)
+        title = without_label(without_masthead(doc.title, doc.outlet))
         counts, title_terms = count_terms(
             title,
             doc.text,

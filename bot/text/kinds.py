@@ -69,6 +69,21 @@ _TITLE_KINDS = (
 )
 
 
+# A desk's label before a title ("Review: Pebblestone X4 …", "Analysis: …") says what
+# kind of piece it is, not what it is about: two reviews of a film and an e-reader share
+# the word and nothing else.
+_LABEL = re.compile(
+    r"^\s*(?:review|analysis|opinion|comment|explainer|exclusive|breaking|interview"
+    r"|editorial|fact[ -]check|watch|live)\s*[:|]\s*",
+    _I,
+)
+
+
+def without_label(title: str) -> str:
+    """The title without a leading kind label ("Review: ", "Analysis | ")."""
+    return _LABEL.sub("", title, count=1)
+
+
 def piece_kind(title: str, url: str = "") -> str:
     """``news`` for a report, else the kind of feature piece it is."""
     path = urlsplit(url).path.lower() if url else ""

@@ -11,6 +11,7 @@ import pytest
 from bot.core.errors import ConfigError
 from bot.stories.clustering import Assignment, ClusterConfig, ClusterDoc, StoryClusterer
 from bot.text.entities import entities
+from bot.text.kinds import without_label
 from bot.text.terms import stem
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -379,3 +380,39 @@ def test_one_outlets_same_day_pieces_sharing_only_a_place_are_two_stories() -> N
     # One shared name alone was enough before (same_day_title_terms = 1).
     lax = make_clusterer(ClusterConfig(join_threshold=0.2, same_day_title_terms=1))
     assert not feed(lax, [bears, cancer])[1].is_new
+
+
+def test_a_desks_review_label_joins_no_two_reviews() -> None:
+    # The sample demo posted an e-reader review and a film review as one story: their
+    # titles shared only the label "Review:".
+    reader = (
+        "Circuit Signal",
+        "Review: Pebblestone X4 e-reader is light and sharp but slow to charge",
+        "The Pebblestone X4 weighs just 172 grams and has a 7-inch screen. Battery life"
+        " reached about five weeks, but a full charge takes nearly four hours. Score: 8.",
+    )
+    film = (
+        "Coastline Daily",
+        "Review: 'The Lantern Keeper' is a slow-burning mountain mystery",
+        "Director Mirelle Dufort's second feature follows a young woman who tends the lamps"
+        " of a monastery. At 128 minutes the film takes its time. Rating: four of five.",
+    )
+    results = feed(make_clusterer(), [*FILLER, reader, film])
+    assert results[-1].story_id != results[-2].story_id
+    # The same review from two outlets still joins: the label is all they lose.
+    twin = ("Gadget Weekly", "Pebblestone X4 review: a light, sharp e-reader", reader[2])
+    again = feed(make_clusterer(), [*FILLER, reader, twin])
+    assert again[-1].story_id == again[-2].story_id
+
+
+@pytest.mark.parametrize(
+    ("title", "bare"),
+    [
+        ("Review: the Whirlwell V9 cordless vacuum", "the Whirlwell V9 cordless vacuum"),
+        ("Analysis | Why the rate cut came early", "Why the rate cut came early"),
+        ("Reviewers praise the new Zelda game", "Reviewers praise the new Zelda game"),
+        ("Live music returns to Marrowby", "Live music returns to Marrowby"),
+    ],
+)
+def test_a_kind_label_is_taken_off_a_title(title: str, bare: str) -> None:
+    assert without_label(title) == bare
