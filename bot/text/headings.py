@@ -125,7 +125,10 @@ def is_good_heading(heading: str, texts: Sequence[str] = (), language: str | Non
 
 def topic_headings(texts: Sequence[str]) -> list[tuple[str, float]]:
     """Topical headings whose trigger words the sentences use, with the share that do."""
-    bags = [set(content_words(t)) | set(_bigrams(t)) for t in texts]
+    bags = [
+        set(content_words(t)) | set(_bigrams(t)) | ({"deaths"} if _MANY_DEAD.search(t) else set())
+        for t in texts
+    ]
     out: list[tuple[str, float]] = []
     for triggers, heading in TOPICS.items():
         hits = sum(1 for bag in bags if bag & triggers)
@@ -137,6 +140,12 @@ def topic_headings(texts: Sequence[str]) -> list[tuple[str, float]]:
     return out
 
 
+# Victims in the plural: "two people have died", "at least 12 died", "the 49 dead".
+_MANY_DEAD = re.compile(
+    r"(?i)\b(?:\d[\d,]*|two|three|four|five|six|seven|eight|nine|ten|dozens|scores|hundreds"
+    r"|thousands|several|many|people|residents|passengers|civilians|soldiers|children"
+    r"|workers|victims|others)(?:\s+\S+){0,3}?\s+(?:(?:have|had|were|are)\s+)?(?:died|dead)\b"
+)
 QUOTES_HEADING = "In their words"
 _QUOTE = re.compile(r"[\"\u201c\u201d].{12,}[\"\u201c\u201d]|^[\"\u201c]")
 

@@ -137,7 +137,9 @@ NAME_JOINERS = frozenset(wordlist("of the and for de al von van du la le da di d
 TOPICS: dict[frozenset[str], str] = {
     frozenset(w.replace("_", " ") for w in wordlist(t)): h
     for t, h in (
-        ("killed dead deaths died injured wounded casualties fatalities toll", "Casualties"),
+        # "dead" and "died" count only for victims in the plural (see ``headings``): one
+        # person's death ("John Warner dead at 94") has no casualties.
+        ("killed deaths injured wounded casualties fatalities toll", "Casualties"),
         ("rescue rescued rescuers evacuated evacuation stranded", "Rescue effort"),
         ("outage outages blackout blackouts without_power", "Power cuts"),
         # A ruling is what was decided: a court or a judge only named is no ruling ("his

@@ -122,7 +122,11 @@ def primary_language(language: str | None) -> str:
 @functools.lru_cache(maxsize=2048)
 def _name_runs(text: str, language: str = "") -> tuple[str, ...]:
     runs: list[str] = []
+    # A language's own weekdays and months are no names where its sentences open, and
+    # anywhere in German, which capitalises them; elsewhere they are written small, so a
+    # capital one mid-sentence is a name (French "Mars", the planet).
     times = time_words(language or None)
+    times_within = times if language in NOUN_CAPITALISING else TIME_WORDS
     openers = _COMMON_OPENERS | stopwords(language) if language else _COMMON_OPENERS
     for tokens in _sentence_tokens(text):
         current: list[str] = []
@@ -132,7 +136,11 @@ def _name_runs(text: str, language: str = "") -> tuple[str, ...]:
             joins = (
                 low in NAME_JOINERS and sum(lowered(w) not in NAME_JOINERS for w in current) == 1
             )
-            is_name = bool(token) and _capitalised(token) and low not in times
+            is_name = (
+                bool(token)
+                and _capitalised(token)
+                and low not in (times if opens else times_within)
+            )
             if is_name and opens and low in openers:
                 is_name = False
             if is_name or joins:

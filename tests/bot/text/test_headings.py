@@ -422,6 +422,9 @@ def test_a_numbered_part_is_no_name() -> None:
             "de",
             ["Streik", "Millionen Pendler", "Prozent"],
         ),
+        # Small-lettered months and weekdays open no name, but a capital one within a
+        # sentence is a name: the planet, in French.
+        ("Lundi, la sonde a atteint Mars, selon la NASA.", "fr", ["Mars", "NASA"]),
         # Without the language, English rules as before: "Las Vegas" opens its own name.
         ("Las Vegas police said the gunman acted alone.", None, ["Las Vegas"]),
     ],
@@ -474,3 +477,17 @@ def test_a_countrys_or_acronyms_article_makes_it_no_german_noun() -> None:
 def test_a_numbered_part_keeps_an_initialism_and_a_number_keeps_its_article() -> None:
     assert phrases.name_runs("The H.R. 1 bill passed the House.") == ["H.R.", "House"]
     assert ("election", True) in phrases.noun_phrases("They contested the 2020 election.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "casualties"),
+    [
+        ("Former Sen. John Warner, who married Elizabeth Taylor, died at 94 on Tuesday.", False),
+        ("He was found dead at his home in Richmond.", False),
+        ("Two people have died in flooding in Marrowby, police confirmed.", True),
+        ("At least 12 died when the bus overturned near the border.", True),
+        ("Three people were killed when the roof collapsed.", True),
+    ],
+)
+def test_one_persons_death_has_no_casualties(sentence: str, casualties: bool) -> None:
+    assert ("Casualties" in dict(topic_headings([sentence]))) is casualties
