@@ -24,7 +24,8 @@ import unicodedata
 from collections import Counter
 from functools import cache
 
-from babel import Locale, UnknownLocaleError
+from bot.core.locales import base_language
+from bot.text.calendar_names import calendar_names
 
 # Digits of any script, with the separators locales group or split them with.
 _SEPARATORS = ",.'\u00a0\u202f\u2009 \u066b\u066c"
@@ -135,21 +136,14 @@ def _calendar_words(language: str) -> tuple[dict[str, tuple[str, int]], frozense
     """CLDR's month and weekday names of a language, lower-cased (word → (kind, number)),
     and the months or days whose wide name is too short to tell from an ordinary word
     ("May", "mai", "май"): those are not compared in either language."""
-    try:
-        locale = Locale.parse(language, sep="-")
-    except (UnknownLocaleError, ValueError, TypeError):
-        return {}, frozenset()
     words: dict[str, tuple[str, int]] = {}
     vague: set[tuple[str, int]] = set()
-    for kind, table in (("month", locale.months), ("day", locale.days)):
-        for context in ("format", "stand-alone"):
-            for width in ("wide", "abbreviated"):
-                for number, name in table.get(context, {}).get(width, {}).items():
-                    cleaned = name.lower().rstrip(".")
-                    if len(cleaned) >= 4 or any(_is_cjk(ch) for ch in cleaned):
-                        words.setdefault(cleaned, (kind, int(number)))
-                    elif width == "wide":
-                        vague.add((kind, int(number)))
+    for kind, number, width, name in calendar_names(language):
+        cleaned = name.lower().rstrip(".")
+        if len(cleaned) >= 4 or any(_is_cjk(ch) for ch in cleaned):
+            words.setdefault(cleaned, (kind, number))
+        elif width == "wide":
+            vague.add((kind, number))
     return words, frozenset(vague)
 
 
@@ -159,7 +153,7 @@ def _is_cjk(ch: str) -> bool:
 
 def calendar_in(text: str, language: str) -> Counter[tuple[str, int]]:
     """The months and weekdays ``text`` names, by number (CJK ``3月`` included)."""
-    known, _ = _calendar_words(base(language))
+    known, _ = _calendar_words(base_language(language))
     found: Counter[tuple[str, int]] = Counter()
     lowered = text.lower()
     for word in re.findall(r"\w+", lowered):
@@ -180,15 +174,11 @@ def calendar_in(text: str, language: str) -> Counter[tuple[str, int]]:
 def same_calendar(original: str, translated: str, source: str, target: str) -> bool:
     """Whether both name the same months and weekdays (those with a name too short to
     recognise in either language left out)."""
-    vague = _calendar_words(base(source))[1] | _calendar_words(base(target))[1]
+    vague = _calendar_words(base_language(source))[1] | _calendar_words(base_language(target))[1]
     before, after = calendar_in(original, source), calendar_in(translated, target)
     return {k: n for k, n in before.items() if k not in vague} == {
         k: n for k, n in after.items() if k not in vague
     }
-
-
-def base(language: str) -> str:
-    return language.split("-", 1)[0].lower()
 
 
 def quotations_in(text: str) -> list[str]:

@@ -34,7 +34,7 @@ from bot.text.phrases import (
     completed,
     ends_phrase,
     full_names,
-    is_acronym,
+    is_known_name,
     lowered,
     name_runs,
     name_words,
@@ -89,10 +89,7 @@ def _problems(
     if re.fullmatch(r"(?i)section\s*\d+", heading):
         problems.append("numbered placeholder")
     lows = [lowered(t) for t in tokens]
-    is_name = all(
-        is_acronym(t) or low in names or (i > 0 and low in NAME_JOINERS)
-        for i, (t, low) in enumerate(zip(tokens, lows, strict=True))
-    )
+    is_name = is_known_name(tokens, names)
     if lows[-1] in FUNCTION_WORDS or lows[-1] in STOPWORDS or lows[-1] in NAME_JOINERS:
         problems.append("ends with a function word")
     if lows[0] in FUNCTION_WORDS - {"the"}:
@@ -204,6 +201,7 @@ def derive_heading(
     head no section: a section is about what they report, not about them. ``language``
     (the story's) tells its stop words, weekdays and nouns from names.
     """
+    language = primary_language(language) or None
     if needs_script_heading(texts):
         return derive_script_heading(
             texts,
@@ -214,7 +212,6 @@ def derive_heading(
             language=language,
         )
     evidence = [*texts, *context]
-    language = primary_language(language) or None
     names = name_words(evidence)
     longest = full_names([r for t in evidence for r in name_runs(t, language)])
     nouns = common_nouns(evidence, language)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+from bot.text.calendar_names import calendar_names
 from bot.text.sentences import wordlist
 from bot.text.terms import normalise
 
@@ -190,22 +191,10 @@ def is_adjective_form(low: str) -> bool:
 
 @functools.cache
 def time_words(language: str | None) -> frozenset[str]:
-    """``TIME_WORDS`` and, in another language, its weekdays and months (CLDR): "Montag"
-    and "janvier" date a sentence in German and French and name nothing. Per language,
-    since one language's month is another's name ("Mars" in English text)."""
+    """``TIME_WORDS`` and, in another language, its weekdays and months (CLDR's wide
+    names): "Montag" and "janvier" date a sentence in German and French and name
+    nothing. Per language, since one language's month is another's name ("Mars")."""
     if not language or language in {"en", "und"}:
         return TIME_WORDS
-    from babel import Locale, UnknownLocaleError  # noqa: PLC0415 - CLDR loads on first use
-    from babel.dates import get_day_names, get_month_names  # noqa: PLC0415
-
-    try:
-        locale = Locale.parse(language.replace("-", "_"))
-    except (ValueError, UnknownLocaleError):
-        return TIME_WORDS
-    names = {
-        normalise(name)
-        for get in (get_day_names, get_month_names)
-        for context in ("format", "stand-alone")
-        for name in get("wide", context=context, locale=locale).values()
-    }
+    names = {normalise(name) for _, _, width, name in calendar_names(language) if width == "wide"}
     return TIME_WORDS | frozenset(n for n in names if n)

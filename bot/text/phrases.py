@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
+from bot.core.locales import base_language
 from bot.text.headwords import (
     ADJECTIVES,
     ADVERBS,
@@ -95,6 +97,16 @@ def _names_in(text: str) -> frozenset[str]:
     return frozenset(seen)
 
 
+def is_known_name(tokens: Sequence[str], names: AbstractSet[str]) -> bool:
+    """Whether every word of ``tokens`` is an acronym or one of ``names`` (words seen
+    capitalised other than at a sentence's start, :func:`name_words`); a joiner may link
+    them ("Bank of Arden")."""
+    return all(
+        is_acronym(t) or (low := lowered(t)) in names or (i > 0 and low in NAME_JOINERS)
+        for i, t in enumerate(tokens)
+    )
+
+
 def name_runs(text: str, language: str | None = None) -> list[str]:
     """Runs of capitalised words ("Justice Marianne Cole", "Bank of Arden"), possessive cut.
 
@@ -111,8 +123,9 @@ def _own_language(language: str | None) -> str:
 
 
 def primary_language(language: str | None) -> str:
-    """The primary subtag of a language code, lower case: "de-DE" and "de_AT" are "de"."""
-    return (language or "").replace("_", "-").split("-", 1)[0].lower()
+    """The primary subtag of a language code (``bot.core.locales.base_language``), "" for
+    none; "de_AT" as "de-AT"."""
+    return base_language((language or "").replace("_", "-"))
 
 
 # Each heading of a summary reads every sentence of the story again, and so does each
@@ -127,7 +140,7 @@ def _name_runs(text: str, language: str = "") -> tuple[str, ...]:
     # capital one mid-sentence is a name (French "Mars", the planet).
     times = time_words(language or None)
     times_within = times if language in NOUN_CAPITALISING else TIME_WORDS
-    openers = _COMMON_OPENERS | stopwords(language) if language else _COMMON_OPENERS
+    openers = _openers(language)
     for tokens in _sentence_tokens(text):
         current: list[str] = []
         for token, opens in [*tokens, ("", False)]:
@@ -194,6 +207,13 @@ def common_nouns(texts: Sequence[str], language: str | None) -> frozenset[str]:
 
 # Capitalised sentence openers that are ordinary words, not the start of a name.
 _COMMON_OPENERS = FUNCTION_WORDS | STOPWORDS | ADVERBS | VERBS | ADJECTIVES
+
+
+@functools.cache
+def _openers(language: str) -> frozenset[str]:
+    """``_COMMON_OPENERS`` and the stop words of ``language`` ("" for English): made once
+    per language, not once per sentence."""
+    return _COMMON_OPENERS | stopwords(language) if language else _COMMON_OPENERS
 
 
 def noun_phrases(text: str) -> list[tuple[str, bool]]:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from bot.text.language import dominant_script, is_cjk_char
-from bot.text.phrases import is_acronym, lowered, name_runs, name_words
+from bot.text.phrases import is_known_name, lowered, name_runs, name_words
 from bot.text.terms import normalise, stopwords
 
 MAX_CJK_CHARS = 8
@@ -227,7 +227,7 @@ def _cased_name(
             words = run.split()
             if len(words) > MAX_WORDS or any(_inflects(lowered(w), avoid) for w in words):
                 continue
-            if all(is_acronym(w) or lowered(w) in known for w in words):
+            if is_known_name(words, known):
                 return run
     return ""
 
