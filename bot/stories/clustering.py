@@ -38,7 +38,7 @@ from bot.stories.clustering_features import (
     weigh,
 )
 from bot.stories.corroboration import confirming
-from bot.stories.evidence import likeness, titles_agree
+from bot.stories.evidence import chosen_story, likeness, titles_agree
 from bot.stories.story_index import StoryIndex
 from bot.stories.timing import Pace, age_factor, proximity, window_s
 from bot.stories.wire import WireIndex
@@ -78,15 +78,12 @@ class StoryClusterer:
         ts = timestamp_of(doc)
         self._advance(ts)
         item = self._prepare(doc, ts)
-        cfg = self._cfg
         scores = self._score_candidates(item)
         if item.wire_of is not None:
             target: ActiveStory | None = self._stories[self._docs[item.wire_of].story]
         else:
-            target = None
-            best = max(scores.items(), key=lambda kv: kv[1], default=None)
-            if best is not None and best[1] >= cfg.join_threshold:
-                target = self._stories[best[0]]
+            chosen = chosen_story(self._cfg, scores, lambda sid: self._stories[sid].reports)
+            target = None if chosen is None else self._stories[chosen]
         is_new = target is None
         if target is None:
             target = self._create_story(self._fresh_id())

@@ -7,8 +7,10 @@ all (a country, a team), a second piece of the same outlet, a feature piece.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 
 from bot.stories.cluster_state import ActiveDoc, ActiveStory
@@ -50,6 +52,34 @@ def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float |
         # much of the story's wide vocabulary its body shares.
         cos *= cfg.title_miss_factor
     return cos
+
+
+def chosen_story(
+    cfg: ClusterConfig, scores: Mapping[str, float], reports: Callable[[str], int]
+) -> str | None:
+    """The story an article joins, from its scores: the best at ``join_threshold``, or
+    below it down to ``clear_join_threshold`` when that story has ``clear_story_reports``
+    reports and scores ``clear_margin`` times any other; None starts a story.
+
+    A development of an event (the analysis the next day, the toll a week later) shares
+    fewer of the breaking reports' words than they share among themselves, while a
+    topic's other events compete: they resemble the article too. When nothing else comes
+    near, weaker likeness to a story of several reports is the event's, not a topic's.
+    """
+    ranked = heapq.nlargest(2, scores.items(), key=lambda kv: kv[1])
+    if not ranked:
+        return None
+    sid, best = ranked[0]
+    if best >= cfg.join_threshold:
+        return sid
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if (
+        best >= cfg.clear_join_threshold
+        and best >= cfg.clear_margin * runner_up
+        and reports(sid) >= cfg.clear_story_reports
+    ):
+        return sid
+    return None
 
 
 def _same_outlet_factor(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float | None:

@@ -231,6 +231,52 @@ def test_wire_copies_count_once_toward_independent_outlets() -> None:
     assert clusterer.independent_outlets(first.story_id) == ("AP", "BBC")
 
 
+QUAKE_MORE = (
+    "Kyodo",
+    "Fukushima quake: aftershocks rattle Miyagi as tsunami advisory is lifted",
+    "Aftershocks shook Miyagi and Fukushima on Saturday after Friday's 7.1 earthquake; "
+    "the tsunami advisory for the coast was lifted in the morning.",
+)
+QUAKE_FOLLOW_UP = (
+    "Asahi",
+    "Fukushima nuclear plant checked after the 7.1 quake, operator finds no damage",
+    "Tepco inspected the Fukushima Daiichi plant and its cooling pools after the "
+    "magnitude 7.1 quake and reported no abnormal radiation readings.",
+)
+# Ordinary joins are switched off, so only the rule for a clear winner can join.
+CLEAR_ONLY = ClusterConfig(join_threshold=0.99, clear_join_threshold=0.01)
+
+
+def restore_quake(clusterer: StoryClusterer, story_id: str, first_id: int) -> None:
+    for i, item in enumerate([*QUAKE, QUAKE_MORE]):
+        clusterer.restore(doc(first_id + i, item, T0 + timedelta(minutes=i)), story_id)
+
+
+def test_a_follow_up_like_only_one_established_story_joins_it() -> None:
+    clusterer = make_clusterer(CLEAR_ONLY)
+    restore_quake(clusterer, "quake", 1)
+    clusterer.restore(doc(5, RATES), "rates")
+    later = clusterer.add(doc(6, QUAKE_FOLLOW_UP, T0 + timedelta(hours=20)))
+    assert later.story_id == "quake"
+    assert not later.is_new
+
+
+def test_a_follow_up_joins_no_story_of_few_reports_below_the_threshold() -> None:
+    clusterer = make_clusterer(replace(CLEAR_ONLY, clear_story_reports=5))
+    restore_quake(clusterer, "quake", 1)
+    later = clusterer.add(doc(6, QUAKE_FOLLOW_UP, T0 + timedelta(hours=20)))
+    assert later.is_new
+
+
+def test_a_follow_up_like_two_stories_joins_neither_below_the_threshold() -> None:
+    # Two stories alike: the article's likeness does not single out one event.
+    clusterer = make_clusterer(CLEAR_ONLY)
+    restore_quake(clusterer, "quake", 1)
+    restore_quake(clusterer, "quake-again", 11)
+    later = clusterer.add(doc(20, QUAKE_FOLLOW_UP, T0 + timedelta(hours=20)))
+    assert later.is_new
+
+
 def test_restore_rebuilds_state_without_redeciding() -> None:
     original = make_clusterer()
     results = feed(original, [*FILLER, *QUAKE[:2]])
@@ -325,6 +371,7 @@ def test_config_is_a_frozen_value() -> None:
         ("merge_gate", 2.0),
         ("one_word_share", 1.2),
         ("one_word_factor", -0.5),
+        ("clear_margin", -1.0),
     ],
 )
 def test_bad_settings_are_config_errors_naming_the_key(field: str, value: object) -> None:
