@@ -213,15 +213,19 @@ class StoryClusterer:
                 continue
             if languages_differ(item.language, story.language):
                 continue
-            cos = likeness(cfg, item, story)
-            if cos is None:
-                continue
-            scores[sid] = (
-                cos
-                * proximity(self._cfg, mean_gap, abs(item.ts - story.last_ts))
-                * age_factor(self._cfg, mean_gap, item.ts - story.first_ts)
-            )
+            score = self._join_score(item, story)
+            if score is not None:
+                scores[sid] = score
         return scores
+
+    def _join_score(self, item: ActiveDoc, story: ActiveStory) -> float | None:
+        """The article's likeness to the story, weighed by the time between them."""
+        cos = likeness(self._cfg, item, story)
+        if cos is None:
+            return None
+        gap, age = abs(item.ts - story.last_ts), item.ts - story.first_ts
+        pace = self._pace.mean_gap
+        return cos * proximity(self._cfg, pace, gap) * age_factor(self._cfg, pace, age)
 
     def _create_story(self, story_id: str) -> ActiveStory:
         self._seq += 1
@@ -323,11 +327,22 @@ class StoryClusterer:
             return None
         sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
         sim *= proximity(cfg, self._pace.mean_gap, abs(story.last_ts - other.last_ts))
-        if sim < cfg.merge_threshold:
+        if sim < cfg.merge_threshold and not self._lone_report_fits(story, other):
             return None
         keep, gone = (story, other) if story.seq < other.seq else (other, story)
         self._absorb(keep, gone)
         return gone
+
+    def _lone_report_fits(self, a: ActiveStory, b: ActiveStory) -> bool:
+        """Whether one is a lone article that would join the other (of several) if it
+        arrived now, at ``lone_merge_threshold``: an event's first report can start a
+        story that its next, differently worded reports do not join, and the event then
+        grows beside it. Two stories of several reports still need alike centroids."""
+        lone, grown = (a, b) if len(a.members) < len(b.members) else (b, a)
+        if len(lone.members) != 1 or len(grown.members) < 2:
+            return False
+        score = self._join_score(self._docs[lone.members[0]], grown)
+        return score is not None and score >= self._cfg.lone_merge_threshold
 
     def _may_merge_one_outlet(self, a: ActiveStory, b: ActiveStory) -> bool:
         """Two stories of the same outlets only may merge when their titles share a name

@@ -38,6 +38,7 @@ class ClusterConfig:
     clear_story_reports: int = 4
     merge_threshold: float = 0.4  # centroid similarity at which two stories merge
     merge_gate: float = 0.3  # an arrival scoring this share of it with both asks for a check
+    lone_merge_threshold: float = 0.18  # a lone article's score that merges it into a story
     time_scale_hours: float = 12.0  # least decay scale of time proximity
     pace_factor: float = 7.0  # decay scale in average gaps between arrivals
     story_span_hours: float = 96.0  # least decay scale of a story's age

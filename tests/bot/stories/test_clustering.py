@@ -277,6 +277,33 @@ def test_a_follow_up_like_two_stories_joins_neither_below_the_threshold() -> Non
     assert later.is_new
 
 
+def test_a_lone_first_report_merges_into_the_story_its_event_grew_elsewhere() -> None:
+    # The centroid test is switched off: only the lone report's join test can merge.
+    clusterer = make_clusterer(ClusterConfig(merge_threshold=0.99))
+    clusterer.restore(doc(1, QUAKE[0]), "first")
+    for i, item in enumerate([*QUAKE[1:], QUAKE_MORE], start=2):
+        clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "grown")
+    assert clusterer.merge_related(["grown"]) == [("grown", "first")]
+    assert {clusterer.story_of(i) for i in range(1, 5)} == {"first"}
+
+
+def test_a_lone_report_unlike_the_grown_story_stays_apart() -> None:
+    clusterer = make_clusterer(ClusterConfig(merge_threshold=0.99, lone_merge_threshold=0.99))
+    clusterer.restore(doc(1, QUAKE[0]), "first")
+    for i, item in enumerate([*QUAKE[1:], QUAKE_MORE], start=2):
+        clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "grown")
+    assert clusterer.merge_related(["grown"]) == []
+
+
+def test_two_stories_of_several_reports_need_alike_centroids_to_merge() -> None:
+    clusterer = make_clusterer(ClusterConfig(merge_threshold=0.99))
+    for i, item in enumerate(QUAKE[:2], start=1):
+        clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "first")
+    for i, item in enumerate([QUAKE[2], QUAKE_MORE], start=3):
+        clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "grown")
+    assert clusterer.merge_related(["grown"]) == []
+
+
 def test_restore_rebuilds_state_without_redeciding() -> None:
     original = make_clusterer()
     results = feed(original, [*FILLER, *QUAKE[:2]])
