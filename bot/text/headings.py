@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from bot.text.demonyms import is_demonym
 from bot.text.headwords import (
@@ -25,6 +26,7 @@ from bot.text.headwords import (
     TITLES,
     TOPICAL_NOUNS,
     TOPICS,
+    WIRE_AGENCIES,
     time_words,
 )
 from bot.text.phrases import (
@@ -242,6 +244,8 @@ def derive_heading(
         for run in name_runs(text, language):
             if named_as_outlet(run, text) or named_in_denial(run, text):
                 continue
+            if _addresses_headline(run, text, said) or normalise(run) in WIRE_AGENCIES:
+                continue
             name = _untitled(completed(_untitled(run), longest))
             if " " in name and lowered(name.rsplit(" ", 1)[1]) in _HELD_OFFICES:
                 # "Nintendo of America President (and COO Reggie Fils-Aime)": an office
@@ -266,6 +270,29 @@ def derive_heading(
     # Nothing names what the section is about: better no heading (the caller merges or
     # drops the section) than filler such as "More details".
     return ""
+
+
+def _addresses_headline(name: str, text: str, said: AbstractSet[str]) -> bool:
+    """Whether each mention of ``name`` in ``text`` only says where a place of the
+    headline lies ("Orlando, Florida" under an Orlando headline headed the section on
+    the gunman's father and the FBI "Florida")."""
+    at = text.find(name)
+    if at < 0:
+        return False  # not found as written ("Gov Ron DeSantis"): nothing to tell
+    for _ in range(_MOST_ADDRESSES):
+        if at < 0:
+            return True
+        if at < 2 or text[at - 2 : at] != ", ":
+            return False
+        place = lowered(text[text.rfind(" ", 0, at - 2) + 1 : at - 2])
+        # After a country it is the next of a list ("India, Ghana sign 3 pacts").
+        if place not in said or places_named((place,), "en"):
+            return False
+        at = text.find(name, at + len(name))
+    return False
+
+
+_MOST_ADDRESSES = 8  # mentions read; a name said more often than this is no address
 
 
 def _untitled(name: str) -> str:

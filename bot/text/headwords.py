@@ -27,6 +27,34 @@ FUNCTION_WORDS = frozenset(
         "hundred hundreds thousand thousands million millions billion billions"
     )
 )
+# Wire agencies: in a sentence they are its source ("an official told the Associated
+# Press"), not its subject, so they head no section.
+WIRE_AGENCIES = frozenset(
+    normalise(name)
+    for name in (
+        "Associated Press",
+        "AP",
+        "Reuters",
+        "Agence France-Presse",
+        "Agence France Presse",
+        "AFP",
+        "United Press International",
+        "UPI",
+        "dpa",
+        "Deutsche Presse-Agentur",
+        "Xinhua",
+        "TASS",
+        "Interfax",
+        "Kyodo",
+        "Yonhap",
+        "Press Trust of India",
+        "PTI",
+        "ANI",
+        "IANS",
+        "EFE",
+        "ANSA",
+    )
+)
 ADVERBS = frozenset(
     wordlist(
         "enough very too also just only even still already almost nearly quite rather "

@@ -491,3 +491,37 @@ def test_a_numbered_part_keeps_an_initialism_and_a_number_keeps_its_article() ->
 )
 def test_one_persons_death_has_no_casualties(sentence: str, casualties: bool) -> None:
     assert ("Casualties" in dict(topic_headings([sentence]))) is casualties
+
+
+def headline_heading(texts: list[str], headline: str) -> str:
+    idf = idf_weights([content_words(t) for t in [*texts, headline]])
+    return derive_heading(texts, idf, avoid=set(), headline=headline)
+
+
+def test_the_state_of_a_city_the_headline_names_heads_no_section() -> None:
+    # "Orlando, Florida" in both sentences headed the section on the gunman's father and
+    # the FBI "Florida": it only says where the headline's Orlando is.
+    texts = [
+        "The father of Omar Mateen, who shot dead 49 people at a gay nightclub in Orlando, "
+        "Florida, said he was sorry for his son's actions.",
+        "The FBI will investigate allegations that Omar Mateen, the shooter at Pulse "
+        "nightclub in Orlando, Florida, had used gay dating apps.",
+    ]
+    headline = "Orlando gunman Omar Mateen 'was a regular at Pulse nightclub'"
+    assert headline_heading(texts, headline) not in {"", "Florida"}
+    # Said on its own, Florida is what a sentence is about.
+    alone = ["Rescuers in Florida searched flooded homes on Monday."]
+    assert headline_heading(alone, "Orlando floods after a night of storms") == "Florida"
+
+
+def test_the_next_country_of_a_list_is_no_address() -> None:
+    texts = ["India, Ghana sign three pacts on trade and energy."]
+    assert headline_heading(texts, "Ghana for civil nuclear cooperation with India") == "Ghana"
+
+
+@pytest.mark.parametrize("agency", ["Associated Press", "Reuters", "AFP", "Xinhua"])
+def test_a_wire_agency_is_a_source_not_a_subject(agency: str) -> None:
+    texts = [
+        f"An unnamed official told the {agency} that the bureau was investigating the claims.",
+    ]
+    assert heading_of(texts) != agency
