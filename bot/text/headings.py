@@ -241,7 +241,7 @@ def derive_heading(
 
     for rank, text in enumerate(texts):
         weight = 1.0 / (1 + 0.3 * rank)
-        for run in name_runs(text, language):
+        for run in _listed_apart(name_runs(text, language), evidence):
             if named_as_outlet(run, text) or named_in_denial(run, text):
                 continue
             if _addresses_headline(run, text, said) or normalise(run) in WIRE_AGENCIES:
@@ -270,6 +270,23 @@ def derive_heading(
     # Nothing names what the section is about: better no heading (the caller merges or
     # drops the section) than filler such as "More details".
     return ""
+
+
+def _listed_apart(runs: Sequence[str], evidence: Sequence[str]) -> list[str]:
+    """Runs with two names joined by "and" told apart ("Riera and Javier Mascherano",
+    two players a manager sold), unless the whole is a place ("Trinidad and Tobago") or
+    the story says it whole more than once ("Law and Justice", a party)."""
+    out: list[str] = []
+    for run in runs:
+        if (
+            " and " in run
+            and not places_named(tuple(normalise(run).split()), "en")
+            and sum(text.count(run) for text in set(evidence)) < 2
+        ):
+            out.extend(part for part in run.split(" and ") if part)
+        else:
+            out.append(run)
+    return out
 
 
 def _addresses_headline(name: str, text: str, said: AbstractSet[str]) -> bool:

@@ -157,7 +157,7 @@ TIME_WORDS = frozenset(
         "hour hours minute minutes second seconds decade decades century weekend "
         "january february march april may june july august september october november "
         "december jan feb mar apr jun jul aug sep sept oct nov dec ago recently gmt utc bst "
-        "est edt pst pdt cet am pm"
+        "est edt pst pdt cet am pm et pt ct cst cdt mst mdt ist aest"
     )
 )
 NAME_JOINERS = frozenset(wordlist("of the and for de al von van du la le da di del"))

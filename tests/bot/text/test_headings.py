@@ -525,3 +525,19 @@ def test_a_wire_agency_is_a_source_not_a_subject(agency: str) -> None:
         f"An unnamed official told the {agency} that the bureau was investigating the claims.",
     ]
     assert heading_of(texts) != agency
+
+
+def test_two_names_joined_by_and_head_apart() -> None:
+    # "Riera and Javier Mascherano" headed a section: two players a manager sold.
+    texts = ["During his summer in charge he offloaded the likes of Riera and Javier Mascherano."]
+    assert heading_of(texts) == "Javier Mascherano"
+    # A place so named stays whole, and so does a name the story says whole twice.
+    assert heading_of(["Floods hit Trinidad and Tobago on Monday."]) == "Trinidad and Tobago"
+    party = ["Law and Justice won the vote, and Law and Justice will govern alone."]
+    assert heading_of(party) == "Law and Justice"
+
+
+@pytest.mark.parametrize("zone", ["ET", "PT", "CT"])
+def test_a_time_zone_heads_no_section(zone: str) -> None:
+    texts = [f"The stream starts at 9 a.m. {zone} on Tuesday, organisers said."]
+    assert heading_of(texts) != zone
