@@ -113,9 +113,16 @@ def _problems(
         problems.append("starts with a verb form or adverb")
     if len(tokens) > 1 and (lows[0] in JUDGING or lows[-1] in JUDGING):
         problems.append("a judging adjective names nothing")
+    if len(tokens) > 1 and lows[0] in _WHEN_ADJECTIVES:
+        problems.append("says when, not what")  # "Recent report", "Latest figures"
     if len(tokens) == 1 and lows[0] not in TOPICAL_NOUNS:
         problems.append("lone word that is neither a name nor a topical noun")
     return problems
+
+
+_WHEN_ADJECTIVES = frozenset(
+    wordlist("recent latest new newest previous earlier later other more further additional")
+)
 
 
 def is_good_heading(heading: str, texts: Sequence[str] = (), language: str | None = None) -> bool:

@@ -541,3 +541,14 @@ def test_two_names_joined_by_and_head_apart() -> None:
 def test_a_time_zone_heads_no_section(zone: str) -> None:
     texts = [f"The stream starts at 9 a.m. {zone} on Tuesday, organisers said."]
     assert heading_of(texts) != zone
+
+
+@pytest.mark.parametrize(
+    "vague", ["Recent report", "Latest figures", "New report", "Further details"]
+)
+def test_a_heading_that_says_when_not_what_is_refused(vague: str) -> None:
+    assert not is_good_heading(vague)
+
+
+def test_a_name_that_opens_with_new_is_still_a_name() -> None:
+    assert is_good_heading("New Zealand", ["Flights to New Zealand resumed on Monday."])
