@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.stories.clustering_features import Vector
+from bot.stories.clustering_features import Vector, dot
 from bot.stories.corroboration import Corroboration
 
 
@@ -79,3 +79,24 @@ class ActiveStory:
     sweep_query: tuple[str, ...] = ()  # its heaviest terms, as last found by a merge sweep
     swept_size: int = 0  # ... when it had this many articles
     reports: int = 0  # members that are news, not videos, galleries or other features
+
+    def absorb(self, gone: ActiveStory, corroboration_threshold: float) -> None:
+        """Take in what ``gone`` knows (its members are appended, unsorted); the caller
+        moves the articles and the index."""
+        if self.language == UNKNOWN:
+            self.language = gone.language  # else a third language could join "und"
+        self.norm2 += 2.0 * dot(self.centroid, gone.centroid) + gone.norm2
+        for t, w in gone.centroid.items():
+            self.centroid[t] = self.centroid.get(t, 0.0) + w
+        self.members.extend(gone.members)
+        self.reports += gone.reports
+        for outlet, n in gone.outlets.items():
+            self.outlets[outlet] = self.outlets.get(outlet, 0) + n
+        self.last_ts = max(self.last_ts, gone.last_ts)
+        self.first_ts = min(self.first_ts, gone.first_ts)
+        self.title_keys |= gone.title_keys
+        self.corroboration.absorb(gone.corroboration, corroboration_threshold)
+        for outlet, ts in gone.outlet_ts.items():
+            self.outlet_ts[outlet] = max(self.outlet_ts.get(outlet, -math.inf), ts)
+        self.keys |= gone.keys
+        self.swept_size = 0  # its terms changed: the next sweep asks again

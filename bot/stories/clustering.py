@@ -82,7 +82,7 @@ class StoryClusterer:
         if item.wire_of is not None:
             target: ActiveStory | None = self._stories[self._docs[item.wire_of].story]
         else:
-            chosen = chosen_story(self._cfg, scores, lambda sid: self._stories[sid].reports)
+            chosen = chosen_story(self._cfg, scores, lambda sid: len(self._stories[sid].outlets))
             target = None if chosen is None else self._stories[chosen]
         is_new = target is None
         if target is None:
@@ -319,7 +319,8 @@ class StoryClusterer:
 
     def _merge_if_same(self, story: ActiveStory, other: ActiveStory) -> ActiveStory | None:
         """Merge two stories whose centroids are alike enough for one event (the newer
-        into the older); the one absorbed, or None when they stay apart."""
+        into the older), or a lone article's story into the story it would join now
+        (``_lone_fit``); the one absorbed, or None when they stay apart."""
         cfg = self._cfg
         if languages_differ(story.language, other.language):
             return None
@@ -327,22 +328,36 @@ class StoryClusterer:
             return None
         sim = dot(story.centroid, other.centroid) / math.sqrt(story.norm2 * other.norm2)
         sim *= proximity(cfg, self._pace.mean_gap, abs(story.last_ts - other.last_ts))
-        if sim < cfg.merge_threshold and not self._lone_report_fits(story, other):
-            return None
-        keep, gone = (story, other) if story.seq < other.seq else (other, story)
+        if sim >= cfg.merge_threshold:
+            keep, gone = (story, other) if story.seq < other.seq else (other, story)
+        else:
+            fit = self._lone_fit(story, other)
+            if fit is None:
+                return None
+            # The story of several is the one people may have seen posted: it stays.
+            gone, keep = fit
         self._absorb(keep, gone)
         return gone
 
-    def _lone_report_fits(self, a: ActiveStory, b: ActiveStory) -> bool:
-        """Whether one is a lone article that would join the other (of several) if it
-        arrived now, at ``lone_merge_threshold``: an event's first report can start a
-        story that its next, differently worded reports do not join, and the event then
-        grows beside it. Two stories of several reports still need alike centroids."""
+    def _lone_fit(self, a: ActiveStory, b: ActiveStory) -> tuple[ActiveStory, ActiveStory] | None:
+        """``(lone, grown)`` when one is a lone article that would join the other, of
+        several, if it arrived now (at ``lone_merge_threshold``) and would join no other
+        story sooner: an event's first report can start a story that its next, otherwise
+        worded reports do not join, and the event then grows beside it. Two stories of
+        several reports still need alike centroids."""
         lone, grown = (a, b) if len(a.members) < len(b.members) else (b, a)
         if len(lone.members) != 1 or len(grown.members) < 2:
-            return False
-        score = self._join_score(self._docs[lone.members[0]], grown)
-        return score is not None and score >= self._cfg.lone_merge_threshold
+            return None
+        item = self._docs[lone.members[0]]
+        score = self._join_score(item, grown)
+        if score is None or score < self._cfg.lone_merge_threshold:
+            return None
+        # The best home, whichever story the sweep reached first.
+        rivals = self._score_candidates(item)
+        rivals.pop(lone.id, None)
+        if any(v > score for sid, v in rivals.items() if sid != grown.id):
+            return None
+        return lone, grown
 
     def _may_merge_one_outlet(self, a: ActiveStory, b: ActiveStory) -> bool:
         """Two stories of the same outlets only may merge when their titles share a name
@@ -353,25 +368,11 @@ class StoryClusterer:
         return titles_agree(self._cfg, a.title_keys & b.title_keys)
 
     def _absorb(self, keep: ActiveStory, gone: ActiveStory) -> None:
-        keep.norm2 += 2.0 * dot(keep.centroid, gone.centroid) + gone.norm2
-        for t, w in gone.centroid.items():
-            keep.centroid[t] = keep.centroid.get(t, 0.0) + w
         for art in gone.members:
             self._docs[art].story = keep.id
-        keep.members.extend(gone.members)
-        keep.reports += gone.reports
-        for outlet, n in gone.outlets.items():
-            keep.outlets[outlet] = keep.outlets.get(outlet, 0) + n
-        keep.members.sort(key=lambda a: (self._docs[a].ts, a))
-        keep.last_ts = max(keep.last_ts, gone.last_ts)
-        keep.first_ts = min(keep.first_ts, gone.first_ts)
-        keep.title_keys |= gone.title_keys
-        keep.corroboration.absorb(gone.corroboration, self._cfg.corroboration_threshold)
-        for outlet, ts in gone.outlet_ts.items():
-            keep.outlet_ts[outlet] = max(keep.outlet_ts.get(outlet, -math.inf), ts)
         self._index.move(gone.keys, gone.id, keep.id)
-        keep.keys |= gone.keys
-        keep.swept_size = 0  # its terms changed: the next sweep asks again
+        keep.absorb(gone, self._cfg.corroboration_threshold)
+        keep.members.sort(key=lambda a: (self._docs[a].ts, a))
         del self._stories[gone.id]
         self._stories.move_to_end(keep.id)
 

@@ -30,12 +30,12 @@ class ClusterConfig:
     window_articles: int = 1000  # ... or for as long as this many arrivals take, if longer
     max_active_articles: int = 5000  # memory bound: quietest stories leave first
     join_threshold: float = 0.14  # score an article needs to join a story
-    # ... or this much, when the story has clear_story_reports reports and the article
-    # scores clear_margin times as much with it as with any other story (see
-    # ``bot.stories.evidence.chosen_story``; no effect above join_threshold).
+    # ... or this much, when the story has clear_story_outlets outlets (copies count none)
+    # and the article scores clear_margin times as much with it as with any other story
+    # (see ``bot.stories.evidence.chosen_story``; no effect above join_threshold).
     clear_join_threshold: float = 0.10
     clear_margin: float = 3.0
-    clear_story_reports: int = 4
+    clear_story_outlets: int = 4
     merge_threshold: float = 0.4  # centroid similarity at which two stories merge
     merge_gate: float = 0.3  # an arrival scoring this share of it with both asks for a check
     lone_merge_threshold: float = 0.18  # a lone article's score that merges it into a story

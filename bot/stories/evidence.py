@@ -30,7 +30,12 @@ def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float |
     shared = sum([vec[t] * story.centroid[t] for t in common])
     cos = shared / math.sqrt(story.norm2)
     # The rules below only lower a score: below every threshold they cannot matter.
-    if cos < min(cfg.join_threshold, cfg.merge_threshold * cfg.merge_gate):
+    if cos < min(
+        cfg.join_threshold,
+        cfg.clear_join_threshold,
+        cfg.lone_merge_threshold,
+        cfg.merge_threshold * cfg.merge_gate,
+    ):
         return cos
     if largest_word(vec, story.centroid, common) > cfg.one_word_share * shared:
         # "Pakistan" in a cricket ranking and in a fighter-jet deal: one name is a topic.
@@ -55,11 +60,12 @@ def likeness(cfg: ClusterConfig, item: ActiveDoc, story: ActiveStory) -> float |
 
 
 def chosen_story(
-    cfg: ClusterConfig, scores: Mapping[str, float], reports: Callable[[str], int]
+    cfg: ClusterConfig, scores: Mapping[str, float], outlets: Callable[[str], int]
 ) -> str | None:
     """The story an article joins, from its scores: the best at ``join_threshold``, or
-    below it down to ``clear_join_threshold`` when that story has ``clear_story_reports``
-    reports and scores ``clear_margin`` times any other; None starts a story.
+    below it down to ``clear_join_threshold`` when that story has ``clear_story_outlets``
+    outlets (wire copies count none) and scores ``clear_margin`` times any other; None
+    starts a story.
 
     A development of an event (the analysis the next day, the toll a week later) shares
     fewer of the breaking reports' words than they share among themselves, while a
@@ -76,7 +82,7 @@ def chosen_story(
     if (
         best >= cfg.clear_join_threshold
         and best >= cfg.clear_margin * runner_up
-        and reports(sid) >= cfg.clear_story_reports
+        and outlets(sid) >= cfg.clear_story_outlets
     ):
         return sid
     return None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 
 from bot.text.demonyms import is_demonym
 from bot.text.headwords import (
@@ -26,9 +25,9 @@ from bot.text.headwords import (
     TITLES,
     TOPICAL_NOUNS,
     TOPICS,
-    WIRE_AGENCIES,
     time_words,
 )
+from bot.text.name_roles import address_names, clock_zone, credited_agency, listed_apart
 from bot.text.phrases import (
     MAX_WORDS,
     bad_start,
@@ -248,10 +247,11 @@ def derive_heading(
 
     for rank, text in enumerate(texts):
         weight = 1.0 / (1 + 0.3 * rank)
-        for run in _listed_apart(name_runs(text, language), evidence):
-            if named_as_outlet(run, text) or named_in_denial(run, text):
+        addresses = address_names(text, said)
+        for run in listed_apart(name_runs(text, language)):
+            if named_as_outlet(run, text) or named_in_denial(run, text) or run in addresses:
                 continue
-            if _addresses_headline(run, text, said) or normalise(run) in WIRE_AGENCIES:
+            if credited_agency(run, text) or clock_zone(run, text):
                 continue
             name = _untitled(completed(_untitled(run), longest))
             if " " in name and lowered(name.rsplit(" ", 1)[1]) in _HELD_OFFICES:
@@ -277,46 +277,6 @@ def derive_heading(
     # Nothing names what the section is about: better no heading (the caller merges or
     # drops the section) than filler such as "More details".
     return ""
-
-
-def _listed_apart(runs: Sequence[str], evidence: Sequence[str]) -> list[str]:
-    """Runs with two names joined by "and" told apart ("Riera and Javier Mascherano",
-    two players a manager sold), unless the whole is a place ("Trinidad and Tobago") or
-    the story says it whole more than once ("Law and Justice", a party)."""
-    out: list[str] = []
-    for run in runs:
-        if (
-            " and " in run
-            and not places_named(tuple(normalise(run).split()), "en")
-            and sum(text.count(run) for text in set(evidence)) < 2
-        ):
-            out.extend(part for part in run.split(" and ") if part)
-        else:
-            out.append(run)
-    return out
-
-
-def _addresses_headline(name: str, text: str, said: AbstractSet[str]) -> bool:
-    """Whether each mention of ``name`` in ``text`` only says where a place of the
-    headline lies ("Orlando, Florida" under an Orlando headline headed the section on
-    the gunman's father and the FBI "Florida")."""
-    at = text.find(name)
-    if at < 0:
-        return False  # not found as written ("Gov Ron DeSantis"): nothing to tell
-    for _ in range(_MOST_ADDRESSES):
-        if at < 0:
-            return True
-        if at < 2 or text[at - 2 : at] != ", ":
-            return False
-        place = lowered(text[text.rfind(" ", 0, at - 2) + 1 : at - 2])
-        # After a country it is the next of a list ("India, Ghana sign 3 pacts").
-        if place not in said or places_named((place,), "en"):
-            return False
-        at = text.find(name, at + len(name))
-    return False
-
-
-_MOST_ADDRESSES = 8  # mentions read; a name said more often than this is no address
 
 
 def _untitled(name: str) -> str:

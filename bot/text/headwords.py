@@ -27,34 +27,6 @@ FUNCTION_WORDS = frozenset(
         "hundred hundreds thousand thousands million millions billion billions"
     )
 )
-# Wire agencies: in a sentence they are its source ("an official told the Associated
-# Press"), not its subject, so they head no section.
-WIRE_AGENCIES = frozenset(
-    normalise(name)
-    for name in (
-        "Associated Press",
-        "AP",
-        "Reuters",
-        "Agence France-Presse",
-        "Agence France Presse",
-        "AFP",
-        "United Press International",
-        "UPI",
-        "dpa",
-        "Deutsche Presse-Agentur",
-        "Xinhua",
-        "TASS",
-        "Interfax",
-        "Kyodo",
-        "Yonhap",
-        "Press Trust of India",
-        "PTI",
-        "ANI",
-        "IANS",
-        "EFE",
-        "ANSA",
-    )
-)
 ADVERBS = frozenset(
     wordlist(
         "enough very too also just only even still already almost nearly quite rather "
@@ -157,7 +129,7 @@ TIME_WORDS = frozenset(
         "hour hours minute minutes second seconds decade decades century weekend "
         "january february march april may june july august september october november "
         "december jan feb mar apr jun jul aug sep sept oct nov dec ago recently gmt utc bst "
-        "est edt pst pdt cet am pm et pt ct cst cdt mst mdt ist aest"
+        "est edt pst pdt cet am pm"
     )
 )
 NAME_JOINERS = frozenset(wordlist("of the and for de al von van du la le da di del"))

@@ -262,7 +262,7 @@ def test_a_follow_up_like_only_one_established_story_joins_it() -> None:
 
 
 def test_a_follow_up_joins_no_story_of_few_reports_below_the_threshold() -> None:
-    clusterer = make_clusterer(replace(CLEAR_ONLY, clear_story_reports=5))
+    clusterer = make_clusterer(replace(CLEAR_ONLY, clear_story_outlets=5))
     restore_quake(clusterer, "quake", 1)
     later = clusterer.add(doc(6, QUAKE_FOLLOW_UP, T0 + timedelta(hours=20)))
     assert later.is_new
@@ -277,14 +277,33 @@ def test_a_follow_up_like_two_stories_joins_neither_below_the_threshold() -> Non
     assert later.is_new
 
 
+def test_below_the_threshold_an_outlet_already_in_the_story_still_needs_its_title() -> None:
+    # Scores between the clear and the join threshold meet every rule: a second piece of
+    # an outlet of the story whose title shares nothing is refused, as above it.
+    clusterer = make_clusterer(replace(CLEAR_ONLY, clear_join_threshold=0.09))
+    restore_quake(clusterer, "quake", 1)
+    budget = ("Reuters", "Council passes city budget", "Fukushima Miyagi tsunami advisory.")
+    assert clusterer.add(doc(6, budget, T0 + timedelta(hours=1))).is_new
+
+
+def test_wire_copies_make_no_established_story() -> None:
+    clusterer = make_clusterer(CLEAR_ONLY)
+    _, title, text = QUAKE[0]
+    for i, copier in enumerate(["Reuters", "Herald", "Courier", "Gazette"], start=1):
+        clusterer.add(doc(i, (copier, title, text), T0 + timedelta(minutes=i)))
+    assert len({clusterer.story_of(i) for i in range(1, 5)}) == 1  # copies of one report
+    assert clusterer.add(doc(6, QUAKE_FOLLOW_UP, T0 + timedelta(hours=20))).is_new
+
+
 def test_a_lone_first_report_merges_into_the_story_its_event_grew_elsewhere() -> None:
     # The centroid test is switched off: only the lone report's join test can merge.
     clusterer = make_clusterer(ClusterConfig(merge_threshold=0.99))
     clusterer.restore(doc(1, QUAKE[0]), "first")
     for i, item in enumerate([*QUAKE[1:], QUAKE_MORE], start=2):
         clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "grown")
-    assert clusterer.merge_related(["grown"]) == [("grown", "first")]
-    assert {clusterer.story_of(i) for i in range(1, 5)} == {"first"}
+    # The story of several stays: it is the one people may have seen posted.
+    assert clusterer.merge_related(["grown"]) == [("first", "grown")]
+    assert {clusterer.story_of(i) for i in range(1, 5)} == {"grown"}
 
 
 def test_a_lone_report_unlike_the_grown_story_stays_apart() -> None:
@@ -293,6 +312,48 @@ def test_a_lone_report_unlike_the_grown_story_stays_apart() -> None:
     for i, item in enumerate([*QUAKE[1:], QUAKE_MORE], start=2):
         clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "grown")
     assert clusterer.merge_related(["grown"]) == []
+
+
+AFTERSHOCKS = [
+    QUAKE_MORE,
+    (
+        "Jiji",
+        "Aftershocks rattle Miyagi and Fukushima; advisory lifted",
+        "Aftershocks shook Miyagi on Saturday after the 7.1 earthquake; the tsunami advisory "
+        "was lifted.",
+    ),
+]
+
+
+@pytest.mark.parametrize("order", [["aftershocks", "quake"], ["quake", "aftershocks"]])
+def test_a_lone_report_merges_into_its_best_story_whatever_the_sweep_order(
+    order: list[str],
+) -> None:
+    # The first report would join either story; it belongs with the one it fits best.
+    clusterer = make_clusterer(ClusterConfig(merge_threshold=0.99))
+    clusterer.restore(doc(1, QUAKE[0]), "first")
+    for i, item in enumerate(AFTERSHOCKS, start=2):
+        clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "aftershocks")
+    for i, item in enumerate(QUAKE[1:], start=4):
+        clusterer.restore(doc(i, item, T0 + timedelta(minutes=i)), "quake")
+    assert clusterer.merge_related(order) == [("first", "quake")]
+
+
+def test_a_story_of_unknown_language_takes_the_language_of_what_it_absorbs() -> None:
+    clusterer = make_clusterer(ClusterConfig(merge_threshold=0.3, join_threshold=0.01))
+    outlet, title, text = QUAKE[0]
+    clusterer.restore(ClusterDoc(1, outlet, title, text, T0, language="und"), "first")
+    for i, (o, t, x) in enumerate(QUAKE[1:], start=2):
+        clusterer.restore(ClusterDoc(i, o, t, x, T0, language="en"), "second")
+    merges = clusterer.merge_related(["second"])
+    assert merges == [("second", "first")]
+    french = (
+        "Le Monde",
+        "Séisme de magnitude 7,1 à Fukushima, Japon",
+        "Un séisme de magnitude 7,1 a frappé Fukushima; alerte au tsunami à Miyagi.",
+    )
+    late = clusterer.add(ClusterDoc(9, *french, T0 + timedelta(minutes=5), language="fr"))
+    assert late.story_id != "first"
 
 
 def test_two_stories_of_several_reports_need_alike_centroids_to_merge() -> None:
