@@ -79,6 +79,8 @@ class ActiveStory:
     sweep_query: tuple[str, ...] = ()  # its heaviest terms, as last found by a merge sweep
     swept_size: int = 0  # ... when it had this many articles
     reports: int = 0  # members that are news, not videos, galleries or other features
+    # Rebuilt after a restart from the window's articles: it may hold more than it shows.
+    restored: bool = False
 
     def absorb(self, gone: ActiveStory, corroboration_threshold: float) -> None:
         """Take in what ``gone`` knows (its members are appended, unsorted); the caller
@@ -99,4 +101,5 @@ class ActiveStory:
         for outlet, ts in gone.outlet_ts.items():
             self.outlet_ts[outlet] = max(self.outlet_ts.get(outlet, -math.inf), ts)
         self.keys |= gone.keys
+        self.restored = self.restored or gone.restored
         self.swept_size = 0  # its terms changed: the next sweep asks again

@@ -109,6 +109,7 @@ class StoryClusterer:
         if story is None:
             story = self._create_story(story_id)
             story.language = item.language
+            story.restored = True
         self._attach(item, story)
         self._pace.observe(ts)
 
@@ -346,18 +347,16 @@ class StoryClusterer:
         worded reports do not join, and the event then grows beside it. Two stories of
         several reports still need alike centroids."""
         lone, grown = (a, b) if len(a.members) < len(b.members) else (b, a)
-        if len(lone.members) != 1 or len(grown.members) < 2:
-            return None
+        if len(lone.members) != 1 or len(grown.members) < 2 or lone.restored:
+            return None  # a restored story's other articles may lie before the window
         item = self._docs[lone.members[0]]
         score = self._join_score(item, grown)
         if score is None or score < self._cfg.lone_merge_threshold:
             return None
         # The best home, whichever story the sweep reached first.
         rivals = self._score_candidates(item)
-        rivals.pop(lone.id, None)
-        if any(v > score for sid, v in rivals.items() if sid != grown.id):
-            return None
-        return lone, grown
+        beaten = any(v > score for sid, v in rivals.items() if sid not in (lone.id, grown.id))
+        return None if beaten else (lone, grown)
 
     def _may_merge_one_outlet(self, a: ActiveStory, b: ActiveStory) -> bool:
         """Two stories of the same outlets only may merge when their titles share a name
