@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.stories.clustering import Assignment, ClusterConfig, ClusterDoc, StoryClusterer
-from bot.stories.evidence import largest_word, titles_agree
+from bot.stories.evidence import chosen_story, largest_word, titles_agree
 from bot.text.mastheads import without_masthead
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -188,3 +188,21 @@ def test_names_and_their_stems_are_one_word() -> None:
 )
 def test_titles_agree_on_an_event_not_a_topic(shared: set[str], agree: bool) -> None:
     assert titles_agree(ClusterConfig(), shared) is agree
+
+
+@pytest.mark.parametrize(
+    ("scores", "outlets", "chosen"),
+    [
+        ({}, {}, None),
+        ({"a": 0.2, "b": 0.19}, {"a": 1, "b": 9}, "a"),  # at the join threshold: the best
+        ({"a": 0.12}, {"a": 4}, "a"),  # below it, alone, of 4 outlets
+        ({"a": 0.12}, {"a": 3}, None),  # ... of 3
+        ({"a": 0.12, "b": 0.04}, {"a": 4, "b": 1}, "a"),  # 3 times the runner-up
+        ({"a": 0.12, "b": 0.05}, {"a": 4, "b": 1}, None),  # not 3 times
+        ({"a": 0.09}, {"a": 9}, None),  # below the clear threshold
+    ],
+)
+def test_the_story_an_article_joins(
+    scores: dict[str, float], outlets: dict[str, int], chosen: str | None
+) -> None:
+    assert chosen_story(ClusterConfig(), scores, outlets.__getitem__) == chosen
