@@ -16,12 +16,14 @@ from collections.abc import Sequence
 
 from bot.core.domain import Article
 from bot.text.kinds import is_report
+from bot.text.language import is_cjk_char
 from bot.text.sentences import article_sentences, clean_title
-from bot.text.terms import content_words
+from bot.text.terms import content_words, words
 from bot.text.vectors import centroid, cosine, idf_weights, tfidf
 
 CLOSE_ENOUGH = 0.8
 OPENING_SENTENCES = 2
+HOOK_WORDS = 8
 
 
 def _opening(article: Article) -> list[str]:
@@ -52,4 +54,18 @@ def lead_article(articles: Sequence[Article]) -> Article:
     central = {a.id: cosine(vectors[a.id], story) for a in candidates}
     best = max(candidates, key=lambda a: (central[a.id], -a.published.timestamp(), -a.id))
     floor = CLOSE_ENOUGH * central[best.id]
-    return next(a for a in candidates if central[a.id] >= floor)
+    near = [a for a in candidates if central[a.id] >= floor]
+    return next((a for a in near if not opens_with_a_hook(a)), near[0])
+
+
+def opens_with_a_hook(article: Article) -> bool:
+    """Whether the report opens on a short line of mood before its news ("Adam Szalai
+    is not exactly prolific."): fewer than ``HOOK_WORDS`` words and no number. A
+    summary lead says who did what in more words than that."""
+    sentences = article_sentences(article.text)
+    if not sentences:
+        return False
+    first = sentences[0]
+    if any(is_cjk_char(ch) for ch in first):
+        return False  # no spaces to count words by: its character pairs are no words
+    return len(words(first)) < HOOK_WORDS and not any(ch.isdigit() for ch in first)

@@ -11,6 +11,7 @@ import pytest
 from bot.core.domain import Article, Story, Summary
 from bot.summaries.extractive import ExtractiveSummarizer, is_material_change, summary_cache_key
 from bot.summaries.hygiene import is_chatter, is_unattributed_quote
+from bot.summaries.lead import opens_with_a_hook
 from bot.summaries.summary_config import SummaryConfig
 from bot.text.sentences import article_sentences, clean_title, split_sentences
 from bot.text.terms import normalise
@@ -500,3 +501,44 @@ async def test_a_unit_after_a_number_heads_no_section() -> None:
     summary = await ExtractiveSummarizer().summarize(make_story(articles), articles)
     headings = [s.heading for s in summary.sections]
     assert not {"المئة", "بنسبة"} & set(headings)
+
+
+async def test_a_report_that_opens_with_the_news_leads_one_that_opens_with_a_mood() -> None:
+    # The Guardian's match report opened "Adam Szalai is not exactly prolific.": an
+    # equally central report that says who won leads the post instead.
+    feature = make_article(
+        1,
+        "The Guardian",
+        "Hungary's Adam Szalai finds scoring touch to defeat 10-man Austria",
+        "Adam Szalai is not exactly prolific. Hungary's No9 went the whole of last season "
+        "without scoring for his clubs. Everything fell into place for the striker in the "
+        "62nd minute against Austria in Bordeaux.",
+    )
+    report = make_article(
+        2,
+        "The Hindu",
+        "Hungary stun 10-man Austria to end 30-year wait",
+        "Adam Szalai and Zoltan Stieber scored second-half goals as Hungary stunned "
+        "Austria 2-0 in their Group F opener in Bordeaux on Tuesday. Austria played with "
+        "ten men for the last half hour.",
+        minutes=30,
+    )
+    summary = ExtractiveSummarizer(SummaryConfig()).summarize_now(
+        make_story([feature, report]), [feature, report]
+    )
+    assert summary.headline == "Hungary stun 10-man Austria to end 30-year wait"
+    assert summary.lede[0].text.startswith("Adam Szalai and Zoltan Stieber scored")
+
+
+@pytest.mark.parametrize(
+    ("opening", "hook"),
+    [
+        ("Adam Szalai is not exactly prolific.", True),
+        ("It was 2-0 by half time.", False),  # a number is news
+        ("Hungary beat Austria 2-0 in Bordeaux on Tuesday, ending a 30-year wait.", False),
+        ("今年两会提倡节俭。", False),  # no spaces to count words by
+    ],
+)
+def test_an_opening_line_of_mood(opening: str, hook: bool) -> None:
+    article = make_article(1, "Outlet", "Title", opening + " The rest of the report follows.")
+    assert opens_with_a_hook(article) is hook
