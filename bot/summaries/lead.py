@@ -6,8 +6,10 @@ list, and with at least one usable sentence), measure how central each is to the
 (its title and opening against what all the articles say together). The lead is the
 earliest report that is nearly as central as the most central one (``CLOSE_ENOUGH`` of
 it): the first full report of the event is what a reader would be sent to, unless it is
-off to one side (a preview, a reaction), when a later, more central one leads. With no
-substantive report, every article is a candidate.
+off to one side (a preview, a reaction), when a later, more central one leads. Among
+the nearly central ones, a report that opens on a short line of mood is passed over
+for one that opens with its news (:func:`opens_with_a_hook`). With no substantive
+report, every article is a candidate.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.core.domain import Article
 from bot.text.kinds import is_report
 from bot.text.language import is_cjk_char
 from bot.text.sentences import article_sentences, clean_title
-from bot.text.terms import content_words, words
+from bot.text.terms import content_words, stem, words
 from bot.text.vectors import centroid, cosine, idf_weights, tfidf
 
 CLOSE_ENOUGH = 0.8
@@ -60,12 +62,27 @@ def lead_article(articles: Sequence[Article]) -> Article:
 
 def opens_with_a_hook(article: Article) -> bool:
     """Whether the report opens on a short line of mood before its news ("Adam Szalai
-    is not exactly prolific."): fewer than ``HOOK_WORDS`` words and no number. A
-    summary lead says who did what in more words than that."""
+    is not exactly prolific." under "Hungary's Adam Szalai finds scoring touch to
+    defeat 10-man Austria"): fewer than ``HOOK_WORDS`` words, no number, and none of its
+    headline's words but names. Short news says what its headline says in its own
+    words ("Queen Elizabeth II has died." under "Queen Elizabeth II dies")."""
     sentences = article_sentences(article.text)
     if not sentences:
         return False
     first = sentences[0]
     if any(is_cjk_char(ch) for ch in first):
         return False  # no spaces to count words by: its character pairs are no words
-    return len(words(first)) < HOOK_WORDS and not any(ch.isdigit() for ch in first)
+    if len(words(first)) >= HOOK_WORDS or any(ch.isdigit() for ch in first):
+        return False
+    lang = article.language
+    title = clean_title(article.title, article.outlet)
+    promised = {stem(w, lang) for w in content_words(title, lang)}
+    plain = " ".join(t for t in first.split() if t[:1].islower())
+    return not any(
+        _same_word(stem(w, lang), p) for w in content_words(plain, lang) for p in promised
+    )
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Stems of one word, or short forms the light stemmer leaves apart ("died", "die")."""
+    return a == b or (min(len(a), len(b)) <= 4 and a[:3] == b[:3])

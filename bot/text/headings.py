@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from bot.text.demonyms import is_demonym
@@ -221,7 +222,11 @@ def derive_heading(
         )
     evidence = [*texts, *context]
     names = name_words(evidence)
-    longest = full_names([r for t in evidence for r in name_runs(t, language)])
+    runs = [r for t in dict.fromkeys(evidence) for r in name_runs(t, language)]
+    longest = full_names(runs)
+    # How often the story names each run, and each full name's last word on its own.
+    seen = Counter(runs)
+    seen.update(r.rsplit(" ", 1)[1] for r in runs if " " in r and " and " not in r)
     nouns = common_nouns(evidence, language)
     times = time_words(language)
     said = set(content_words(headline))
@@ -248,7 +253,7 @@ def derive_heading(
     for rank, text in enumerate(texts):
         weight = 1.0 / (1 + 0.3 * rank)
         addresses = address_names(text, said)
-        for run in listed_apart(name_runs(text, language)):
+        for run in listed_apart(name_runs(text, language), seen):
             if named_as_outlet(run, text) or named_in_denial(run, text) or run in addresses:
                 continue
             if credited_agency(run, text) or clock_zone(run, text):

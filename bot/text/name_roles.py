@@ -10,12 +10,12 @@ bounded stretch of text around a mention, so a long hostile text costs linear ti
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from bot.text.place_names import places_named
 from bot.text.sentences import wordlist
-from bot.text.terms import normalise
+from bot.text.terms import content_words, normalise
 
 # Wire agencies. Only where the sentence credits them ("told the Associated Press",
 # "Reuters reported") are they its source rather than its subject ("Two Reuters
@@ -30,7 +30,6 @@ WIRE_AGENCIES = frozenset(
         "Agence France Presse",
         "AFP",
         "United Press International",
-        "UPI",
         "dpa",
         "Deutsche Presse-Agentur",
         "Xinhua",
@@ -54,7 +53,9 @@ _BODY_NOUNS = frozenset(
         "administration agency association authority bank board bureau church club "
         "commission committee company corporation council court department foundation fund "
         "group institute institution league ministry museum office organisation "
-        "organization party service services society trust union university"
+        "organization party service services society trust union university police "
+        "federation enforcement protection holdings front forces guard army alliance "
+        "movement network centre center school college hospital airlines airways"
     )
 )
 
@@ -62,19 +63,26 @@ _MOST_MENTIONS = 8  # mentions read; a name said more often than this is read as
 _REACH = 40  # characters read on either side of a mention
 
 _CREDIT_BEFORE = re.compile(
-    r"(?i)(?:\btold|\bto|according to|\bby|\bfrom|\bvia|quoted by|cited by)\s+(?:the\s+)?$"
+    r"(?i)(?:\btold|\bto|according to|\bwith|reported by|quoted by|cited by|\()"
+    r"\s*(?:the\s+)?$"
 )
 _CREDIT_AFTER = re.compile(
-    r"(?i)^\s*(?:news agency\b|reported|reports|said|says|quoted|cited|wrote|writes)"
+    r"(?i)^\s*(?:\)|news agency\b|reported|reports|said|says|quoted|cited|wrote|writes"
+    r"|could not|cannot|was unable|was not able|has not been able)"
 )
-_CLOCK_BEFORE = re.compile(r"(?i)\d(?:[:.]\d\d)?\s*(?:[ap]\.?\s?m\.?)?\s*,?\s*$")
+# A clock time: "9 a.m.", "9am", "21:00", "9:30 p.m." just before the zone.
+_CLOCK_BEFORE = re.compile(r"(?i)(?:\d:\d\d|\b\d{1,2}\s*[ap]\.?\s?m\.?)\s*$")
 # "in Orlando, Florida," / "near Jolo, Philippines.": a place of one to three words after
 # a preposition of place, then the name, then the end of the aside.
 _ADDRESS = re.compile(
-    r"\b(?:in|at|near|from|outside|of)\s+"
+    r"\b(?i:in|at|near|from|outside)\s+"
     r"([^\W\d_][\w'\u2019-]*(?:\s[^\W\d_][\w'\u2019-]*){0,2}),\s"
     r"([^\W\d_][\w'\u2019-]*(?:\s[^\W\d_][\w'\u2019-]*){0,2})(?=[,.;:)]|$)"
 )
+
+
+_LIST_GOES_ON = re.compile(r",\s+(?:and|or)\b")
+_THE = re.compile(r"^the\s+")
 
 
 def _mentions(name: str, text: str) -> list[int]:
@@ -92,7 +100,7 @@ def _mentions(name: str, text: str) -> list[int]:
 
 def credited_agency(name: str, text: str) -> bool:
     """Whether ``name`` is a wire agency that ``text`` only credits as its source."""
-    if normalise(name) not in WIRE_AGENCIES:
+    if _THE.sub("", normalise(name)) not in WIRE_AGENCIES:
         return False
     mentions = _mentions(name, text)
     return bool(mentions) and all(
@@ -122,29 +130,36 @@ def address_names(text: str, said: AbstractSet[str]) -> frozenset[str]:
         if count == _MOST_MENTIONS:
             return frozenset()
         place, name = m.group(1), m.group(2)
-        words = tuple(normalise(place).split())
         if not all(w[0].isupper() for w in (*place.split(), *name.split())):
             continue  # "in Texas, Oklahoma and Kansas": a list
-        if not set(words) <= said or places_named(words, "en"):
+        if _LIST_GOES_ON.match(text, m.end()):
+            continue  # "in Orlando, San Bernardino, and Charleston"
+        # The headline's words as ``content_words`` gives them ("Orlando's" -> "orlandos").
+        words = content_words(place)
+        if not words or not all(w in said or w + "s" in said for w in words):
+            continue
+        if places_named(tuple(normalise(place).split()), "en"):
             continue
         found[name] = found.get(name, 0) + 1
     return frozenset(name for name, n in found.items() if text.count(name) == n)
 
 
-def listed_apart(runs: Sequence[str]) -> list[str]:
+def listed_apart(runs: Sequence[str], said: Mapping[str, int]) -> list[str]:
     """Name runs with two names joined by "and" told apart: "Riera and Javier
-    Mascherano" (two players a manager sold). A run stays whole when the part after "and"
-    is one word ("Marks and Spencer", "Law and Justice"), ends in the noun of a body
-    ("Food and Drug Administration", "Bill and Melinda Gates Foundation") or the whole is
-    a place ("Trinidad and Tobago")."""
+    Mascherano" (two players a manager sold). ``said`` counts the story's name runs; the
+    first name must stand alone in one of them ("Riera tells..."), the second must be a
+    full name, and the whole run must be said once only. So a body's name stays whole:
+    "Marks and Spencer", "Law and Justice", "Food and Drug Administration", "Immigration
+    and Customs Enforcement", and a place ("Trinidad and Tobago")."""
     out: list[str] = []
     for run in runs:
         left, sep, right = run.partition(" and ")
         tail = right.split()
         if (
             sep
-            and left
+            and said.get(left, 0) > 0
             and len(tail) >= 2
+            and said.get(run, 0) < 2
             and normalise(tail[-1]) not in _BODY_NOUNS
             and not places_named(tuple(normalise(run).split()), "en")
         ):

@@ -537,8 +537,12 @@ async def test_a_report_that_opens_with_the_news_leads_one_that_opens_with_a_moo
         ("It was 2-0 by half time.", False),  # a number is news
         ("Hungary beat Austria 2-0 in Bordeaux on Tuesday, ending a 30-year wait.", False),
         ("今年两会提倡节俭。", False),  # no spaces to count words by
+        # Short news says a word of its headline: "died" under "dies".
+        ("Queen Elizabeth II has died.", False),
+        ("Two people were killed in Bordeaux.", False),
     ],
 )
 def test_an_opening_line_of_mood(opening: str, hook: bool) -> None:
-    article = make_article(1, "Outlet", "Title", opening + " The rest of the report follows.")
+    title = "Hungary's Adam Szalai finds scoring touch as Queen dies; two killed"
+    article = make_article(1, "Outlet", title, opening + " The rest of the report follows.")
     assert opens_with_a_hook(article) is hook

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from bot.text import phrases
 from bot.text.demonyms import is_demonym
 from bot.text.headings import derive_heading, heading_problems, is_good_heading, topic_headings
-from bot.text.name_roles import address_names
+from bot.text.name_roles import address_names, clock_zone, credited_agency
 from bot.text.name_roles import listed_apart as phrases_listed_apart
 from bot.text.phrases import full_name, name_runs, noun_phrases
 from bot.text.sentences import wordlist
@@ -532,7 +534,10 @@ def test_a_wire_agency_is_a_source_not_a_subject(agency: str) -> None:
 def test_two_names_joined_by_and_head_apart() -> None:
     # "Riera and Javier Mascherano" headed a section: two players a manager sold.
     texts = ["During his summer in charge he offloaded the likes of Riera and Javier Mascherano."]
-    assert heading_of(texts) == "Javier Mascherano"
+    context = ["Riera said the manager never spoke to him."]
+    assert heading_of(texts, context) == "Javier Mascherano"
+    # Unless the story names the first alone, the run is read as one name.
+    assert heading_of(texts) == "Riera and Javier Mascherano"
     # A place so named stays whole, and so does a name the story says whole twice.
     assert heading_of(["Floods hit Trinidad and Tobago on Monday."]) == "Trinidad and Tobago"
     party = ["Law and Justice won the vote, and Law and Justice will govern alone."]
@@ -591,10 +596,22 @@ def test_the_state_after_a_city_of_the_headline_is_an_address() -> None:
         "Marks and Spencer",
         "Bill and Melinda Gates Foundation",
         "Law and Justice",
+        "Immigration and Customs Enforcement",
+        "Customs and Border Protection",
+        "Jammu and Kashmir Police",
+        "Harland and Wolff Holdings",
     ],
 )
 def test_a_body_named_with_and_stays_whole(name: str) -> None:
-    assert phrases_listed_apart([name]) == [name]
+    # Even where the story names its first part alone ("Immigration", "Marks").
+    left = name.partition(" and ")[0]
+    assert phrases_listed_apart([name], Counter([name, left])) == [name]
+
+
+def test_a_run_said_whole_twice_stays_whole() -> None:
+    run = "Riera and Javier Mascherano"
+    assert phrases_listed_apart([run], Counter([run, run, "Riera"])) == [run]
+    assert phrases_listed_apart([run], Counter([run, "Riera"])) == ["Riera", "Javier Mascherano"]
 
 
 def test_an_agency_that_is_the_subject_heads_its_section() -> None:
@@ -605,3 +622,45 @@ def test_an_agency_that_is_the_subject_heads_its_section() -> None:
 def test_initials_that_are_a_zone_elsewhere_still_name_a_party() -> None:
     texts = ["Police raided the offices of the PT in Brasilia, and the PT called it persecution."]
     assert heading_of(texts) == "PT"
+
+
+@pytest.mark.parametrize(
+    ("text", "headline", "addresses"),
+    [
+        ("In Orlando, Florida, hundreds gathered.", "Orlando vigil", {"Florida"}),
+        ("A vigil was held in Orlando, Florida.", "Orlando's vigil draws thousands", {"Florida"}),
+        ("Levees broke in New Orleans, Louisiana, overnight.", "New Orleans floods", {"Louisiana"}),
+        ("The mayor of Orlando, Buddy Dyer, said so.", "Orlando mourns", set()),
+        ("Shootings in Orlando, San Bernardino, and Charleston.", "Orlando shooting", set()),
+    ],
+)
+def test_addresses_as_the_headline_words_give_them(
+    text: str, headline: str, addresses: set[str]
+) -> None:
+    assert address_names(text, frozenset(content_words(headline))) == addresses
+
+
+@pytest.mark.parametrize(
+    ("text", "agency", "credited"),
+    [
+        ("An official told The Associated Press on Tuesday.", "The Associated Press", True),
+        ("He said so in an interview with Reuters.", "Reuters", True),
+        ("LONDON (Reuters) - Prices rose. Reuters could not verify the report.", "Reuters", True),
+        ("Two Reuters journalists were jailed in Myanmar.", "Reuters", False),
+        ("Payments via UPI rose to a record in May.", "UPI", False),
+    ],
+)
+def test_an_agency_is_skipped_only_where_credited(text: str, agency: str, credited: bool) -> None:
+    assert credited_agency(agency, text) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "is_zone"),
+    [
+        ("The stream starts at 9 a.m. ET on Tuesday.", "ET", True),
+        ("Polls close at 21:00 IST.", "IST", True),
+        ("In 2002, PT won the presidency.", "PT", False),
+    ],
+)
+def test_a_zone_only_after_a_clock_time(text: str, zone: str, is_zone: bool) -> None:
+    assert clock_zone(zone, text) is is_zone
