@@ -28,28 +28,26 @@ OPENING_SENTENCES = 2
 HOOK_WORDS = 8
 
 
-def _opening(article: Article) -> list[str]:
+def _opening(article: Article, sentences: Sequence[str]) -> list[str]:
     title = clean_title(article.title, article.outlet)
     lang = article.language
     words = content_words(title, lang) * 2  # the headline states what the report is about
-    for sentence in article_sentences(article.text)[:OPENING_SENTENCES]:
+    for sentence in sentences[:OPENING_SENTENCES]:
         words.extend(content_words(sentence, lang))
     return words
-
-
-def is_substantive(article: Article) -> bool:
-    """A report a post can lead with: news, with at least one usable sentence."""
-    return is_report(article) and bool(article_sentences(article.text))
 
 
 def lead_article(articles: Sequence[Article]) -> Article:
     """The story's leading report (see the module docstring). ``articles`` must not be
     empty."""
     ordered = sorted(articles, key=lambda a: (a.published, a.id))
-    candidates = [a for a in ordered if is_substantive(a)] or ordered
+    # Each report's sentences, split once: substance, centrality and opening read them.
+    sentences = {a.id: article_sentences(a.text) for a in ordered}
+    # Substantive reports: news with at least one usable sentence.
+    candidates = [a for a in ordered if is_report(a) and sentences[a.id]] or ordered
     if len(candidates) == 1:
         return candidates[0]
-    tokens = [_opening(a) for a in ordered]
+    tokens = [_opening(a, sentences[a.id]) for a in ordered]
     idf = idf_weights(tokens)
     vectors = {a.id: tfidf(t, idf) for a, t in zip(ordered, tokens, strict=True)}
     story = centroid(list(vectors.values()))
@@ -57,7 +55,7 @@ def lead_article(articles: Sequence[Article]) -> Article:
     best = max(candidates, key=lambda a: (central[a.id], -a.published.timestamp(), -a.id))
     floor = CLOSE_ENOUGH * central[best.id]
     near = [a for a in candidates if central[a.id] >= floor]
-    return next((a for a in near if not opens_with_a_hook(a)), near[0])
+    return next((a for a in near if not _hooked(a, sentences[a.id])), near[0])
 
 
 def opens_with_a_hook(article: Article) -> bool:
@@ -66,7 +64,10 @@ def opens_with_a_hook(article: Article) -> bool:
     defeat 10-man Austria"): fewer than ``HOOK_WORDS`` words, no number, and none of its
     headline's words but names. Short news says what its headline says in its own
     words ("Queen Elizabeth II has died." under "Queen Elizabeth II dies")."""
-    sentences = article_sentences(article.text)
+    return _hooked(article, article_sentences(article.text))
+
+
+def _hooked(article: Article, sentences: Sequence[str]) -> bool:
     if not sentences:
         return False
     first = sentences[0]

@@ -226,7 +226,7 @@ def derive_heading(
     longest = full_names(runs)
     # How often the story names each run, and each full name's last word on its own.
     seen = Counter(runs)
-    seen.update(r.rsplit(" ", 1)[1] for r in runs if " " in r and " and " not in r)
+    seen.update(longest.keys())
     nouns = common_nouns(evidence, language)
     times = time_words(language)
     said = set(content_words(headline))
